@@ -1,0 +1,1 @@
+"""One click command per module; `cli.COMMANDS` lists them."""
