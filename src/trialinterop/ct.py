@@ -98,8 +98,5 @@ def _load_cached(path_text: str) -> Terminology:
                 raise SpecError(f"{path}:{line}: duplicate term {row['term']!r} in {name}")
             bucket.append(Term(name, row["term"], row["term_code"], row["decode"]))
     return Terminology(
-        {
-            name: Codelist(name, code, title, ext, tuple(terms[name]))
-            for name, (code, title, ext) in heads.items()
-        }
+        {name: Codelist(name, code, title, ext, tuple(terms[name])) for name, (code, title, ext) in heads.items()}
     )

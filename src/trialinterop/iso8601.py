@@ -56,11 +56,7 @@ def parse_dtc(text: str) -> PartialDateTime:
             date(year, month, day)
         except ValueError:
             raise ValueError(f"no such day: {text!r}") from None
-    if (
-        (hour is not None and hour > 23)
-        or (minute is not None and minute > 59)
-        or (second is not None and second > 59)
-    ):
+    if (hour is not None and hour > 23) or (minute is not None and minute > 59) or (second is not None and second > 59):
         raise ValueError(f"time out of range in {text!r}")
     return PartialDateTime(year, month, day, hour, minute, second)
 

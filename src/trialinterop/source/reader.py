@@ -54,9 +54,7 @@ def read_records(folder: str | Path) -> m.TrialRecords:
     """Load and check a records folder; raise InputError listing every problem."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(
-            [_problem(str(folder), "", "", "records folder not found")], summary="cannot read records"
-        )
+        raise InputError([_problem(str(folder), "", "", "records folder not found")], summary="cannot read records")
     problems: list[Issue] = []
     study = _read_study(folder / "study.json", problems)
     _, tables = load_schema()
@@ -90,9 +88,7 @@ def _read_study(path: Path, problems: list[Issue]) -> m.Study | None:
         problems.append(_problem(name, "", "", f"not valid UTF-8 JSON: {exc}"))
         return None
     study_schema, _ = load_schema()
-    errors = sorted(
-        jsonschema.Draft202012Validator(study_schema).iter_errors(doc), key=lambda e: list(e.path)
-    )
+    errors = sorted(jsonschema.Draft202012Validator(study_schema).iter_errors(doc), key=lambda e: list(e.path))
     for error in errors:
         pointer = "/".join(str(p) for p in error.absolute_path) or "(root)"
         problems.append(_problem(name, pointer, pointer.rsplit("/", 1)[-1], error.message))
@@ -133,9 +129,7 @@ def _study_from_json(doc: dict) -> m.Study:
         criteria=tuple(m.Criterion(**c) for c in doc["criteria"]),
         sites=tuple(m.Site(**s) for s in doc["sites"]),
         visits=tuple(
-            m.PlannedVisit(
-                **{**v, "visit_num": float(v["visit_num"]), "assessments": tuple(v.get("assessments", ()))}
-            )
+            m.PlannedVisit(**{**v, "visit_num": float(v["visit_num"]), "assessments": tuple(v.get("assessments", ()))})
             for v in doc["visits"]
         ),
     )
@@ -276,9 +270,7 @@ def _cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str,
     site_ids = {s.site_id for s in study.sites}
     for s in loaded["subjects.csv"]:
         if s.site_id not in site_ids:
-            problems.append(
-                _problem(s.origin.file, s.origin.row, "site_id", "not a site of study.json", s.site_id)
-            )
+            problems.append(_problem(s.origin.file, s.origin.row, "site_id", "not a site of study.json", s.site_id))
         site = study.site(s.site_id)
         if site is not None and site.country != s.country:
             problems.append(
@@ -298,9 +290,7 @@ def _cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str,
         for row in rows:
             if row.subject_id not in subjects:
                 problems.append(
-                    _problem(
-                        row.origin.file, row.origin.row, "subject_id", "not in subjects.csv", row.subject_id
-                    )
+                    _problem(row.origin.file, row.origin.row, "subject_id", "not in subjects.csv", row.subject_id)
                 )
             visit_num = getattr(row, "visit_num", None)
             if visit_num is not None and file != "visits.csv" and visit_num not in planned:
@@ -326,9 +316,7 @@ def _cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str,
                 )
             )
         if v.occurred == "Y" and not v.visit_date:
-            problems.append(
-                _problem(v.origin.file, v.origin.row, "visit_date", "a visit that took place needs a date")
-            )
+            problems.append(_problem(v.origin.file, v.origin.row, "visit_date", "a visit that took place needs a date"))
     for e in loaded["eligibility.csv"]:
         criterion = study.criterion(e.criterion_id)
         if criterion is None:
@@ -378,8 +366,6 @@ def _cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str,
             )
         if ae.serious == "N" and "Y" in flags:
             problems.append(
-                _problem(
-                    ae.origin.file, ae.origin.row, "serious", "a seriousness criterion is Y but serious = N"
-                )
+                _problem(ae.origin.file, ae.origin.row, "serious", "a seriousness criterion is Y but serious = N")
             )
     return problems
