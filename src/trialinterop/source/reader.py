@@ -293,17 +293,21 @@ def _cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str,
                     _problem(row.origin.file, row.origin.row, "subject_id", "not in subjects.csv", row.subject_id)
                 )
             visit_num = getattr(row, "visit_num", None)
-            if visit_num is not None and file != "visits.csv" and visit_num not in planned:
-                if (row.subject_id, visit_num) not in listed:
-                    problems.append(
-                        _problem(
-                            row.origin.file,
-                            row.origin.row,
-                            "visit_num",
-                            "neither a planned visit of study.json nor an unplanned visit in visits.csv",
-                            f"{visit_num:g}",
-                        )
+            if (
+                visit_num is not None
+                and file != "visits.csv"
+                and visit_num not in planned
+                and (row.subject_id, visit_num) not in listed
+            ):
+                problems.append(
+                    _problem(
+                        row.origin.file,
+                        row.origin.row,
+                        "visit_num",
+                        "neither a planned visit of study.json nor an unplanned visit in visits.csv",
+                        f"{visit_num:g}",
                     )
+                )
     for v in loaded["visits.csv"]:
         if v.visit_num not in planned and not v.unplanned_description:
             problems.append(
