@@ -41,3 +41,18 @@ def test_file_kept_on_failure(tmp_path):
     with staged_file(target) as temp:
         temp.write_text("complete")
     assert target.read_text() == "complete"
+
+
+def test_outputs_get_usual_permissions(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with staged_directory(tmp_path / "out") as stage:
+            (stage / "a.txt").write_text("x")
+        with staged_file(tmp_path / "b.json") as temp:
+            temp.write_text("{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o644

@@ -13,12 +13,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def staged_directory(destination: str | Path) -> Iterator[Path]:
     """Yield an empty temporary folder on the destination's file system; on success it replaces `destination`."""
     destination = Path(destination).absolute()
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent))
+    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; outputs should get the usual permissions
     try:
         yield staging
     except BaseException:
@@ -48,6 +55,7 @@ def staged_file(destination: str | Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
     os.close(fd)
     temp = Path(name)
+    temp.chmod(0o666 & ~_current_umask())  # mkstemp makes 0600
     try:
         yield temp
         os.replace(temp, destination)

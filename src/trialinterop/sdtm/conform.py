@@ -1,0 +1,334 @@
+"""Apply the specification to built SDTM frames, attribute by attribute, in the manner of R's xportr.
+
+Builders never label, order or type their output: this module does, and reports everything it finds as an `Issue`
+instead of repairing data silently. Steps per dataset: dataset known -> variables known/present -> type -> length
+-> codelists (variable and value level) -> required values -> SUPP-- QLABEL/QORIG per QNAM -> drop Permissible
+variables without data -> order columns -> sort rows by the dataset keys.
+
+Decision (SDTMIG 3.4 sections 2.5 and 4.1.5): a Permissible variable for a data item the study collects stays in the
+dataset even when every value is null (Define-XML then marks it def:HasNoData); a Permissible variable with no data
+whose origin is not Collected (a derivation or assignment this package does not make, e.g. --BLFL) is dropped and
+each drop is reported as a NOTICE, so Define-XML lists only what was submitted. Required and Expected variables are
+never added or dropped: when absent they are an ERROR. Char values that arrive as numbers are converted to text
+(WARNING); Num values that are not numbers are an ERROR and become missing in the conformed frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from trialinterop.issues import Issue, Severity
+from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec
+
+ITEMISE_LIMIT = 25
+"""At most this many issues per rule and variable; then one summary issue with the remaining count."""
+
+RULES = {
+    "TI-CF001": "dataset is not in the specification",
+    "TI-CF002": "Required or Expected variable is missing (SD0056/SD0057)",
+    "TI-CF003": "variable is not in the specification",
+    "TI-CF004": "value is not a number in a Num variable",
+    "TI-CF005": "numbers converted to text in a Char variable",
+    "TI-CF006": "Required variable is null (SD0002)",
+    "TI-CF007": "value is longer than the specified length",
+    "TI-CF008": "value not in a non-extensible codelist (CT2001)",
+    "TI-CF009": "value not in an extensible codelist (CT2002)",
+    "TI-CF010": "value outside the value-level range",
+    "TI-CF011": "no value-level metadata for this value",
+    "TI-CF012": "Permissible variable without data (not a collected item) dropped",
+    "TI-CF013": "date/time or other non-text objects in a Char variable",
+    "TI-CF014": "SUPP-- QLABEL or QORIG differs from the value-level metadata of its QNAM",
+}
+
+
+@dataclass
+class _Collector:
+    """Gathers issues for one dataset, itemising at most ITEMISE_LIMIT per (rule, variable)."""
+
+    dataset: str
+    issues: list[Issue] = field(default_factory=list)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    severities: dict[tuple[str, str], Severity] = field(default_factory=dict)
+
+    def add(
+        self, rule: str, severity: Severity, message: str, *, key: str = "", var: str = "", value: str = ""
+    ) -> None:
+        slot = (rule, var)
+        self.counts[slot] = self.counts.get(slot, 0) + 1
+        self.severities[slot] = severity
+        if self.counts[slot] <= ITEMISE_LIMIT:
+            self.issues.append(Issue(rule, severity, message, self.dataset, key, var, value))
+
+    def finish(self) -> list[Issue]:
+        for (rule, var), count in self.counts.items():
+            if count > ITEMISE_LIMIT:
+                extra = count - ITEMISE_LIMIT
+                message = f"{extra} more like this ({count} in all): {RULES[rule]}"
+                self.issues.append(Issue(rule, self.severities[(rule, var)], message, self.dataset, "", var))
+        return self.issues
+
+
+def conform(
+    frames: Mapping[str, pd.DataFrame], spec: Spec, *, drop_empty_perm: bool = True
+) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
+    """Return conformed copies of `frames` (spec datasets only, in spec order) and every issue found."""
+    issues: list[Issue] = []
+    result: dict[str, pd.DataFrame] = {}
+    for name in frames:
+        if name not in spec.dataset_names:
+            issues.append(Issue("TI-CF001", Severity.ERROR, RULES["TI-CF001"], name))
+    for name in spec.dataset_names:
+        if name in frames:
+            frame, found = conform_dataset(frames[name], name, spec, drop_empty_perm=drop_empty_perm)
+            result[name] = frame
+            issues.extend(found)
+    return result, issues
+
+
+def conform_dataset(
+    frame: pd.DataFrame, name: str, spec: Spec, *, drop_empty_perm: bool = True
+) -> tuple[pd.DataFrame, list[Issue]]:
+    out = _Collector(name)
+    variables = spec.variables(name)
+    known = {v.name for v in variables}
+    for column in frame.columns:
+        if column not in known:
+            out.add("TI-CF003", Severity.ERROR, RULES["TI-CF003"], var=str(column))
+    frame = frame.reset_index(drop=True)
+    keys = _row_keys(frame, spec.dataset(name).keys)
+    columns: dict[str, pd.Series] = {}
+    for variable in variables:
+        if variable.name not in frame.columns:
+            if variable.core in ("Req", "Exp"):
+                out.add(
+                    "TI-CF002",
+                    Severity.ERROR,
+                    f"{variable.core} variable {variable.name} is missing",
+                    var=variable.name,
+                )
+            continue
+        series = _coerce(frame[variable.name], variable, keys, out)
+        _check_lengths(series, variable.length_limit, variable.name, keys, out)
+        _check_codelist(series, variable.codelist, variable.name, spec, keys, out)
+        if variable.core == "Req":
+            for index in series.index[series.isna()]:
+                out.add(
+                    "TI-CF006",
+                    Severity.ERROR,
+                    f"Req variable {variable.name} is null",
+                    key=keys[index],
+                    var=variable.name,
+                )
+        columns[variable.name] = series
+    for entry_variable in {e.variable for e in spec.value_level(name)}:
+        if entry_variable in columns:
+            _check_value_level(columns, entry_variable, spec.value_level(name, entry_variable), spec, keys, out)
+    if name.startswith("SUPP"):
+        _check_supp_labels(columns, spec.value_level(name, "QVAL"), keys, out)
+    if drop_empty_perm:
+        for variable in variables:
+            collected = variable.origin == "Collected"
+            if (
+                variable.core == "Perm"
+                and not collected
+                and variable.name in columns
+                and columns[variable.name].isna().all()
+            ):
+                del columns[variable.name]
+                out.add(
+                    "TI-CF012",
+                    Severity.NOTICE,
+                    f"Perm variable {variable.name} has no data and was dropped",
+                    var=variable.name,
+                )
+    conformed = pd.DataFrame(columns, index=frame.index)
+    conformed = _sort_by_keys(conformed, spec.dataset(name).keys, variables)
+    return conformed, out.finish()
+
+
+def _row_keys(frame: pd.DataFrame, dataset_keys: Iterable[str]) -> list[str]:
+    """A readable key per input row: USUBJID and --SEQ when present, else the dataset keys, plus the row number."""
+    seq = [c for c in frame.columns if isinstance(c, str) and c.endswith("SEQ") and c != "TSSEQ"]
+    chosen = [c for c in ("USUBJID", *seq[:1]) if c in frame.columns] or [k for k in dataset_keys if k in frame.columns]
+    keys = []
+    for position, (_, row) in enumerate(frame[chosen].iterrows() if chosen else ((i, None) for i in frame.index)):
+        parts = [f"{c}={_text(row[c])}" for c in chosen if not _is_null(row[c])] if row is not None else []
+        keys.append(", ".join([f"row {position + 1}", *parts]))
+    return keys
+
+
+def _is_null(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _coerce(series: pd.Series, variable: VariableSpec, keys: list[str], out: _Collector) -> pd.Series:
+    """Char -> object column of str/None (empty text is null); Num -> float64 (non-numbers are ERROR, then NaN)."""
+    values = list(series)
+    if variable.is_numeric:
+        numbers: list[float] = []
+        for index, value in enumerate(values):
+            if _is_null(value) or (isinstance(value, str) and not value.strip()):
+                numbers.append(math.nan)
+                continue
+            if isinstance(value, bool):
+                number = None
+            else:
+                try:
+                    number = float(value)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    number = None
+            if number is None:
+                out.add(
+                    "TI-CF004", Severity.ERROR, RULES["TI-CF004"], key=keys[index], var=variable.name, value=str(value)
+                )
+                numbers.append(math.nan)
+            else:
+                numbers.append(number)
+        return pd.Series(numbers, index=series.index, dtype="float64", name=variable.name)
+    texts: list[str | None] = []
+    converted = 0
+    for index, value in enumerate(values):
+        if _is_null(value):
+            texts.append(None)
+        elif isinstance(value, str):
+            texts.append(value if value != "" else None)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            converted += 1
+            texts.append(_text(value))
+        else:
+            out.add(
+                "TI-CF013", Severity.ERROR, RULES["TI-CF013"], key=keys[index], var=variable.name, value=repr(value)
+            )
+            texts.append(None)
+    if converted:
+        out.add("TI-CF005", Severity.WARNING, f"{converted} number(s) converted to text", var=variable.name)
+    return pd.Series(texts, index=series.index, dtype="object", name=variable.name)
+
+
+def _check_lengths(series: pd.Series, limit: int | None, name: str, keys: list[str], out: _Collector) -> None:
+    if limit is None:
+        return
+    for index, value in series.items():
+        if isinstance(value, str) and len(value.encode("utf-8")) > limit:
+            size = len(value.encode("utf-8"))
+            out.add(
+                "TI-CF007", Severity.ERROR, f"{size} bytes, limit {limit}", key=keys[index], var=name, value=value[:60]
+            )
+
+
+def _formatted(value: object) -> str:
+    return _text(value) if isinstance(value, float) else str(value)
+
+
+def _check_codelist(
+    series: pd.Series, codelist_name: str, name: str, spec: Spec, keys: list[str], out: _Collector, *, rows=None
+) -> None:
+    if not codelist_name or spec.is_dictionary(codelist_name):
+        return
+    codelist = spec.codelist(codelist_name)
+    assert codelist is not None
+    allowed = codelist.values
+    rule, severity = ("TI-CF009", Severity.WARNING) if codelist.extensible else ("TI-CF008", Severity.ERROR)
+    for index, value in series.items():
+        if rows is not None and index not in rows:
+            continue
+        if _is_null(value) or _formatted(value) in allowed:
+            continue
+        out.add(rule, severity, f"not a term of {codelist_name}", key=keys[index], var=name, value=_formatted(value))
+
+
+def _check_value_level(
+    columns: dict[str, pd.Series],
+    variable: str,
+    entries: tuple[ValueLevelSpec, ...],
+    spec: Spec,
+    keys: list[str],
+    out: _Collector,
+) -> None:
+    series = columns[variable]
+    where_variable = entries[0].where_variable
+    if where_variable not in columns:
+        return
+    selectors = columns[where_variable]
+    for index, value in series.items():
+        if _is_null(value):
+            continue
+        selector = selectors[index]
+        entry = next((e for e in entries if e.matches(selector)), None)
+        if entry is None:
+            message = f"no value-level entry for {where_variable}={selector}"
+            out.add("TI-CF011", Severity.WARNING, message, key=keys[index], var=variable, value=_formatted(value))
+            continue
+        _check_entry(value, entry, variable, keys[index], spec, out)
+
+
+def _check_entry(value: object, entry: ValueLevelSpec, variable: str, key: str, spec: Spec, out: _Collector) -> None:
+    shown = _formatted(value)
+    context = f"{entry.where_variable}={'|'.join(entry.where_values[:1])}"
+    if entry.length_limit is not None and isinstance(value, str) and len(value.encode("utf-8")) > entry.length_limit:
+        out.add(
+            "TI-CF007",
+            Severity.ERROR,
+            f"longer than {entry.length_limit} for {context}",
+            key=key,
+            var=variable,
+            value=shown,
+        )
+    if entry.codelist and not spec.is_dictionary(entry.codelist):
+        codelist = spec.codelist(entry.codelist)
+        assert codelist is not None
+        if shown not in codelist.values:
+            rule, severity = ("TI-CF009", Severity.WARNING) if codelist.extensible else ("TI-CF008", Severity.ERROR)
+            out.add(rule, severity, f"not a term of {entry.codelist} ({context})", key=key, var=variable, value=shown)
+    if entry.data_type in ("integer", "float") or entry.minimum is not None or entry.maximum is not None:
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            out.add("TI-CF010", Severity.ERROR, f"not a number ({context})", key=key, var=variable, value=shown)
+            return
+        if entry.data_type == "integer" and not number.is_integer():
+            out.add("TI-CF010", Severity.ERROR, f"not an integer ({context})", key=key, var=variable, value=shown)
+        low, high = entry.minimum, entry.maximum
+        if (low is not None and number < low) or (high is not None and number > high):
+            span = f"{_text(low) if low is not None else ''}..{_text(high) if high is not None else ''}"
+            out.add("TI-CF010", Severity.ERROR, f"outside {span} ({context})", key=key, var=variable, value=shown)
+
+
+def _check_supp_labels(
+    columns: dict[str, pd.Series], entries: tuple[ValueLevelSpec, ...], keys: list[str], out: _Collector
+) -> None:
+    """QLABEL and QORIG are fixed per QNAM by the value-level metadata (the Define-XML shows one label/origin)."""
+    if "QNAM" not in columns:
+        return
+    by_qnam = {value: e for e in entries if e.where_variable == "QNAM" for value in e.where_values}
+    for index, qnam in columns["QNAM"].items():
+        entry = by_qnam.get(qnam)
+        if entry is None:
+            continue
+        for variable, expected in (("QLABEL", entry.label), ("QORIG", entry.origin)):
+            actual = columns[variable][index] if variable in columns else None
+            if actual is not None and actual != expected:
+                message = f"{variable} for QNAM {qnam} should be {expected!r}"
+                out.add("TI-CF014", Severity.WARNING, message, key=keys[index], var=variable, value=str(actual))
+
+
+def _sort_by_keys(frame: pd.DataFrame, keys: tuple[str, ...], variables: tuple[VariableSpec, ...]) -> pd.DataFrame:
+    """Stable sort by the dataset keys present (missing values last), then by --SEQ when the dataset has one."""
+    order = [k for k in keys if k in frame.columns]
+    seq = [v.name for v in variables if v.name.endswith("SEQ") and v.name in frame.columns and v.name not in order]
+    by = order + seq
+    if by and len(frame):
+        frame = frame.sort_values(by=by, kind="mergesort", na_position="last")
+    return frame.reset_index(drop=True)

@@ -1,0 +1,84 @@
+"""Write a whole SDTM package (XPT v5, optional Dataset-JSON, define.xml) or nothing at all.
+
+Order: conform every frame to the spec -> stop on any ERROR -> check every XPORT limit for every dataset -> stop on
+any violation -> write everything into a staged folder that replaces `out_dir` only when complete. A failure at any
+step leaves a previous `out_dir` exactly as it was.
+
+Decision: datasets with no rows are not written (the FDA asks for no empty datasets); each is reported as a NOTICE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from trialinterop.atomic import staged_directory
+from trialinterop.define.write import write_define, write_define_html
+from trialinterop.errors import ConformanceError
+from trialinterop.issues import Issue, Severity
+from trialinterop.sdtm.conform import conform
+from trialinterop.spec import Spec
+from trialinterop.writers.dataset_json import write_dataset_json
+from trialinterop.writers.xpt import XptMember, check_xpt_limits, write_xpt
+
+FORMATS = ("xpt", "json")
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    out_dir: Path
+    files: tuple[str, ...]
+    issues: tuple[Issue, ...]
+    frames: Mapping[str, pd.DataFrame]
+
+
+def xpt_member(spec: Spec, dataset: str, frame: pd.DataFrame) -> XptMember:
+    labels = {v.name: v.label for v in spec.variables(dataset)}
+    return XptMember(dataset, spec.dataset(dataset).label, tuple(labels.get(str(c), "") for c in frame.columns))
+
+
+def write_package(
+    frames: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    *,
+    spec: Spec,
+    formats: Iterable[str] = ("xpt",),
+    define: bool = True,
+    define_html: bool = False,
+    creation_datetime: str | None = None,
+) -> PackageResult:
+    """Conform and write `frames`; ConformanceError (listing every issue, nothing written) on any ERROR."""
+    formats = tuple(formats)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"formats must be a non-empty selection of {FORMATS}, got {formats}")
+    conformed, issues = conform(frames, spec)
+    written: dict[str, pd.DataFrame] = {}
+    for name, frame in conformed.items():
+        if len(frame):
+            written[name] = frame
+        else:
+            issues.append(Issue("TI-PKG001", Severity.NOTICE, "dataset has no records and is not written", name))
+    if "xpt" in formats:
+        for name, frame in written.items():
+            issues.extend(check_xpt_limits(frame, xpt_member(spec, name, frame)))
+    if any(issue.severity >= Severity.ERROR for issue in issues):
+        raise ConformanceError(issues, summary="SDTM package not written")
+    files: list[str] = []
+    with staged_directory(out_dir) as staging:
+        for name, frame in written.items():
+            if "xpt" in formats:
+                files.append(write_xpt(frame, staging, xpt_member(spec, name, frame)).name)
+            if "json" in formats:
+                files.append(write_dataset_json(frame, staging, name, spec, creation_datetime=creation_datetime).name)
+        if define:
+            extension = "xpt" if "xpt" in formats else "json"
+            leaves = {name: f"{spec.dataset(name).file_name}.{extension}" for name in written}
+            define_path = write_define(spec, written, staging, files=leaves)
+            files.append(define_path.name)
+            if define_html:
+                files.append(write_define_html(define_path).name)
+    return PackageResult(Path(out_dir), tuple(files), tuple(issues), written)

@@ -1,0 +1,129 @@
+"""write_package(): conform, check, write everything into a staged folder, or change nothing at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from test_spec_sample_frames import sample_frames
+from trialinterop.errors import ConformanceError
+from trialinterop.issues import Severity
+from trialinterop.spec import load_spec
+from trialinterop.writers import package
+from trialinterop.writers.package import write_package
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec()
+
+
+def _previous_output(out: Path) -> None:
+    out.mkdir()
+    (out / "dm.xpt").write_bytes(b"previous")
+    (out / "keep.txt").write_text("from the last run")
+
+
+def _unchanged(out: Path) -> bool:
+    return (
+        sorted(p.name for p in out.iterdir()) == ["dm.xpt", "keep.txt"] and (out / "dm.xpt").read_bytes() == b"previous"
+    )
+
+
+def test_writes_xpt_json_and_define(tmp_path: Path, spec) -> None:
+    result = write_package(sample_frames(), tmp_path / "sdtm", spec=spec, formats=("xpt", "json"))
+    names = ["dm", "ae", "qs", "re", "ts", "suppdm", "suppae"]
+    expected = [f"{n}.{ext}" for n in names for ext in ("xpt", "json")] + ["define.xml"]
+    assert list(result.files) == expected
+    assert sorted(p.name for p in (tmp_path / "sdtm").iterdir()) == sorted(expected)
+    assert [(i.rule, i.field) for i in result.issues] == [("TI-CF012", "QSDRVFL")]
+    data, meta = pyreadstat.read_xport(str(tmp_path / "sdtm" / "dm.xpt"))
+    assert meta.table_name == "DM" and meta.column_names_to_labels["RFSTDTC"] == "Subject Reference Start Date/Time"
+    assert "BRTHDTC" in data.columns and data["USUBJID"][0] == "NCT05016804-01-001"
+
+
+def test_replaces_a_previous_package(tmp_path: Path, spec) -> None:
+    out = tmp_path / "sdtm"
+    _previous_output(out)
+    write_package(sample_frames(), out, spec=spec)
+    assert not (out / "keep.txt").exists() and (out / "dm.xpt").read_bytes() != b"previous"
+
+
+def test_conform_error_changes_nothing(tmp_path: Path, spec) -> None:
+    out = tmp_path / "sdtm"
+    _previous_output(out)
+    frames = sample_frames()
+    frames["DM"].loc[0, "SEX"] = "X"
+    with pytest.raises(ConformanceError) as caught:
+        write_package(frames, out, spec=spec)
+    assert ("TI-CF008", "SEX") in {(i.rule, i.field) for i in caught.value.issues}
+    assert _unchanged(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sdtm"]  # no staging folders left
+
+
+def test_xpt_limit_error_changes_nothing(tmp_path: Path, spec) -> None:
+    out = tmp_path / "sdtm"
+    _previous_output(out)
+    frames = sample_frames()
+    frames["AE"].loc[0, "AETERM"] = "Céphalée"  # non-ASCII: SD1029
+    with pytest.raises(ConformanceError) as caught:
+        write_package(frames, out, spec=spec)
+    assert [(i.rule, i.where) for i in caught.value.issues if i.severity >= Severity.ERROR] == [("TI-XPT006", "AE")]
+    assert _unchanged(out)
+
+
+def test_failure_mid_package_leaves_previous_output_intact(tmp_path: Path, spec, monkeypatch) -> None:
+    out = tmp_path / "sdtm"
+    _previous_output(out)
+    real = package.write_xpt
+    written: list[str] = []
+
+    def fail_on_third(frame, folder, member):
+        if len(written) == 2:
+            raise OSError("disk full")
+        written.append(member.dataset)
+        return real(frame, folder, member)
+
+    monkeypatch.setattr(package, "write_xpt", fail_on_third)
+    with pytest.raises(OSError, match="disk full"):
+        write_package(sample_frames(), out, spec=spec)
+    assert written == ["DM", "AE"]
+    assert _unchanged(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sdtm"]
+
+
+def test_empty_dataset_is_not_written(tmp_path: Path, spec) -> None:
+    frames = sample_frames()
+    frames["SUPPDM"] = frames["SUPPDM"].iloc[0:0]
+    result = write_package(frames, tmp_path / "sdtm", spec=spec)
+    assert "suppdm.xpt" not in result.files
+    assert ("TI-PKG001", "SUPPDM") in {(i.rule, i.where) for i in result.issues}
+    assert "suppdm.xpt" not in (tmp_path / "sdtm" / "define.xml").read_text()
+
+
+def test_json_only_package_points_define_at_json(tmp_path: Path, spec) -> None:
+    result = write_package(sample_frames(), tmp_path / "sdtm", spec=spec, formats=("json",))
+    assert "dm.xpt" not in result.files and "dm.json" in result.files
+    assert 'xlink:href="dm.json"' in (tmp_path / "sdtm" / "define.xml").read_text()
+
+
+def test_unknown_format_is_refused(tmp_path: Path, spec) -> None:
+    with pytest.raises(ValueError, match="formats"):
+        write_package(sample_frames(), tmp_path / "sdtm", spec=spec, formats=("sas7bdat",))
+
+
+def test_frames_with_unknown_dataset_fail(tmp_path: Path, spec) -> None:
+    frames = {**sample_frames(), "XX": pd.DataFrame({"A": ["1"]})}
+    with pytest.raises(ConformanceError) as caught:
+        write_package(frames, tmp_path / "sdtm", spec=spec)
+    assert ("TI-CF001", "XX") in {(i.rule, i.where) for i in caught.value.issues}
+    assert not (tmp_path / "sdtm").exists()
+
+
+def test_define_html_on_request(tmp_path: Path, spec) -> None:
+    result = write_package(sample_frames(), tmp_path / "sdtm", spec=spec, define_html=True)
+    assert result.files[-2:] == ("define.xml", "define.html")
+    assert (tmp_path / "sdtm" / "define.html").read_text("utf-8").count("<h3 id='IG.") == 7
