@@ -45,9 +45,7 @@ def render_records_doc() -> str:
     for file, table in tables.items():
         lines += [f"## `{file}`", "", f"{table.description} Key: {', '.join(table.primary_key)}.", ""]
         lines += ["| column | type | required | description |", "|---|---|---|---|"]
-        lines += [
-            f"| {f.name} | {f.type} | {'yes' if f.required else ''} | {_describe(f)} |" for f in table.fields
-        ]
+        lines += [f"| {f.name} | {f.type} | {'yes' if f.required else ''} | {_describe(f)} |" for f in table.fields]
         lines.append("")
     return "\n".join(lines)
 

@@ -56,7 +56,7 @@ def read_records(folder: str | Path) -> m.TrialRecords:
     if not folder.is_dir():
         raise InputError([_problem(str(folder), "", "", "records folder not found")], summary="cannot read records")
     problems: list[Issue] = []
-    study = _read_study(folder / "study.json", problems)
+    study = read_study(folder / "study.json", problems)
     _, tables = load_schema()
     loaded: dict[str, list[Any]] = {}
     for file, spec in tables.items():
@@ -68,13 +68,13 @@ def read_records(folder: str | Path) -> m.TrialRecords:
             continue
         loaded[file] = list(_read_table(path, spec, problems))
     if study is not None and not problems:
-        problems += _cross_check(study, loaded, tables)
+        problems += cross_check(study, loaded, tables)
     if problems or study is None:
         raise InputError(problems, summary=f"invalid records in {folder}")
     return m.TrialRecords(study=study, **{TABLE_ATTRS[f]: tuple(rows) for f, rows in loaded.items()})
 
 
-def _read_study(path: Path, problems: list[Issue]) -> m.Study | None:
+def read_study(path: Path, problems: list[Issue]) -> m.Study | None:
     name = path.name
     if not path.exists():
         problems.append(_problem(name, "", "", "required file is missing"))
@@ -183,7 +183,7 @@ def _read_table(path: Path, spec: TableSpec, problems: list[Issue]) -> Iterator[
                 bad = False
                 for i, fspec in index:
                     try:
-                        values[fspec.name] = _convert(row[i], fspec)
+                        values[fspec.name] = convert_cell(row[i], fspec)
                     except ValueError as exc:
                         problems.append(_problem(name, row_number, fspec.name, str(exc), row[i]))
                         bad = True
@@ -203,7 +203,7 @@ def _read_table(path: Path, spec: TableSpec, problems: list[Issue]) -> Iterator[
                     )
                     continue
                 seen_keys[key] = row_number
-                yield _build(model, values, m.Origin(name, row_number))
+                yield build_row(model, values, m.Origin(name, row_number))
         except (csv.Error, UnicodeDecodeError) as exc:
             problems.append(_problem(name, row_number + 1, "", f"unreadable CSV: {exc}"))
 
@@ -211,7 +211,7 @@ def _read_table(path: Path, spec: TableSpec, problems: list[Issue]) -> Iterator[
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def _convert(text: str, spec: FieldSpec) -> Any:
+def convert_cell(text: str, spec: FieldSpec) -> Any:
     """Text cell -> typed value or None; ValueError with a reader-facing reason."""
     text = text.strip()
     if text == "":
@@ -253,7 +253,7 @@ def _convert(text: str, spec: FieldSpec) -> Any:
     raise ValueError(f"unknown type {spec.type} in schema")
 
 
-def _build(model: type, values: dict[str, Any], origin: m.Origin) -> Any:
+def build_row(model: type, values: dict[str, Any], origin: m.Origin) -> Any:
     if model is m.SkinScore:
         scores = tuple(values.pop(area) for area in m.MRSS_AREAS)
         values["scores"] = scores
@@ -263,7 +263,7 @@ def _build(model: type, values: dict[str, Any], origin: m.Origin) -> Any:
     return model(**{k: v for k, v in values.items() if k in names}, origin=origin)
 
 
-def _cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str, TableSpec]) -> list[Issue]:
+def cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str, TableSpec]) -> list[Issue]:
     """References between files: subjects, sites, visits, criteria; mRSS totals against their areas."""
     problems: list[Issue] = []
     subjects = {s.subject_id: s for s in loaded["subjects.csv"]}

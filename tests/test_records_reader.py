@@ -1,0 +1,151 @@
+"""read_records error cases: every message names the file, the row and the field; the CLI exits 2 without traceback."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trialinterop.cli import main
+from trialinterop.errors import InputError
+from trialinterop.source.reader import read_records
+
+BUNDLED = Path(__file__).resolve().parents[1] / "fixtures" / "records"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    target = tmp_path / "records"
+    shutil.copytree(BUNDLED, target)
+    return target
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def _save(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def _set(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell; `row` counts like the reader (header = row 1)."""
+    rows = _rows(path)
+    rows[row - 1][rows[0].index(column)] = value
+    _save(path, rows)
+
+
+def _issues(folder: Path) -> list[tuple[str, str, str]]:
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    return [(i.where, i.key, i.field) for i in caught.value.issues]
+
+
+def test_bundled_fixture_loads() -> None:
+    records = read_records(BUNDLED)
+    assert len(records.subjects) == 20
+
+
+def test_bad_date(folder: Path) -> None:
+    _set(folder / "subjects.csv", 3, "consent_date", "2022-02-30")
+    assert _issues(folder) == [("subjects.csv", "row 3", "consent_date")]
+
+
+def test_partial_date_where_complete_required(folder: Path) -> None:
+    _set(folder / "visits.csv", 2, "visit_date", "2021-10")
+    assert _issues(folder) == [("visits.csv", "row 2", "visit_date")]
+
+
+def test_unknown_enum_value(folder: Path) -> None:
+    _set(folder / "adverse_events.csv", 2, "severity", "VERY SEVERE")
+    assert _issues(folder) == [("adverse_events.csv", "row 2", "severity")]
+
+
+def test_missing_required_column(folder: Path) -> None:
+    rows = [row[:1] + row[2:] for row in _rows(folder / "disposition.csv")]  # drop "event"
+    _save(folder / "disposition.csv", rows)
+    assert _issues(folder) == [("disposition.csv", "row 1", "event")]
+
+
+def test_unknown_column(folder: Path) -> None:
+    rows = _rows(folder / "eligibility.csv")
+    rows = [[*row, "x"] for row in rows]
+    rows[0][-1] = "comment"
+    _save(folder / "eligibility.csv", rows)
+    assert _issues(folder) == [("eligibility.csv", "row 1", "comment")]
+
+
+def test_wrong_cell_count(folder: Path) -> None:
+    rows = _rows(folder / "spirometry.csv")
+    rows[4] = rows[4][:-2]
+    _save(folder / "spirometry.csv", rows)
+    issues = _issues(folder)
+    assert issues == [("spirometry.csv", "row 5", "")]
+
+
+def test_wrong_cell_count_message(folder: Path) -> None:
+    rows = _rows(folder / "spirometry.csv")
+    rows[4] = rows[4][:-2]
+    _save(folder / "spirometry.csv", rows)
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    assert caught.value.issues[0].message == "has 6 cells, the header has 8"
+
+
+def test_duplicate_key(folder: Path) -> None:
+    rows = _rows(folder / "visits.csv")
+    rows.insert(3, rows[2])  # second copy becomes row 4
+    _save(folder / "visits.csv", rows)
+    assert _issues(folder) == [("visits.csv", "row 4", "subject_id,visit_num")]
+
+
+def test_subject_not_in_subjects(folder: Path) -> None:
+    _set(folder / "exposures.csv", 2, "subject_id", "09-999")
+    assert _issues(folder) == [("exposures.csv", "row 2", "subject_id")]
+
+
+def test_bad_mrss_total(folder: Path) -> None:
+    rows = _rows(folder / "skin_scores.csv")
+    header = rows[0]
+    row = next(i for i, r in enumerate(rows) if i and r[header.index("total")])
+    rows[row][header.index("total")] = str(int(rows[row][header.index("total")]) + 1)
+    _save(folder / "skin_scores.csv", rows)
+    assert _issues(folder) == [("skin_scores.csv", f"row {row + 1}", "total")]
+
+
+def test_every_problem_reported_at_once(folder: Path) -> None:
+    _set(folder / "subjects.csv", 2, "sex", "X")
+    _set(folder / "adverse_events.csv", 3, "start", "yesterday")
+    assert _issues(folder) == [("subjects.csv", "row 2", "sex"), ("adverse_events.csv", "row 3", "start")]
+
+
+def test_rendered_message_names_file_row_field(folder: Path) -> None:
+    _set(folder / "subjects.csv", 3, "consent_date", "2022-02-30")
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    assert "subjects.csv [row 3] consent_date" in str(caught.value)
+
+
+def test_check_records_exit_codes(folder: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["check-records", str(folder)])
+    assert ok.exit_code == 0
+    assert "20 subjects" in ok.output
+    _set(folder / "subjects.csv", 3, "consent_date", "2022-02-30")
+    bad = runner.invoke(main, ["check-records", str(folder)])
+    assert bad.exit_code == 2
+    assert "subjects.csv [row 3] consent_date" in bad.output
+    assert "Traceback" not in bad.output
+    assert bad.exception is None or isinstance(bad.exception, SystemExit)
+
+
+def test_check_records_missing_folder(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check-records", str(tmp_path / "absent")])
+    assert result.exit_code == 2
+    assert "records folder not found" in result.output
+    assert "Traceback" not in result.output
