@@ -11,6 +11,10 @@ whose origin is not Collected (a derivation or assignment this package does not 
 each drop is reported as a NOTICE, so Define-XML lists only what was submitted. Required and Expected variables are
 never added or dropped: when absent they are an ERROR. Char values that arrive as numbers are converted to text
 (WARNING); Num values that are not numbers are an ERROR and become missing in the conformed frame.
+
+Speed (a 10,000-subject trial has 840,000 QS rows): each check first proves a column clean with whole-array
+operations, or over its distinct values (a column has few), and only the rows that may fail go through the
+row-by-row code that words the issues; row keys are worded only for rows that get an issue.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from trialinterop.issues import Issue, Severity
@@ -150,15 +155,43 @@ def conform_dataset(
     return conformed, out.finish()
 
 
-def _row_keys(frame: pd.DataFrame, dataset_keys: Iterable[str]) -> list[str]:
-    """A readable key per input row: USUBJID and --SEQ when present, else the dataset keys, plus the row number."""
-    seq = [c for c in frame.columns if isinstance(c, str) and c.endswith("SEQ") and c != "TSSEQ"]
-    chosen = [c for c in ("USUBJID", *seq[:1]) if c in frame.columns] or [k for k in dataset_keys if k in frame.columns]
-    keys = []
-    for position, (_, row) in enumerate(frame[chosen].iterrows() if chosen else ((i, None) for i in frame.index)):
-        parts = [f"{c}={_text(row[c])}" for c in chosen if not _is_null(row[c])] if row is not None else []
-        keys.append(", ".join([f"row {position + 1}", *parts]))
-    return keys
+class _RowKeys:
+    """A readable key per input row, worded only when asked for: `row N, USUBJID=…, --SEQ=…` (USUBJID and --SEQ
+    when present, else the dataset keys)."""
+
+    def __init__(self, frame: pd.DataFrame, dataset_keys: Iterable[str]) -> None:
+        seq = [c for c in frame.columns if isinstance(c, str) and c.endswith("SEQ") and c != "TSSEQ"]
+        chosen = [c for c in ("USUBJID", *seq[:1]) if c in frame.columns]
+        chosen = chosen or [k for k in dataset_keys if k in frame.columns]
+        self._columns = [(c, frame[c].tolist()) for c in chosen]
+        self._length = len(frame)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, position: int) -> str:
+        parts = [f"{c}={_text(values[position])}" for c, values in self._columns if not _is_null(values[position])]
+        return ", ".join([f"row {position + 1}", *parts])
+
+
+def _row_keys(frame: pd.DataFrame, dataset_keys: Iterable[str]) -> _RowKeys:
+    """Keys for the rows of `frame` (its index must be 0..n-1)."""
+    return _RowKeys(frame, dataset_keys)
+
+
+def _suspect_rows(values: np.ndarray, is_bad) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Positions whose value `is_bad` says may produce an issue; `is_bad` runs once per distinct non-null value."""
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    present = ~pd.isna(values)
+    try:
+        distinct = pd.unique(values[present])
+    except TypeError:  # unhashable values: every present row is checked
+        return np.flatnonzero(present)
+    bad = [v for v in distinct if is_bad(v)]
+    if not bad:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(present & pd.Series(values, dtype=object).isin(bad).to_numpy())
 
 
 def _is_null(value: object) -> bool:
@@ -173,8 +206,17 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _coerce(series: pd.Series, variable: VariableSpec, keys: list[str], out: _Collector) -> pd.Series:
+def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Collector) -> pd.Series:
     """Char -> object column of str/None (empty text is null); Num -> float64 (non-numbers are ERROR, then NaN)."""
+    if variable.is_numeric:
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            return pd.Series(numbers, index=series.index, dtype="float64", name=variable.name)
+    elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        texts = series.to_numpy(dtype=object, copy=True)
+        texts[pd.isna(texts)] = None
+        texts[texts == ""] = None
+        return pd.Series(texts, index=series.index, dtype="object", name=variable.name)
     values = list(series)
     if variable.is_numeric:
         numbers: list[float] = []
@@ -217,10 +259,12 @@ def _coerce(series: pd.Series, variable: VariableSpec, keys: list[str], out: _Co
     return pd.Series(texts, index=series.index, dtype="object", name=variable.name)
 
 
-def _check_lengths(series: pd.Series, limit: int | None, name: str, keys: list[str], out: _Collector) -> None:
-    if limit is None:
+def _check_lengths(series: pd.Series, limit: int | None, name: str, keys: _RowKeys, out: _Collector) -> None:
+    if limit is None or series.dtype != object:
         return
-    for index, value in series.items():
+    values = series.to_numpy()
+    for index in _suspect_rows(values, lambda v: isinstance(v, str) and len(v.encode("utf-8")) > limit):
+        value = values[index]
         if isinstance(value, str) and len(value.encode("utf-8")) > limit:
             size = len(value.encode("utf-8"))
             out.add(
@@ -233,7 +277,7 @@ def _formatted(value: object) -> str:
 
 
 def _check_codelist(
-    series: pd.Series, codelist_name: str, name: str, spec: Spec, keys: list[str], out: _Collector, *, rows=None
+    series: pd.Series, codelist_name: str, name: str, spec: Spec, keys: _RowKeys, out: _Collector, *, rows=None
 ) -> None:
     if not codelist_name or spec.is_dictionary(codelist_name):
         return
@@ -241,7 +285,9 @@ def _check_codelist(
     assert codelist is not None
     allowed = codelist.values
     rule, severity = ("TI-CF009", Severity.WARNING) if codelist.extensible else ("TI-CF008", Severity.ERROR)
-    for index, value in series.items():
+    values = series.to_numpy(dtype=object)
+    for index in _suspect_rows(values, lambda v: not _is_null(v) and _formatted(v) not in allowed):
+        value = values[index]
         if rows is not None and index not in rows:
             continue
         if _is_null(value) or _formatted(value) in allowed:
@@ -254,15 +300,17 @@ def _check_value_level(
     variable: str,
     entries: tuple[ValueLevelSpec, ...],
     spec: Spec,
-    keys: list[str],
+    keys: _RowKeys,
     out: _Collector,
 ) -> None:
     series = columns[variable]
     where_variable = entries[0].where_variable
     if where_variable not in columns:
         return
-    selectors = columns[where_variable]
-    for index, value in series.items():
+    selectors = columns[where_variable].to_numpy(dtype=object)
+    values = series.to_numpy(dtype=object)
+    for index in _suspect_value_level_rows(values, selectors, entries, variable, spec):
+        value = values[index]
         if _is_null(value):
             continue
         selector = selectors[index]
@@ -272,6 +320,35 @@ def _check_value_level(
             out.add("TI-CF011", Severity.WARNING, message, key=keys[index], var=variable, value=_formatted(value))
             continue
         _check_entry(value, entry, variable, keys[index], spec, out)
+
+
+def _suspect_value_level_rows(
+    values: np.ndarray, selectors: np.ndarray, entries: tuple[ValueLevelSpec, ...], variable: str, spec: Spec
+) -> np.ndarray:
+    """Rows (in order) whose (selector, value) pair may give an issue: each distinct pair is checked once."""
+    present = ~pd.isna(values)
+    if not present.any():
+        return np.zeros(0, dtype=np.intp)
+    try:
+        selector_codes, selector_values = pd.factorize(selectors[present])  # null selectors -> -1
+        value_codes, value_values = pd.factorize(values[present])
+    except TypeError:  # unhashable values: every present row is checked
+        return np.flatnonzero(present)
+    pair_codes = (selector_codes.astype(np.int64) + 1) * (len(value_values) + 1) + value_codes
+    bad = []
+    for code in np.unique(pair_codes):
+        selector_code, value_code = divmod(int(code), len(value_values) + 1)
+        selector = selector_values[selector_code - 1] if selector_code else None
+        value = value_values[value_code]
+        entry = next((e for e in entries if e.matches(selector)), None)
+        probe = _Collector("")
+        if entry is not None:
+            _check_entry(value, entry, variable, "", spec, probe)
+        if entry is None or probe.issues:
+            bad.append(code)
+    if not bad:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(present)[np.isin(pair_codes, bad)]
 
 
 def _check_entry(value: object, entry: ValueLevelSpec, variable: str, key: str, spec: Spec, out: _Collector) -> None:
@@ -307,7 +384,7 @@ def _check_entry(value: object, entry: ValueLevelSpec, variable: str, key: str, 
 
 
 def _check_supp_labels(
-    columns: dict[str, pd.Series], entries: tuple[ValueLevelSpec, ...], keys: list[str], out: _Collector
+    columns: dict[str, pd.Series], entries: tuple[ValueLevelSpec, ...], keys: _RowKeys, out: _Collector
 ) -> None:
     """QLABEL and QORIG are fixed per QNAM by the value-level metadata (the Define-XML shows one label/origin)."""
     if "QNAM" not in columns:

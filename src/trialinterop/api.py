@@ -1,0 +1,51 @@
+"""What the CLI and end-to-end tests call: `convert_to_sdtm` (records folder -> SDTM package).
+
+Errors: `InputError` when the records are invalid (every bad row listed), `ConformanceError` when the built
+datasets break the specification or an XPORT limit (every issue listed; nothing written), `SpecError` when
+`mappings/` itself is inconsistent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from trialinterop.ct import load_terminology
+from trialinterop.issues import Issue
+from trialinterop.sdtm.build import build_sdtm, check_build
+from trialinterop.sdtm.design import load_trial_design
+from trialinterop.source.reader import read_records
+from trialinterop.spec import load_spec
+from trialinterop.writers.package import write_package
+
+
+@dataclass(frozen=True)
+class SdtmResult:
+    out_dir: Path
+    files: tuple[str, ...]
+    rows: dict[str, int]  # records per written dataset, in package order
+    issues: tuple[Issue, ...]  # builder findings, then conform/writer findings (all below ERROR)
+
+
+def convert_to_sdtm(
+    records_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    formats: Iterable[str] = ("xpt",),
+    define: bool = True,
+) -> SdtmResult:
+    """Read and check the records, build every dataset, conform and write them atomically to `out_dir`."""
+    records = read_records(records_dir)
+    terminology = load_terminology()
+    design = load_trial_design()
+    spec = load_spec()
+    frames = build_sdtm(records, terminology, design=design)
+    findings = check_build(records, terminology, design=design)
+    package = write_package(frames, out_dir, spec=spec, formats=tuple(formats), define=define)
+    return SdtmResult(
+        out_dir=package.out_dir,
+        files=package.files,
+        rows={name: len(frame) for name, frame in package.frames.items()},
+        issues=(*findings, *package.issues),
+    )

@@ -1,0 +1,61 @@
+"""`build_sdtm`: every SDTM dataset of the package from one TrialRecords, as unlabelled frames keyed by name.
+
+The context (reference dates, elements) is built once; each domain builder is a pure function of the records and
+the context. Empty SUPP-- datasets are left out (an empty dataset is not submitted). `check_build` lists what the
+builders had to decide about the data (e.g. AEs not coded to MedDRA) as Issues for the caller to report.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.ct import Terminology
+from trialinterop.issues import Issue
+from trialinterop.sdtm.context import SdtmContext, build_context
+from trialinterop.sdtm.design import TrialDesign, load_trial_design
+from trialinterop.sdtm.domains.ae import build_ae, build_suppae, check_uncoded_events
+from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
+from trialinterop.sdtm.domains.ds import build_ds
+from trialinterop.sdtm.domains.ex import build_ex
+from trialinterop.sdtm.domains.ie import build_ie
+from trialinterop.sdtm.domains.qs import build_qs
+from trialinterop.sdtm.domains.respiratory import build_re
+from trialinterop.sdtm.domains.se import build_se
+from trialinterop.sdtm.domains.sv import build_sv
+from trialinterop.sdtm.domains.trial_design import build_ta, build_te, build_ti, build_tv
+from trialinterop.sdtm.domains.ts import build_ts
+from trialinterop.source.models import TrialRecords
+
+
+def build_sdtm(
+    records: TrialRecords, terminology: Terminology, *, design: TrialDesign | None = None
+) -> dict[str, pd.DataFrame]:
+    """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, DS, IE, QS, RE, TA, TE, TV, TI, TS, SUPP--);
+    SUPP-- only when they have records."""
+    ctx = build_context(records, terminology, design or load_trial_design())
+    ae = build_ae(records, ctx)
+    frames = {
+        "DM": build_dm(records, ctx),
+        "SE": build_se(records, ctx),
+        "SV": build_sv(records, ctx),
+        "EX": build_ex(records, ctx),
+        "AE": ae,
+        "DS": build_ds(records, ctx),
+        "IE": build_ie(records, ctx),
+        "QS": build_qs(records, ctx),
+        "RE": build_re(records, ctx),
+        "TA": build_ta(records, ctx),
+        "TE": build_te(records, ctx),
+        "TV": build_tv(records, ctx),
+        "TI": build_ti(records, ctx),
+        "TS": build_ts(records, ctx),
+        "SUPPDM": build_suppdm(records, ctx),
+        "SUPPAE": build_suppae(records, ctx, ae=ae),
+    }
+    return {name: frame for name, frame in frames.items() if not (name.startswith("SUPP") and frame.empty)}
+
+
+def check_build(records: TrialRecords, terminology: Terminology, *, design: TrialDesign | None = None) -> list[Issue]:
+    """Findings about the records that the builders resolved by a documented convention."""
+    ctx: SdtmContext = build_context(records, terminology, design or load_trial_design())
+    return check_uncoded_events(records, ctx)

@@ -1,0 +1,320 @@
+"""Derivations shared by the domain builders: identifiers, reference dates, elements, --SEQ, --DY, EPOCH, flags.
+
+Names follow admiral (`derive_*` add or compute variables, `compute_*` return one value). Decisions (sdtm.md §7):
+- RFSTDTC = RFXSTDTC = start of the first administration of any protocol treatment (AlloRx or T-cell vaccine);
+  RFXENDTC = latest end (else start) of any administration. Null for subjects never treated.
+- RFENDTC = end of participation (RFPENDTC) for treated subjects (one-dose study); null for untreated subjects.
+- RFPENDTC = last known contact: the latest complete date among consent, visits that took place, disposition and
+  last-contact dates, administrations, AE start/end, mRSS and spirometry dates, eligibility dates and death.
+- Elements (SE): screening from consent; the MSC element from the start of the first AlloRx infusion to the end of
+  that day; follow-up from the next day to RFPENDTC. No gaps; the last element entered ends at RFPENDTC.
+- EPOCH: the element whose window holds the date, compared at the precision both values share; a partial date
+  that is not certainly inside one element, or a date outside every element, gets no EPOCH (never imputed). A
+  finding without a date (not done) takes the EPOCH of its visit's date (SV) when the visit took place.
+- --LOBXFL: last non-missing result per test not known to be after RFXSTDTC (compared at the precision both
+  share: a date-only result on the infusion day counts as pre-dose; a result timed after the infusion does not).
+- Treatment emergent: start on/after RFXSTDTC; a partial start that cannot be shown to precede RFXSTDTC counts
+  as emergent (conservative).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from trialinterop.iso8601 import compare_dtc, date_part, parse_dtc, study_day, to_date
+from trialinterop.sdtm.design import TrialDesign
+from trialinterop.source.models import Study, Subject, TrialRecords
+
+if TYPE_CHECKING:
+    from trialinterop.sdtm.context import SdtmContext
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectElement:
+    etcd: str
+    element: str
+    epoch: str
+    taetord: int
+    start: str
+    end: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectReference:
+    usubjid: str
+    subject_id: str
+    enrolled: bool
+    arm_code: str | None
+    rficdtc: str
+    rfxstdtc: str | None
+    rfxendtc: str | None
+    rfendtc: str | None
+    rfpendtc: str | None
+    dthdtc: str | None
+    elements: tuple[SubjectElement, ...]
+
+    @property
+    def rfstdtc(self) -> str | None:
+        return self.rfxstdtc
+
+    @property
+    def treated(self) -> bool:
+        return self.rfxstdtc is not None
+
+
+def derive_usubjid(study_id: str, subject_id: str) -> str:
+    """USUBJID = STUDYID-SUBJID (SUBJID is already site-prefixed, e.g. NCT05016804-01-001)."""
+    return f"{study_id}-{subject_id}"
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+
+
+def _complete_dates(values: Iterable[str | None]) -> list[date]:
+    found = []
+    for value in values:
+        if value and parse_dtc(value).is_complete_date:
+            found.append(to_date(value))
+    return found
+
+
+def compute_last_contact(subject: Subject, rows: dict[str, list]) -> str | None:
+    """RFPENDTC: the latest complete date (date part) of any contact recorded for the subject."""
+    contact = _complete_dates(
+        [subject.consent_date, subject.death_date]
+        + [v.visit_date for v in rows["sv"] if v.occurred == "Y"]
+        + [d.event_date for d in rows["ds"]]
+        + [d.last_contact_date for d in rows["ds"]]
+        + [e.start for e in rows["ex"]]
+        + [e.end for e in rows["ex"]]
+        + [a.start for a in rows["ae"]]
+        + [a.end for a in rows["ae"]]
+        + [q.assessment_date for q in rows["qs"]]
+        + [r.test_datetime for r in rows["re"]]
+        + [i.assessment_date for i in rows["ie"]]
+    )
+    return max(contact).isoformat() if contact else None
+
+
+def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[SubjectReference, ...]:
+    """One SubjectReference per subject, in the order of records.subjects."""
+    study = records.study
+    arm_code = study.arms[0].code if study.arms else None
+    by_subject: dict[str, dict[str, list]] = {
+        s.subject_id: {"ex": [], "ae": [], "qs": [], "re": [], "sv": [], "ds": [], "ie": []} for s in records.subjects
+    }
+    for kind, rows in (
+        ("ex", records.exposures),
+        ("ae", records.adverse_events),
+        ("qs", records.skin_scores),
+        ("re", records.spirometry),
+        ("sv", records.visits),
+        ("ds", records.dispositions),
+        ("ie", records.eligibility),
+    ):
+        for row in rows:
+            if row.subject_id in by_subject:
+                by_subject[row.subject_id][kind].append(row)
+    references = []
+    for subject in records.subjects:
+        rows = by_subject[subject.subject_id]
+        starts = [e.start for e in rows["ex"]]
+        ends = [e.end or e.start for e in rows["ex"]]
+        rfxstdtc = min(starts) if starts else None
+        rfxendtc = max(ends) if ends else None
+        infusions = sorted(e.start for e in rows["ex"] if e.treatment == design.infusion_treatment)
+        enrolled = subject.enrolled == "Y"
+        subject_arm = arm_code if enrolled else None
+        rfpendtc = compute_last_contact(subject, rows)
+        references.append(
+            SubjectReference(
+                usubjid=derive_usubjid(study.study_id, subject.subject_id),
+                subject_id=subject.subject_id,
+                enrolled=enrolled,
+                arm_code=subject_arm,
+                rficdtc=subject.consent_date,
+                rfxstdtc=rfxstdtc,
+                rfxendtc=rfxendtc,
+                rfendtc=rfpendtc if rfxstdtc is not None else None,
+                rfpendtc=rfpendtc,
+                dthdtc=subject.death_date,
+                elements=derive_subject_elements(
+                    design,
+                    arm_code=subject_arm,
+                    consent=subject.consent_date,
+                    infusion_start=infusions[0] if infusions else None,
+                    end_of_participation=rfpendtc,
+                ),
+            )
+        )
+    return tuple(references)
+
+
+def derive_subject_elements(
+    design: TrialDesign,
+    *,
+    arm_code: str | None,
+    consent: str,
+    infusion_start: str | None,
+    end_of_participation: str | None,
+) -> tuple[SubjectElement, ...]:
+    """The elements a subject entered, each ending where the next starts; the last ends at end of participation."""
+    order = design.arms.get(arm_code, ()) if arm_code else ()
+    if not order:
+        order = (design.elements[0].etcd,)  # not assigned: screening only
+    infusion_day = to_date(infusion_start)
+    starts = {
+        "consent": consent,
+        "first_infusion": infusion_start,
+        "day_after_infusion": (infusion_day + timedelta(days=1)).isoformat() if infusion_day else None,
+    }
+    entered: list[tuple[int, str, str]] = []
+    for position, etcd in enumerate(order, start=1):
+        start = starts[design.element(etcd).starts_at]
+        if start is None:
+            continue
+        if end_of_participation and entered and compare_dtc(start, end_of_participation) == 1:
+            continue
+        entered.append((position, etcd, start))
+    elements = []
+    for i, (position, etcd, start) in enumerate(entered):
+        end = entered[i + 1][2] if i + 1 < len(entered) else end_of_participation
+        spec = design.element(etcd)
+        elements.append(SubjectElement(etcd, spec.element, spec.epoch, position, start, end))
+    return tuple(elements)
+
+
+def compute_epoch(reference: SubjectReference | None, dtc: str | None) -> str | None:
+    """EPOCH of the element holding `dtc`, else None (see the module docstring).
+
+    A complete date (or datetime) is placed in [start, end) of each element, the subject's last element including
+    its end; at the boundary of two elements the later one wins. A partial date gets an EPOCH only when it lies
+    certainly inside one element (strictly after its start and before its end at the shared precision).
+    """
+    if reference is None or _is_missing(dtc) or not dtc:
+        return None
+    complete = parse_dtc(dtc).is_complete_date
+    found = None
+    last = len(reference.elements) - 1
+    for i, element in enumerate(reference.elements):
+        after_start = compare_dtc(dtc, element.start)
+        after_end = compare_dtc(dtc, element.end) if element.end is not None else -1
+        if complete:
+            inside = after_start >= 0 and (after_end < 0 or (after_end == 0 and i == last))
+        else:
+            inside = after_start > 0 and after_end < 0
+        if inside:
+            found = element.epoch
+    return found
+
+
+def compute_age(birth_date: str | None, reference_date: str | None) -> int | None:
+    """Completed years from a complete birth date to a complete reference date; None otherwise."""
+    born, on = to_date(birth_date), to_date(reference_date)
+    if born is None or on is None:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def compute_treatment_emergent(start: str | None, rfxstdtc: str | None) -> str | None:
+    """Y when the event starts on/after first treatment (or cannot be shown to start before it), N before; None
+    when either date is missing."""
+    if not start or not rfxstdtc:
+        return "N" if start and not rfxstdtc else None
+    return "N" if compare_dtc(start, rfxstdtc) < 0 else "Y"
+
+
+def compute_visit_name(study: Study, visit_num: float | None) -> str | None:
+    """Planned visit name from study.json; unplanned visits are "UNSCHEDULED <number>"."""
+    if _is_missing(visit_num):
+        return None
+    planned = study.planned_visit(float(visit_num))
+    return planned.name if planned is not None else f"UNSCHEDULED {float(visit_num):g}"
+
+
+def derive_seq(frame: pd.DataFrame, *, seq: str, order: list[str]) -> pd.DataFrame:
+    """Sort by USUBJID then `order` (missing values last, stable) and number rows 1..n per USUBJID."""
+    if frame.empty:
+        out = frame.copy()
+        out[seq] = pd.Series(dtype="Int64")
+        return out
+    keys = ["USUBJID", *order]
+    out = frame.sort_values(keys, kind="mergesort", na_position="last", key=_sort_key).reset_index(drop=True)
+    out[seq] = (out.groupby("USUBJID", sort=False).cumcount() + 1).astype("Int64")
+    return out
+
+
+def _sort_key(column: pd.Series) -> pd.Series:
+    """Sort numbers as numbers and everything else as text; None sorts last (na_position)."""
+    values = column.astype(object).where(column.notna(), None)
+    if all(isinstance(v, int | float) for v in values if v is not None):
+        return pd.to_numeric(values, errors="coerce")
+    return values.map(lambda v: None if v is None else str(v))
+
+
+def derive_study_day(frame: pd.DataFrame, *, dtc: str, dy: str, ctx: SdtmContext) -> pd.DataFrame:
+    """--DY from RFSTDTC (day 1; no day 0); None unless both dates are complete."""
+    out = frame.copy()
+    values = []
+    for usubjid, value in zip(out["USUBJID"], out[dtc], strict=True):
+        reference = ctx.reference(usubjid)
+        rfstdtc = reference.rfstdtc if reference else None
+        values.append(None if _is_missing(value) else study_day(value, rfstdtc))
+    out[dy] = pd.array(values, dtype="Int64")
+    return out
+
+
+def derive_epoch(frame: pd.DataFrame, *, dtc: str, ctx: SdtmContext, by_visit: bool = False) -> pd.DataFrame:
+    """EPOCH from `dtc`; with `by_visit`, a record without a date (e.g. a test not done) takes the EPOCH of the
+    date its visit took place (SV), so findings of a visit that happened are never left without an EPOCH."""
+    out = frame.copy()
+    epochs = []
+    for index, usubjid in out["USUBJID"].items():
+        when = out.at[index, dtc]
+        if _is_missing(when) and by_visit:
+            when = ctx.visit_date(usubjid, out.at[index, "VISITNUM"])
+        epochs.append(compute_epoch(ctx.reference(usubjid), None if _is_missing(when) else when))
+    out["EPOCH"] = pd.Series(epochs, index=out.index, dtype=object)
+    return out
+
+
+def derive_visit(frame: pd.DataFrame, *, study: Study) -> pd.DataFrame:
+    out = frame.copy()
+    out["VISIT"] = pd.Series([compute_visit_name(study, v) for v in out["VISITNUM"]], index=out.index, dtype=object)
+    return out
+
+
+def derive_lobxfl(
+    frame: pd.DataFrame, *, flag: str, test: str, result: str, dtc: str, ctx: SdtmContext
+) -> pd.DataFrame:
+    """Y on the last non-missing result per USUBJID and test not known to be after RFXSTDTC (latest date, then the
+    highest VISITNUM); None elsewhere."""
+    out = frame.copy()
+    out[flag] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    best: dict[tuple[str, str], tuple[date | str, float, object]] = {}
+    for index, row in out.iterrows():
+        value, when = row[result], row[dtc]
+        if _is_missing(value) or _is_missing(when) or not when:
+            continue
+        reference = ctx.reference(row["USUBJID"])
+        if reference is None or reference.rfxstdtc is None or compare_dtc(when, reference.rfxstdtc) > 0:
+            continue
+        visit = row.get("VISITNUM")
+        rank = (str(when), -1.0 if _is_missing(visit) else float(visit))
+        key = (row["USUBJID"], row[test])
+        if key not in best or rank > best[key][:2]:
+            best[key] = (*rank, index)
+    for _, _, index in best.values():
+        out.loc[index, flag] = "Y"
+    return out
+
+
+def dtc_date(dtc: str | None) -> str | None:
+    """The date part of an ISO 8601 value (None stays None)."""
+    return date_part(dtc) if dtc else None

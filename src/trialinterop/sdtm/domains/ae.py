@@ -1,0 +1,114 @@
+"""AE (one record per adverse event) and SUPPAE (AETRTEM treatment-emergent flag, AESOSP serious specify text).
+
+MedDRA: AEBODSYS and AESOC are both the primary SOC given with the coding. An AE not yet coded to MedDRA gets
+AEDECOD "UNCODED" (AEDECOD is Required, so it is never null) and null hierarchy variables; `check_uncoded_events`
+reports each one as a WARNING so the gap is stated, not hidden. AESPID keeps the sponsor's AE number.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.issues import Issue, Severity
+from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, hardcode, records_frame
+from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.derive import compute_treatment_emergent, derive_epoch, derive_seq, derive_study_day
+from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.dm import SUPP_VARIABLES
+from trialinterop.source.models import TrialRecords
+
+UNCODED = "UNCODED"
+AE_VARIABLES = (
+    "STUDYID", "DOMAIN", "USUBJID", "AESEQ", "AESPID", "AETERM", "AELLT", "AELLTCD", "AEDECOD", "AEPTCD", "AEHLT",
+    "AEHLTCD", "AEHLGT", "AEHLGTCD", "AEBODSYS", "AEBDSYCD", "AESOC", "AESOCCD", "AESEV", "AESER", "AEACN", "AEREL",
+    "AEOUT", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESMIE", "AETOXGR", "EPOCH", "AESTDTC",
+    "AEENDTC", "AESTDY", "AEENDY",
+)  # fmt: skip
+_MEDDRA = (
+    ("AELLT", "llt"), ("AELLTCD", "llt_code"), ("AEPTCD", "pt_code"), ("AEHLT", "hlt"), ("AEHLTCD", "hlt_code"),
+    ("AEHLGT", "hlgt"), ("AEHLGTCD", "hlgt_code"), ("AEBODSYS", "soc"), ("AEBDSYCD", "soc_code"), ("AESOC", "soc"),
+    ("AESOCCD", "soc_code"),
+)  # fmt: skip
+_SERIOUSNESS = (
+    ("AESCONG", "congenital_anomaly"), ("AESDISAB", "disability"), ("AESDTH", "death"),
+    ("AESHOSP", "hospitalization"), ("AESLIFE", "life_threatening"), ("AESMIE", "medically_important"),
+)  # fmt: skip
+_CODES = ("AELLTCD", "AEPTCD", "AEHLTCD", "AEHLGTCD", "AEBDSYCD", "AESOCCD")
+
+
+def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    if not records.adverse_events:
+        return empty_frame(AE_VARIABLES)
+    terms = ctx.terminology
+    frame = with_identifiers(records_frame(records.adverse_events), ctx, "AE")
+    frame = (
+        frame.pipe(assign, "AESPID", "ae_id")
+        .pipe(assign, "AETERM", "term")
+        .pipe(assign, "AEDECOD", "pt")
+        .pipe(hardcode, "AEDECOD", UNCODED, where=frame["pt"].isna())
+        .pipe(assign_ct, "AESEV", "severity", codelist="AESEV", terminology=terms)
+        .pipe(assign_ct, "AESER", "serious", codelist="NY", terminology=terms)
+        .pipe(assign_ct, "AEACN", "action", codelist="ACN", terminology=terms)
+        .pipe(assign_ct, "AEREL", "relationship", codelist="AEREL", terminology=terms)
+        .pipe(assign_ct, "AEOUT", "outcome", codelist="OUT", terminology=terms)
+        .pipe(assign_dtc, "AESTDTC", "start")
+        .pipe(assign_dtc, "AEENDTC", "end")
+    )
+    for target, source in _MEDDRA:
+        frame = assign(frame, target, source)
+    for target, source in _SERIOUSNESS:
+        frame = assign_ct(frame, target, source, codelist="NY", terminology=terms)
+    for code in _CODES:
+        frame[code] = pd.array(frame[code].tolist(), dtype="Int64")
+    frame["AESPID"] = frame["AESPID"].map(lambda v: None if v is None else str(v))
+    frame["AETOXGR"] = frame["ctcae_grade"].map(lambda v: None if v is None or pd.isna(v) else str(int(v)))
+    frame = (
+        frame.pipe(derive_epoch, dtc="AESTDTC", ctx=ctx)
+        .pipe(derive_study_day, dtc="AESTDTC", dy="AESTDY", ctx=ctx)
+        .pipe(derive_study_day, dtc="AEENDTC", dy="AEENDY", ctx=ctx)
+        .pipe(derive_seq, seq="AESEQ", order=["AEDECOD", "AESTDTC", "ae_id"])
+    )
+    return select(frame, AE_VARIABLES)
+
+
+def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -> pd.DataFrame:
+    """AETRTEM for every AE (QORIG Derived, QEVAL SPONSOR) and AESOSP where a specify text was given."""
+    by_key = {(ctx.usubjid(a.subject_id), str(a.ae_id)): a for a in records.adverse_events}
+    rows = []
+    for usubjid, spid, seq, start in zip(ae["USUBJID"], ae["AESPID"], ae["AESEQ"], ae["AESTDTC"], strict=True):
+        source = by_key[(usubjid, spid)]
+        reference = ctx.reference(usubjid)
+        base = {"STUDYID": ctx.study_id, "RDOMAIN": "AE", "USUBJID": usubjid, "IDVAR": "AESEQ", "IDVARVAL": str(seq)}
+        flag = compute_treatment_emergent(start, reference.rfxstdtc if reference else None)
+        if flag is not None:
+            rows.append(
+                base
+                | {"QNAM": "AETRTEM", "QLABEL": "Treatment Emergent Flag", "QVAL": flag}
+                | {"QORIG": "Derived", "QEVAL": "SPONSOR"}
+            )
+        if source.serious_specify:
+            rows.append(
+                base
+                | {"QNAM": "AESOSP", "QLABEL": "Other Medically Important SAE", "QVAL": source.serious_specify}
+                | {"QORIG": "Collected", "QEVAL": None}
+            )
+    if not rows:
+        return empty_frame(SUPP_VARIABLES)
+    return select(pd.DataFrame(rows, dtype=object), SUPP_VARIABLES)
+
+
+def check_uncoded_events(records: TrialRecords, ctx: SdtmContext) -> list[Issue]:
+    """One WARNING per AE without a MedDRA preferred term (AEDECOD set to UNCODED)."""
+    return [
+        Issue(
+            "TI-AE-UNCODED",
+            Severity.WARNING,
+            f"adverse event is not coded to MedDRA; AEDECOD set to {UNCODED}",
+            where="AE",
+            key=f"{ctx.usubjid(a.subject_id)} AESPID {a.ae_id} ({a.origin})",
+            field="AEDECOD",
+            value=a.term,
+        )
+        for a in records.adverse_events
+        if not a.is_coded
+    ]

@@ -1,0 +1,56 @@
+"""EX: one record per administration of a protocol-specified treatment (AlloRx infusion, T-cell vaccine).
+
+Dose form and frequency fall back to the intervention of study.json when the record leaves them empty. EX carries no
+VISITNUM/VISIT: the specification (mappings/variables.csv, after the SDTMIG 3.4 EX table) does not list them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, records_frame
+from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
+from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.source.models import TrialRecords
+
+EX_VARIABLES = (
+    "STUDYID", "DOMAIN", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRM", "EXDOSFRQ", "EXROUTE", "EXLOT",
+    "EPOCH", "EXSTDTC", "EXENDTC", "EXSTDY", "EXENDY",
+)  # fmt: skip
+EX_KEYS = ["EXTRT", "EXSTDTC"]
+
+
+def _with_protocol_defaults(frame: pd.DataFrame, records: TrialRecords) -> pd.DataFrame:
+    out = frame.copy()
+    for column, attribute in (("dose_form", "dose_form"), ("frequency", "frequency")):
+        out[column] = [
+            value if value is not None else getattr(records.study.intervention_for(treatment), attribute, None)
+            for value, treatment in zip(out[column], out["treatment"], strict=True)
+        ]
+    return out
+
+
+def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    if not records.exposures:
+        return empty_frame(EX_VARIABLES)
+    terms = ctx.terminology
+    frame = with_identifiers(records_frame(records.exposures), ctx, "EX")
+    frame = (
+        frame.pipe(_with_protocol_defaults, records)
+        .pipe(assign, "EXTRT", "treatment")
+        .pipe(assign, "EXDOSE", "dose")
+        .pipe(assign_ct, "EXDOSU", "dose_unit", codelist="UNIT", terminology=terms)
+        .pipe(assign_ct, "EXDOSFRM", "dose_form", codelist="FRM", terminology=terms)
+        .pipe(assign_ct, "EXDOSFRQ", "frequency", codelist="FREQ", terminology=terms)
+        .pipe(assign_ct, "EXROUTE", "route", codelist="ROUTE", terminology=terms)
+        .pipe(assign, "EXLOT", "lot")
+        .pipe(assign_dtc, "EXSTDTC", "start")
+        .pipe(assign_dtc, "EXENDTC", "end")
+        .pipe(derive_epoch, dtc="EXSTDTC", ctx=ctx)
+        .pipe(derive_study_day, dtc="EXSTDTC", dy="EXSTDY", ctx=ctx)
+        .pipe(derive_study_day, dtc="EXENDTC", dy="EXENDY", ctx=ctx)
+        .pipe(derive_seq, seq="EXSEQ", order=EX_KEYS)
+    )
+    frame["EXDOSE"] = pd.to_numeric(frame["EXDOSE"]).astype("Float64")
+    return select(frame, EX_VARIABLES)

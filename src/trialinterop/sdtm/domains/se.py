@@ -1,0 +1,38 @@
+"""SE: one record per element a subject entered (windows computed once in the context; see sdtm.derive).
+
+SESEQ is chronological (SESTDTC, then TAETORD), as CDISC CORE-000535 requires, rather than in the order of the
+dataset keys (ETCD, SESTDTC) used for every other --SEQ.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.derive import derive_seq, derive_study_day
+from trialinterop.sdtm.domains.base import empty_frame, select
+from trialinterop.source.models import TrialRecords
+
+SE_VARIABLES = (
+    "STUDYID", "DOMAIN", "USUBJID", "SESEQ", "ETCD", "ELEMENT", "TAETORD", "EPOCH", "SESTDTC", "SEENDTC", "SESTDY",
+    "SEENDY",
+)  # fmt: skip
+
+
+def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    rows = [
+        {"STUDYID": ctx.study_id, "DOMAIN": "SE", "USUBJID": reference.usubjid, "ETCD": e.etcd}
+        | {"ELEMENT": e.element, "TAETORD": e.taetord, "EPOCH": e.epoch, "SESTDTC": e.start, "SEENDTC": e.end}
+        for reference in ctx.subjects.values()
+        for e in reference.elements
+    ]
+    if not rows:
+        return empty_frame(SE_VARIABLES)
+    frame = pd.DataFrame(rows, dtype=object)
+    frame["TAETORD"] = pd.array(frame["TAETORD"].tolist(), dtype="Int64")
+    frame = (
+        frame.pipe(derive_study_day, dtc="SESTDTC", dy="SESTDY", ctx=ctx)
+        .pipe(derive_study_day, dtc="SEENDTC", dy="SEENDY", ctx=ctx)
+        .pipe(derive_seq, seq="SESEQ", order=["SESTDTC", "TAETORD"])
+    )
+    return select(frame, SE_VARIABLES)

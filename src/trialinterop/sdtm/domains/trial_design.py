@@ -1,0 +1,62 @@
+"""TA, TE, TV, TI: the planned design, from study.json (arms, visits, criteria) and mappings/trial_design.yaml
+(elements and their order per arm). TV has ARMCD null because every arm shares one schedule.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.domains.base import select
+from trialinterop.source.models import TrialRecords
+
+TA_VARIABLES = ("STUDYID", "DOMAIN", "ARMCD", "ARM", "TAETORD", "ETCD", "ELEMENT", "TABRANCH", "TATRANS", "EPOCH")
+TE_VARIABLES = ("STUDYID", "DOMAIN", "ETCD", "ELEMENT", "TESTRL", "TEENRL", "TEDUR")
+TV_VARIABLES = ("STUDYID", "DOMAIN", "VISITNUM", "VISIT", "VISITDY", "ARMCD", "TVSTRL", "TVENRL")
+TI_VARIABLES = ("STUDYID", "DOMAIN", "IETESTCD", "IETEST", "IECAT", "TIVERS")
+
+
+def build_ta(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    rows = []
+    for arm in records.study.arms:
+        for order, etcd in enumerate(ctx.design.arms.get(arm.code, ()), start=1):
+            element = ctx.design.element(etcd)
+            rows.append(
+                {"ARMCD": arm.code, "ARM": arm.label, "TAETORD": order, "ETCD": etcd}
+                | {"ELEMENT": element.element, "EPOCH": element.epoch}
+            )
+    frame = _design_frame(rows, ctx, "TA")
+    frame["TAETORD"] = pd.array(frame["TAETORD"].tolist(), dtype="Int64")
+    return select(frame, TA_VARIABLES)
+
+
+def build_te(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    rows = [
+        {"ETCD": e.etcd, "ELEMENT": e.element, "TESTRL": e.testrl, "TEENRL": e.teenrl, "TEDUR": e.tedur}
+        for e in ctx.design.elements
+    ]
+    return select(_design_frame(rows, ctx, "TE"), TE_VARIABLES)
+
+
+def build_tv(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    rows = [
+        {"VISITNUM": v.visit_num, "VISIT": v.name, "VISITDY": v.planned_day, "TVSTRL": v.start_rule}
+        | {"TVENRL": v.end_rule}
+        for v in sorted(records.study.visits, key=lambda v: v.visit_num)
+    ]
+    frame = _design_frame(rows, ctx, "TV")
+    frame["VISITNUM"] = pd.array(frame["VISITNUM"].tolist(), dtype="Float64")
+    frame["VISITDY"] = pd.array(frame["VISITDY"].tolist(), dtype="Int64")
+    return select(frame, TV_VARIABLES)
+
+
+def build_ti(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    rows = [{"IETESTCD": c.id, "IETEST": c.text, "IECAT": c.category} for c in records.study.criteria]
+    return select(_design_frame(rows, ctx, "TI"), TI_VARIABLES)
+
+
+def _design_frame(rows: list[dict], ctx: SdtmContext, domain: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, dtype=object)
+    frame.insert(0, "DOMAIN", domain)
+    frame.insert(0, "STUDYID", ctx.study_id)
+    return frame

@@ -1,0 +1,166 @@
+"""Tiny hand-made TrialRecords for the SDTM builder tests (imported by the other test_sdtm_* modules).
+
+Four subjects around one AlloRx infusion on 2022-03-10T10:00:
+- 01-001 treated (infusion + T-cell vaccine), two races, complete birth date, completed the study;
+- 01-002 screen failure;
+- 01-003 enrolled but never dosed;
+- 02-001 treated, partial birth date with collected age, died.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from trialinterop.ct import load_terminology
+from trialinterop.sdtm.context import SdtmContext, build_context
+from trialinterop.sdtm.design import load_trial_design
+from trialinterop.source import models as m
+from trialinterop.source.reader import _study_from_json
+
+STUDY_JSON = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "study.json"
+
+
+def study() -> m.Study:
+    return _study_from_json(json.loads(STUDY_JSON.read_text(encoding="utf-8")))
+
+
+def subjects() -> tuple[m.Subject, ...]:
+    return (
+        m.Subject(
+            "01-001", "01", "F", "ATG", "2022-03-01", "Y", birth_date="1980-03-11",
+            race=("WHITE", "BLACK OR AFRICAN AMERICAN"), ethnicity="NOT HISPANIC OR LATINO",
+        ),
+        m.Subject("01-002", "01", "M", "ATG", "2022-02-01", "N", birth_date="1990-01-01", race=("WHITE",)),
+        m.Subject("01-003", "01", "F", "ATG", "2022-02-15", "Y", birth_date="1985-06-30", race=("ASIAN",)),
+        m.Subject(
+            "02-001", "02", "M", "ARG", "2022-01-20", "Y", birth_date="1970-05", age=51, race=("WHITE",),
+            ethnicity="HISPANIC OR LATINO", death_date="2022-09-01",
+        ),
+    )  # fmt: skip
+
+
+def exposures() -> tuple[m.Exposure, ...]:
+    return (
+        m.Exposure(
+            "01-001", "ALLORX", "2022-03-10T10:00", 100, "10^6 Therapeutic Cells", "INTRAVENOUS",
+            end="2022-03-10T10:45", lot="ALX-1",
+        ),
+        m.Exposure(
+            "01-001", "AUTOLOGOUS T-CELL VACCINE", "2022-04-20T09:00", 1, "mL", "SUBCUTANEOUS",
+            dose_form="INJECTION, SUSPENSION", frequency="ONCE",
+        ),
+        m.Exposure("02-001", "ALLORX", "2022-02-01T11:00", 100, "10^6 Therapeutic Cells", "INTRAVENOUS"),
+    )  # fmt: skip
+
+
+def visits() -> tuple[m.Visit, ...]:
+    return (
+        m.Visit("01-001", 1, "Y", "2022-03-01"),
+        m.Visit("01-001", 2, "Y", "2022-03-10"),
+        m.Visit("01-001", 3, "N", reason_not_done="TRAVEL RESTRICTIONS"),
+        m.Visit("01-001", 3.01, "Y", "2022-04-20", unplanned_description="T-cell vaccine"),
+        m.Visit("01-001", 4, "Y", "2022-09-05"),
+        m.Visit("01-002", 1, "Y", "2022-02-01"),
+        m.Visit("01-003", 1, "Y", "2022-02-15"),
+        m.Visit("02-001", 1, "Y", "2022-01-20"),
+        m.Visit("02-001", 2, "Y", "2022-02-01"),
+    )
+
+
+def adverse_events() -> tuple[m.AdverseEvent, ...]:
+    coded = {
+        "llt": "Headache", "llt_code": 10019211, "pt": "Headache", "pt_code": 10019211, "hlt": "Headaches NEC",
+        "hlt_code": 10019233, "hlgt": "Headaches", "hlgt_code": 10019231, "soc": "Nervous system disorders",
+        "soc_code": 10029205,
+    }  # fmt: skip
+    return (
+        m.AdverseEvent(
+            "01-001", 1, "HEADACHE", "2022-03-10", "N", "MILD", "NOT RELATED", "NOT APPLICABLE",
+            "RECOVERED/RESOLVED", end="2022-03-12", ctcae_grade=1, **coded,
+        ),
+        m.AdverseEvent(
+            "01-001", 2, "ITCHY SKIN", "2022-03-05", "N", "MILD", "NOT RELATED", "NOT APPLICABLE",
+            "RECOVERED/RESOLVED", end="2022-03-06",
+        ),
+        m.AdverseEvent(
+            "02-001", 1, "PNEUMONIA", "2022-08-20", "Y", "SEVERE", "NOT RELATED", "NOT APPLICABLE", "FATAL",
+            end="2022-09-01", pt="Pneumonia", pt_code=10035664, soc="Infections and infestations", soc_code=10021881,
+            death="Y", hospitalization="Y", medically_important="N", serious_specify="Hospitalised, then died",
+        ),
+        m.AdverseEvent(
+            "02-001", 2, "FATIGUE", "2022-02", "N", "MILD", "NOT RELATED", "NOT APPLICABLE", "RECOVERED/RESOLVED",
+            pt="Fatigue", pt_code=10016256,
+        ),
+    )  # fmt: skip
+
+
+def skin_scores() -> tuple[m.SkinScore, ...]:
+    return (
+        m.SkinScore("01-001", 1, "2022-03-01", scores=(1,) * 17, total=None),
+        m.SkinScore("01-001", 2, "2022-03-10", scores=(2,) * 17, total=34),
+        m.SkinScore("01-001", 4, "2022-09-05", scores=(None,) + (0,) * 16, not_done_reason="PATIENT REFUSED"),
+    )
+
+
+def spirometry() -> tuple[m.Spirometry, ...]:
+    return (
+        m.Spirometry("01-001", 1, "2022-03-01T09:00", 2.5, 3.0, 83.3, "SITTING"),
+        m.Spirometry("01-001", 2, "2022-03-10T14:00", 2.4, 3.0, 80.0, "SITTING"),
+        m.Spirometry("01-001", 4, None, position=None, not_done_reason="SPIROMETER OUT OF SERVICE"),
+    )
+
+
+def dispositions() -> tuple[m.Disposition, ...]:
+    return (
+        m.Disposition("01-001", "COMPLETED", "Completed 48-month follow-up", "2022-09-05", "2022-09-10"),
+        m.Disposition("01-002", "SCREEN FAILURE", "Screen failure: active infection", "2022-02-03"),
+        m.Disposition("02-001", "DEATH", "Death due to pneumonia", "2022-09-01"),
+    )
+
+
+def eligibility() -> tuple[m.EligibilityException, ...]:
+    return (m.EligibilityException("01-002", "EXCL001", "Y", "2022-02-01"),)
+
+
+def records(**overrides: object) -> m.TrialRecords:
+    parts = {
+        "study": study(),
+        "subjects": subjects(),
+        "exposures": exposures(),
+        "adverse_events": adverse_events(),
+        "skin_scores": skin_scores(),
+        "spirometry": spirometry(),
+        "visits": visits(),
+        "dispositions": dispositions(),
+        "eligibility": eligibility(),
+    }
+    parts.update(overrides)
+    return m.TrialRecords(**parts)  # type: ignore[arg-type]
+
+
+def context(trial: m.TrialRecords | None = None) -> SdtmContext:
+    return build_context(trial or records(), load_terminology(), load_trial_design())
+
+
+def rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    """Selected columns as plain tuples; every kind of missing value becomes None, whole floats stay floats."""
+
+    def plain(value: object) -> object:
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if hasattr(value, "item"):
+            return value.item()
+        return value
+
+    return [tuple(plain(v) for v in row) for row in frame[columns].itertuples(index=False, name=None)]
+
+
+def test_factory_records_are_consistent() -> None:
+    trial = records()
+    ids = {s.subject_id for s in trial.subjects}
+    assert ids == {"01-001", "01-002", "01-003", "02-001"}
+    assert all(e.subject_id in ids for e in trial.exposures)
