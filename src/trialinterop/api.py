@@ -15,6 +15,7 @@ from trialinterop.ct import load_terminology
 from trialinterop.issues import Issue
 from trialinterop.sdtm.build import build_sdtm, check_build
 from trialinterop.sdtm.design import load_trial_design
+from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
 from trialinterop.spec import load_spec
 from trialinterop.writers.package import write_package
@@ -29,14 +30,15 @@ class SdtmResult:
 
 
 def convert_to_sdtm(
-    records_dir: str | Path,
+    records: TrialRecords | str | Path,
     out_dir: str | Path,
     *,
     formats: Iterable[str] = ("xpt",),
     define: bool = True,
 ) -> SdtmResult:
-    """Read and check the records, build every dataset, conform and write them atomically to `out_dir`."""
-    records = read_records(records_dir)
+    """Build every dataset from `records` (or a records folder), conform and write them atomically to `out_dir`."""
+    if not isinstance(records, TrialRecords):
+        records = read_records(records)
     terminology = load_terminology()
     design = load_trial_design()
     spec = load_spec()
