@@ -1,0 +1,180 @@
+"""One AdverseEvent per AE record, following the HL7 Adverse Event Clinical Research IG 1.0.1 (R5) and its R4
+backport: actuality `actual`; MedDRA coding (PT, and LLT when coded) with the verbatim term as text; seriousness with
+one seriousness-criteria extension per criterion answered (a serious event carries at least one criterion present);
+severity (R4 element, R5 ae-severity extension) and CTCAE grade (ae-grade extension); causality to the study product
+as NCI codes C53256/C53257/C53258/C53260; outcome as the NCI code of the CDISC AEOUT term (R4 also the R4 core code);
+onset/resolution; links to the study, the subject and the ResearchSubject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialinterop.fhir import codes
+from trialinterop.fhir.build_study import medication_ref
+from trialinterop.fhir.context import Context
+from trialinterop.fhir.dates import fhir_datetime
+from trialinterop.fhir.facts import SubjectFacts
+from trialinterop.fhir.text import fhir_string, fhir_text
+from trialinterop.source.models import SERIOUSNESS_CRITERIA, AdverseEvent
+
+Resource = dict[str, Any]
+
+
+def _meddra(code: int, name: str | None, version: str | None) -> Resource:
+    coding: Resource = {"system": codes.MEDDRA, "code": str(code)}
+    display = fhir_text(name)
+    if display:
+        coding["display"] = display
+    if version:
+        coding["version"] = version
+    return coding
+
+
+def _event_code(ae: AdverseEvent) -> Resource:
+    """MedDRA PT (AEDECOD) first, then the LLT (userSelected) when it differs; the verbatim term as text."""
+    coding = []
+    if ae.pt_code is not None:
+        coding.append(_meddra(ae.pt_code, ae.pt, ae.meddra_version))
+    if ae.llt_code is not None and ae.llt_code != ae.pt_code:
+        coding.append({**_meddra(ae.llt_code, ae.llt, ae.meddra_version), "userSelected": True})
+    concept: Resource = {"text": fhir_string(ae.term)}
+    if coding:
+        concept["coding"] = coding
+    return concept
+
+
+def _criteria_extensions(ctx: Context, ae: AdverseEvent) -> list[Resource]:
+    url = ctx.release.ae_ig_base + "/seriousness-criteria"
+    extensions = []
+    for name in SERIOUSNESS_CRITERIA:
+        answer = getattr(ae, name)
+        if answer is None:
+            continue
+        code, display = codes.SERIOUSNESS_CRITERIA[name]
+        concept: Resource = {"coding": [{"system": codes.NCI, "code": code, "display": display}]}
+        specify = fhir_text(ae.serious_specify) if name == "medically_important" else None
+        if specify:
+            concept["text"] = specify
+        extensions.append(
+            {
+                "url": url,
+                "extension": [
+                    {"url": "criterionCode", "valueCodeableConcept": concept},
+                    {"url": "criterionPresent", "valueBoolean": answer == "Y"},
+                ],
+            }
+        )
+    return extensions
+
+
+def _severity(ctx: Context, ae: AdverseEvent) -> Resource:
+    code, display = codes.SEVERITY[ae.severity]
+    return {
+        "coding": [{"system": codes.SEVERITY_SYSTEM, "code": code, "display": display}, ctx.nci("AESEV", ae.severity)]
+    }
+
+
+def _grade(ctx: Context, ae: AdverseEvent) -> Resource | None:
+    if ae.ctcae_grade is None or ae.ctcae_grade not in codes.CTCAE_GRADE:
+        return None
+    code, display = codes.CTCAE_GRADE[ae.ctcae_grade]
+    return {
+        "url": ctx.release.ae_ig_base + "/ae-grade",
+        "valueCodeableConcept": codes.concept(codes.NCI, code, display, f"CTCAE grade {ae.ctcae_grade}"),
+    }
+
+
+def _action(ctx: Context, ae: AdverseEvent) -> Resource:
+    """Action taken with study treatment (AEACN), carried as the IG's mitigating action."""
+    return {"coding": [ctx.nci("ACN", ae.action)], "text": f"Action taken with study treatment: {ae.action}"}
+
+
+def _suspects(ctx: Context, facts: SubjectFacts) -> list[dict[str, str]]:
+    """What causality is assessed against: the subject's study-product administrations, else the study product."""
+    if facts.exposures:
+        return [ctx.ref("MedicationAdministration", e.subject_id, e.treatment, e.start) for e in facts.exposures]
+    primary = ctx.study.interventions[0]
+    ref = medication_ref(ctx, primary.treatment, None)
+    return [ref] if ref is not None else []
+
+
+def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> Resource:
+    sid = ae.subject_id
+    identifier = ctx.identifier("ae", f"{sid}/{ae.ae_id}")
+    serious = ae.serious == "Y"
+    seriousness = {
+        "coding": [
+            {
+                "system": codes.SERIOUSNESS_SYSTEM,
+                "code": "serious" if serious else "non-serious",
+                "display": "Serious" if serious else "Non-serious",
+            }
+        ]
+    }
+    outcome_nci = ctx.nci("OUT", ae.outcome)
+    relatedness = {"coding": [ctx.nci("AEREL", ae.relationship)]}
+    extensions = _criteria_extensions(ctx, ae) if serious else []
+    grade = _grade(ctx, ae)
+    if grade is not None:
+        extensions.append(grade)
+    start = fhir_datetime(ae.start, facts.offset)
+    end = fhir_datetime(ae.end, facts.offset) if ae.end else None
+    status = codes.AE_STATUS_COMPLETED if ae.end else codes.AE_STATUS_IN_PROGRESS
+    resource: Resource = {"resourceType": "AdverseEvent", "id": ctx.id("AdverseEvent", sid, ae.ae_id)}
+    base = ctx.release.ae_ig_base
+    if ctx.is_r4:
+        extensions.append({"url": base + "/research-subject-ref", "valueReference": ctx.ref("ResearchSubject", sid)})
+        if end:
+            extensions.append({"url": base + "/resolve-date", "valueDateTime": end})
+        for suspect in _suspects(ctx, facts):
+            causality = [{"url": "entityRelatedness", "valueCodeableConcept": relatedness}]
+            extensions.append(
+                {
+                    "url": base + "/suspect-entity",
+                    "extension": [
+                        {"url": "instance", "valueReference": suspect},
+                        {"url": "causality", "extension": causality},
+                    ],
+                }
+            )
+        extensions.append(
+            {
+                "url": base + "/mitigating-action",
+                "extension": [{"url": "item", "valueCodeableConcept": _action(ctx, ae)}],
+            }
+        )
+        resource["extension"] = extensions
+        resource["modifierExtension"] = [{"url": base + "/status", "valueCode": status}]
+        resource["identifier"] = identifier
+        resource["actuality"] = "actual"
+        resource["event"] = _event_code(ae)
+        resource["subject"] = ctx.ref("Patient", sid)
+        resource["date"] = start
+        resource["seriousness"] = seriousness
+        resource["severity"] = _severity(ctx, ae)
+        resource["outcome"] = {
+            "coding": [{"system": codes.R4_AE_OUTCOME_SYSTEM, "code": codes.R4_AE_OUTCOME[ae.outcome]}, outcome_nci]
+        }
+        resource["study"] = [ctx.ref("ResearchStudy", "study")]
+        return resource
+    extensions.append({"url": base + "/ae-severity", "valueCodeableConcept": _severity(ctx, ae)})
+    resource["extension"] = extensions
+    resource["identifier"] = [identifier]
+    resource["status"] = status
+    resource["actuality"] = "actual"
+    resource["code"] = _event_code(ae)
+    resource["subject"] = ctx.ref("Patient", sid)
+    period: Resource = {"start": start}
+    if end:
+        period["end"] = end
+    resource["occurrencePeriod"] = period
+    resource["seriousness"] = seriousness
+    resource["outcome"] = [{"coding": [outcome_nci]}]
+    resource["study"] = [ctx.ref("ResearchStudy", "study")]
+    resource["mitigatingAction"] = [{"itemCodeableConcept": _action(ctx, ae)}]
+    resource["suspectEntity"] = [
+        {"instanceReference": suspect, "causality": {"entityRelatedness": relatedness}}
+        for suspect in _suspects(ctx, facts)
+    ]
+    return resource

@@ -1,0 +1,163 @@
+"""One subject as FHIR: Patient (no names; sponsor subject identifier), Consent (informed consent date = RFICDTC),
+ResearchSubject (site-level study, arm, state, enrolment and end dates) and, when collected, Observations of age,
+disease-severity group and methotrexate use at screening (sponsor codes SEVGRP, MTX).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialinterop.fhir import codes
+from trialinterop.fhir.context import Context
+from trialinterop.fhir.dates import fhir_date
+from trialinterop.fhir.facts import SubjectFacts
+from trialinterop.fhir.text import fhir_string
+
+Resource = dict[str, Any]
+
+
+def _omb_extension(url: str, values: tuple[str, ...], table: dict[str, tuple[str, str, str]]) -> Resource:
+    extension: list[Resource] = []
+    for value in values:
+        found = table.get(value)
+        if found is not None:
+            system, code, display = found
+            extension.append(
+                {"url": "ombCategory", "valueCoding": {"system": system, "code": code, "display": display}}
+            )
+    extension.append({"url": "text", "valueString": "|".join(values)})
+    return {"url": url, "extension": extension}
+
+
+def build_patient(ctx: Context, facts: SubjectFacts) -> Resource:
+    subject = facts.subject
+    patient: Resource = {
+        "resourceType": "Patient",
+        "id": ctx.id("Patient", subject.subject_id),
+        "identifier": [ctx.identifier("subject", subject.subject_id)],
+        "gender": codes.GENDER[subject.sex],
+    }
+    extensions = []
+    if subject.race:
+        extensions.append(_omb_extension(codes.US_CORE_RACE, subject.race, codes.RACE_OMB))
+    if subject.ethnicity:
+        extensions.append(_omb_extension(codes.US_CORE_ETHNICITY, (subject.ethnicity,), codes.ETHNICITY_OMB))
+    if extensions:
+        patient["extension"] = extensions
+    if subject.birth_date:
+        patient["birthDate"] = fhir_date(subject.birth_date)
+    if subject.death_date:
+        patient["deceasedDateTime"] = fhir_date(subject.death_date)
+    return patient
+
+
+def build_consent(ctx: Context, facts: SubjectFacts) -> Resource:
+    subject = facts.subject
+    category = [codes.concept(codes.LOINC, *codes.LOINC_PATIENT_CONSENT)]
+    consent: Resource = {
+        "resourceType": "Consent",
+        "id": ctx.id("Consent", subject.subject_id),
+        "identifier": [ctx.identifier("consent", subject.subject_id)],
+        "status": "active",
+        "category": category,
+    }
+    if ctx.is_r4:
+        consent["scope"] = {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "research"}]
+        }
+        consent["patient"] = ctx.ref("Patient", subject.subject_id)
+        consent["dateTime"] = subject.consent_date
+        consent["policyRule"] = {"text": f"Informed consent to take part in {ctx.study.nct_id}"}
+    else:
+        consent["subject"] = ctx.ref("Patient", subject.subject_id)
+        consent["date"] = fhir_date(subject.consent_date)
+        consent["decision"] = "permit"
+    return consent
+
+
+def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
+    subject = facts.subject
+    period: Resource = {"start": subject.consent_date}
+    if facts.end_date:
+        period["end"] = facts.end_date
+    resource: Resource = {
+        "resourceType": "ResearchSubject",
+        "id": ctx.id("ResearchSubject", subject.subject_id),
+        "identifier": [ctx.identifier("subject", subject.subject_id)],
+        "period": period,
+        "study": ctx.ref("ResearchStudy", "site", subject.site_id),
+        "consent": ctx.ref("Consent", subject.subject_id),
+    }
+    if ctx.is_r4:
+        resource["status"] = facts.state
+        resource["individual"] = ctx.ref("Patient", subject.subject_id)
+        if facts.assigned_arm is not None:
+            resource["assignedArm"] = facts.assigned_arm.label
+        if facts.actual_arm is not None:
+            resource["actualArm"] = facts.actual_arm.label
+        return resource
+    resource["status"] = "active"
+    progress: Resource = {
+        "type": {"coding": [{"system": codes.SUBJECT_STATE_TYPE_SYSTEM, "code": "Enrollment"}]},
+        "subjectState": {"coding": [{"system": codes.SUBJECT_STATE_SYSTEM, "code": facts.state}]},
+        "startDate": subject.consent_date,
+    }
+    if facts.end_reason is not None:
+        event = facts.end_reason.event
+        reason: Resource = {"text": fhir_string(facts.end_reason.term)}
+        if ctx.terminology.has("NCOMPLT", event):
+            reason["coding"] = [ctx.nci("NCOMPLT", event)]
+        progress["reason"] = reason
+    if facts.end_date:
+        progress["endDate"] = facts.end_date
+    resource["progress"] = [progress]
+    resource["subject"] = ctx.ref("Patient", subject.subject_id)
+    resource["consent"] = [resource["consent"]]
+    if facts.assigned_arm is not None:
+        resource["assignedComparisonGroup"] = facts.assigned_arm.code
+    if facts.actual_arm is not None:
+        resource["actualComparisonGroup"] = facts.actual_arm.code
+    return resource
+
+
+def build_age_observation(ctx: Context, facts: SubjectFacts) -> Resource | None:
+    """Age at informed consent when collected instead of a full birth date (LOINC 30525-0, UCUM 'a')."""
+    subject = facts.subject
+    if subject.age is None:
+        return None
+    return {
+        "resourceType": "Observation",
+        "id": ctx.id("Observation", subject.subject_id, "AGE"),
+        "identifier": [ctx.identifier("observation", f"{subject.subject_id}/AGE")],
+        "status": "final",
+        "code": {"coding": [{"system": codes.LOINC, "code": codes.LOINC_AGE[0], "display": codes.LOINC_AGE[1]}]},
+        "subject": ctx.ref("Patient", subject.subject_id),
+        "effectiveDateTime": subject.consent_date,
+        "valueQuantity": {"value": subject.age, "unit": "years", "system": codes.UCUM, "code": "a"},
+    }
+
+
+def build_screening_observations(ctx: Context, facts: SubjectFacts) -> list[Resource]:
+    """Severity group (SEVERE: T-cell vaccine candidate) and methotrexate use at screening, when collected."""
+    subject = facts.subject
+    system = codes.sponsor_code_system(ctx.study_key, "subject-characteristic")
+    found: list[tuple[str, str, Resource]] = []
+    if subject.severity_group:
+        found.append(("SEVGRP", "Disease severity group", {"valueCodeableConcept": {"text": subject.severity_group}}))
+    if subject.methotrexate:
+        label = "On methotrexate or another chemotherapeutic drug at screening"
+        found.append(("MTX", label, {"valueBoolean": subject.methotrexate == "Y"}))
+    resources = []
+    for code, display, value in found:
+        resources.append(
+            {
+                "resourceType": "Observation",
+                "id": ctx.id("Observation", subject.subject_id, code),
+                "identifier": [ctx.identifier("observation", f"{subject.subject_id}/{code}")],
+                "status": "final",
+                "code": codes.concept(system, code, display, display),
+                "subject": ctx.ref("Patient", subject.subject_id),
+                **value,
+            }
+        )
+    return resources
