@@ -58,3 +58,15 @@ def test_to_sdtm_odm_without_mapping_exits_2(repo_root, tmp_path, monkeypatch):
     assert "needs --odm-mapping" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_to_fhir_from_odm_equals_from_records(repo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    runner = CliRunner()
+    from_odm = runner.invoke(
+        main, ["to-fhir", ODM, "--odm-mapping", MAPPING, "--study", STUDY, "-o", str(tmp_path / "a.json")]
+    )
+    from_folder = runner.invoke(main, ["to-fhir", "fixtures/records", "-o", str(tmp_path / "b.json")])
+    assert from_odm.exit_code == 0, from_odm.output
+    assert from_folder.exit_code == 0, from_folder.output
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()

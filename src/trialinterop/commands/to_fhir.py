@@ -12,15 +12,24 @@ from trialinterop.fhir.emit import FORMS
 
 
 @click.command("to-fhir")
-@click.argument("records", type=click.Path(file_okay=False, path_type=str))
+@click.argument("records", type=click.Path(path_type=str))
 @click.option("-o", "--out", required=True, type=click.Path(path_type=str), help="Bundle file, or folder for ndjson.")
 @click.option("--fhir-version", type=click.Choice(["R4", "R5"], case_sensitive=False), default="R4", show_default=True)
 @click.option("--form", type=click.Choice(FORMS), default="transaction", show_default=True)
+@click.option("--odm-mapping", type=click.Path(dir_okay=False, path_type=str), help="ODM input: mapping YAML.")
+@click.option("--study", type=click.Path(dir_okay=False, path_type=str), help="ODM input: the study.json to use.")
 @guarded
-def command(records: str, out: str, fhir_version: str, form: str) -> None:
-    """Build FHIR resources for every fact of RECORDS and write them to OUT (nothing written on any error)."""
-    from trialinterop.fhir_api import convert_to_fhir
+def command(records: str, out: str, fhir_version: str, form: str, odm_mapping: str | None, study: str | None) -> None:
+    """Build FHIR resources for every fact of RECORDS and write them to OUT (nothing written on any error).
 
-    result = convert_to_fhir(records, out, version=fhir_version.upper(), form=form)
+    RECORDS is a records folder, or an ODM 1.3 XML export together with --odm-mapping and --study.
+    """
+    from trialinterop.fhir_api import convert_to_fhir
+    from trialinterop.inputs import load_trial
+
+    loaded = load_trial(records, odm_mapping=odm_mapping, study=study)
+    for warning in loaded.warnings:
+        click.echo(warning.render(), err=True)
+    result = convert_to_fhir(loaded.records, out, version=fhir_version.upper(), form=form)
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.counts.items()))
     click.echo(f"{result.path}: FHIR {result.version} {result.form}, {result.total} resources ({kinds})")
