@@ -1,0 +1,82 @@
+"""The written package agrees with mappings/ and with itself: XPT metadata = variables.csv = define.xml.
+
+Reads mappings/*.csv with the csv module (not the spec loader under test) and the XPT files with two independent
+readers (pyreadstat, pandas.read_sas), so a defect in the loader or writer cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from trialinterop.cli import main
+
+NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory, repo_root: Path) -> Path:
+    out = tmp_path_factory.mktemp("agree") / "sdtm"
+    result = CliRunner().invoke(
+        main, ["to-sdtm", str(repo_root / "fixtures" / "records"), "-o", str(out), "--format", "xpt,json"]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _spec_rows(repo_root: Path, name: str) -> list[dict[str, str]]:
+    with (repo_root / "mappings" / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_xpt_matches_variables_csv(package: Path, repo_root: Path) -> None:
+    variables = _spec_rows(repo_root, "variables.csv")
+    labels = {row["dataset"]: row["label"] for row in _spec_rows(repo_root, "datasets.csv")}
+    files = sorted(package.glob("*.xpt"))
+    assert {f.stem.upper() for f in files} >= {
+        "DM", "EX", "AE", "QS", "RE", "TS", "TA", "TE", "TV", "TI", "SV", "SE", "DS", "IE", "SUPPAE", "SUPPDM",
+    }  # fmt: skip
+    for path in files:
+        dataset = path.stem.upper()
+        spec = sorted((r for r in variables if r["dataset"] == dataset), key=lambda r: int(r["order"]))
+        data, meta = pyreadstat.read_xport(str(path))
+        assert meta.table_name == dataset
+        assert meta.file_label == labels[dataset]
+        columns = list(data.columns)
+        spec_names = [r["variable"] for r in spec]
+        # every written variable is in the spec, in spec order; Req and Exp variables are never dropped
+        assert [n for n in spec_names if n in columns] == columns, dataset
+        assert {r["variable"] for r in spec if r["core"] in ("Req", "Exp")} <= set(columns), dataset
+        for row in spec:
+            if row["variable"] not in columns:
+                continue
+            assert meta.column_names_to_labels[row["variable"]] == row["label"], (dataset, row["variable"])
+            kind = meta.readstat_variable_types[row["variable"]]
+            assert kind == ("double" if row["type"] == "Num" else "string"), (dataset, row["variable"])
+        via_pandas = pd.read_sas(path, format="xport", encoding="ascii")
+        assert list(via_pandas.columns) == columns
+        assert len(via_pandas) == len(data), dataset
+
+
+def test_define_matches_the_xpt_files(package: Path) -> None:
+    root = etree.parse(str(package / "define.xml")).getroot()
+    item_defs = {d.get("OID"): d for d in root.iterfind(".//odm:ItemDef", NS)}
+    groups = root.findall(".//odm:ItemGroupDef", NS)
+    assert sorted(g.get("Name") for g in groups) == sorted(p.stem.upper() for p in package.glob("*.xpt"))
+    for group in groups:
+        _, meta = pyreadstat.read_xport(str(package / f"{group.get('Name').lower()}.xpt"), metadataonly=True)
+        refs = sorted(group.findall("odm:ItemRef", NS), key=lambda r: int(r.get("OrderNumber")))
+        names = [item_defs[r.get("ItemOID")].get("Name") for r in refs]
+        assert names == meta.column_names, group.get("Name")
+        for ref in refs:
+            item = item_defs[ref.get("ItemOID")]
+            label = item.find("odm:Description/odm:TranslatedText", NS).text
+            assert label == meta.column_names_to_labels[item.get("Name")]
+            if meta.readstat_variable_types[item.get("Name")] == "string" and item.get("Length"):
+                assert int(item.get("Length")) == meta.variable_storage_width[item.get("Name")]
