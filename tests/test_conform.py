@@ -184,3 +184,14 @@ def test_supp_label_and_origin_follow_value_level_metadata(spec) -> None:
         ("TI-CF014", "QLABEL", "Treatment-Emergent", Severity.WARNING),
         ("TI-CF014", "QORIG", "Collected", Severity.WARNING),
     ]
+
+
+def test_empty_study_day_kept_beside_its_date(spec) -> None:
+    qs = sample_frames()["QS"].assign(QSDY=float("nan"))
+    conformed, issues = conform_dataset(qs, "QS", spec)
+    assert "QSDY" in conformed.columns and conformed["QSDY"].isna().all()
+    assert ("TI-CF012", "QSDY") not in [(i.rule, i.field) for i in issues]
+    undated = qs.assign(QSDTC=None)
+    conformed, issues = conform_dataset(undated, "QS", spec)
+    assert "QSDY" not in conformed.columns
+    assert ("TI-CF012", "QSDY") in [(i.rule, i.field) for i in issues]

@@ -80,3 +80,14 @@ def test_define_matches_the_xpt_files(package: Path) -> None:
             assert label == meta.column_names_to_labels[item.get("Name")]
             if meta.readstat_variable_types[item.get("Name")] == "string" and item.get("Length"):
                 assert int(item.get("Length")) == meta.variable_storage_width[item.get("Name")]
+
+
+def test_whole_output_validates_clean(package: Path, tmp_path: Path, repo_root: Path) -> None:
+    """XPT + Dataset-JSON + define.xml from to-sdtm and the R4 Bundle from to-fhir: no finding at all."""
+    bundle = tmp_path / "bundle.json"
+    runner = CliRunner()
+    fhir = runner.invoke(main, ["to-fhir", str(repo_root / "fixtures" / "records"), "-o", str(bundle)])
+    assert fhir.exit_code == 0, fhir.output
+    result = runner.invoke(main, ["validate", str(package), str(bundle), "--fail-on", "notice"])
+    assert result.exit_code == 0, result.output
+    assert "No findings." in result.output

@@ -8,7 +8,8 @@ variables without data -> order columns -> sort rows by the dataset keys.
 Decision (SDTMIG 3.4 sections 2.5 and 4.1.5): a Permissible variable for a data item the study collects stays in the
 dataset even when every value is null (Define-XML then marks it def:HasNoData); a Permissible variable with no data
 whose origin is not Collected (a derivation or assignment this package does not make, e.g. --BLFL) is dropped and
-each drop is reported as a NOTICE, so Define-XML lists only what was submitted. Required and Expected variables are
+each drop is reported as a NOTICE, so Define-XML lists only what was submitted; a study-day variable is kept
+beside its date variable even when no day can be computed. Required and Expected variables are
 never added or dropped: when absent they are an ERROR. Char values that arrive as numbers are converted to text
 (WARNING); Num values that are not numbers are an ERROR and become missing in the conformed frame.
 
@@ -142,6 +143,7 @@ def conform_dataset(
                 and not collected
                 and variable.name in columns
                 and columns[variable.name].isna().all()
+                and not _has_dated_partner(variable.name, columns)
             ):
                 del columns[variable.name]
                 out.add(
@@ -153,6 +155,16 @@ def conform_dataset(
     conformed = pd.DataFrame(columns, index=frame.index)
     conformed = _sort_by_keys(conformed, spec.dataset(name).keys, variables)
     return conformed, out.finish()
+
+
+def _has_dated_partner(name: str, columns: Mapping[str, pd.Series]) -> bool:
+    """A study day (--DY, --STDY, --ENDY) stays, even empty, beside its date (--DTC, --STDTC, --ENDTC) with data:
+    validators expect the pair (CDISC CORE-000321) and an empty --DY says "not computable" (e.g. no RFSTDTC)."""
+    for day_suffix, date_suffix in (("STDY", "STDTC"), ("ENDY", "ENDTC"), ("DY", "DTC")):
+        if name.endswith(day_suffix):
+            partner = columns.get(name[: -len(day_suffix)] + date_suffix)
+            return partner is not None and bool(partner.notna().any())
+    return False
 
 
 class _RowKeys:

@@ -1,0 +1,102 @@
+"""`trialinterop validate PATH...`: check SDTM datasets (XPT v5 / Dataset-JSON), define.xml and FHIR output.
+
+Exit 0 clean, 1 findings at or above --fail-on (default error), 2 could not run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from trialinterop.atomic import staged_file
+from trialinterop.commands.common import EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_FINDINGS, guarded
+from trialinterop.issues import Severity
+
+FORMATS = ("console", "json", "junit", "sarif", "xlsx", "html", "md")
+SEVERITIES = tuple(s.name.lower() for s in Severity)
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--define", "define", type=click.Path(dir_okay=False, path_type=str), help="define.xml to check against")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="console", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="write the report to this file")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True)
+@click.option("--accepted", type=click.Path(dir_okay=False, path_type=str), help="YAML file of accepted findings")
+@click.option("--list-rules", is_flag=True, help="print the rules catalogue and exit (--format md for docs)")
+@guarded
+def command(
+    paths: tuple[str, ...],
+    define: str | None,
+    fmt: str,
+    output: str | None,
+    fail_on: str,
+    accepted: str | None,
+    list_rules: bool,
+) -> None:
+    """Validate the SDTM package / FHIR output in PATHS (folders or files)."""
+    if list_rules:
+        _list_rules(fmt, output)
+        sys.exit(EXIT_CLEAN)
+    if fmt == "md":
+        click.echo("error: --format md is for --list-rules (the docs/rules.md page)", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    if not paths:
+        click.echo("error: give at least one folder or file to validate (or --list-rules)", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    if fmt == "xlsx" and not output:
+        click.echo("error: --format xlsx needs -o FILE.xlsx", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    from trialinterop.validate.api import validate
+    from trialinterop.validate.reports.console import render_console
+
+    threshold = Severity.parse(fail_on)
+    result = validate(list(paths), define=define, accepted=accepted)
+    console = render_console(result, fail_on=threshold)
+    if fmt == "console":
+        _emit(console, output)
+    else:
+        _write_report(result, fmt, output, threshold)
+        if output:
+            click.echo(console, nl=False)
+    sys.exit(EXIT_FINDINGS if result.failing(threshold) else EXIT_CLEAN)
+
+
+def _list_rules(fmt: str, output: str | None) -> None:
+    from trialinterop.validate import catalogue
+
+    if fmt == "md":
+        text = catalogue.render_rules_markdown()
+    elif fmt == "json":
+        text = catalogue.render_rules_json()
+    else:
+        text = catalogue.render_rules_text()
+    _emit(text, output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with staged_file(output) as temp:
+        Path(temp).write_text(text, encoding="utf-8")
+
+
+def _write_report(result, fmt: str, output: str | None, threshold: Severity) -> None:
+    from trialinterop.validate.reports import machine, tables
+
+    if fmt == "xlsx":
+        with staged_file(output) as temp:
+            tables.write_xlsx(result, Path(temp))
+        return
+    if fmt == "json":
+        text = machine.render_json(result, fail_on=threshold)
+    elif fmt == "junit":
+        text = machine.render_junit(result, fail_on=threshold).decode("utf-8")
+    elif fmt == "sarif":
+        text = machine.render_sarif(result)
+    else:
+        text = tables.render_html(result)
+    _emit(text, output)

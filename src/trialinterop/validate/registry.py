@@ -1,0 +1,76 @@
+"""The rule registry: each rule is a small function registered with a stable id, severity, scope and sources.
+
+    @rule(id="TI-ID001", severity=Severity.ERROR, scope="all datasets", message="DOMAIN differs from dataset name",
+          references=["SDTMIG 3.4 §4.1.2", "P21 SD0004"])
+    def check_domain_matches_name(ctx): yield Finding(...)
+
+Rules yield `Finding`s (where, key, field, value, detail); the engine turns them into `Issue`s carrying the rule's
+id and severity, so both are declared once, here. The catalogue (`--list-rules`, docs/rules.md) is read from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+from trialinterop.issues import Severity
+
+if TYPE_CHECKING:
+    from trialinterop.validate.context import Context
+
+
+class Finding(NamedTuple):
+    where: str
+    key: str = ""
+    field: str = ""
+    value: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    scope: str
+    message: str
+    references: tuple[str, ...]
+    family: str
+    check: Callable[[Context], Iterable[Finding]]
+
+    @property
+    def description(self) -> str:
+        return " ".join((self.check.__doc__ or self.message).split())
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    *, id: str, severity: Severity, scope: str, message: str, references: list[str]
+) -> Callable[[Callable[[Context], Iterable[Finding]]], Callable[[Context], Iterable[Finding]]]:
+    def register(func: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
+        if id in _REGISTRY and _REGISTRY[id].check is not func:
+            raise RuntimeError(f"rule id {id} registered twice")
+        family = func.__module__.rsplit(".", 1)[-1]
+        _REGISTRY[id] = Rule(id, severity, scope, message, tuple(references), family, func)
+        return func
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    """Every registered rule, by id (imports each module of `validate.rules` once)."""
+    from trialinterop.validate import rules as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    return [_REGISTRY[key] for key in sorted(_REGISTRY)]
+
+
+def get_rule(rule_id: str) -> Rule:
+    rules = {r.id: r for r in all_rules()}
+    return rules[rule_id]

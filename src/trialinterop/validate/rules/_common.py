@@ -1,0 +1,94 @@
+"""Vectorised helpers shared by the rule modules: blank masks, record keys, findings from a row mask."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from trialinterop.validate.package import Dataset
+from trialinterop.validate.registry import Finding
+
+TRIAL_DESIGN = frozenset({"TA", "TE", "TV", "TI", "TS", "TD", "TM"})
+SHOWN_CHARS = 80
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Values as Python strings ("" for missing); numbers rendered without a trailing .0 when integral."""
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.astype(float)
+        integral = values.notna() & np.isfinite(values) & (values == values.round())
+        out = values.astype(object).where(values.notna(), "").astype(str).astype(object)
+        out[integral] = values[integral].astype("int64").astype(str)
+        out[values.isna()] = ""
+        return out
+    # object dtype, not pandas' Arrow-backed "str": its isin() walks the lookup values in Python (slow on 1M keys)
+    return series.astype(object).where(series.notna(), "").astype(str).astype(object)
+
+
+def blank(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series):
+        return series.isna()
+    return where_values(series, lambda v: v is None or v != v or not str(v).strip())
+
+
+def where_values(series: pd.Series, predicate) -> pd.Series:
+    """Mask of the records whose value satisfies `predicate`, evaluated once per distinct value (values repeat)."""
+    distinct = pd.unique(series.to_numpy())
+    bad = [v for v in distinct if predicate(v)]
+    if not bad:
+        return pd.Series(False, index=series.index)
+    return series.isin(bad)
+
+
+def shown(value: object) -> str:
+    value = "" if value is None else str(value)
+    return value if len(value) <= SHOWN_CHARS else value[: SHOWN_CHARS - 3] + "..."
+
+
+def seq_name(ds: Dataset) -> str | None:
+    name = f"{ds.domain}SEQ"
+    return name if name in ds.frame.columns else None
+
+
+def record_keys(ds: Dataset, mask: pd.Series) -> list[str]:
+    """Stable keys for the selected records: "USUBJID, --SEQ=n" when possible, else "row n" (1-based)."""
+    frame = ds.frame
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+    seq = seq_name(ds)
+    if "USUBJID" in frame.columns and seq:
+        subjects = text(frame["USUBJID"].iloc[rows]).tolist()
+        seqs = text(frame[seq].iloc[rows]).tolist()
+        return [f"{s}, {seq}={q}" for s, q in zip(subjects, seqs, strict=True)]
+    if "USUBJID" in frame.columns and ds.domain != "SUPPQUAL":
+        subjects = text(frame["USUBJID"].iloc[rows]).tolist()
+        return [f"row {r + 1}, {s}" for r, s in zip(rows, subjects, strict=True)]
+    return [f"row {r + 1}" for r in rows]
+
+
+def row_findings(
+    ds: Dataset, mask: pd.Series, field: str = "", *, values: pd.Series | None = None, detail: str = ""
+) -> Iterator[Finding]:
+    """One finding per selected record; `values` (default: the field's column) supplies the value shown."""
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():
+        return
+    keys = record_keys(ds, mask)
+    if values is None and field in ds.frame.columns:
+        values = ds.frame[field]
+    shown_values = text(values[mask]).tolist() if values is not None else [""] * len(keys)
+    for key, value in zip(keys, shown_values, strict=True):
+        yield Finding(ds.name, key, field, shown(value), detail)
+
+
+def subject_datasets(datasets: list[Dataset]) -> list[Dataset]:
+    return [ds for ds in datasets if "USUBJID" in ds.frame.columns and ds.domain not in TRIAL_DESIGN]
+
+
+_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
+
+
+def valid_name(name: str) -> bool:
+    return bool(_VAR_NAME.match(name))

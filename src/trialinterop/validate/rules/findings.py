@@ -1,0 +1,146 @@
+"""Findings-class rules (QS, RE and every other --TESTCD dataset): test codes and names, results, status."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pandas as pd
+
+from trialinterop.issues import Severity
+from trialinterop.validate.context import Context
+from trialinterop.validate.package import Dataset
+from trialinterop.validate.registry import Finding, rule
+from trialinterop.validate.rules._common import blank, row_findings, text
+
+_TESTCD = re.compile(r"^[A-Z_][A-Z0-9_]{0,7}$")
+
+
+def _test_pairs(ctx: Context) -> Iterator[tuple[Dataset, str, str]]:
+    """(dataset, --TESTCD, --TEST) for every dataset that has both (IE/TI included, TS uses TSPARMCD/TSPARM)."""
+    for ds in ctx.datasets():
+        for column in ds.frame.columns:
+            if column.endswith("TESTCD") and column[:-2] in ds.frame.columns:
+                yield ds, column, column[:-2]
+        if "TSPARMCD" in ds.frame.columns and "TSPARM" in ds.frame.columns:
+            yield ds, "TSPARMCD", "TSPARM"
+
+
+def _results(ctx: Context) -> Iterator[tuple[Dataset, str]]:
+    for ds in ctx.datasets():
+        prefix = ds.domain
+        if f"{prefix}ORRES" in ds.frame.columns and f"{prefix}TESTCD" in ds.frame.columns:
+            yield ds, prefix
+
+
+@rule(
+    id="TI-FN001",
+    severity=Severity.ERROR,
+    scope="findings datasets",
+    message="--TESTCD is longer than 8 characters or not letters, digits and underscores starting with a letter",
+    references=["SDTMIG 3.4 §4.5.3.1", "P21 SD0018", "CORE-000220"],
+)
+def check_testcd_format(ctx: Context) -> Iterator[Finding]:
+    """Test codes become variable names in transposed data, so they follow SAS name rules."""
+    for ds, code, _ in _test_pairs(ctx):
+        values = text(ds.frame[code])
+        yield from row_findings(ds, (values != "") & ~values.str.match(_TESTCD), code)
+
+
+@rule(
+    id="TI-FN002",
+    severity=Severity.ERROR,
+    scope="findings datasets",
+    message="--TEST is longer than 40 characters",
+    references=["SDTMIG 3.4 §4.5.3.1", "P21 SD0017"],
+)
+def check_test_length(ctx: Context) -> Iterator[Finding]:
+    """Test names become labels in transposed data (40 characters); IETEST may hold up to 200."""
+    for ds, _, name in _test_pairs(ctx):
+        limit = 200 if name == "IETEST" else 40
+        yield from row_findings(ds, text(ds.frame[name]).str.len() > limit, name)
+
+
+@rule(
+    id="TI-FN003",
+    severity=Severity.ERROR,
+    scope="findings datasets",
+    message="--TESTCD and --TEST are not one-to-one",
+    references=["P21 SD0040", "FDA FB0901", "CORE-000303"],
+)
+def check_test_one_to_one(ctx: Context) -> Iterator[Finding]:
+    """Within a dataset (and --CAT for questionnaires), each test code has one test name and vice versa."""
+    for ds, code, name in _test_pairs(ctx):
+        category = f"{ds.domain}CAT" if ds.domain in ("QS", "FT", "RS") and f"{ds.domain}CAT" in ds.frame else None
+        group = [category] if category else []
+        pairs = ds.frame[[*group, code, name]].astype(str).drop_duplicates()
+        for left, right in ((code, name), (name, code)):
+            counts = pairs.groupby([*group, left])[right].transform("nunique")
+            for _, row in pairs[counts > 1].drop_duplicates([*group, left]).iterrows():
+                partners = sorted(pairs[(pairs[left] == row[left])][right].unique())
+                where = f" in {category}={row[category]}" if category else ""
+                yield Finding(ds.name, field=left, value=row[left], detail=f"pairs with {partners}{where}")
+
+
+@rule(
+    id="TI-FN004",
+    severity=Severity.ERROR,
+    scope="findings datasets",
+    message="--STRESC is null although --ORRES is given",
+    references=["SDTMIG 3.4 Findings class (--STRESC)", "P21 SD0036", "CORE-000021"],
+)
+def check_stresc_populated(ctx: Context) -> Iterator[Finding]:
+    """Every original result has a standardised character result."""
+    for ds, p in _results(ctx):
+        stresc = f"{p}STRESC"
+        if stresc in ds.frame.columns:
+            mask = ~blank(ds.frame[f"{p}ORRES"]) & blank(ds.frame[stresc])
+            yield from row_findings(ds, mask, stresc, values=ds.frame[f"{p}ORRES"])
+
+
+@rule(
+    id="TI-FN005",
+    severity=Severity.WARNING,
+    scope="findings datasets",
+    message="--ORRES is null and --STAT is not NOT DONE",
+    references=["SDTMIG 3.4 Findings class (--STAT)", "P21 SD0047"],
+)
+def check_missing_result_has_status(ctx: Context) -> Iterator[Finding]:
+    """A test without a result should be marked NOT DONE in --STAT (with --REASND)."""
+    for ds, p in _results(ctx):
+        status = text(ds.frame[f"{p}STAT"]) if f"{p}STAT" in ds.frame.columns else pd.Series("", index=ds.frame.index)
+        yield from row_findings(ds, blank(ds.frame[f"{p}ORRES"]) & (status != "NOT DONE"), f"{p}ORRES")
+
+
+@rule(
+    id="TI-FN006",
+    severity=Severity.ERROR,
+    scope="findings datasets",
+    message="--STAT is NOT DONE but a result is given",
+    references=["SDTMIG 3.4 Findings class (--STAT)", "CORE-000099"],
+)
+def check_not_done_has_no_result(ctx: Context) -> Iterator[Finding]:
+    """NOT DONE means no result: --ORRES must be null."""
+    for ds, p in _results(ctx):
+        if f"{p}STAT" in ds.frame.columns:
+            mask = (text(ds.frame[f"{p}STAT"]) == "NOT DONE") & ~blank(ds.frame[f"{p}ORRES"])
+            yield from row_findings(ds, mask, f"{p}ORRES")
+
+
+@rule(
+    id="TI-FN007",
+    severity=Severity.ERROR,
+    scope="findings datasets",
+    message="--STRESN differs from the numeric value of --STRESC",
+    references=["SDTMIG 3.4 Findings class (--STRESN)"],
+)
+def check_stresn_matches_stresc(ctx: Context) -> Iterator[Finding]:
+    """When --STRESC is a number, --STRESN holds the same number (and is null otherwise)."""
+    for ds, p in _results(ctx):
+        stresc, stresn = f"{p}STRESC", f"{p}STRESN"
+        if stresc not in ds.frame.columns or stresn not in ds.frame.columns:
+            continue
+        as_number = pd.to_numeric(text(ds.frame[stresc]), errors="coerce")
+        actual = pd.to_numeric(ds.frame[stresn], errors="coerce")
+        bad = actual.notna() & (as_number.isna() | ((as_number - actual).abs() > 1e-9 * as_number.abs().clip(lower=1)))
+        yield from row_findings(ds, bad, stresn, values=text(actual) + " / " + text(ds.frame[stresc]))
