@@ -1,4 +1,5 @@
-"""One entry point for every kind of trial input: a records folder, or an EDC's ODM 1.3 export with its mapping.
+"""One entry point for every kind of trial input: a records folder, an EDC's ODM 1.3 export with its mapping, or FHIR
+R4/R5 (a Bundle `.json` file, or a folder of `*.ndjson` files as a server's bulk export writes them).
 
 Commands call `load_trial` and never care which reader ran. Readers raise `InputError` naming file, row/element and
 field; readers that can drop incomplete rows under a configured policy return those as warnings.
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trialinterop.errors import InputError
+from trialinterop.fhir_in.load import is_fhir_source
 from trialinterop.issues import Issue, Severity
 from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
@@ -26,18 +28,32 @@ def _usage(source: Path, message: str) -> InputError:
 
 
 def load_trial(
-    source: str | Path, *, odm_mapping: str | Path | None = None, study: str | Path | None = None
+    source: str | Path,
+    *,
+    odm_mapping: str | Path | None = None,
+    study: str | Path | None = None,
+    fhir_version: str = "auto",
 ) -> LoadedTrial:
-    """A records folder, or an ODM XML file (then `odm_mapping` and `study` are required)."""
+    """A records folder, an ODM XML file (then `odm_mapping` and `study` are required), or FHIR input (a Bundle
+    `.json` file or a folder of `*.ndjson`; `fhir_version` auto, R4 or R5)."""
     source = Path(source)
-    if source.is_dir():
+    fhir = source.exists() and is_fhir_source(source)
+    if fhir or source.is_dir():
         if odm_mapping is not None:
-            raise _usage(source, "--odm-mapping applies to an ODM XML file, not to a records folder")
+            raise _usage(source, "--odm-mapping applies to an ODM XML file, not to a records folder or FHIR input")
+        if fhir:
+            from trialinterop.fhir_in import load_fhir_trial
+
+            return LoadedTrial(load_fhir_trial(source, version=fhir_version))
         return LoadedTrial(read_records(source))
     if not source.exists():
-        raise _usage(source, "input not found (expected a records folder or an ODM XML file)")
+        raise _usage(source, "input not found (expected a records folder or an ODM XML file, or FHIR)")
     if source.suffix.lower() != ".xml":
-        raise _usage(source, "unknown input: expected a records folder or an ODM XML file (.xml)")
+        raise _usage(
+            source,
+            "unknown input: expected a records folder or an ODM XML file (.xml), "
+            "or FHIR (a Bundle .json file or a folder of .ndjson files)",
+        )
     if odm_mapping is None or study is None:
         raise _usage(source, "an ODM file needs --odm-mapping (mappings/odm/*.yaml) and --study (study.json)")
     from trialinterop.odm.reader import load_odm

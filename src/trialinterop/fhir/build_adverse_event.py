@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialinterop.fhir import codes
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.build_study import medication_ref
 from trialinterop.fhir.context import Context
-from trialinterop.fhir.dates import fhir_datetime
+from trialinterop.fhir.dates import datetime_element, fhir_datetime, record_dtc
 from trialinterop.fhir.facts import SubjectFacts
 from trialinterop.fhir.text import fhir_string, fhir_text
 from trialinterop.source.models import SERIOUSNESS_CRITERIA, AdverseEvent
@@ -68,6 +68,24 @@ def _criteria_extensions(ctx: Context, ae: AdverseEvent) -> list[Resource]:
     return extensions
 
 
+def _coding_facts(ae: AdverseEvent) -> Resource | None:
+    """MedDRA levels above the PT; the LLT when it has no coding of its own (same code as the PT, or no code); the
+    dictionary version when there is no coding to carry it."""
+    levels = ["hlt", "hlt_code", "hlgt", "hlgt_code", "soc", "soc_code"]
+    if ae.llt_code is None or ae.llt_code == ae.pt_code:
+        levels += ["llt", "llt_code"]
+    if ae.pt_code is None:
+        levels.append("meddra_version")
+    return sponsor.fields_extension(sponsor.MEDDRA_HIERARCHY, {name: getattr(ae, name) for name in levels})
+
+
+def _criteria_answers(ae: AdverseEvent) -> Resource | None:
+    """Seriousness criteria answered for a non-serious event: the IG's criteria extension marks a serious event, so
+    these answers (usually all N) travel in the sponsor extension."""
+    answers = {name: getattr(ae, name) for name in (*SERIOUSNESS_CRITERIA, "serious_specify")}
+    return sponsor.fields_extension(sponsor.SERIOUSNESS_ANSWERS, answers)
+
+
 def _severity(ctx: Context, ae: AdverseEvent) -> Resource:
     code, display = codes.SEVERITY[ae.severity]
     return {
@@ -118,15 +136,21 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
     grade = _grade(ctx, ae)
     if grade is not None:
         extensions.append(grade)
-    start = fhir_datetime(ae.start, facts.offset)
-    end = fhir_datetime(ae.end, facts.offset) if ae.end else None
+    sponsor.with_extension({"extension": extensions}, _coding_facts(ae))
+    if not serious:
+        sponsor.with_extension({"extension": extensions}, _criteria_answers(ae))
     status = codes.AE_STATUS_COMPLETED if ae.end else codes.AE_STATUS_IN_PROGRESS
     resource: Resource = {"resourceType": "AdverseEvent", "id": ctx.id("AdverseEvent", sid, ae.ae_id)}
     base = ctx.release.ae_ig_base
     if ctx.is_r4:
         extensions.append({"url": base + "/research-subject-ref", "valueReference": ctx.ref("ResearchSubject", sid)})
-        if end:
-            extensions.append({"url": base + "/resolve-date", "valueDateTime": end})
+        if ae.end:
+            resolved = fhir_datetime(ae.end, facts.offset)
+            extensions.append({"url": base + "/resolve-date", "valueDateTime": resolved})
+            if record_dtc(resolved) != ae.end:  # fhir.resources rejects a primitive extension inside an extension
+                sponsor.with_extension(
+                    {"extension": extensions}, sponsor.fields_extension(sponsor.AE_END, {"end": ae.end})
+                )
         for suspect in _suspects(ctx, facts):
             causality = [{"url": "entityRelatedness", "valueCodeableConcept": relatedness}]
             extensions.append(
@@ -150,7 +174,7 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
         resource["actuality"] = "actual"
         resource["event"] = _event_code(ae)
         resource["subject"] = ctx.ref("Patient", sid)
-        resource["date"] = start
+        resource.update(datetime_element("date", ae.start, facts.offset))
         resource["seriousness"] = seriousness
         resource["severity"] = _severity(ctx, ae)
         resource["outcome"] = {
@@ -165,9 +189,9 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
     resource["actuality"] = "actual"
     resource["code"] = _event_code(ae)
     resource["subject"] = ctx.ref("Patient", sid)
-    period: Resource = {"start": start}
-    if end:
-        period["end"] = end
+    period: Resource = datetime_element("start", ae.start, facts.offset)
+    if ae.end:
+        period.update(datetime_element("end", ae.end, facts.offset))
     resource["occurrencePeriod"] = period
     resource["seriousness"] = seriousness
     resource["outcome"] = [{"coding": [outcome_nci]}]

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialinterop.fhir import codes
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.build_study import medication_ref, visit_code
 from trialinterop.fhir.context import Context
-from trialinterop.fhir.dates import fhir_date, fhir_datetime
+from trialinterop.fhir.dates import datetime_element
 from trialinterop.fhir.facts import SubjectFacts
 from trialinterop.fhir.text import fhir_text
 from trialinterop.source.models import Exposure, Visit
@@ -36,7 +36,10 @@ def build_encounter(ctx: Context, facts: SubjectFacts, visit: Visit) -> Resource
         "location": [{"location": ctx.ref("Location", facts.subject.site_id)}],
     }
     ambulatory = {"system": codes.ACT_CODE_SYSTEM, "code": "AMB", "display": "ambulatory"}
-    period = {"start": fhir_date(visit.visit_date), "end": fhir_date(visit.visit_date)} if visit.visit_date else None
+    period = None
+    if visit.visit_date:
+        period = datetime_element("start", visit.visit_date, facts.offset)
+        period.update(datetime_element("end", visit.visit_date, facts.offset))
     if ctx.is_r4:
         resource["status"] = "finished" if occurred else "cancelled"
         resource["class"] = ambulatory
@@ -73,8 +76,8 @@ def build_apheresis(ctx: Context, facts: SubjectFacts, exposure: Exposure) -> Re
         "code": {"text": f"Apheresis (T-cell collection for {exposure.treatment})"},
         "subject": ctx.ref("Patient", exposure.subject_id),
     }
-    when = fhir_datetime(exposure.apheresis_date, facts.offset)
-    resource["performedDateTime" if ctx.is_r4 else "occurrenceDateTime"] = when
+    name = "performedDateTime" if ctx.is_r4 else "occurrenceDateTime"
+    resource.update(datetime_element(name, exposure.apheresis_date, facts.offset))
     return resource
 
 
@@ -101,7 +104,8 @@ def build_administration(ctx: Context, facts: SubjectFacts, exposure: Exposure) 
         text.append(exposure.frequency)
     if text:
         dosage["text"] = ", ".join(text)
-    start = fhir_datetime(exposure.start, facts.offset)
+    collected = {"dose_form": exposure.dose_form, "frequency": exposure.frequency}
+    sponsor.with_extension(dosage, sponsor.fields_extension(sponsor.EXPOSURE, collected))
     medication = medication_ref(ctx, exposure.treatment, exposure.lot)
     resource: Resource = {
         "resourceType": "MedicationAdministration",
@@ -120,9 +124,10 @@ def build_administration(ctx: Context, facts: SubjectFacts, exposure: Exposure) 
     resource["subject"] = ctx.ref("Patient", sid)
     when_key = "effective" if ctx.is_r4 else "occurence"  # R5 spells MedicationAdministration.occurence[x] so
     if exposure.end:
-        resource[when_key + "Period"] = {"start": start, "end": fhir_datetime(exposure.end, facts.offset)}
+        period = datetime_element("start", exposure.start, facts.offset)
+        resource[when_key + "Period"] = {**period, **datetime_element("end", exposure.end, facts.offset)}
     else:
-        resource[when_key + "DateTime"] = start
+        resource.update(datetime_element(when_key + "DateTime", exposure.start, facts.offset))
     if exposure.apheresis_date is not None:
         resource["supportingInformation"] = [
             ctx.ref("Procedure", exposure.subject_id, "APHERESIS", exposure.apheresis_date)

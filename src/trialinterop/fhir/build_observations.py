@@ -14,7 +14,7 @@ from trialinterop.fhir import codes
 from trialinterop.fhir.build_care import encounter_ref
 from trialinterop.fhir.build_study import visit_code
 from trialinterop.fhir.context import Context
-from trialinterop.fhir.dates import fhir_datetime
+from trialinterop.fhir.dates import datetime_element
 from trialinterop.fhir.facts import SubjectFacts
 from trialinterop.fhir.text import fhir_text
 from trialinterop.source.models import MRSS_AREAS, EligibilityException, SkinScore, Spirometry
@@ -104,8 +104,14 @@ def _loinc(code: tuple[str, str]) -> Resource:
 
 def build_spirometry(ctx: Context, facts: SubjectFacts, test: Spirometry) -> Iterator[Resource]:
     visit = visit_code(test.visit_num)
-    when = fhir_datetime(test.test_datetime, facts.offset) if test.test_datetime else None
-    fvc = _observation(ctx, facts, f"{visit}/FVC", "procedure", _loinc(codes.LOINC_FVC), test.visit_num, when)
+    when = datetime_element("effectiveDateTime", test.test_datetime, facts.offset) if test.test_datetime else {}
+
+    def observation(key: str, code: Resource) -> Resource:
+        resource = _observation(ctx, facts, f"{visit}/{key}", "procedure", code, test.visit_num, None)
+        resource.update(when)
+        return resource
+
+    fvc = observation("FVC", _loinc(codes.LOINC_FVC))
     if test.position:
         position: Resource = {"code": {"text": "Subject position"}}
         if ctx.terminology.has("POSITION", test.position):
@@ -113,22 +119,23 @@ def build_spirometry(ctx: Context, facts: SubjectFacts, test: Spirometry) -> Ite
         else:
             position["valueString"] = test.position
         fvc["component"] = [position]
-    if test.not_done_reason is not None or test.fvc_l is None:
-        fvc["status"] = "cancelled" if test.not_done_reason is not None else "final"
+    if test.not_done_reason is not None:
+        fvc["status"] = "cancelled"
         fvc["dataAbsentReason"] = _absent("not-performed", test.not_done_reason)
         yield fvc
         return
-    fvc["valueQuantity"] = {"value": test.fvc_l, "unit": "L", "system": codes.UCUM, "code": "L"}
+    if test.fvc_l is None:
+        fvc["dataAbsentReason"] = _absent("not-performed")
+    else:
+        fvc["valueQuantity"] = {"value": test.fvc_l, "unit": "L", "system": codes.UCUM, "code": "L"}
     yield fvc
     if test.fvc_predicted_l is not None:
-        code = _loinc(codes.LOINC_FVC_PREDICTED)
-        predicted = _observation(ctx, facts, f"{visit}/FVCPRED", "procedure", code, test.visit_num, when)
+        predicted = observation("FVCPRED", _loinc(codes.LOINC_FVC_PREDICTED))
         predicted["valueQuantity"] = {"value": test.fvc_predicted_l, "unit": "L", "system": codes.UCUM, "code": "L"}
         predicted["derivedFrom"] = [ctx.ref("Observation", facts.subject.subject_id, f"{visit}/FVC")]
         yield predicted
     if test.fvc_percent_predicted is not None:
-        code = _loinc(codes.LOINC_FVC_PERCENT)
-        percent = _observation(ctx, facts, f"{visit}/FVCPP", "procedure", code, test.visit_num, when)
+        percent = observation("FVCPP", _loinc(codes.LOINC_FVC_PERCENT))
         percent["valueQuantity"] = {"value": test.fvc_percent_predicted, "unit": "%", "system": codes.UCUM, "code": "%"}
         percent["derivedFrom"] = [ctx.ref("Observation", facts.subject.subject_id, f"{visit}/FVC")]
         yield percent

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from trialinterop.fhir import codes
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.text import fhir_string
-from trialinterop.source.models import Criterion, Exposure, Intervention, PlannedVisit, Site, Study
+from trialinterop.source.models import Arm, Criterion, Exposure, Intervention, Outcome, PlannedVisit, Site, Study
 
 Resource = dict[str, Any]
 
@@ -98,7 +98,24 @@ def build_medication(ctx: Context, intervention: Intervention, lot: str | None) 
         }
     if lot is not None:
         medication["batch"] = {"lotNumber": fhir_string(lot)}
+    else:
+        sponsor.with_extension(medication, _intervention_extension(intervention))
     return medication
+
+
+def _intervention_extension(intervention: Intervention) -> Resource | None:
+    fields = {
+        "type": intervention.type,
+        "description": intervention.description,
+        "treatment": intervention.treatment,
+        "dose": intervention.dose,
+        "dose_unit": intervention.dose_unit,
+        "route": intervention.route,
+        "dose_form": intervention.dose_form,
+        "frequency": intervention.frequency,
+        "population": intervention.population,
+    }
+    return sponsor.fields_extension(sponsor.INTERVENTION, fields)
 
 
 def medication_ref(ctx: Context, treatment: str, lot: str | None) -> dict[str, str] | None:
@@ -126,6 +143,13 @@ def _visit_action(ctx: Context, visit: PlannedVisit) -> Resource:
         "display": visit.name,
     }
     action: Resource = {"title": visit.name, "description": description}
+    timing = {
+        "planned_day": visit.planned_day,
+        "window_days": visit.window_days,
+        "start_rule": visit.start_rule,
+        "end_rule": visit.end_rule,
+    }
+    sponsor.with_extension(action, sponsor.fields_extension(sponsor.PLANNED_VISIT, timing))
     if ctx.is_r4:
         action["code"] = [{"coding": [coding]}]
     else:
@@ -145,7 +169,7 @@ def _visit_action(ctx: Context, visit: PlannedVisit) -> Resource:
 def build_schedule(ctx: Context) -> Resource:
     """The protocol's visit schedule (planned study day ± window, assessments per visit) as a PlanDefinition."""
     study = ctx.study
-    return {
+    schedule: Resource = {
         "resourceType": "PlanDefinition",
         "id": ctx.id("PlanDefinition", "schedule"),
         "identifier": [ctx.identifier("plan", "schedule")],
@@ -155,6 +179,34 @@ def build_schedule(ctx: Context) -> Resource:
         "description": "Planned visits; timing is the planned study day (infusion = day 1) ± the visit window.",
         "action": [_visit_action(ctx, visit) for visit in study.visits],
     }
+    return sponsor.with_extension(schedule, _registry_extension(study))
+
+
+def _registry_extension(study: Study) -> Resource | None:
+    """Registry facts without a FHIR element, on the protocol (the ResearchStudy's `protocol` PlanDefinition)."""
+    fields = {
+        name: getattr(study, name)
+        for name in (
+            "official_title", "brief_summary", "overall_status", "study_type", "allocation", "intervention_model",
+            "masking", "primary_purpose", "phase", "sex", "minimum_age", "maximum_age", "healthy_volunteers",
+            "data_cutoff_date", "data_cutoff_description",
+        )
+    }  # fmt: skip
+    return sponsor.fields_extension(sponsor.REGISTRY_RECORD, fields)
+
+
+def _arm(arm: Arm, element: Resource) -> Resource:
+    fields = {"code": arm.code, "interventions": arm.interventions}
+    return sponsor.with_extension(element, sponsor.fields_extension(sponsor.ARM, fields))
+
+
+def _objective(outcome: Outcome) -> Resource:
+    objective: Resource = {
+        "name": outcome.measure,
+        "type": codes.concept(codes.OBJECTIVE_TYPE_SYSTEM, codes.OBJECTIVE_TYPE[outcome.kind]),
+    }
+    fields = {"kind": outcome.kind, "time_frame": outcome.time_frame, "description": outcome.description}
+    return sponsor.with_extension(objective, sponsor.fields_extension(sponsor.OUTCOME, fields))
 
 
 def _criterion_characteristic(ctx: Context, criterion: Criterion) -> Resource:
@@ -280,10 +332,7 @@ def build_research_study(ctx: Context, enrolled: int) -> Resource:
     if study.start_date:
         resource["period"] = {"start": study.start_date}
     resource["site"] = [ctx.ref("Location", site.site_id) for site in study.sites]
-    objectives = [
-        {"name": o.measure, "type": codes.concept(codes.OBJECTIVE_TYPE_SYSTEM, codes.OBJECTIVE_TYPE[o.kind])}
-        for o in study.outcomes
-    ]
+    objectives = [_objective(o) for o in study.outcomes]
     focus_names = [i.name for i in study.interventions]
     if ctx.is_r4:
         resource["extension"] = [{"url": codes.TARGET_NUMBER_EXTENSION, "valueUnsignedInt": study.enrollment_target}]
@@ -294,7 +343,8 @@ def build_research_study(ctx: Context, enrolled: int) -> Resource:
         resource["enrollment"] = [ctx.ref("Group", "eligibility")]
         resource["sponsor"] = ctx.ref("Organization", "sponsor")
         resource["arm"] = [
-            {"name": arm.label, "type": {"text": arm.type}, "description": arm.description} for arm in study.arms
+            _arm(arm, {"name": arm.label, "type": {"text": arm.type}, "description": arm.description})
+            for arm in study.arms
         ]
         resource["objective"] = objectives
         return resource
@@ -324,7 +374,7 @@ def build_research_study(ctx: Context, enrolled: int) -> Resource:
         "eligibility": ctx.ref("Group", "eligibility"),
     }
     resource["comparisonGroup"] = [
-        {"linkId": arm.code, "name": arm.label, "type": {"text": arm.type}, "description": arm.description}
+        _arm(arm, {"linkId": arm.code, "name": arm.label, "type": {"text": arm.type}, "description": arm.description})
         for arm in study.arms
     ]
     resource["objective"] = objectives

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialinterop.fhir import codes
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.context import Context
-from trialinterop.fhir.dates import fhir_date
+from trialinterop.fhir.dates import datetime_element, fhir_date
 from trialinterop.fhir.facts import SubjectFacts
 from trialinterop.fhir.text import fhir_string
 
@@ -47,7 +47,8 @@ def build_patient(ctx: Context, facts: SubjectFacts) -> Resource:
     if subject.birth_date:
         patient["birthDate"] = fhir_date(subject.birth_date)
     if subject.death_date:
-        patient["deceasedDateTime"] = fhir_date(subject.death_date)
+        patient.update(datetime_element("deceasedDateTime", subject.death_date, facts.offset))
+    patient["address"] = [{"country": subject.country}]
     return patient
 
 
@@ -88,6 +89,14 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
         "study": ctx.ref("ResearchStudy", "site", subject.site_id),
         "consent": ctx.ref("Consent", subject.subject_id),
     }
+    for row in facts.dispositions:
+        fields = {
+            "event": row.event,
+            "term": row.term,
+            "event_date": row.event_date,
+            "last_contact_date": row.last_contact_date,
+        }
+        sponsor.with_extension(resource, sponsor.fields_extension(sponsor.DISPOSITION, fields))
     if ctx.is_r4:
         resource["status"] = facts.state
         resource["individual"] = ctx.ref("Patient", subject.subject_id)

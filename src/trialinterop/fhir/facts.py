@@ -33,6 +33,7 @@ class SubjectFacts:
     eligibility: tuple[m.EligibilityException, ...]
     visit_nums: frozenset[float]
     """Visits that took place (an Observation links to the Encounter of its visit only when it exists)."""
+    dispositions: tuple[m.Disposition, ...] = ()
 
 
 def _by_subject(rows: tuple) -> dict[str, list]:
@@ -92,4 +93,5 @@ def subject_facts(records: m.TrialRecords) -> Iterator[SubjectFacts]:
             visits=subject_visits,
             eligibility=tuple(eligibility.get(sid, ())),
             visit_nums=frozenset(v.visit_num for v in subject_visits if v.occurred == "Y"),
+            dispositions=tuple(dispositions.get(sid, ())),
         )

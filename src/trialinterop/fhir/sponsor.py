@@ -1,0 +1,88 @@
+"""Sponsor extensions: the record facts that neither R4 nor R5 has an element for, carried so that FHIR -> records
+(and so FHIR -> SDTM) loses nothing.
+
+Each is a complex extension under `https://fomr.example.org/fhir/StructureDefinition/<name>` whose sub-extensions are
+named after the record fields (valueString / valueInteger / valueDecimal / valueBoolean; a repeated sub-extension is a
+list). They are listed in mappings/fhir.yaml (`sponsor_extensions`). Standard elements are used wherever one exists;
+these only fill the gaps (registry design facts, planned-visit timing, arm codes, outcome time frames, intervention
+details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, exposure dose
+form and frequency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from trialinterop.fhir.codes import SPONSOR_BASE
+from trialinterop.fhir.text import fhir_text
+
+STRUCTURE_BASE = SPONSOR_BASE + "/StructureDefinition"
+REGISTRY_RECORD = STRUCTURE_BASE + "/registry-record"
+"""On the protocol PlanDefinition: study type, design, status, titles, summary, eligibility limits, data cut-off."""
+PLANNED_VISIT = STRUCTURE_BASE + "/planned-visit"
+"""On PlanDefinition.action: planned study day, window, start and end rules."""
+ARM = STRUCTURE_BASE + "/arm"
+"""On ResearchStudy.arm (R4) / comparisonGroup (R5): arm code and the codes of its interventions."""
+OUTCOME = STRUCTURE_BASE + "/outcome"
+"""On ResearchStudy.objective: outcome kind, time frame, description."""
+INTERVENTION = STRUCTURE_BASE + "/intervention"
+"""On the study Medication of an intervention: type, description, treatment name, planned dose, route, form..."""
+MEDDRA_HIERARCHY = STRUCTURE_BASE + "/meddra-hierarchy"
+"""On AdverseEvent: HLT, HLGT and SOC names and codes of the coded term."""
+SERIOUSNESS_ANSWERS = STRUCTURE_BASE + "/seriousness-answers"
+"""On a non-serious AdverseEvent: seriousness criteria answered (Y/N) and the specify text, when collected."""
+AE_END = STRUCTURE_BASE + "/ae-end"
+"""On an R4 AdverseEvent whose resolution date the resolve-date extension cannot give back exactly (e.g. a time known
+only to the hour): the end as collected (R5 carries it as originalText on occurrencePeriod.end)."""
+DISPOSITION = STRUCTURE_BASE + "/disposition"
+"""On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date."""
+EXPOSURE = STRUCTURE_BASE + "/exposure"
+"""On MedicationAdministration.dosage: collected dose form and frequency."""
+
+Resource = dict[str, Any]
+
+
+def _value(value: object) -> Resource:
+    if isinstance(value, bool):
+        return {"valueBoolean": value}
+    if isinstance(value, int):
+        return {"valueInteger": value}
+    if isinstance(value, float):
+        return {"valueDecimal": value}
+    return {"valueString": str(value)}
+
+
+def fields_extension(url: str, fields: Mapping[str, object]) -> Resource | None:
+    """Complex extension with one sub-extension per field (lists/tuples repeat it); None values and blank text are
+    left out; None when nothing remains."""
+    parts: list[Resource] = []
+    for name, value in fields.items():
+        values: Iterable[object] = value if isinstance(value, list | tuple) else (value,)
+        for item in values:
+            if item is None:
+                continue
+            if isinstance(item, str):
+                item = fhir_text(item)
+                if item is None:
+                    continue
+            parts.append({"url": name, **_value(item)})
+    return {"url": url, "extension": parts} if parts else None
+
+
+def with_extension(element: Resource, extension: Resource | None) -> Resource:
+    """`element` with `extension` appended to its extension list (unchanged when None)."""
+    if extension is not None:
+        element.setdefault("extension", []).append(extension)
+    return element
+
+
+def read_fields(extension: Resource) -> dict[str, list[Any]]:
+    """Sub-extension values of a complex extension by field name (each a list, in order)."""
+    found: dict[str, list[Any]] = {}
+    for part in extension.get("extension") or []:
+        if not isinstance(part, dict):
+            continue
+        value = next((v for k, v in part.items() if k.startswith("value")), None)
+        found.setdefault(str(part.get("url")), []).append(value)
+    return found

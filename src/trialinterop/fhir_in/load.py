@@ -1,0 +1,290 @@
+"""Read FHIR input: one Bundle file (transaction, collection, batch or searchset) or an NDJSON export folder (one
+resource per line, `<Type>.ndjson` as FHIR Bulk Data writes it), then tell R4 from R5 and resolve references.
+
+Every resource keeps where it came from (`file entry[i]` or `file:line`), so any later problem names the element.
+Version detection is by shape: elements that exist in only one release (R4 ResearchSubject.individual vs R5
+.subject, AdverseEvent.event vs .code, ...). References resolve by fullUrl (`urn:uuid:...` or a server URL), by
+`Type/id`, and by the `Type/id` tail of an absolute URL (`_history` ignored), as servers export them.
+Input is untrusted: sizes are capped before parsing and JSON errors are reported with their line and column.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trialinterop.errors import InputError
+from trialinterop.issues import Issue, Severity
+from trialinterop.source.models import Origin
+
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+"""A Bundle is parsed whole (about ten times its size in memory); larger trials should come as NDJSON."""
+MAX_NDJSON_LINE_BYTES = 16 * 1024 * 1024
+NESTED = "JSON nested too deeply (no FHIR resource nests that far)"
+BUNDLE_TYPES = ("transaction", "collection", "batch", "searchset", "document")
+
+READ_TYPES = frozenset(
+    {
+        "AdverseEvent", "Condition", "Consent", "Encounter", "Group", "Location", "Medication",
+        "MedicationAdministration", "Observation", "Organization", "Patient", "PlanDefinition", "Procedure",
+        "ResearchStudy", "ResearchSubject",
+    }
+)  # fmt: skip
+"""Resource types the trial is rebuilt from; other valid FHIR resources (Provenance, Practitioner...) are skipped."""
+
+_R4_ONLY: dict[str, tuple[str, ...]] = {
+    "ResearchSubject": ("individual", "assignedArm", "actualArm"),
+    "AdverseEvent": ("event", "date", "resultingCondition", "severity"),
+    "ResearchStudy": ("arm", "enrollment", "sponsor", "principalInvestigator", "location"),
+    "Encounter": ("period", "reasonCode", "hospitalization"),
+    "MedicationAdministration": ("effectiveDateTime", "effectivePeriod", "medicationReference"),
+    "Consent": ("patient", "dateTime", "scope", "policyRule"),
+    "Procedure": ("performedDateTime", "performedPeriod"),
+    "Group": ("actual",),
+    "Medication": ("form",),
+}
+_R5_ONLY: dict[str, tuple[str, ...]] = {
+    "ResearchSubject": ("subject", "progress", "assignedComparisonGroup", "actualComparisonGroup"),
+    "AdverseEvent": ("code", "occurrenceDateTime", "occurrencePeriod", "resultingEffect", "mitigatingAction"),
+    "ResearchStudy": ("comparisonGroup", "recruitment", "progressStatus", "associatedParty", "region", "label"),
+    "Encounter": ("actualPeriod", "reason", "plannedStartDate"),
+    "MedicationAdministration": ("occurenceDateTime", "occurencePeriod", "medication"),
+    "Consent": ("subject", "date", "decision"),
+    "Procedure": ("occurrenceDateTime", "occurrencePeriod"),
+    "Group": ("membership",),
+    "Medication": ("doseForm",),
+}
+VERSION_ONLY = {"R4": _R4_ONLY, "R5": _R5_ONLY}
+
+
+def fail(message: str, *, where: str = "", element: str = "") -> InputError:
+    """The InputError every reader raises: one issue naming the place and the element."""
+    return InputError([Issue("FHIR-IN", Severity.ERROR, message, where=where, field=element)], summary="bad FHIR input")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Located:
+    """A resource and where it was read (`bundle.json entry[3] (Patient/abc)` or `Patient.ndjson:7 (Patient/abc)`);
+    `origin` is file and entry number (1-based) or NDJSON line, for the records rebuilt from it."""
+
+    resource: dict[str, Any]
+    where: str
+    origin: Origin
+
+    @property
+    def type(self) -> str:
+        return self.resource["resourceType"]
+
+    def fail(self, element: str, message: str) -> InputError:
+        return fail(message, where=self.where, element=element)
+
+
+@dataclass
+class FhirInput:
+    source: Path
+    version: str
+    resources: list[Located]
+    index: dict[str, Located] = field(default_factory=dict)
+    """fullUrl and `Type/id` -> resource."""
+    current: Located | None = None
+    """The resource being mapped, so a malformed element nobody foresaw is still reported with its place."""
+
+    def of_type(self, resource_type: str) -> list[Located]:
+        return [r for r in self.resources if r.type == resource_type]
+
+    def each(self, resource_type: str) -> Iterator[Located]:
+        """The resources of a type, each marked `current` while the caller maps it."""
+        for item in self.of_type(resource_type):
+            self.current = item
+            yield item
+
+    def resolve(self, reference: Any, source: Located, element: str, *types: str) -> Located:
+        """The resource a Reference points at; an error naming `source` and `element` when it does not resolve or
+        points at a type other than `types`."""
+        text = reference.get("reference") if isinstance(reference, dict) else None
+        if not isinstance(text, str) or not text:
+            raise source.fail(element, "a Reference with a 'reference' string is required here")
+        target = self.find(text)
+        if target is None:
+            raise source.fail(element, f"reference {text!r} does not resolve to any resource of the input")
+        if types and target.type not in types:
+            raise source.fail(element, f"reference {text!r} points at a {target.type}, expected {' or '.join(types)}")
+        return target
+
+    def find(self, text: str) -> Located | None:
+        found = self.index.get(text)
+        if found is not None:
+            return found
+        head, marker, _ = text.partition("/_history/")
+        if marker:
+            return self.find(head)
+        parts = text.rstrip("/").split("/")
+        if len(parts) > 2:
+            return self.index.get("/".join(parts[-2:]))
+        return None
+
+
+def is_fhir_source(path: Path) -> bool:
+    """A `.json` file, or a folder holding `*.ndjson` files and no records `study.json`."""
+    if path.is_dir():
+        return not (path / "study.json").exists() and any(path.glob("*.ndjson"))
+    return path.suffix.lower() == ".json"
+
+
+def read_fhir(source: str | Path, *, version: str = "auto") -> FhirInput:
+    """Parse, check and index the FHIR input at `source`; `version` is 'auto', 'R4' or 'R5'."""
+    path = Path(source)
+    if not path.exists():
+        raise fail("FHIR input not found", where=str(path))
+    located = list(_read_ndjson_folder(path) if path.is_dir() else _read_bundle(path))
+    if not located:
+        raise fail("no FHIR resources found", where=str(path))
+    chosen = detect_version(located, version)
+    index: dict[str, Located] = {}
+    kept: list[Located] = []
+    for item in located:
+        if item.type not in READ_TYPES:
+            continue
+        key = f"{item.type}/{item.resource.get('id')}"
+        if "id" in item.resource and key in index:
+            raise item.fail("id", f"duplicate resource {key} (also at {index[key].where})")
+        if "id" in item.resource:
+            index[key] = item
+        full_url = getattr(item, "full_url", None)
+        if full_url:
+            index[full_url] = item
+        kept.append(item)
+    return FhirInput(path, chosen, kept, index)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _BundleEntry(Located):
+    full_url: str | None = None
+
+
+def _read_bundle(path: Path) -> Iterator[Located]:
+    size = path.stat().st_size
+    if size > MAX_BUNDLE_BYTES:
+        raise fail(
+            f"Bundle of {size} bytes is over the {MAX_BUNDLE_BYTES}-byte limit; export large trials as NDJSON",
+            where=str(path),
+        )
+    with path.open("rb") as handle:
+        raw = handle.read()
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text (byte {exc.start})", where=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise fail(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=str(path)) from None
+    except RecursionError:
+        raise fail(NESTED, where=str(path)) from None
+    if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
+        kind = document.get("resourceType") if isinstance(document, dict) else f"a JSON {type(document).__name__}"
+        found = repr(kind) if isinstance(kind, str) else (kind or "JSON without a resourceType")
+        raise fail(f"expected a FHIR Bundle, found {found}", where=str(path), element="resourceType")
+    bundle_type = document.get("type")
+    if bundle_type not in BUNDLE_TYPES:
+        raise fail(
+            f"Bundle.type {bundle_type!r} holds no trial data to read (expected one of {', '.join(BUNDLE_TYPES)})",
+            where=str(path),
+            element="Bundle.type",
+        )
+    entries = document.get("entry")
+    if not isinstance(entries, list) or not entries:
+        raise fail("the Bundle has no entries", where=str(path), element="Bundle.entry")
+    for number, item in enumerate(entries):
+        place = f"{path.name} entry[{number}]"
+        if not isinstance(item, dict) or not isinstance(item.get("resource"), dict):
+            raise fail("entry without a resource", where=place, element="Bundle.entry.resource")
+        resource = item["resource"]
+        _require_resource_shape(resource, place, need_id=False)
+        where = f"{place} ({resource['resourceType']}/{resource.get('id', '?')})"
+        full_url = item.get("fullUrl")
+        if full_url is not None and not isinstance(full_url, str):
+            raise fail("fullUrl must be a string", where=where, element="Bundle.entry.fullUrl")
+        yield _BundleEntry(resource, where, Origin(path.name, number + 1), full_url)
+
+
+def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
+    files = sorted(folder.glob("*.ndjson"))
+    if not files:
+        raise fail("folder holds no *.ndjson files (expected a FHIR NDJSON export)", where=str(folder))
+    for path in files:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                place = f"{path.name}:{number}"
+                if len(line) > MAX_NDJSON_LINE_BYTES:
+                    raise fail(f"line longer than {MAX_NDJSON_LINE_BYTES} bytes", where=place)
+                if not line.strip():
+                    continue
+                try:
+                    resource = json.loads(line.decode("utf-8-sig"))
+                except UnicodeDecodeError as exc:
+                    raise fail(f"not UTF-8 text (byte {exc.start})", where=place) from None
+                except json.JSONDecodeError as exc:
+                    raise fail(f"not valid JSON: {exc.msg} at column {exc.colno}", where=place) from None
+                except RecursionError:
+                    raise fail(NESTED, where=place) from None
+                _require_resource_shape(resource, place, need_id=True)
+                where = f"{place} ({resource['resourceType']}/{resource['id']})"
+                yield Located(resource, where, Origin(path.name, number))
+
+
+def _require_resource_shape(resource: Any, place: str, *, need_id: bool) -> None:
+    if not isinstance(resource, dict):
+        raise fail("expected a JSON object (a FHIR resource)", where=place)
+    kind = resource.get("resourceType")
+    if not isinstance(kind, str) or not kind:
+        raise fail("resource without a resourceType", where=place, element="resourceType")
+    if kind not in READ_TYPES and not _is_fhir_type(kind):
+        raise fail(f"unknown resourceType {kind!r}", where=place, element="resourceType")
+    rid = resource.get("id")
+    if (need_id or rid is not None) and (not isinstance(rid, str) or not rid):
+        raise fail(f"{kind} without an id", where=place, element=f"{kind}.id")
+
+
+def _is_fhir_type(kind: str) -> bool:
+    """A resource type of R5 or R4B as modelled by fhir.resources (module per type)."""
+    if not kind.isalnum() or not kind[0].isupper():
+        return False
+    for package in ("fhir.resources", "fhir.resources.R4B"):
+        try:
+            if importlib.util.find_spec(f"{package}.{kind.lower()}") is not None:
+                return True
+        except ModuleNotFoundError:
+            continue
+    return False
+
+
+def detect_version(resources: list[Located], requested: str = "auto") -> str:
+    """'R4' or 'R5' from elements that only one release has; with `requested` set, any resource of the other release
+    is an error naming it and the element that gives it away. Input without any telling element is read as R4."""
+    wanted = requested.upper()
+    if wanted not in ("AUTO", "R4", "R5"):
+        raise fail(f"unknown FHIR version {requested!r}: choose auto, R4 or R5")
+    version, reason = (None, "") if wanted == "AUTO" else (wanted, f"--fhir-version {wanted}")
+    for item in resources:
+        shown = _release_of(item)
+        if shown is None:
+            continue
+        found, element = shown
+        if version is None:
+            version, reason = found, f"{item.where} has {item.type}.{element}"
+        elif found != version:
+            raise item.fail(
+                f"{item.type}.{element}", f"{found} element in {version} input ({reason}); one input holds one release"
+            )
+    return version or "R4"
+
+
+def _release_of(item: Located) -> tuple[str, str] | None:
+    for version, table in VERSION_ONLY.items():
+        for element in table.get(item.type, ()):
+            if element in item.resource:
+                return version, element
+    return None

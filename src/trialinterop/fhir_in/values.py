@@ -1,0 +1,89 @@
+"""Small readers of FHIR values shared by the FHIR -> records mapping: codings by system, identifiers, extensions,
+ISO 8601 dates back in the records' local-time form, and CDISC terms from their NCI Thesaurus codes.
+
+Every reader that can fail takes the `Located` resource and the element path, so the error names both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialinterop.ct import Terminology
+from trialinterop.fhir import codes
+from trialinterop.fhir.dates import original_dtc, record_dtc
+from trialinterop.fhir.sponsor import read_fields
+from trialinterop.fhir_in.load import Located
+
+Resource = dict[str, Any]
+__all__ = ["original_dtc", "record_dtc"]  # re-exported: the date inverse lives beside fhir.dates.fhir_datetime
+
+
+def codings(concept: Any) -> list[Resource]:
+    if not isinstance(concept, dict):
+        return []
+    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+
+
+def code_in(concept: Any, system: str) -> str | None:
+    """The first code of `system` in a CodeableConcept."""
+    return next((c.get("code") for c in codings(concept) if c.get("system") == system), None)
+
+
+def identifier_value(resource: Resource, system: str | None) -> str | None:
+    """Value of the identifier with `system` (any system when None); Identifier may be a list (most types) or a
+    single object (R4 AdverseEvent)."""
+    found = resource.get("identifier")
+    items = found if isinstance(found, list) else [found] if isinstance(found, dict) else []
+    for item in items:
+        if isinstance(item, dict) and (system is None or item.get("system") == system):
+            value = item.get("value")
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def extensions(element: Any, url: str) -> list[Resource]:
+    if not isinstance(element, dict):
+        return []
+    return [e for e in element.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+
+
+def extension_value(element: Any, url: str) -> Any:
+    for found in extensions(element, url):
+        return next((v for k, v in found.items() if k.startswith("value")), None)
+    return None
+
+
+def fields(element: Any, url: str) -> dict[str, Any]:
+    """Single-valued fields of a sponsor extension (see fhir.sponsor); {} when absent."""
+    found = extensions(element, url)
+    return {name: values[0] for name, values in read_fields(found[0]).items()} if found else {}
+
+
+def cdisc_term(item: Located, element: str, concept: Any, codelist: str, terminology: Terminology) -> str:
+    """The CDISC submission value of `codelist` that a CodeableConcept means: by its NCI Thesaurus code, else by a
+    display or text equal to a submission value. An error naming the element when neither matches."""
+    terms = terminology.codelist(codelist).terms
+    for coding in codings(concept):
+        if coding.get("system") == codes.NCI:
+            match = next((t.value for t in terms if t.code == coding.get("code")), None)
+            if match is not None:
+                return match
+    candidates = [c.get(key) for c in codings(concept) for key in ("display", "code")]
+    if isinstance(concept, dict):
+        candidates.append(concept.get("text"))
+    for text in candidates:
+        if isinstance(text, str) and terminology.has(codelist, text.upper()):
+            return text.upper()
+    shown = [f"{c.get('system')}|{c.get('code')}" for c in codings(concept)] or [str(concept)]
+    raise item.fail(
+        element, f"no {codelist} term for {', '.join(shown)} (expected an NCI Thesaurus code of {codelist})"
+    )
+
+
+def reverse(table: dict[str, Any], code: Any, *, index: int | None = None) -> str | None:
+    """The key of `table` whose value (or value[index]) equals `code`, first match."""
+    for key, value in table.items():
+        if (value if index is None else value[index]) == code:
+            return key
+    return None

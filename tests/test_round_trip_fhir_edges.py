@@ -1,0 +1,97 @@
+"""Round trip of the records the generator never makes: times known to the hour or with ':00' seconds, a subject in a
+country with no known UTC offset, non-serious events with criteria answered, LLTs without a code of their own,
+uncoded events, FVC missing beside a predicted value. Each must come back equal, and the FHIR carrying it must stay
+valid (fhir.resources R4B/R5 models; Medplum's R4 validator when Node is installed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fhir_support import NODE_DIR, infusion, serious_ae, small_records, validate_all
+from trialinterop.fhir import build_resources
+from trialinterop.fhir.emit import write_fhir
+from trialinterop.fhir_in import load_fhir_trial
+from trialinterop.source import models as m
+
+AE = serious_ae()
+CASES = {
+    "AE times to the hour and with seconds": {
+        "adverse_events": (dataclasses.replace(AE, start="2022-01-20T14", end="2022-02-02T10:11:00"),)
+    },
+    "non-serious event with criteria answered N": {
+        "adverse_events": (dataclasses.replace(AE, serious="N", hospitalization="N", death="N", life_threatening="N"),)
+    },
+    "LLT without a code": {"adverse_events": (dataclasses.replace(AE, llt_code=None),)},
+    "uncoded event keeps its MedDRA version": {
+        "adverse_events": (
+            dataclasses.replace(AE, llt=None, llt_code=None, pt=None, pt_code=None, soc=None, soc_code=None),
+        )
+    },
+    "exposure with dose form only, hour-only start": {
+        "exposures": (dataclasses.replace(infusion(), start="2022-01-15T09", frequency=None, lot=None, end=None),)
+    },
+    "FVC missing, predicted present, seconds": {
+        "spirometry": (m.Spirometry("01-001", 1, "2022-01-10T09:00:00", None, 3.1, None),)
+    },
+    "two dispositions, one without last contact": {
+        "dispositions": (
+            m.Disposition("01-001", "COMPLETED", "Completed", "2024-01-01", "2024-01-02"),
+            m.Disposition("02-001", "SCREEN FAILURE", "Screen failure: lab", "2022-02-05"),
+        )
+    },
+    "visits unplanned and missed": {
+        "visits": (
+            m.Visit("01-001", 2.01, "Y", "2022-01-12", None, "Check-up"),
+            m.Visit("01-001", 3, "N", None, "Ill"),
+        )
+    },
+}
+
+
+def _records(tables: dict) -> m.TrialRecords:
+    return small_records(**tables)
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_edge_records_come_back_equal_and_fhir_stays_valid(tmp_path: Path, case: str, version: str) -> None:
+    records = _records(CASES[case])
+    write_fhir(records, tmp_path / "bundle.json", version=version, form="collection")
+    assert load_fhir_trial(tmp_path / "bundle.json") == records
+    assert validate_all(list(build_resources(records, version=version)), version) == []
+
+
+def test_subject_in_a_country_without_known_offset_keeps_its_times(tmp_path: Path) -> None:
+    records = _records({"adverse_events": (AE,)})
+    moved = dataclasses.replace(records.subjects[0], country="USA")
+    records = dataclasses.replace(records, subjects=(moved, records.subjects[1]))
+    write_fhir(records, tmp_path / "b.json", version="R4", form="collection")
+    bundle = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    (event,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
+    assert event["date"] == "2022-01-20"  # FHIR cannot state a time without a zone
+    assert event["_date"]["extension"][0]["valueString"] == "2022-01-20T14:05"
+    back = load_fhir_trial(tmp_path / "b.json")
+    assert back == records
+    assert back.adverse_events[0].start == "2022-01-20T14:05"
+
+
+def test_medplum_accepts_the_edge_resources(tmp_path: Path) -> None:
+    node = NODE_DIR / "node_modules" / ".bin" / "node"
+    if not node.exists():
+        pytest.skip("tests/fhir_node/node_modules (Node 22 + Medplum) is absent: run `npm ci --prefix tests/fhir_node`")
+    resources = []
+    for tables in CASES.values():
+        resources += list(build_resources(_records(tables), version="R4"))
+    path = tmp_path / "edges.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in resources), encoding="utf-8")
+    done = subprocess.run(
+        [str(node), "validate.mjs", str(path)], cwd=NODE_DIR, capture_output=True, text=True, timeout=300, check=False
+    )
+    result = json.loads(done.stdout)
+    assert result["invalid"] == []
+    assert done.returncode == 0 and result["checked"] == len(resources)
