@@ -243,6 +243,9 @@ class _SubjectBuilder:
             return
         self._exposures(infusion)
         visit_dates = self._visits(screening, infusion)
+        final = max(self.study.visits, key=lambda v: v.visit_num)
+        if plan.fate == "ONGOING" and final.visit_num in visit_dates:
+            self.end = visit_dates[final.visit_num]  # completed: nothing is collected after the last visit
         self._assessments(visit_dates)
         self._adverse_events(infusion)
         self._disposition(visit_dates)
