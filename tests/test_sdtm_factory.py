@@ -21,6 +21,37 @@ from trialinterop.sdtm.design import load_trial_design
 from trialinterop.source import models as m
 from trialinterop.source.reader import _study_from_json
 
+# TS parameters CDISC rule CG0287 requires (CORE-000740, sdtm.md section 3)
+CG0287 = [
+    "ADDON",
+    "AGEMAX",
+    "AGEMIN",
+    "LENGTH",
+    "PLANSUB",
+    "RANDOM",
+    "SEXPOP",
+    "STOPRULE",
+    "TBLIND",
+    "TCNTRL",
+    "TITLE",
+    "TPHASE",
+    "TTYPE",
+    "OBJPRIM",
+    "SPONSOR",
+    "REGID",
+    "OUTMSPRI",
+    "FCNTRY",
+    "ADAPT",
+    "DCUTDTC",
+    "DCUTDESC",
+    "NARMS",
+    "STYPE",
+    "SSTDTC",
+    "SENDTC",
+    "ACTSUB",
+    "HLTSUBJI",
+]
+
 STUDY_JSON = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "study.json"
 
 

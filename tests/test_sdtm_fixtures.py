@@ -16,6 +16,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from test_sdtm_factory import CG0287
 from trialinterop.api import convert_to_sdtm
 from trialinterop.ct import load_terminology
 from trialinterop.iso8601 import parse_dtc
@@ -28,35 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 RECORDS = REPO / "fixtures" / "records"
 GOLDEN = REPO / "tests" / "golden" / "sdtm"
 REGENERATE = os.environ.get("TRIALINTEROP_REGEN_GOLDEN") == "1"
-CG0287 = [
-    "ADDON",
-    "AGEMAX",
-    "AGEMIN",
-    "LENGTH",
-    "PLANSUB",
-    "RANDOM",
-    "SEXPOP",
-    "STOPRULE",
-    "TBLIND",
-    "TCNTRL",
-    "TITLE",
-    "TPHASE",
-    "TTYPE",
-    "OBJPRIM",
-    "SPONSOR",
-    "REGID",
-    "OUTMSPRI",
-    "FCNTRY",
-    "ADAPT",
-    "DCUTDTC",
-    "DCUTDESC",
-    "NARMS",
-    "STYPE",
-    "SSTDTC",
-    "SENDTC",
-    "ACTSUB",
-    "HLTSUBJI",
-]
 SUBJECT_DATASETS = ("SE", "SV", "EX", "AE", "DS", "IE", "QS", "RE", "SUPPDM", "SUPPAE")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from test_sdtm_factory import context, records, rows
+from test_sdtm_factory import CG0287, context, records, rows
 from trialinterop.ct import load_terminology
 from trialinterop.errors import SpecError
 from trialinterop.sdtm.algorithms import assign_ct, assign_dtc, hardcode, hardcode_ct
@@ -16,35 +16,6 @@ from trialinterop.sdtm.design import load_trial_design
 from trialinterop.sdtm.domains.trial_design import build_ta, build_te, build_ti, build_tv
 from trialinterop.sdtm.domains.ts import build_ts
 
-CG0287 = [
-    "ADDON",
-    "AGEMAX",
-    "AGEMIN",
-    "LENGTH",
-    "PLANSUB",
-    "RANDOM",
-    "SEXPOP",
-    "STOPRULE",
-    "TBLIND",
-    "TCNTRL",
-    "TITLE",
-    "TPHASE",
-    "TTYPE",
-    "OBJPRIM",
-    "SPONSOR",
-    "REGID",
-    "OUTMSPRI",
-    "FCNTRY",
-    "ADAPT",
-    "DCUTDTC",
-    "DCUTDESC",
-    "NARMS",
-    "STYPE",
-    "SSTDTC",
-    "SENDTC",
-    "ACTSUB",
-    "HLTSUBJI",
-]
 FB1111 = ("INTMODEL", "INTTYPE", "PCLAS")
 
 
