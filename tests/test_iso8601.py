@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialinterop.iso8601 import compare_dtc, date_part, is_valid_duration, is_valid_dtc, parse_dtc, study_day
+from trialinterop.iso8601 import compare_dtc, date_part, is_valid_dtc, is_valid_duration, parse_dtc, study_day
 
 
 @pytest.mark.parametrize(
