@@ -62,6 +62,12 @@ def serious_ae() -> m.AdverseEvent:
     )  # fmt: skip
 
 
+def incomplete_ae(ae_id: int = 2, **known: Any) -> m.AdverseEvent:
+    """An AE as an EDC export has it at a data cut: a term and nothing else (no start, seriousness, severity,
+    causality, action or outcome) unless `known` says otherwise."""
+    return m.AdverseEvent(subject_id="01-001", ae_id=ae_id, term="FATIGUE", **known)
+
+
 def infusion() -> m.Exposure:
     return m.Exposure(
         "01-001", "ALLORX", "2022-01-15T09:30", 100.0, "10^6 Therapeutic Cells", "INTRAVENOUS",

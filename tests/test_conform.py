@@ -191,7 +191,10 @@ def test_empty_study_day_kept_beside_its_date(spec) -> None:
     conformed, issues = conform_dataset(qs, "QS", spec)
     assert "QSDY" in conformed.columns and conformed["QSDY"].isna().all()
     assert ("TI-CF012", "QSDY") not in [(i.rule, i.field) for i in issues]
-    undated = qs.assign(QSDTC=None)
+    undated = qs.assign(QSDTC=None)  # QSDTC is Expected: kept though empty, and so is QSDY beside it
     conformed, issues = conform_dataset(undated, "QS", spec)
+    assert "QSDTC" in conformed.columns and "QSDY" in conformed.columns
+    assert ("TI-CF012", "QSDY") not in [(i.rule, i.field) for i in issues]
+    no_date_column = qs.drop(columns=["QSDTC"])
+    conformed, _ = conform_dataset(no_date_column, "QS", spec)
     assert "QSDY" not in conformed.columns
-    assert ("TI-CF012", "QSDY") in [(i.rule, i.field) for i in issues]

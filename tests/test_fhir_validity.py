@@ -63,19 +63,19 @@ def full_date() -> st.SearchStrategy[str]:
 
 @st.composite
 def adverse_event(draw: st.DrawFn, ae_id: int) -> m.AdverseEvent:
-    serious = draw(YN)
+    serious = draw(st.one_of(st.none(), YN))  # None: incomplete at a data cut
     coded = draw(st.booleans())
     return m.AdverseEvent(
         subject_id="01-001",
         ae_id=ae_id,
         term=draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)),
-        start=draw(dtc()),
+        start=draw(st.one_of(st.none(), dtc())),
         end=draw(st.one_of(st.none(), dtc())),
         serious=serious,
-        severity=draw(st.sampled_from(["MILD", "MODERATE", "SEVERE"])),
-        relationship=draw(st.sampled_from(["NOT RELATED", "UNLIKELY RELATED", "POSSIBLY RELATED", "RELATED"])),
-        action=draw(st.sampled_from(["DOSE NOT CHANGED", "NOT APPLICABLE", "UNKNOWN", "DRUG WITHDRAWN"])),
-        outcome=draw(st.sampled_from(["FATAL", "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED",
+        severity=draw(st.sampled_from([None, "MILD", "MODERATE", "SEVERE"])),
+        relationship=draw(st.sampled_from([None, "NOT RELATED", "UNLIKELY RELATED", "POSSIBLY RELATED", "RELATED"])),
+        action=draw(st.sampled_from([None, "DOSE NOT CHANGED", "NOT APPLICABLE", "UNKNOWN", "DRUG WITHDRAWN"])),
+        outcome=draw(st.sampled_from([None, "FATAL", "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED",
                                       "RECOVERED/RESOLVED WITH SEQUELAE", "RECOVERING/RESOLVING", "UNKNOWN"])),
         pt="Pyrexia" if coded else None,
         pt_code=10037660 if coded else None,

@@ -271,20 +271,29 @@ def test_bad_enum_after_translation(tmp_path: Path) -> None:
 
 
 def test_missing_required_field(tmp_path: Path) -> None:
-    body = SNAPSHOT.replace('<ItemData ItemOID="IT.AESTDAT" Value="2022-03-10"/>', "")
+    body = SNAPSHOT.replace('<ItemData ItemOID="IT.AETERM" Value="Headache"/>', "")
     [(key, field, message)] = _messages(tmp_path, body)
-    assert (key, field) == ("line 23", "adverse_events.csv.start")
-    assert message.endswith("no value for required adverse_events.csv field(s) start")
+    assert (key, field) == ("line 23", "adverse_events.csv.term")
+    assert message.endswith("no value for required adverse_events.csv field(s) term")
 
 
 def test_missing_required_field_skip_row(tmp_path: Path) -> None:
-    odm, mapping = _write(tmp_path, SNAPSHOT.replace('<ItemData ItemOID="IT.AESTDAT" Value="2022-03-10"/>', ""))
+    odm, mapping = _write(tmp_path, SNAPSHOT.replace('<ItemData ItemOID="IT.AETERM" Value="Headache"/>', ""))
     result = load_odm(odm, mapping, STUDY, incomplete="skip_row")
     assert result.records.adverse_events == ()
     assert len(result.records.subjects) == 1
     assert [(w.severity.name, w.key, w.field) for w in result.warnings] == [
-        ("WARNING", "line 23", "adverse_events.csv.start")
+        ("WARNING", "line 23", "adverse_events.csv.term")
     ]
+
+
+def test_adverse_event_without_start_loads_incomplete(tmp_path: Path) -> None:
+    odm, mapping = _write(tmp_path, SNAPSHOT.replace('<ItemData ItemOID="IT.AESTDAT" Value="2022-03-10"/>', ""))
+    result = load_odm(odm, mapping, STUDY)
+    assert result.warnings == ()
+    assert result.records.adverse_events == (
+        m.AdverseEvent("01-001", 1, "Headache", None, "N", "MILD", "NOT RELATED", "NOT APPLICABLE", "UNKNOWN"),
+    )
 
 
 def test_subject_key_not_matching_pattern(tmp_path: Path) -> None:

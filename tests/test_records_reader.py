@@ -118,6 +118,28 @@ def test_bad_mrss_total(folder: Path) -> None:
     assert _issues(folder) == [("skin_scores.csv", f"row {row + 1}", "total")]
 
 
+INCOMPLETE_AE_FIELDS = ("start", "serious", "severity", "relationship", "action", "outcome")
+
+
+def test_incomplete_adverse_event_reads_with_nulls(folder: Path) -> None:
+    for column in INCOMPLETE_AE_FIELDS:
+        _set(folder / "adverse_events.csv", 2, column, "")
+    event = read_records(folder).adverse_events[0]
+    assert (event.subject_id, event.ae_id, event.term) == ("01-001", 1, "INFUSION RELATED REACTION")
+    assert [getattr(event, c) for c in INCOMPLETE_AE_FIELDS] == [None, None, None, None, None, None]
+    assert event.end == "2021-10-29T13:03"
+
+
+def test_seriousness_criterion_without_serious(folder: Path) -> None:
+    _set(folder / "adverse_events.csv", 2, "serious", "")
+    _set(folder / "adverse_events.csv", 2, "hospitalization", "Y")
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    [issue] = caught.value.issues
+    assert (issue.where, issue.key, issue.field) == ("adverse_events.csv", "row 2", "serious")
+    assert issue.message == "a seriousness criterion is Y but serious is empty"
+
+
 def test_every_problem_reported_at_once(folder: Path) -> None:
     _set(folder / "subjects.csv", 2, "sex", "X")
     _set(folder / "adverse_events.csv", 3, "start", "yesterday")

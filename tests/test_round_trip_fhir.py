@@ -1,8 +1,10 @@
 """Round trip as a property: records -> FHIR (R4 and R5, Bundle and NDJSON) -> records -> SDTM gives the same datasets
-as records -> SDTM, for the bundled fixtures and for generated trials; and the records themselves come back equal."""
+as records -> SDTM, for the bundled fixtures (also with AEs incomplete at a data cut) and for generated trials; and the
+records themselves come back equal."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +20,7 @@ from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir_in import load_fhir_trial
 from trialinterop.sdtm.build import build_sdtm
 from trialinterop.source.generate import generate_trial
-from trialinterop.source.models import TrialRecords
+from trialinterop.source.models import AdverseEvent, TrialRecords
 from trialinterop.source.reader import read_records
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
@@ -50,6 +52,32 @@ def test_fixture_trial_survives_fhir(tmp_path: Path, version: str, form: str) ->
     _assert_same_datasets(records, back)
     assert back == records  # every record field, not only what SDTM uses
     assert len(back.subjects) == 20 and len(back.adverse_events) == 49 and len(back.dispositions) == 10
+
+
+def _with_incomplete_aes(records: TrialRecords) -> TrialRecords:
+    """The fixtures plus two AEs of subject 01-001 as a data cut has them: one with a term only, one with an end date
+    and a severity but no start, seriousness, causality, action or outcome."""
+    last = max(i for i, a in enumerate(records.adverse_events) if a.subject_id == "01-001")
+    extra = (
+        AdverseEvent("01-001", 98, "Malaise"),
+        AdverseEvent("01-001", 99, "Headache at home", end="2021-11-02", severity="MILD"),
+    )
+    events = records.adverse_events[: last + 1] + extra + records.adverse_events[last + 1 :]
+    return dataclasses.replace(records, adverse_events=events)
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_incomplete_adverse_events_survive_fhir(tmp_path: Path, version: str) -> None:
+    records = _with_incomplete_aes(_fixture_records())
+    back = _through_fhir(records, tmp_path, version, "collection")
+    assert back == records
+    _assert_same_datasets(records, back)
+    (malaise,) = [a for a in back.adverse_events if a.ae_id == 98]
+    assert (malaise.start, malaise.serious, malaise.severity, malaise.relationship) == (None, None, None, None)
+    assert (malaise.action, malaise.outcome, malaise.end) == (None, None, None)
+    (headache,) = [a for a in back.adverse_events if a.ae_id == 99]
+    assert (headache.start, headache.end, headache.severity, headache.serious) == (None, "2021-11-02", "MILD", None)
+    assert len(back.adverse_events) == 51
 
 
 @pytest.mark.parametrize(("version", "form"), [("R4", "transaction"), ("R5", "ndjson")])

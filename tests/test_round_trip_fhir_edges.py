@@ -1,6 +1,7 @@
 """Round trip of the records the generator never makes: times known to the hour or with ':00' seconds, a subject in a
 country with no known UTC offset, non-serious events with criteria answered, LLTs without a code of their own,
-uncoded events, FVC missing beside a predicted value. Each must come back equal, and the FHIR carrying it must stay
+uncoded events, AEs incomplete at a data cut (no start, seriousness, severity, causality, action or outcome), FVC
+missing beside a predicted value. Each must come back equal, and the FHIR carrying it must stay
 valid (fhir.resources R4B/R5 models; Medplum's R4 validator when Node is installed)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fhir_support import NODE_DIR, infusion, serious_ae, small_records, validate_all
+from fhir_support import NODE_DIR, incomplete_ae, infusion, serious_ae, small_records, validate_all
 from trialinterop.fhir import build_resources
 from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir_in import load_fhir_trial
@@ -27,6 +28,17 @@ CASES = {
         "adverse_events": (dataclasses.replace(AE, serious="N", hospitalization="N", death="N", life_threatening="N"),)
     },
     "LLT without a code": {"adverse_events": (dataclasses.replace(AE, llt_code=None),)},
+    "AEs incomplete at a data cut": {
+        "adverse_events": (
+            AE,
+            incomplete_ae(2),
+            incomplete_ae(
+                3, end="2022-02-10", severity="MILD", pt="Fatigue", pt_code=10016256, llt="Fatigue", llt_code=10016256
+            ),
+            incomplete_ae(4, start="2022-01", relationship="NOT RELATED", death="N"),
+        ),
+        "exposures": (infusion(),),
+    },
     "uncoded event keeps its MedDRA version": {
         "adverse_events": (
             dataclasses.replace(AE, llt=None, llt_code=None, pt=None, pt_code=None, soc=None, soc_code=None),
@@ -78,6 +90,20 @@ def test_subject_in_a_country_without_known_offset_keeps_its_times(tmp_path: Pat
     back = load_fhir_trial(tmp_path / "b.json")
     assert back == records
     assert back.adverse_events[0].start == "2022-01-20T14:05"
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_incomplete_ae_has_no_invented_elements(version: str) -> None:
+    records = _records({"adverse_events": (incomplete_ae(2),), "exposures": (infusion(),)})
+    (event,) = [r for r in build_resources(records, version=version) if r["resourceType"] == "AdverseEvent"]
+    absent = {"date", "occurrencePeriod", "seriousness", "severity", "outcome", "suspectEntity", "mitigatingAction"}
+    assert absent & set(event) == set()
+    urls = {e["url"].rsplit("/", 1)[-1] for e in event.get("extension", [])}
+    assert (
+        urls & {"suspect-entity", "mitigating-action", "ae-severity", "seriousness-criteria", "resolve-date"} == set()
+    )
+    assert event["code" if version == "R5" else "event"] == {"text": "FATIGUE"}
+    assert event["subject"] == {"reference": "Patient/" + event["subject"]["reference"].split("/", 1)[1]}
 
 
 def test_medplum_accepts_the_edge_resources(tmp_path: Path) -> None:

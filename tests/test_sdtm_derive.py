@@ -138,9 +138,11 @@ def test_last_observation_before_exposure_flag() -> None:
         ("2022-03", "2022-03-10T10:00", "Y"),  # partial: conservative
         ("2022-02", "2022-03-10T10:00", "N"),
         ("2022-02-01", None, "N"),  # never treated
+        (None, "2022-03-10T10:00", "Y"),  # no start collected: cannot be shown to be before
+        (None, None, "N"),  # no start, never treated
     ],
 )
-def test_treatment_emergent_flag(start: str, rfxstdtc: str | None, flag: str) -> None:
+def test_treatment_emergent_flag(start: str | None, rfxstdtc: str | None, flag: str) -> None:
     assert compute_treatment_emergent(start, rfxstdtc) == flag
 
 

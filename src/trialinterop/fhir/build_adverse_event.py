@@ -4,6 +4,15 @@ one seriousness-criteria extension per criterion answered (a serious event carri
 severity (R4 element, R5 ae-severity extension) and CTCAE grade (ae-grade extension); causality to the study product
 as NCI codes C53256/C53257/C53258/C53260; outcome as the NCI code of the CDISC AEOUT term (R4 also the R4 core code);
 onset/resolution; links to the study, the subject and the ResearchSubject.
+
+An AE incomplete at a data cut (records allow no start, seriousness, severity, causality, action or outcome) gets
+no element for what it lacks, never an invented value: no R4 `date` / R5 `occurrencePeriod.start` (the period is
+left out when there is no end either), no `seriousness` (and no criteria extensions), no severity, no
+`suspectEntity` (what causality is assessed against is only stated with an assessment), no mitigating action, no
+`outcome`. Core FHIR allows all of these to be absent (R4 date 0..1, R5 occurrence[x] 0..1, seriousness and
+outcome 0..1/0..*), so the resource stays valid; but such an AE does NOT meet the IG profile
+AdverseEvent-clinical-research, which makes `seriousness` and `outcome` 1..1 (and whose invariant
+aeClinRes-seriousness-1 needs a seriousness coding) — it is reported as collected, not made to conform.
 """
 
 from __future__ import annotations
@@ -86,7 +95,9 @@ def _criteria_answers(ae: AdverseEvent) -> Resource | None:
     return sponsor.fields_extension(sponsor.SERIOUSNESS_ANSWERS, answers)
 
 
-def _severity(ctx: Context, ae: AdverseEvent) -> Resource:
+def _severity(ctx: Context, ae: AdverseEvent) -> Resource | None:
+    if ae.severity is None:
+        return None
     code, display = codes.SEVERITY[ae.severity]
     return {
         "coding": [{"system": codes.SEVERITY_SYSTEM, "code": code, "display": display}, ctx.nci("AESEV", ae.severity)]
@@ -103,13 +114,18 @@ def _grade(ctx: Context, ae: AdverseEvent) -> Resource | None:
     }
 
 
-def _action(ctx: Context, ae: AdverseEvent) -> Resource:
-    """Action taken with study treatment (AEACN), carried as the IG's mitigating action."""
+def _action(ctx: Context, ae: AdverseEvent) -> Resource | None:
+    """Action taken with study treatment (AEACN), carried as the IG's mitigating action; None when not recorded."""
+    if ae.action is None:
+        return None
     return {"coding": [ctx.nci("ACN", ae.action)], "text": f"Action taken with study treatment: {ae.action}"}
 
 
-def _suspects(ctx: Context, facts: SubjectFacts) -> list[dict[str, str]]:
-    """What causality is assessed against: the subject's study-product administrations, else the study product."""
+def _suspects(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> list[dict[str, str]]:
+    """What causality is assessed against: the subject's study-product administrations, else the study product;
+    none when causality has not been assessed."""
+    if ae.relationship is None:
+        return []
     if facts.exposures:
         return [ctx.ref("MedicationAdministration", e.subject_id, e.treatment, e.start) for e in facts.exposures]
     primary = ctx.study.interventions[0]
@@ -121,17 +137,21 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
     sid = ae.subject_id
     identifier = ctx.identifier("ae", f"{sid}/{ae.ae_id}")
     serious = ae.serious == "Y"
-    seriousness = {
-        "coding": [
-            {
-                "system": codes.SERIOUSNESS_SYSTEM,
-                "code": "serious" if serious else "non-serious",
-                "display": "Serious" if serious else "Non-serious",
-            }
-        ]
-    }
-    outcome_nci = ctx.nci("OUT", ae.outcome)
-    relatedness = {"coding": [ctx.nci("AEREL", ae.relationship)]}
+    seriousness = None
+    if ae.serious is not None:
+        seriousness = {
+            "coding": [
+                {
+                    "system": codes.SERIOUSNESS_SYSTEM,
+                    "code": "serious" if serious else "non-serious",
+                    "display": "Serious" if serious else "Non-serious",
+                }
+            ]
+        }
+    outcome_nci = ctx.nci("OUT", ae.outcome) if ae.outcome is not None else None
+    relatedness = {"coding": [ctx.nci("AEREL", ae.relationship)]} if ae.relationship is not None else None
+    severity = _severity(ctx, ae)
+    action = _action(ctx, ae)
     extensions = _criteria_extensions(ctx, ae) if serious else []
     grade = _grade(ctx, ae)
     if grade is not None:
@@ -151,7 +171,7 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
                 sponsor.with_extension(
                     {"extension": extensions}, sponsor.fields_extension(sponsor.AE_END, {"end": ae.end})
                 )
-        for suspect in _suspects(ctx, facts):
+        for suspect in _suspects(ctx, facts, ae):
             causality = [{"url": "entityRelatedness", "valueCodeableConcept": relatedness}]
             extensions.append(
                 {
@@ -162,43 +182,55 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
                     ],
                 }
             )
-        extensions.append(
-            {
-                "url": base + "/mitigating-action",
-                "extension": [{"url": "item", "valueCodeableConcept": _action(ctx, ae)}],
-            }
-        )
+        if action is not None:
+            extensions.append(
+                {"url": base + "/mitigating-action", "extension": [{"url": "item", "valueCodeableConcept": action}]}
+            )
         resource["extension"] = extensions
         resource["modifierExtension"] = [{"url": base + "/status", "valueCode": status}]
         resource["identifier"] = identifier
         resource["actuality"] = "actual"
         resource["event"] = _event_code(ae)
         resource["subject"] = ctx.ref("Patient", sid)
-        resource.update(datetime_element("date", ae.start, facts.offset))
-        resource["seriousness"] = seriousness
-        resource["severity"] = _severity(ctx, ae)
-        resource["outcome"] = {
-            "coding": [{"system": codes.R4_AE_OUTCOME_SYSTEM, "code": codes.R4_AE_OUTCOME[ae.outcome]}, outcome_nci]
-        }
+        if ae.start:
+            resource.update(datetime_element("date", ae.start, facts.offset))
+        if seriousness is not None:
+            resource["seriousness"] = seriousness
+        if severity is not None:
+            resource["severity"] = severity
+        if ae.outcome is not None:
+            resource["outcome"] = {
+                "coding": [
+                    {"system": codes.R4_AE_OUTCOME_SYSTEM, "code": codes.R4_AE_OUTCOME[ae.outcome]},
+                    outcome_nci,
+                ]
+            }
         resource["study"] = [ctx.ref("ResearchStudy", "study")]
         return resource
-    extensions.append({"url": base + "/ae-severity", "valueCodeableConcept": _severity(ctx, ae)})
+    if severity is not None:
+        extensions.append({"url": base + "/ae-severity", "valueCodeableConcept": severity})
     resource["extension"] = extensions
     resource["identifier"] = [identifier]
     resource["status"] = status
     resource["actuality"] = "actual"
     resource["code"] = _event_code(ae)
     resource["subject"] = ctx.ref("Patient", sid)
-    period: Resource = datetime_element("start", ae.start, facts.offset)
+    period: Resource = datetime_element("start", ae.start, facts.offset) if ae.start else {}
     if ae.end:
         period.update(datetime_element("end", ae.end, facts.offset))
-    resource["occurrencePeriod"] = period
-    resource["seriousness"] = seriousness
-    resource["outcome"] = [{"coding": [outcome_nci]}]
+    if period:
+        resource["occurrencePeriod"] = period
+    if seriousness is not None:
+        resource["seriousness"] = seriousness
+    if outcome_nci is not None:
+        resource["outcome"] = [{"coding": [outcome_nci]}]
     resource["study"] = [ctx.ref("ResearchStudy", "study")]
-    resource["mitigatingAction"] = [{"itemCodeableConcept": _action(ctx, ae)}]
-    resource["suspectEntity"] = [
+    if action is not None:
+        resource["mitigatingAction"] = [{"itemCodeableConcept": action}]
+    suspects = [
         {"instanceReference": suspect, "causality": {"entityRelatedness": relatedness}}
-        for suspect in _suspects(ctx, facts)
+        for suspect in _suspects(ctx, facts, ae)
     ]
+    if suspects:
+        resource["suspectEntity"] = suspects
     return resource

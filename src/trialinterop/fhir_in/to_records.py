@@ -1,6 +1,8 @@
 """FHIR resources -> `TrialRecords`, the inverse of `trialinterop.fhir` and, where it speaks, of the HL7
 FHIR-to-CDISC Joint Mapping IG (DM from Patient + ResearchSubject with SITEID from the site-level study; AE from
 AdverseEvent: term, MedDRA coding, dates, seriousness, severity, causality, outcome; findings from Observation).
+An AdverseEvent without onset, seriousness, severity, causality, action or outcome reads back as an incomplete AE
+with None in those fields (never a default term).
 
 Subject: Patient + ResearchSubject (+ age, severity-group and methotrexate Observations). Exposures:
 MedicationAdministration (+ the apheresis Procedure it cites). Visits: Encounter. mRSS and FVC: Observations keyed by
@@ -445,24 +447,25 @@ class _Reader:
             causality = [(s.get("causality") or {}).get("entityRelatedness") for s in ae.get("suspectEntity") or []]
             action = ((ae.get("mitigatingAction") or [{}])[0]).get("itemCodeableConcept")
             outcome = (ae.get("outcome") or [None])[0]
-        if not start:
-            raise item.fail("AdverseEvent.date" if r4 else "AdverseEvent.occurrence[x]", "required: onset (AESTDTC)")
         criteria, specify = self._criteria(ae, base)
         answers = fields(ae, sponsor.SERIOUSNESS_ANSWERS)
         criteria |= {name: answers[name] for name in SERIOUSNESS_CRITERIA if name in answers}
         specify = specify or answers.get("serious_specify")
-        serious = code_in(ae.get("seriousness"), codes.SERIOUSNESS_SYSTEM) == "serious"
+        seriousness = ae.get("seriousness")
+        serious = (
+            None if seriousness is None else "Y" if code_in(seriousness, codes.SERIOUSNESS_SYSTEM) == "serious" else "N"
+        )
         grade = reverse(codes.CTCAE_GRADE, code_in(extension_value(ae, base + "/ae-grade"), codes.NCI), index=0)
         return m.AdverseEvent(
             subject_id=sid,
             ae_id=ae_id,
             term=term,
-            start=start,
-            serious="Y" if serious else "N",
-            severity=cdisc_term(item, "AdverseEvent.severity", severity, "AESEV", self.terms),
-            relationship=cdisc_term(item, SUSPECT, causality[0] if causality else None, "AEREL", self.terms),
-            action=cdisc_term(item, "AdverseEvent.mitigatingAction", action, "ACN", self.terms),
-            outcome=self._outcome(item, outcome),
+            start=start or None,
+            serious=serious,
+            severity=_optional_term(item, "AdverseEvent.severity", severity, "AESEV", self.terms),
+            relationship=_optional_term(item, SUSPECT, causality[0] if causality else None, "AEREL", self.terms),
+            action=_optional_term(item, "AdverseEvent.mitigatingAction", action, "ACN", self.terms),
+            outcome=self._outcome(item, outcome) if outcome is not None else None,
             end=end,
             llt=hierarchy.get("llt") if own_llt else (llt or {}).get("display"),
             llt_code=_int(hierarchy.get("llt_code") if own_llt else (llt or {}).get("code")),
@@ -509,6 +512,11 @@ class _Reader:
             if name == "medically_important":
                 specify = (concept or {}).get("text")
         return answers, specify
+
+
+def _optional_term(item: Located, element: str, concept: Any, codelist: str, terminology: Terminology) -> str | None:
+    """`cdisc_term` of an element an incomplete AE may lack: absent stays None (never a default term)."""
+    return None if concept is None else cdisc_term(item, element, concept, codelist, terminology)
 
 
 def _extension(element: Any, url: str) -> Resource | None:

@@ -158,12 +158,13 @@ def conform_dataset(
 
 
 def _has_dated_partner(name: str, columns: Mapping[str, pd.Series]) -> bool:
-    """A study day (--DY, --STDY, --ENDY) stays, even empty, beside its date (--DTC, --STDTC, --ENDTC) with data:
-    validators expect the pair (CDISC CORE-000321) and an empty --DY says "not computable" (e.g. no RFSTDTC)."""
+    """A study day (--DY, --STDY, --ENDY) stays, even empty, beside its date (--DTC, --STDTC, --ENDTC) whenever that
+    date is submitted: validators expect the pair (CDISC CORE-000321, TI-DT007) and an empty --DY says "not
+    computable" (e.g. no RFSTDTC). The date may itself be all null: an Expected AESTDTC stays in AE when no AE of
+    a data cut has a start yet, and so does AESTDY."""
     for day_suffix, date_suffix in (("STDY", "STDTC"), ("ENDY", "ENDTC"), ("DY", "DTC")):
         if name.endswith(day_suffix):
-            partner = columns.get(name[: -len(day_suffix)] + date_suffix)
-            return partner is not None and bool(partner.notna().any())
+            return name[: -len(day_suffix)] + date_suffix in columns
     return False
 
 

@@ -14,7 +14,8 @@ Names follow admiral (`derive_*` add or compute variables, `compute_*` return on
 - --LOBXFL: last non-missing result per test not known to be after RFXSTDTC (compared at the precision both
   share: a date-only result on the infusion day counts as pre-dose; a result timed after the infusion does not).
 - Treatment emergent: start on/after RFXSTDTC; a partial start that cannot be shown to precede RFXSTDTC counts
-  as emergent (conservative).
+  as emergent (conservative), and so does an AE of a treated subject with no start date at all (the limiting case
+  of a partial date); an AE of a subject never treated is N whatever its date.
 """
 
 from __future__ import annotations
@@ -222,11 +223,13 @@ def compute_age(birth_date: str | None, reference_date: str | None) -> int | Non
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def compute_treatment_emergent(start: str | None, rfxstdtc: str | None) -> str | None:
-    """Y when the event starts on/after first treatment (or cannot be shown to start before it), N before; None
-    when either date is missing."""
-    if not start or not rfxstdtc:
-        return "N" if start and not rfxstdtc else None
+def compute_treatment_emergent(start: str | None, rfxstdtc: str | None) -> str:
+    """Y when the event starts on/after first treatment (or cannot be shown to start before it, including an event
+    with no start date at all), N when it starts before it or the subject was never treated."""
+    if not rfxstdtc:
+        return "N"
+    if not start:
+        return "Y"
     return "N" if compare_dtc(start, rfxstdtc) < 0 else "Y"
 
 

@@ -68,15 +68,18 @@ class Exposure:
 
 @dataclass(frozen=True, slots=True)
 class AdverseEvent:
+    """One AE; at a data cut it may be incomplete: start, serious, severity, relationship, action and outcome are
+    None when not (yet) collected (SDTMIG 3.4: Expected or Permissible) and are never filled in downstream."""
+
     subject_id: str
     ae_id: int
     term: str
-    start: str
-    serious: str
-    severity: str
-    relationship: str
-    action: str
-    outcome: str
+    start: str | None = None
+    serious: str | None = None
+    severity: str | None = None
+    relationship: str | None = None
+    action: str | None = None
+    outcome: str | None = None
     end: str | None = None
     llt: str | None = None
     llt_code: int | None = None

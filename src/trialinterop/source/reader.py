@@ -264,7 +264,8 @@ def build_row(model: type, values: dict[str, Any], origin: m.Origin) -> Any:
 
 
 def cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str, TableSpec]) -> list[Issue]:
-    """References between files: subjects, sites, visits, criteria; mRSS totals against their areas."""
+    """References between files: subjects, sites, visits, criteria; mRSS totals against their areas; AE seriousness
+    against its criteria (an AE whose seriousness is not yet known needs no criterion, but may not have one = Y)."""
     problems: list[Issue] = []
     subjects = {s.subject_id: s for s in loaded["subjects.csv"]}
     site_ids = {s.site_id for s in study.sites}
@@ -371,5 +372,9 @@ def cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str, 
         if ae.serious == "N" and "Y" in flags:
             problems.append(
                 _problem(ae.origin.file, ae.origin.row, "serious", "a seriousness criterion is Y but serious = N")
+            )
+        if ae.serious is None and "Y" in flags:
+            problems.append(
+                _problem(ae.origin.file, ae.origin.row, "serious", "a seriousness criterion is Y but serious is empty")
             )
     return problems

@@ -3,6 +3,12 @@
 MedDRA: AEBODSYS and AESOC are both the primary SOC given with the coding. An AE not yet coded to MedDRA gets
 AEDECOD "UNCODED" (AEDECOD is Required, so it is never null) and null hierarchy variables; `check_uncoded_events`
 reports each one as a WARNING so the gap is stated, not hidden. AESPID keeps the sponsor's AE number.
+
+Incomplete AEs (a data cut before the AE form was finished): a missing start, seriousness, severity, causality,
+action or outcome stays null in AESTDTC, AESER, AESEV, AEREL, AEACN and AEOUT (Expected or Permissible in SDTMIG
+3.4), and so do AESTDY and EPOCH; nothing is imputed. Such an AE sorts after the dated ones of the same AEDECOD
+for AESEQ. AETRTEM (MT.AETRTEM) follows the conservative rule for partial dates: an AE of a treated subject with no
+start cannot be shown to precede RFXSTDTC, so it is flagged Y; an AE of a subject never treated is N.
 """
 
 from __future__ import annotations
@@ -79,13 +85,14 @@ def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -
         source = by_key[(usubjid, spid)]
         reference = ctx.reference(usubjid)
         base = {"STUDYID": ctx.study_id, "RDOMAIN": "AE", "USUBJID": usubjid, "IDVAR": "AESEQ", "IDVARVAL": str(seq)}
-        flag = compute_treatment_emergent(start, reference.rfxstdtc if reference else None)
-        if flag is not None:
-            rows.append(
-                base
-                | {"QNAM": "AETRTEM", "QLABEL": "Treatment Emergent Flag", "QVAL": flag}
-                | {"QORIG": "Derived", "QEVAL": "SPONSOR"}
-            )
+        flag = compute_treatment_emergent(
+            start if isinstance(start, str) and start else None, reference.rfxstdtc if reference else None
+        )
+        rows.append(
+            base
+            | {"QNAM": "AETRTEM", "QLABEL": "Treatment Emergent Flag", "QVAL": flag}
+            | {"QORIG": "Derived", "QEVAL": "SPONSOR"}
+        )
         if source.serious_specify:
             rows.append(
                 base
