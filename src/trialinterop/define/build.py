@@ -259,10 +259,9 @@ def _value_items(spec: Spec, dataset: str, frame: pd.DataFrame) -> list[_ValueIt
     for entry in spec.value_level(dataset):
         if entry.variable not in frame.columns or entry.where_variable not in frame.columns:
             continue
-        mask = frame[entry.where_variable].map(lambda v, e=entry: e.matches(v))
+        mask, present = _matching_rows(frame[entry.where_variable], entry)
         if not mask.any():
             continue
-        present = [v for v in entry.where_values if (frame[entry.where_variable] == v).any()]
         first = entry.where_values[0]
         items.append(
             _ValueItem(
@@ -273,6 +272,17 @@ def _value_items(spec: Spec, dataset: str, frame: pd.DataFrame) -> list[_ValueIt
             )
         )
     return items
+
+
+def _matching_rows(selectors: pd.Series, entry: ValueLevelSpec) -> tuple[pd.Series, list[str]]:
+    """Rows whose selector matches `entry`, and the entry's where-values that occur; on a text column decided once
+    per distinct value (same result as comparing every row)."""
+    if selectors.dtype == object and pd.api.types.infer_dtype(selectors, skipna=True) in ("string", "empty"):
+        distinct = set(selectors.dropna().unique())
+        matching = [v for v in distinct if entry.matches(v)]
+        return selectors.isin(matching) & selectors.notna(), [v for v in entry.where_values if v in distinct]
+    mask = selectors.map(lambda v: entry.matches(v))
+    return mask, [v for v in entry.where_values if (selectors == v).any()]
 
 
 def _as_dict(entry: ValueLevelSpec) -> dict[str, object]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,7 @@ from trialinterop.issues import Issue, Severity
 from trialinterop.sdtm.conform import conform
 from trialinterop.spec import Spec
 from trialinterop.writers.dataset_json import write_dataset_json
-from trialinterop.writers.xpt import XptMember, check_xpt_limits, write_xpt
+from trialinterop.writers.xpt import ENGINES, Engine, XptMember, check_xpt_limits, write_xpt
 
 FORMATS = ("xpt", "json")
 
@@ -35,9 +36,11 @@ class PackageResult:
     frames: Mapping[str, pd.DataFrame]
 
 
-def xpt_member(spec: Spec, dataset: str, frame: pd.DataFrame) -> XptMember:
+def xpt_member(spec: Spec, dataset: str, frame: pd.DataFrame, *, created: str | None = None) -> XptMember:
+    """Member metadata from the spec; the header timestamp is `created` (ISO 8601), else the define.xml one."""
     labels = {v.name: v.label for v in spec.variables(dataset)}
-    return XptMember(dataset, spec.dataset(dataset).label, tuple(labels.get(str(c), "") for c in frame.columns))
+    stamp = datetime.fromisoformat(created or spec.study.define_creation_datetime)
+    return XptMember(dataset, spec.dataset(dataset).label, tuple(labels.get(str(c), "") for c in frame.columns), stamp)
 
 
 def write_package(
@@ -49,9 +52,17 @@ def write_package(
     define: bool = True,
     define_html: bool = False,
     creation_datetime: str | None = None,
+    xpt_engine: Engine = "native",
 ) -> PackageResult:
-    """Conform and write `frames`; ConformanceError (listing every issue, nothing written) on any ERROR."""
+    """Conform and write `frames`; ConformanceError (listing every issue, nothing written) on any ERROR.
+
+    `xpt_engine` picks the XPORT encoder ("native", or the reference "pyreadstat"); the XPT header timestamp is
+    `creation_datetime` or the define.xml creation time of the spec, so the package is byte-deterministic.
+    """
     formats = tuple(formats)
+    if xpt_engine not in ENGINES:
+        raise ValueError(f"xpt_engine must be one of {ENGINES}, got {xpt_engine!r}")
+    engine_option = {} if xpt_engine == "native" else {"engine": xpt_engine}
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ValueError(f"formats must be a non-empty selection of {FORMATS}, got {formats}")
@@ -71,7 +82,8 @@ def write_package(
     with staged_directory(out_dir) as staging:
         for name, frame in written.items():
             if "xpt" in formats:
-                files.append(write_xpt(frame, staging, xpt_member(spec, name, frame)).name)
+                member = xpt_member(spec, name, frame, created=creation_datetime)
+                files.append(write_xpt(frame, staging, member, **engine_option).name)
             if "json" in formats:
                 files.append(write_dataset_json(frame, staging, name, spec, creation_datetime=creation_datetime).name)
         if define:

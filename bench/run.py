@@ -1,0 +1,559 @@
+"""Benchmark: every stage of to-sdtm, to-fhir and validate on synthetic trials, beside the naive reference paths.
+
+    .venv/bin/python bench/run.py [--sizes 20,1000,10000] [--out bench/results.json] [--work DIR] [--keep]
+
+For each size a trial is generated with the fixtures generator (seed 5016804) and written as a records folder; then
+each stage runs in its own subprocess, reading the previous stage's output from a work folder, so that its peak
+memory is that process's own maximum resident set size (`os.wait4` rusage; tracemalloc is far too slow here) and
+no stage inherits another's heap. A stage reports the seconds of its own work (inputs are unpickled before the
+clock starts); `wall` adds interpreter start and unpickling.
+
+Stages: to-sdtm = read, build (build_sdtm + check_build), conform, write_xpt (limit checks, native encoder,
+read-back check), define; to-fhir = fhir_build (build_resources + JSON text, in memory), fhir_write (the to-fhir
+NDJSON path, streamed to disk); validate (the validator on the written package). Naive references on the same data:
+naive_xpt = pyreadstat.write_xport of the same final frames (nothing else), beside xpt_encode = the native encoder
+alone; naive_fhir = fhir.resources `model_validate` + `model_dump_json` of the same resources (R4 -> the R4B
+models). When the full naive FHIR path would take longer than --naive-budget seconds, a fixed subset is timed
+(every k-th resource of each type) and the time is extrapolated per resource type; the output says so.
+
+With --end-to-end, api.convert_to_sdtm (what `trialinterop to-sdtm` runs) is also timed in one process.
+
+The JSON result holds, per size: record counts, every stage (seconds, wall, max_rss_mb, details), the ratios and
+the targets with pass/fail. Progress is shown on an interactive stderr (quiet when CI is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import pickle
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SEED = 5016804
+NAIVE_FHIR_SECONDS_PER_RESOURCE = 700e-6  # measured on this machine (shared/reference/fhir.md); for the budget only
+SAMPLE_PER_TYPE = 1500
+TO_SDTM = ("read", "build", "conform", "write_xpt", "define")
+STAGES = (
+    "generate",
+    *TO_SDTM,
+    "xpt_encode",
+    "naive_xpt",
+    "fhir_build",
+    "fhir_write",
+    "naive_fhir",
+    "validate",
+)
+
+
+# --- stages (run in a child process; each returns a dict with "seconds") -----------------------------------------
+
+
+def _load(work: Path, name: str) -> Any:
+    with (work / name).open("rb") as handle:
+        return pickle.load(handle)
+
+
+def _dump(work: Path, name: str, value: Any) -> None:
+    with (work / name).open("wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def stage_generate(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.commands.fixtures import bundled_study_path, load_study
+    from trialinterop.source.generate import generate_trial
+    from trialinterop.source.writer import write_records
+
+    start = time.perf_counter()
+    study = load_study(bundled_study_path())
+    records = generate_trial(study, subjects=size, seed=SEED)
+    write_records(records, work / "records", study_source=bundled_study_path())
+    seconds = time.perf_counter() - start
+    counts = {
+        "subjects": len(records.subjects),
+        "exposures": len(records.exposures),
+        "adverse_events": len(records.adverse_events),
+        "skin_scores": len(records.skin_scores),
+        "spirometry": len(records.spirometry),
+        "visits": len(records.visits),
+    }
+    return {"seconds": seconds, "records": counts}
+
+
+def stage_read(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.source.reader import read_records
+
+    start = time.perf_counter()
+    records = read_records(work / "records")
+    seconds = time.perf_counter() - start
+    _dump(work, "records.pkl", records)
+    return {"seconds": seconds}
+
+
+def stage_build(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.ct import load_terminology
+    from trialinterop.sdtm.build import build_sdtm, check_build
+    from trialinterop.sdtm.design import load_trial_design
+
+    records = _load(work, "records.pkl")
+    start = time.perf_counter()
+    terminology = load_terminology()
+    design = load_trial_design()
+    frames = build_sdtm(records, terminology, design=design)
+    built = time.perf_counter()
+    findings = check_build(records, terminology, design=design)
+    seconds = time.perf_counter() - start
+    _dump(work, "frames.pkl", frames)
+    rows = {name: len(frame) for name, frame in frames.items()}
+    return {
+        "seconds": seconds,
+        "build_sdtm_seconds": built - start,
+        "check_build_seconds": seconds - (built - start),
+        "rows": rows,
+        "findings": len(findings),
+    }
+
+
+def stage_conform(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.sdtm.conform import conform
+    from trialinterop.spec import load_spec
+
+    frames = _load(work, "frames.pkl")
+    start = time.perf_counter()
+    conformed, issues = conform(frames, load_spec())
+    seconds = time.perf_counter() - start
+    written = {name: frame for name, frame in conformed.items() if len(frame)}
+    _dump(work, "conformed.pkl", written)
+    return {"seconds": seconds, "issues": len(issues), "cells": sum(f.size for f in written.values())}
+
+
+def _members(frames: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.spec import load_spec
+    from trialinterop.writers.package import xpt_member
+
+    spec = load_spec()
+    return {name: xpt_member(spec, name, frame) for name, frame in frames.items()}
+
+
+def stage_write_xpt(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.writers.xpt import check_xpt_limits, write_xpt
+
+    frames = _load(work, "conformed.pkl")
+    members = _members(frames)
+    folder = work / "sdtm"
+    folder.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    issues = [i for name, frame in frames.items() for i in check_xpt_limits(frame, members[name])]
+    checked = time.perf_counter()
+    for name, frame in frames.items():
+        write_xpt(frame, folder, members[name], engine="native")
+    seconds = time.perf_counter() - start
+    size_bytes = sum(p.stat().st_size for p in folder.glob("*.xpt"))
+    return {
+        "seconds": seconds,
+        "limit_check_seconds": checked - start,
+        "issues": len(issues),
+        "bytes": size_bytes,
+        "note": "package limit check, then per dataset: limit check + native encode + pyreadstat read-back",
+    }
+
+
+def stage_define(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.define.write import write_define
+    from trialinterop.spec import load_spec
+
+    frames = _load(work, "conformed.pkl")
+    (work / "sdtm").mkdir(exist_ok=True)
+    start = time.perf_counter()
+    spec = load_spec()
+    leaves = {name: f"{spec.dataset(name).file_name}.xpt" for name in frames}
+    path = write_define(spec, frames, work / "sdtm", files=leaves)
+    return {"seconds": time.perf_counter() - start, "bytes": path.stat().st_size}
+
+
+def _prepared(frames: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.writers.xpt import _prepared as prepare
+
+    return {name: prepare(frame) for name, frame in frames.items()}
+
+
+def stage_xpt_encode(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.writers.xpt import DEFAULT_CREATED
+    from trialinterop.writers.xpt_native import write_xport_native
+
+    frames = _prepared(_load(work, "conformed.pkl"))
+    members = _members(frames)
+    folder = work / "native_raw"
+    folder.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    total = 0
+    for name, frame in frames.items():
+        member = members[name]
+        total += write_xport_native(
+            frame,
+            folder / member.file_name,
+            dataset=name,
+            label=member.label,
+            column_labels=member.column_labels,
+            created=DEFAULT_CREATED,
+        )
+    return {"seconds": time.perf_counter() - start, "bytes": total, "note": "native encoder alone, no checks"}
+
+
+TIMESTAMP_SLOTS = ((80, 64, 80), (160, 0, 16), (400, 64, 80), (480, 0, 16))
+
+
+def _masked(data: bytes) -> bytes:
+    out = bytearray(data)
+    for offset, begin, end in TIMESTAMP_SLOTS:
+        out[offset + begin : offset + end] = b"?" * (end - begin)
+    return bytes(out)
+
+
+def stage_naive_xpt(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    import pyreadstat
+
+    frames = _prepared(_load(work, "conformed.pkl"))
+    members = _members(frames)
+    folder = work / "naive_xpt"
+    folder.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    for name, frame in frames.items():
+        member = members[name]
+        pyreadstat.write_xport(
+            frame,
+            str(folder / member.file_name),
+            file_label=member.label,
+            column_labels=list(member.column_labels),
+            table_name=name,
+            file_format_version=5,
+        )
+    seconds = time.perf_counter() - start
+    identical, different = [], []
+    for path in sorted(folder.glob("*.xpt")):
+        native = work / "native_raw" / path.name
+        same = native.is_file() and _masked(native.read_bytes()) == _masked(path.read_bytes())
+        (identical if same else different).append(path.name)
+    return {
+        "seconds": seconds,
+        "bytes": sum(p.stat().st_size for p in folder.glob("*.xpt")),
+        "byte_identical_to_native_except_timestamps": identical,
+        "differing": different,
+        "note": "pyreadstat.write_xport of the same final frames, nothing else",
+    }
+
+
+def stage_fhir_build(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.fhir import build_resources
+    from trialinterop.fhir.serialize import dumps
+
+    records = _load(work, "records.pkl")
+    counts: dict[str, int] = {}
+    text_bytes = 0
+    dump_seconds = 0.0
+    clock = time.perf_counter
+    start = clock()
+    for resource in build_resources(records, version="R4"):
+        kind = resource["resourceType"]
+        counts[kind] = counts.get(kind, 0) + 1
+        before = clock()
+        text_bytes += len(dumps(resource))
+        dump_seconds += clock() - before
+    seconds = clock() - start
+    (work / "fhir_counts.json").write_text(json.dumps(counts))
+    return {
+        "seconds": seconds,
+        "serialise_seconds": dump_seconds,
+        "build_seconds": seconds - dump_seconds,
+        "resources": sum(counts.values()),
+        "by_type": counts,
+        "json_bytes": text_bytes,
+    }
+
+
+def stage_fhir_write(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.fhir.emit import write_fhir
+
+    records = _load(work, "records.pkl")
+    start = time.perf_counter()
+    result = write_fhir(records, work / "fhir_ndjson", version="R4", form="ndjson")
+    seconds = time.perf_counter() - start
+    size_bytes = sum(p.stat().st_size for p in (work / "fhir_ndjson").glob("*.ndjson"))
+    return {
+        "seconds": seconds,
+        "resources": result.total,
+        "bytes": size_bytes,
+        "note": "to-fhir --form ndjson: build, serialise and write, streamed (one resource at a time)",
+    }
+
+
+def stage_naive_fhir(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    import importlib
+
+    from trialinterop.fhir import build_resources
+    from trialinterop.fhir.versions import release
+
+    records = _load(work, "records.pkl")
+    counts: dict[str, int] = json.loads((work / "fhir_counts.json").read_text())
+    total = sum(counts.values())
+    budget = float(options.get("naive_budget", 300))
+    sampled = total * NAIVE_FHIR_SECONDS_PER_RESOURCE > budget
+    stride = {kind: max(1, math.ceil(n / SAMPLE_PER_TYPE)) if sampled else 1 for kind, n in counts.items()}
+    package = release("R4").models_package
+    models: dict[str, Any] = {}
+    seen: dict[str, int] = {}
+    timed: dict[str, list[float]] = {}
+    failures: dict[str, int] = {}
+    clock = time.perf_counter
+    build_seconds = 0.0
+    stream = build_resources(records, version="R4")
+    while True:
+        before = clock()
+        resource = next(stream, None)
+        build_seconds += clock() - before
+        if resource is None:
+            break
+        kind = resource["resourceType"]
+        position = seen.get(kind, 0)
+        seen[kind] = position + 1
+        if position % stride[kind]:
+            continue
+        model = models.get(kind)
+        if model is None:
+            model = models[kind] = getattr(importlib.import_module(f"{package}.{kind.lower()}"), kind)
+        before = clock()
+        try:
+            model.model_validate(resource).model_dump_json()
+        except Exception:
+            failures[kind] = failures.get(kind, 0) + 1
+        timed.setdefault(kind, []).append(clock() - before)
+    per_type = {kind: sum(times) / len(times) for kind, times in timed.items()}
+    validate_dump = sum(per_type[kind] * counts[kind] for kind in counts if kind in per_type)
+    return {
+        "seconds": build_seconds + validate_dump,
+        "build_seconds": build_seconds,
+        "validate_dump_seconds": validate_dump,
+        "sampled": sampled,
+        "resources_timed": sum(len(t) for t in timed.values()),
+        "resources": total,
+        "per_resource_us": {kind: round(v * 1e6, 1) for kind, v in per_type.items()},
+        "model_failures": failures,
+        "note": (
+            f"fixed subset (every k-th resource per type, at most ~{SAMPLE_PER_TYPE} per type) timed and extrapolated "
+            f"per resource type, because the full path was estimated at over {budget:.0f} s"
+            if sampled
+            else "every resource validated and serialised through the models"
+        )
+        + f"; models: {package}",
+    }
+
+
+def stage_to_sdtm_end_to_end(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.api import convert_to_sdtm
+
+    start = time.perf_counter()
+    result = convert_to_sdtm(work / "records", work / "sdtm_end_to_end")
+    return {
+        "seconds": time.perf_counter() - start,
+        "files": len(result.files),
+        "note": "api.convert_to_sdtm in one process (what `trialinterop to-sdtm` runs)",
+    }
+
+
+def stage_validate(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.validate.api import validate
+
+    start = time.perf_counter()
+    result = validate([work / "sdtm"])
+    seconds = time.perf_counter() - start
+    by_severity: dict[str, int] = {}
+    for issue in result.issues:
+        by_severity[issue.severity.name] = by_severity.get(issue.severity.name, 0) + 1
+    return {"seconds": seconds, "datasets": len(result.datasets), "issues": by_severity}
+
+
+OPTIONAL_STAGES = ("to_sdtm_end_to_end",)
+STAGE_FUNCTIONS = {name: globals()[f"stage_{name}"] for name in (*STAGES, *OPTIONAL_STAGES)}
+
+
+# --- parent: run stages in subprocesses, collect, compare -------------------------------------------------------
+
+
+def run_stage(name: str, work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    """Run one stage in a fresh interpreter; its own figures plus wall time and peak RSS (MB) from wait4."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--stage",
+        name,
+        "--work",
+        str(work),
+        "--sizes",
+        str(size),
+        "--options",
+        json.dumps(options),
+    ]
+    env = {**os.environ, "CI": "1"}
+    log = work / f"{name}.stderr"
+    started = time.perf_counter()
+    with log.open("wb") as errors:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)
+        assert child.stdout is not None
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:]
+        return {"error": f"exit {child.returncode}", "stderr": tail, "wall": wall, "max_rss_mb": usage.ru_maxrss / 1024}
+    result = json.loads(output.decode().strip().splitlines()[-1])
+    result["wall"] = wall
+    result["max_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
+    return result
+
+
+def _seconds(stages: dict[str, Any], name: str) -> float | None:
+    value = stages.get(name, {}).get("seconds")
+    return float(value) if value is not None else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def summarise(size: int, stages: dict[str, Any]) -> dict[str, Any]:
+    to_sdtm = [_seconds(stages, s) for s in TO_SDTM]
+    total = sum(to_sdtm) if all(v is not None for v in to_sdtm) else None
+    without_build = sum(v for s, v in zip(TO_SDTM, to_sdtm, strict=True) if s != "build" and v is not None)
+    naive_xpt = _seconds(stages, "naive_xpt")
+    fhir = _seconds(stages, "fhir_build")
+    naive_fhir = _seconds(stages, "naive_fhir")
+    validate = _seconds(stages, "validate")
+    peak = max((s.get("max_rss_mb", 0) for s in stages.values()), default=0)
+    ratios = {
+        "xpt_encoder_speedup_vs_pyreadstat": _ratio(naive_xpt, _seconds(stages, "xpt_encode")),
+        "write_xpt_with_checks_vs_pyreadstat_alone": _ratio(_seconds(stages, "write_xpt"), naive_xpt),
+        "to_sdtm_total_vs_pyreadstat_alone": _ratio(total, naive_xpt),
+        "to_sdtm_without_build_vs_pyreadstat_alone": _ratio(without_build, naive_xpt),
+        "fhir_speedup_vs_fhir_resources": _ratio(naive_fhir, fhir),
+    }
+    if "to_sdtm_end_to_end" in stages:
+        ratios["to_sdtm_end_to_end_vs_pyreadstat_alone"] = _ratio(_seconds(stages, "to_sdtm_end_to_end"), naive_xpt)
+    targets = {
+        "fhir_at_least_10x": None
+        if ratios["fhir_speedup_vs_fhir_resources"] is None
+        else ratios["fhir_speedup_vs_fhir_resources"] >= 10,
+        "to_sdtm_within_1.5x_pyreadstat": None
+        if ratios["to_sdtm_total_vs_pyreadstat_alone"] is None
+        else ratios["to_sdtm_total_vs_pyreadstat_alone"] <= 1.5,
+        "validate_under_60s": None if validate is None else validate < 60,
+        "peak_memory_under_4GB": peak < 4096,
+    }
+    return {"to_sdtm_seconds": total, "peak_rss_mb": peak, "ratios": ratios, "targets": targets}
+
+
+def _print_size(size: int, entry: dict[str, Any]) -> None:
+    print(f"\n== {size} subjects ==")
+    for name, stage in entry["stages"].items():
+        if "error" in stage:
+            print(f"  {name:<18} ERROR {stage['error']}")
+            continue
+        extra = " (sampled, extrapolated)" if stage.get("sampled") else ""
+        print(
+            f"  {name:<18} {stage['seconds']:9.2f} s  wall {stage['wall']:8.2f} s  "
+            f"peak {stage['max_rss_mb']:8.0f} MB{extra}"
+        )
+    summary = entry["summary"]
+    print(f"  to-sdtm total (sum of stages): {summary['to_sdtm_seconds']}")
+    for key, value in summary["ratios"].items():
+        print(f"  {key}: {value}")
+    for key, value in summary["targets"].items():
+        print(f"  target {key}: {'pass' if value else 'FAIL' if value is not None else 'n/a'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="20,1000,10000", help="subject counts, comma separated")
+    parser.add_argument("--out", default="bench/results.json", help="JSON result file")
+    parser.add_argument("--work", default=None, help="work folder (default: a temporary folder, removed after)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--naive-budget", type=float, default=300.0, help="seconds before naive FHIR is sampled")
+    parser.add_argument(
+        "--end-to-end", action="store_true", help="also time api.convert_to_sdtm in one process (to-sdtm as run)"
+    )
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
+    if args.stage:
+        result = STAGE_FUNCTIONS[args.stage](Path(args.work), sizes[0], json.loads(args.options))
+        print(json.dumps(result))
+        return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from trialinterop.progress import progress_task
+
+    root = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="trialinterop-bench-"))
+    options = {"naive_budget": args.naive_budget}
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "seed": SEED,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "sizes": {},
+    }
+    try:
+        chosen = (*STAGES, *OPTIONAL_STAGES) if args.end_to_end else STAGES
+        with progress_task(len(sizes) * len(chosen), "bench") as task:
+            for size in sizes:
+                work = root / f"n{size}"
+                work.mkdir(parents=True, exist_ok=True)
+                stages: dict[str, Any] = {}
+                for name in chosen:
+                    stages[name] = run_stage(name, work, size, options)
+                    task.advance()
+                    if "error" in stages[name] and name in ("generate", "read"):
+                        break
+                entry = {"records": stages.get("generate", {}).get("records"), "stages": stages}
+                entry["summary"] = summarise(size, stages)
+                results["sizes"][str(size)] = entry
+                _print_size(size, entry)
+    finally:
+        if not args.keep and not args.work:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if len(sizes) > 1:
+        results["memory_growth"] = _growth(results["sizes"])
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten {out}")
+    failed = [name for entry in results["sizes"].values() for name, s in entry["stages"].items() if "error" in s]
+    return 1 if failed else 0
+
+
+def _growth(by_size: dict[str, Any]) -> dict[str, Any]:
+    """Peak RSS per stage against subjects: MB per 1,000 subjects between consecutive sizes (linear = similar)."""
+    sizes = sorted(by_size, key=int)
+    growth: dict[str, Any] = {}
+    for low, high in itertools.pairwise(sizes):
+        step = {}
+        for name in (*STAGES, *OPTIONAL_STAGES):
+            a = by_size[low]["stages"].get(name, {}).get("max_rss_mb")
+            b = by_size[high]["stages"].get(name, {}).get("max_rss_mb")
+            if a is not None and b is not None:
+                step[name] = round((b - a) / ((int(high) - int(low)) / 1000), 2)
+        growth[f"{low}->{high}"] = {"mb_per_1000_subjects": step}
+    return growth
+
+
+if __name__ == "__main__":
+    sys.exit(main())

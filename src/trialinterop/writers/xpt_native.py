@@ -1,0 +1,235 @@
+"""A numpy-vectorised SAS XPORT v5 encoder (SAS TS-140), byte-compatible with what pyreadstat/ReadStat writes.
+
+Why hand-written: pyreadstat encodes about 1.3 µs per string cell, which makes it the slowest stage of a large
+package (840,000 QS rows x 30 columns). Here every column is encoded at once with numpy: a text column's distinct
+values are encoded once as a fixed-width ASCII byte table and rows pick from it by index, numbers become IBM/360
+floats from the IEEE bit fields; rows are assembled and written in chunks, so memory stays bounded by the chunk
+size and the time is dominated by plain memory copies.
+
+Layout written (80-byte records, blank padded): library header, first and second real headers, member header,
+descriptor header, member data (name, label), NAMESTR header with the variable count, one 140-byte namestr per
+variable, OBS header, then the observations back to back. Header values (SAS version "6.06", OS "bsd4.2", blank
+formats, right justification for numbers) mirror ReadStat so that, apart from the two timestamps, the bytes equal
+pyreadstat's output; the timestamps come from `created`, never from the clock, so output is deterministic.
+
+Numbers: an IEEE double has a 53-bit significand and the IBM long format a 56-bit fraction with hex normalisation
+(at most 3 leading zero bits), so every finite double inside the IBM range converts exactly, no rounding needed.
+NaN is written as the SAS missing value "." (0x2E then zeros); -0.0 as +0 (as ReadStat does). Values outside the
+IBM range, infinities, non-ASCII text and NUL characters raise ValueError: callers check limits first
+(`writers.xpt.check_xpt_limits`).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+RECORD = 80
+NAMESTR_SIZE = 140
+SAS_VERSION = b"6.06    "
+SAS_OS = b"bsd4.2  "
+MISSING = 0x2E << 56
+CHUNK_BYTES = 32 * 1024 * 1024
+"""Observation bytes assembled per chunk before writing (bounds the memory a large dataset needs)."""
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_FRACTION_MASK = np.uint64((1 << 52) - 1)
+_HIDDEN_BIT = np.uint64(1 << 52)
+
+
+def sas_datetime(moment: datetime) -> bytes:
+    """`ddMMMyy:hh:mm:ss`, the 16-byte timestamp of the XPORT headers."""
+    month = _MONTHS[moment.month - 1]
+    return f"{moment.day:02d}{month}{moment.year % 100:02d}:{moment:%H:%M:%S}".encode("ascii")
+
+
+def _field(text: str, size: int) -> bytes:
+    encoded = text.encode("ascii")
+    if len(encoded) > size:
+        raise ValueError(f"{text!r} is longer than {size} bytes")
+    return encoded.ljust(size, b" ")
+
+
+def _header(kind: str, numbers: str = "0" * 30) -> bytes:
+    return f"HEADER RECORD*******{kind:<8}HEADER RECORD!!!!!!!{numbers}  ".encode("ascii")
+
+
+def _pad(data: bytes) -> bytes:
+    return data + b" " * (-len(data) % RECORD)
+
+
+def ibm_from_ieee(values: np.ndarray) -> np.ndarray:
+    """IBM/360 long floats as big-endian 8-byte rows (shape (n, 8), uint8); NaN becomes the SAS missing value."""
+    numbers = np.ascontiguousarray(values, dtype=np.float64)
+    bits = numbers.view(np.uint64)
+    missing = np.isnan(numbers)
+    zero = numbers == 0
+    normal = ~(missing | zero)
+    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64)
+    binary = exponent - 1022  # value = 0.1xxx (binary) x 2**binary
+    hexadecimal = -((-binary) // 4)  # ceil(binary / 4)
+    if normal.any():
+        chosen = hexadecimal[normal] + 64
+        if chosen.min() < 0 or chosen.max() > 127 or (exponent[normal] == 0x7FF).any() or (exponent[normal] == 0).any():
+            raise ValueError("number outside the IBM/360 floating point range (about 5.4e-79 .. 7.2e75)")
+    shift = (4 * hexadecimal - binary).astype(np.uint64)  # 0..3 bits, taken from the 3 spare low bits: exact
+    fraction = (((bits & _FRACTION_MASK) | _HIDDEN_BIT) << np.uint64(3)) >> shift
+    sign = bits & np.uint64(1 << 63)
+    biased = (np.clip(hexadecimal + 64, 0, 127)).astype(np.uint64) << np.uint64(56)
+    encoded = np.where(normal, sign | biased | fraction, np.uint64(0))
+    encoded = np.where(missing, np.uint64(MISSING), encoded)
+    return encoded.astype(">u8").view(np.uint8).reshape(-1, 8)
+
+
+def _distinct_texts(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(codes, distinct texts): row i holds texts[codes[i]]; nulls (None, NaN, pd.NA) are the text ''."""
+    values = series.to_numpy(dtype=object)
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # unhashable values
+        codes, uniques = np.full(len(values), -1, dtype=np.intp), np.array(values, dtype=object)
+    texts = list(uniques)
+    for value in texts:
+        if not isinstance(value, str):
+            raise ValueError(f"{type(value).__name__} value in a text column")
+    texts.append("")
+    codes = np.where(codes < 0, len(texts) - 1, codes)
+    return codes, texts
+
+
+def char_block(texts: Sequence[str], width: int) -> np.ndarray:
+    """Fixed-width, blank-padded ASCII bytes, shape (n, width)."""
+    if not texts:
+        return np.zeros((0, width), dtype=np.uint8)
+    joined = "".join(texts)
+    if "\x00" in joined:
+        raise ValueError("NUL character in a text value")
+    if not joined.isascii():
+        raise ValueError("non-ASCII text: XPORT v5 holds ASCII only")
+    fixed = np.array(texts, dtype=f"S{width}")
+    block = fixed.view(np.uint8).reshape(len(texts), width).copy()
+    block[block == 0] = 32  # numpy pads with NUL; XPORT pads with blanks
+    return block
+
+
+class _Column:
+    """One variable ready to encode: kind, width, and its values in the form the encoder takes."""
+
+    __slots__ = ("label", "name", "numeric", "table", "values", "width")
+
+    def __init__(self, name: str, label: str, series: pd.Series) -> None:
+        self.name = name
+        self.label = label
+        self.numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        if self.numeric:
+            self.values: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            self.width = 8
+        else:
+            self.values, texts = _distinct_texts(series)
+            self.width = max(1, max(map(len, texts)))
+            self.table = char_block(texts, self.width)  # each distinct text encoded once
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        if self.numeric:
+            return ibm_from_ieee(self.values[start:stop])
+        return self.table[self.values[start:stop]]
+
+
+def _namestr(column: _Column, number: int, position: int) -> bytes:
+    return struct.pack(
+        ">hhhh8s40s8shhh2s8shhi52s",
+        1 if column.numeric else 2,
+        0,
+        column.width,
+        number,
+        _field(column.name, 8),
+        _field(column.label, 40),
+        b" " * 8,
+        0,
+        0,
+        1 if column.numeric else 0,
+        b"\x00\x00",
+        b" " * 8,
+        0,
+        0,
+        position,
+        b"\x00" * 52,
+    )
+
+
+def _headers(dataset: str, label: str, columns: Sequence[_Column], created: datetime) -> bytes:
+    stamp = sas_datetime(created)
+    positions = np.cumsum([0, *(c.width for c in columns)])
+    namestrs = b"".join(_namestr(c, i + 1, int(positions[i])) for i, c in enumerate(columns))
+    parts = [
+        _header("LIBRARY"),
+        b"SAS     SAS     SASLIB  " + SAS_VERSION + SAS_OS + b" " * 24 + stamp,
+        stamp.ljust(RECORD, b" "),
+        _header("MEMBER", "000000000000000001600000000140"),
+        _header("DSCRPTR"),
+        b"SAS     " + _field(dataset, 8) + b"SASDATA " + SAS_VERSION + SAS_OS + b" " * 24 + stamp,
+        stamp + b" " * 16 + _field(label, 40) + b" " * 8,
+        _header("NAMESTR", f"000000{len(columns):04d}" + "0" * 20),
+        _pad(namestrs),
+        _header("OBS"),
+    ]
+    return b"".join(parts)
+
+
+def write_xport_native(
+    frame: pd.DataFrame,
+    handle_or_path: str | Path | BinaryIO,
+    *,
+    dataset: str,
+    label: str,
+    column_labels: Sequence[str],
+    created: datetime,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> int:
+    """Write `frame` as one XPORT v5 member; return the bytes written.
+
+    Numeric columns become 8-byte IBM floats, every other column text of width = longest value (at least 1).
+    """
+    if len(column_labels) != len(frame.columns):
+        raise ValueError(f"{len(frame.columns)} columns but {len(column_labels)} labels")
+    if len(frame.columns) > 9999:
+        raise ValueError("XPORT v5 holds at most 9999 variables")
+    columns = [_Column(str(c), lab, frame[c]) for c, lab in zip(frame.columns, column_labels, strict=True)]
+    if isinstance(handle_or_path, str | Path):
+        with open(handle_or_path, "wb") as handle:
+            return _write(handle, dataset, label, columns, len(frame), created, chunk_bytes)
+    return _write(handle_or_path, dataset, label, columns, len(frame), created, chunk_bytes)
+
+
+def _write(
+    handle: BinaryIO,
+    dataset: str,
+    label: str,
+    columns: Sequence[_Column],
+    rows: int,
+    created: datetime,
+    chunk_bytes: int,
+) -> int:
+    header = _headers(dataset, label, columns, created)
+    handle.write(header)
+    record_length = sum(c.width for c in columns)
+    step = max(1, chunk_bytes // max(1, record_length))
+    data_bytes = 0
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        block = np.empty((stop - start, record_length), dtype=np.uint8)
+        offset = 0
+        for column in columns:
+            block[:, offset : offset + column.width] = column.block(start, stop)
+            offset += column.width
+        handle.write(block.data)
+        data_bytes += block.size
+    padding = -data_bytes % RECORD
+    handle.write(b" " * padding)
+    return len(header) + data_bytes + padding
