@@ -13,12 +13,14 @@ from pathlib import Path
 
 from trialinterop.ct import load_terminology
 from trialinterop.issues import Issue
+from trialinterop.progress import progress_task
 from trialinterop.sdtm.build import build_sdtm, check_build
 from trialinterop.sdtm.design import load_trial_design
 from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
 from trialinterop.spec import load_spec
 from trialinterop.writers.package import write_package
+from trialinterop.writers.xpt import Engine
 
 
 @dataclass(frozen=True)
@@ -35,16 +37,33 @@ def convert_to_sdtm(
     *,
     formats: Iterable[str] = ("xpt",),
     define: bool = True,
+    xpt_engine: Engine = "native",
 ) -> SdtmResult:
-    """Build every dataset from `records` (or a records folder), conform and write them atomically to `out_dir`."""
-    if not isinstance(records, TrialRecords):
-        records = read_records(records)
-    terminology = load_terminology()
-    design = load_trial_design()
-    spec = load_spec()
-    frames = build_sdtm(records, terminology, design=design)
-    findings = check_build(records, terminology, design=design)
-    package = write_package(frames, out_dir, spec=spec, formats=tuple(formats), define=define)
+    """Build every dataset from `records` (or a records folder), conform and write them atomically to `out_dir`.
+
+    With `define`, define.xml and its human-readable rendering define.html are written beside the datasets.
+    `xpt_engine="pyreadstat"` writes the XPT files with pyreadstat instead of the native encoder (same content).
+    """
+    with progress_task(4, "SDTM package") as task:
+        if not isinstance(records, TrialRecords):
+            records = read_records(records)
+        task.advance()
+        terminology = load_terminology()
+        design = load_trial_design()
+        spec = load_spec()
+        frames = build_sdtm(records, terminology, design=design)
+        findings = check_build(records, terminology, design=design)
+        task.advance()
+        package = write_package(
+            frames,
+            out_dir,
+            spec=spec,
+            formats=tuple(formats),
+            define=define,
+            define_html=define,
+            xpt_engine=xpt_engine,
+        )
+        task.advance(2)
     return SdtmResult(
         out_dir=package.out_dir,
         files=package.files,

@@ -18,6 +18,7 @@ from trialinterop.fhir.context import Context
 from trialinterop.fhir.ids import resource_id
 from trialinterop.fhir.ndjson import write_ndjson
 from trialinterop.fhir.versions import release
+from trialinterop.progress import progress
 from trialinterop.source.models import TrialRecords
 
 OutputForm = Literal["transaction", "collection", "ndjson"]
@@ -43,7 +44,7 @@ def write_fhir(records: TrialRecords, out: str | Path, *, version: str = "R4", f
         raise TrialInteropError(f"unknown output form {form!r}: choose one of {', '.join(FORMS)}")
     out = Path(out)
     ctx = Context(records.study, fhir_release, load_terminology(), "relative" if form == "ndjson" else "urn")
-    resources = build_resources(records, context=ctx)
+    resources = progress(build_resources(records, context=ctx), description=f"FHIR {fhir_release.name} resources")
     if form == "ndjson":
         require_replaceable_folder(out)
         with staged_directory(out) as folder:
