@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 # YYYY[-MM[-DD[Thh[:mm[:ss[.fff]]]]]] with an optional zone; no day without month, no time without date.
 _DTC = re.compile(
@@ -43,7 +44,16 @@ class PartialDateTime:
 
 
 def parse_dtc(text: str) -> PartialDateTime:
-    """Parse an ISO 8601 (partial) date/datetime; raise ValueError with the reason when it is not valid."""
+    """Parse an ISO 8601 (partial) date/datetime; raise ValueError with the reason when it is not valid.
+
+    Memoised: a package repeats the same few thousand dates on hundreds of thousands of records, and the result is
+    a frozen value (invalid text is not cached; it raises every time).
+    """
+    return _parse_dtc(text)
+
+
+@lru_cache(maxsize=1 << 18)
+def _parse_dtc(text: str) -> PartialDateTime:
     match = _DTC.match(text)
     if not match:
         raise ValueError(f"not an ISO 8601 date/time: {text!r}")
@@ -78,6 +88,11 @@ def to_date(text: str | None) -> date | None:
     """The calendar date of a complete date/datetime; None when empty or partial."""
     if not text:
         return None
+    return _to_date(text)
+
+
+@lru_cache(maxsize=1 << 18)
+def _to_date(text: str) -> date | None:
     return parse_dtc(text).to_date()
 
 
@@ -98,8 +113,7 @@ def compare_dtc(a: str, b: str) -> int | None:
 
     Equal up to the shorter precision counts as 0 (not known to differ).
     """
-    pa, pb = parse_dtc(a), parse_dtc(b)
-    for x, y in zip(_fields(pa), _fields(pb), strict=True):
+    for x, y in zip(dtc_fields(a), dtc_fields(b), strict=True):
         if x is None or y is None:
             return 0
         if x != y:
@@ -107,8 +121,21 @@ def compare_dtc(a: str, b: str) -> int | None:
     return 0
 
 
-def _fields(value: PartialDateTime) -> tuple[int | None, ...]:
+@lru_cache(maxsize=1 << 18)
+def dtc_fields(text: str) -> tuple[int | None, ...]:
+    """(year, month, day, hour, minute, second) of a valid value, None from the first unknown one (memoised)."""
+    value = parse_dtc(text)
     return (value.year, value.month, value.day, value.hour, value.minute, value.second)
+
+
+def compare_fields(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> int:
+    """`compare_dtc` on two `dtc_fields` tuples."""
+    for x, y in zip(a, b, strict=True):
+        if x is None or y is None:
+            return 0
+        if x != y:
+            return -1 if x < y else 1
+    return 0
 
 
 def format_datetime(value: datetime) -> str:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from trialinterop.iso8601 import compare_dtc, date_part, parse_dtc, study_day, to_date
+from trialinterop.iso8601 import compare_dtc, compare_fields, date_part, dtc_fields, parse_dtc, study_day, to_date
 from trialinterop.sdtm.design import TrialDesign
 from trialinterop.source.models import Study, Subject, TrialRecords
 
@@ -74,7 +74,7 @@ def derive_usubjid(study_id: str, subject_id: str) -> str:
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)  # NaN != NaN
 
 
 def _complete_dates(values: Iterable[str | None]) -> list[date]:
@@ -200,18 +200,32 @@ def compute_epoch(reference: SubjectReference | None, dtc: str | None) -> str | 
     """
     if reference is None or _is_missing(dtc) or not dtc:
         return None
-    complete = parse_dtc(dtc).is_complete_date
+    return _epoch_in(_element_windows(reference), dtc_fields(dtc))
+
+
+_Window = tuple[tuple[int | None, ...], tuple[int | None, ...] | None, str]
+
+
+def _element_windows(reference: SubjectReference) -> tuple[_Window, ...]:
+    """Each element's parsed (start, end, epoch), so a subject's windows are parsed once, not once per record."""
+    return tuple(
+        (dtc_fields(e.start), dtc_fields(e.end) if e.end is not None else None, e.epoch) for e in reference.elements
+    )
+
+
+def _epoch_in(windows: tuple[_Window, ...], when: tuple[int | None, ...]) -> str | None:
+    complete = when[2] is not None
     found = None
-    last = len(reference.elements) - 1
-    for i, element in enumerate(reference.elements):
-        after_start = compare_dtc(dtc, element.start)
-        after_end = compare_dtc(dtc, element.end) if element.end is not None else -1
+    last = len(windows) - 1
+    for i, (start, end, epoch) in enumerate(windows):
+        after_start = compare_fields(when, start)
+        after_end = compare_fields(when, end) if end is not None else -1
         if complete:
             inside = after_start >= 0 and (after_end < 0 or (after_end == 0 and i == last))
         else:
             inside = after_start > 0 and after_end < 0
         if inside:
-            found = element.epoch
+            found = epoch
     return found
 
 
@@ -256,19 +270,30 @@ def derive_seq(frame: pd.DataFrame, *, seq: str, order: list[str]) -> pd.DataFra
 def _sort_key(column: pd.Series) -> pd.Series:
     """Sort numbers as numbers and everything else as text; None sorts last (na_position)."""
     values = column.astype(object).where(column.notna(), None)
-    if all(isinstance(v, int | float) for v in values if v is not None):
+    items = values.tolist()
+    if all(isinstance(v, int | float) for v in items if v is not None):
         return pd.to_numeric(values, errors="coerce")
-    return values.map(lambda v: None if v is None else str(v))
+    return pd.Series([None if v is None else str(v) for v in items], index=values.index, dtype=object)
 
 
 def derive_study_day(frame: pd.DataFrame, *, dtc: str, dy: str, ctx: SdtmContext) -> pd.DataFrame:
     """--DY from RFSTDTC (day 1; no day 0); None unless both dates are complete."""
     out = frame.copy()
     values = []
-    for usubjid, value in zip(out["USUBJID"], out[dtc], strict=True):
+    known: dict[tuple[str, str], int | None] = {}  # (USUBJID, date) -> study day: findings repeat both
+    for usubjid, value in zip(out["USUBJID"].tolist(), out[dtc].tolist(), strict=True):
+        if _is_missing(value):
+            values.append(None)
+            continue
+        key = (usubjid, value) if isinstance(value, str) else None
+        if key is not None and key in known:
+            values.append(known[key])
+            continue
         reference = ctx.reference(usubjid)
-        rfstdtc = reference.rfstdtc if reference else None
-        values.append(None if _is_missing(value) else study_day(value, rfstdtc))
+        day = study_day(value, reference.rfstdtc if reference else None)
+        if key is not None:
+            known[key] = day
+        values.append(day)
     out[dy] = pd.array(values, dtype="Int64")
     return out
 
@@ -278,18 +303,41 @@ def derive_epoch(frame: pd.DataFrame, *, dtc: str, ctx: SdtmContext, by_visit: b
     date its visit took place (SV), so findings of a visit that happened are never left without an EPOCH."""
     out = frame.copy()
     epochs = []
-    for index, usubjid in out["USUBJID"].items():
-        when = out.at[index, dtc]
+    windows: dict[str, tuple[_Window, ...] | None] = {}  # USUBJID -> parsed element windows, built on first use
+    known: dict[tuple[str, str], str | None] = {}  # (USUBJID, date) -> EPOCH
+    visits: list | None = None
+    for position, (usubjid, when) in enumerate(zip(out["USUBJID"].tolist(), out[dtc].tolist(), strict=True)):
         if _is_missing(when) and by_visit:
-            when = ctx.visit_date(usubjid, out.at[index, "VISITNUM"])
-        epochs.append(compute_epoch(ctx.reference(usubjid), None if _is_missing(when) else when))
+            if visits is None:
+                visits = out["VISITNUM"].tolist()
+            when = ctx.visit_date(usubjid, visits[position])
+        if _is_missing(when) or not when:
+            epochs.append(None)
+            continue
+        key = (usubjid, when)
+        if key not in known:
+            if usubjid not in windows:
+                reference = ctx.reference(usubjid)
+                windows[usubjid] = _element_windows(reference) if reference is not None else None
+            subject_windows = windows[usubjid]
+            known[key] = None if subject_windows is None else _epoch_in(subject_windows, dtc_fields(when))
+        epochs.append(known[key])
     out["EPOCH"] = pd.Series(epochs, index=out.index, dtype=object)
     return out
 
 
 def derive_visit(frame: pd.DataFrame, *, study: Study) -> pd.DataFrame:
     out = frame.copy()
-    out["VISIT"] = pd.Series([compute_visit_name(study, v) for v in out["VISITNUM"]], index=out.index, dtype=object)
+    names: dict[object, str | None] = {}
+    visits = []
+    for value in out["VISITNUM"].tolist():
+        if _is_missing(value):
+            visits.append(compute_visit_name(study, value))
+            continue
+        if value not in names:
+            names[value] = compute_visit_name(study, value)
+        visits.append(names[value])
+    out["VISIT"] = pd.Series(visits, index=out.index, dtype=object)
     return out
 
 
@@ -299,22 +347,29 @@ def derive_lobxfl(
     """Y on the last non-missing result per USUBJID and test not known to be after RFXSTDTC (latest date, then the
     highest VISITNUM); None elsewhere."""
     out = frame.copy()
-    out[flag] = pd.Series([None] * len(out), index=out.index, dtype=object)
-    best: dict[tuple[str, str], tuple[date | str, float, object]] = {}
-    for index, row in out.iterrows():
-        value, when = row[result], row[dtc]
+    count = len(out)
+    visits = out["VISITNUM"].tolist() if "VISITNUM" in out.columns else [None] * count
+    best: dict[tuple[str, object], tuple[str, float, int]] = {}
+    columns = (out["USUBJID"].tolist(), out[test].tolist(), out[result].tolist(), out[dtc].tolist(), visits)
+    for position, (usubjid, code, value, when, visit) in enumerate(zip(*columns, strict=True)):
         if _is_missing(value) or _is_missing(when) or not when:
             continue
-        reference = ctx.reference(row["USUBJID"])
+        reference = ctx.reference(usubjid)
         if reference is None or reference.rfxstdtc is None or compare_dtc(when, reference.rfxstdtc) > 0:
             continue
-        visit = row.get("VISITNUM")
         rank = (str(when), -1.0 if _is_missing(visit) else float(visit))
-        key = (row["USUBJID"], row[test])
+        key = (usubjid, code)
         if key not in best or rank > best[key][:2]:
-            best[key] = (*rank, index)
-    for _, _, index in best.values():
-        out.loc[index, flag] = "Y"
+            best[key] = (*rank, position)
+    flags: list[str | None] = [None] * count
+    if out.index.is_unique:
+        for _, _, position in best.values():
+            flags[position] = "Y"
+        out[flag] = pd.Series(flags, index=out.index, dtype=object)
+    else:  # a label names several rows: flag every row of the label, as label-based assignment does
+        out[flag] = pd.Series(flags, index=out.index, dtype=object)
+        for _, _, position in best.values():
+            out.loc[out.index[position], flag] = "Y"
     return out
 
 

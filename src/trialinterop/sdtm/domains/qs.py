@@ -23,38 +23,49 @@ QS_VARIABLES = (
 )  # fmt: skip
 
 
-def _item_rows(score: SkinScore) -> list[dict]:
-    """The 18 result rows of one assessment, before identifiers and derivations."""
-    rows = []
-    total, derived_flag = score.total, None
-    if total is None and score.derived_total is not None:
-        total, derived_flag = score.derived_total, "Y"
-    for code, value in zip(TEST_CODES, (*score.scores, total), strict=True):
-        done = value is not None
-        rows.append(
-            {
-                "subject_id": score.subject_id,
-                "QSTESTCD": code,
-                "QSORRES": str(value) if done else None,
-                "QSSTRESC": str(value) if done else None,
-                "QSSTRESN": float(value) if done else None,
-                "QSSTAT": None if done else "NOT DONE",
-                "QSREASND": None if done else score.not_done_reason,
-                "QSDRVFL": derived_flag if code == TOTAL_CODE else None,
-                "VISITNUM": float(score.visit_num),
-                "QSDTC": score.assessment_date,
-            }
-        )
-    return rows
+def _item_columns(scores: tuple[SkinScore, ...]) -> dict[str, list]:
+    """The 18 result rows of every assessment, before identifiers and derivations, built column by column (a frame
+    of 17 areas + total per assessment is large: building one dict per row dominated the build)."""
+    columns: dict[str, list] = {name: [] for name in _ITEM_COLUMNS}
+    (subject_ids, codes, orres, stresc, stresn, stat, reasnd, drvfl, visits, dtcs) = columns.values()
+    areas = len(MRSS_AREAS)
+    area_flags = [None] * areas
+    for score in scores:
+        total, derived_flag = score.total, None
+        if total is None and score.derived_total is not None:
+            total, derived_flag = score.derived_total, "Y"
+        values = (*score.scores, total)
+        if len(values) != len(TEST_CODES):
+            raise ValueError(f"{score.subject_id}: {len(score.scores)} mRSS area scores, expected {areas}")
+        texts = [str(value) if value is not None else None for value in values]
+        subject_ids.extend([score.subject_id] * len(TEST_CODES))
+        codes.extend(TEST_CODES)
+        orres.extend(texts)
+        stresc.extend(texts)
+        stresn.extend([float(value) if value is not None else None for value in values])
+        stat.extend([None if value is not None else "NOT DONE" for value in values])
+        reasnd.extend([None if value is not None else score.not_done_reason for value in values])
+        drvfl.extend(area_flags)
+        drvfl.append(derived_flag)
+        visits.extend([float(score.visit_num)] * len(TEST_CODES))
+        dtcs.extend([score.assessment_date] * len(TEST_CODES))
+    return columns
+
+
+_ITEM_COLUMNS = (
+    "subject_id", "QSTESTCD", "QSORRES", "QSSTRESC", "QSSTRESN", "QSSTAT", "QSREASND", "QSDRVFL", "VISITNUM", "QSDTC",
+)  # fmt: skip
 
 
 def build_qs(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.skin_scores:
         return empty_frame(QS_VARIABLES)
-    rows = [row for score in records.skin_scores for row in _item_rows(score)]
-    frame = with_identifiers(pd.DataFrame(rows, dtype=object), ctx, "QS")
+    columns = _item_columns(records.skin_scores)
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
+    frame = with_identifiers(frame, ctx, "QS")
     tests = ctx.terminology.codelist("MRSS01TC")
-    frame["QSTEST"] = [tests.find(code).decode for code in frame["QSTESTCD"]]
+    decodes = {code: tests.find(code).decode for code in TEST_CODES}
+    frame["QSTEST"] = [decodes[code] for code in frame["QSTESTCD"]]
     frame["QSCAT"] = QSCAT
     frame = (
         frame.pipe(derive_visit, study=records.study)

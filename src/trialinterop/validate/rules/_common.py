@@ -25,7 +25,10 @@ def text(series: pd.Series) -> pd.Series:
         out[values.isna()] = ""
         return out
     # object dtype, not pandas' Arrow-backed "str": its isin() walks the lookup values in Python (slow on 1M keys)
-    return series.astype(object).where(series.notna(), "").astype(str).astype(object)
+    filled = series.astype(object).where(series.notna(), "")
+    if pd.api.types.infer_dtype(filled.to_numpy(), skipna=False) == "string":
+        return filled  # already all Python strings (the usual case): skip the round trip through "str"
+    return filled.astype(str).astype(object)
 
 
 def blank(series: pd.Series) -> pd.Series:

@@ -97,7 +97,8 @@ def check_define_lengths(ctx: Context) -> Iterator[Finding]:
             item = spec.variables.get(var.name)
             if item is None or item.length is None or var.type != "Char" or ds.frame.empty:
                 continue
-            longest = int(text(ds.frame[var.name]).str.rstrip().map(lambda v: len(v.encode("utf-8"))).max())
+            distinct = ds.frame[var.name].drop_duplicates()  # values repeat: measure each distinct value once
+            longest = max(len(v.rstrip().encode("utf-8")) for v in text(distinct).tolist())
             if longest > item.length:
                 yield Finding(ds.name, field=var.name, value=str(longest), detail=f"define.xml Length {item.length}")
 
