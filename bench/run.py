@@ -109,7 +109,7 @@ def stage_build(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any
     design = load_trial_design()
     frames = build_sdtm(records, terminology, design=design)
     built = time.perf_counter()
-    findings = check_build(records, terminology, design=design)
+    findings = check_build(records)
     seconds = time.perf_counter() - start
     _dump(work, "frames.pkl", frames)
     rows = {name: len(frame) for name, frame in frames.items()}

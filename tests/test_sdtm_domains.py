@@ -107,7 +107,7 @@ def test_ae_coding_seriousness_and_timing() -> None:
 
 
 def test_uncoded_events_are_reported() -> None:
-    issues = check_uncoded_events(records(), context())
+    issues = check_uncoded_events(records())
     assert [(i.rule, i.severity.name, i.field, i.value) for i in issues] == [
         ("TI-AE-UNCODED", "WARNING", "AEDECOD", "ITCHY SKIN")
     ]

@@ -52,7 +52,7 @@ def convert_to_sdtm(
         design = load_trial_design()
         spec = load_spec()
         frames = build_sdtm(records, terminology, design=design)
-        findings = check_build(records, terminology, design=design)
+        findings = check_build(records)
         task.advance()
         package = write_package(
             frames,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
+from operator import attrgetter
 from typing import Any
 
 import pandas as pd
@@ -17,15 +18,19 @@ import pandas as pd
 from trialinterop.ct import Terminology
 from trialinterop.errors import SpecError
 from trialinterop.iso8601 import is_valid_dtc
+from trialinterop.sdtm.distinct import map_distinct
 
 
 def records_frame(records: Iterable[Any], *, columns: Iterable[str] | None = None) -> pd.DataFrame:
     """One row per dataclass record (the `origin` field left out); `columns` fixes the columns of an empty frame."""
-    rows = [{f.name: getattr(r, f.name) for f in fields(r) if f.name != "origin"} for r in records if is_dataclass(r)]
-    frame = pd.DataFrame(rows, dtype=object)
-    if not rows and columns is not None:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return frame
+    rows = [r for r in records if is_dataclass(r)]
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns or ()})
+    names = [f.name for f in fields(rows[0]) if f.name != "origin"]
+    getters = [attrgetter(name) for name in names]
+    return pd.DataFrame(
+        {name: pd.Series([get(r) for r in rows], dtype=object) for name, get in zip(names, getters, strict=True)}
+    )
 
 
 def _mask(frame: pd.DataFrame, where: pd.Series | None) -> pd.Series:
@@ -35,7 +40,7 @@ def _mask(frame: pd.DataFrame, where: pd.Series | None) -> pd.Series:
 
 
 def _set(frame: pd.DataFrame, variable: str, values: Any, where: pd.Series | None) -> pd.DataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
     if variable not in out.columns:
         out[variable] = pd.Series([None] * len(out), index=out.index, dtype=object)
     else:
@@ -101,15 +106,17 @@ def assign_ct(
     where: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Copy `source` into `variable` through `codelist` (see `submission_value`)."""
-    mapped = frame[source].map(lambda v: submission_value(v, codelist=codelist, terminology=terminology))
-    return _set(frame, variable, mapped.astype(object), where)
+    mapped = map_distinct(lambda v: submission_value(v, codelist=codelist, terminology=terminology), frame[source])
+    return _set(frame, variable, pd.Series(mapped, index=frame.index, dtype=object), where)
 
 
 def assign_dtc(frame: pd.DataFrame, variable: str, source: str, *, where: pd.Series | None = None) -> pd.DataFrame:
     """Copy an ISO 8601 date/datetime kept as text; SpecError names the row when a value is not ISO 8601."""
-    for index, value in frame[source].items():
-        if isinstance(value, str) and value and not is_valid_dtc(value):
-            raise SpecError(f"{source} row {index}: {value!r} is not an ISO 8601 date/time")
+    valid = map_distinct(lambda v: not (isinstance(v, str) and v and not is_valid_dtc(v)), frame[source])
+    if not all(valid):
+        index = frame.index[valid.index(False)]
+        value = frame[source][index]
+        raise SpecError(f"{source} row {index}: {value!r} is not an ISO 8601 date/time")
     return _set(frame, variable, frame[source], where)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from trialinterop.ct import Terminology
 from trialinterop.issues import Issue
-from trialinterop.sdtm.context import SdtmContext, build_context
+from trialinterop.sdtm.context import build_context
 from trialinterop.sdtm.design import TrialDesign, load_trial_design
 from trialinterop.sdtm.domains.ae import build_ae, build_suppae, check_uncoded_events
 from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
@@ -55,7 +55,6 @@ def build_sdtm(
     return {name: frame for name, frame in frames.items() if not (name.startswith("SUPP") and frame.empty)}
 
 
-def check_build(records: TrialRecords, terminology: Terminology, *, design: TrialDesign | None = None) -> list[Issue]:
+def check_build(records: TrialRecords) -> list[Issue]:
     """Findings about the records that the builders resolved by a documented convention."""
-    ctx: SdtmContext = build_context(records, terminology, design or load_trial_design())
-    return check_uncoded_events(records, ctx)
+    return check_uncoded_events(records)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from trialinterop.issues import Issue, Severity
+from trialinterop.sdtm.distinct import lexsort_rows
 from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec
 
 ITEMISE_LIMIT = 25
@@ -107,6 +108,7 @@ def conform_dataset(
     frame = frame.reset_index(drop=True)
     keys = _row_keys(frame, spec.dataset(name).keys)
     columns: dict[str, pd.Series] = {}
+    empty: dict[str, bool] = {}
     for variable in variables:
         if variable.name not in frame.columns:
             if variable.core in ("Req", "Exp"):
@@ -117,11 +119,14 @@ def conform_dataset(
                     var=variable.name,
                 )
             continue
-        series = _coerce(frame[variable.name], variable, keys, out)
-        _check_lengths(series, variable.length_limit, variable.name, keys, out)
-        _check_codelist(series, variable.codelist, variable.name, spec, keys, out)
+        series, distinct = _coerce(frame[variable.name], variable, keys, out)
+        if series.dtype == object:
+            _check_lengths(distinct, variable.length_limit, variable.name, keys, out)
+        _check_codelist(distinct, variable.codelist, variable.name, spec, keys, out)
+        missing = distinct.missing_rows()
+        empty[variable.name] = len(missing) == len(series)
         if variable.core == "Req":
-            for index in series.index[series.isna()]:
+            for index in missing:
                 out.add(
                     "TI-CF006",
                     Severity.ERROR,
@@ -142,7 +147,7 @@ def conform_dataset(
                 variable.core == "Perm"
                 and not collected
                 and variable.name in columns
-                and columns[variable.name].isna().all()
+                and empty[variable.name]
                 and not _has_dated_partner(variable.name, columns)
             ):
                 del columns[variable.name]
@@ -192,19 +197,44 @@ def _row_keys(frame: pd.DataFrame, dataset_keys: Iterable[str]) -> _RowKeys:
     return _RowKeys(frame, dataset_keys)
 
 
-def _suspect_rows(values: np.ndarray, is_bad) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Positions whose value `is_bad` says may produce an issue; `is_bad` runs once per distinct non-null value."""
-    if not len(values):
-        return np.zeros(0, dtype=np.intp)
-    present = ~pd.isna(values)
-    try:
-        distinct = pd.unique(values[present])
-    except TypeError:  # unhashable values: every present row is checked
-        return np.flatnonzero(present)
-    bad = [v for v in distinct if is_bad(v)]
-    if not bad:
-        return np.zeros(0, dtype=np.intp)
-    return np.flatnonzero(present & pd.Series(values, dtype=object).isin(bad).to_numpy())
+class _Distinct:
+    """A column's values with their distinct values found once (one hash pass), so that every check runs per
+    distinct value and only the rows of a failing value are visited."""
+
+    def __init__(self, series: pd.Series, *, factorized: tuple[np.ndarray, list] | None = None) -> None:
+        self._series = series
+        self._values: np.ndarray | None = None
+        self._factorized = factorized
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            self._values = self._series.to_numpy(dtype=object)
+        return self._values
+
+    def _factorize(self) -> tuple[np.ndarray, list]:
+        if self._factorized is None:
+            try:
+                codes, uniques = pd.factorize(self.values)  # missing -> -1
+                self._factorized = (codes, list(uniques))
+            except TypeError:  # unhashable values: each row is its own value
+                codes = np.arange(len(self.values))
+                codes[pd.isna(self.values)] = -1
+                self._factorized = (codes, list(self.values))
+        return self._factorized
+
+    def missing_rows(self) -> np.ndarray:
+        if self._factorized is None and self._series.dtype != object:
+            return np.flatnonzero(self._series.isna().to_numpy())
+        return np.flatnonzero(self._factorize()[0] < 0)
+
+    def suspect_rows(self, is_bad) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """Positions whose value `is_bad` says may produce an issue; `is_bad` runs once per distinct present value."""
+        codes, uniques = self._factorize()
+        bad = [code for code, value in enumerate(uniques) if is_bad(value)]
+        if not bad:
+            return np.zeros(0, dtype=np.intp)
+        return np.flatnonzero(np.isin(codes, bad))
 
 
 def _is_null(value: object) -> bool:
@@ -219,17 +249,34 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Collector) -> pd.Series:
+def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Collector) -> tuple[pd.Series, _Distinct]:
     """Char -> object column of str/None (empty text is null); Num -> float64 (non-numbers are ERROR, then NaN)."""
     if variable.is_numeric:
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
-            return pd.Series(numbers, index=series.index, dtype="float64", name=variable.name)
+            coerced = pd.Series(numbers, index=series.index, dtype="float64", name=variable.name)
+            return coerced, _Distinct(coerced)
     elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
-        texts = series.to_numpy(dtype=object, copy=True)
-        texts[pd.isna(texts)] = None
-        texts[texts == ""] = None
-        return pd.Series(texts, index=series.index, dtype="object", name=variable.name)
+        return _coerce_text(series, variable.name)
+    coerced = _coerce_row_by_row(series, variable, keys, out)
+    return coerced, _Distinct(coerced)
+
+
+def _coerce_text(series: pd.Series, name: str) -> tuple[pd.Series, _Distinct]:
+    """A column of text and missing values: missing and empty text -> None, found with one factorisation that the
+    checks then reuse."""
+    texts = series.to_numpy(dtype=object, copy=True)
+    codes, uniques = pd.factorize(texts)  # missing -> -1
+    blank = [code for code, value in enumerate(uniques) if value == ""]
+    if blank:
+        codes[np.isin(codes, blank)] = -1
+    texts[codes < 0] = None
+    coerced = pd.Series(texts, index=series.index, dtype="object", name=name)
+    return coerced, _Distinct(coerced, factorized=(codes, list(uniques)))
+
+
+def _coerce_row_by_row(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Collector) -> pd.Series:
+    """The general case, itemising every value that cannot be coerced."""
     values = list(series)
     if variable.is_numeric:
         numbers: list[float] = []
@@ -272,11 +319,11 @@ def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Col
     return pd.Series(texts, index=series.index, dtype="object", name=variable.name)
 
 
-def _check_lengths(series: pd.Series, limit: int | None, name: str, keys: _RowKeys, out: _Collector) -> None:
-    if limit is None or series.dtype != object:
+def _check_lengths(distinct: _Distinct, limit: int | None, name: str, keys: _RowKeys, out: _Collector) -> None:
+    if limit is None:
         return
-    values = series.to_numpy()
-    for index in _suspect_rows(values, lambda v: isinstance(v, str) and len(v.encode("utf-8")) > limit):
+    values = distinct.values
+    for index in distinct.suspect_rows(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > limit):
         value = values[index]
         if isinstance(value, str) and len(value.encode("utf-8")) > limit:
             size = len(value.encode("utf-8"))
@@ -290,7 +337,7 @@ def _formatted(value: object) -> str:
 
 
 def _check_codelist(
-    series: pd.Series, codelist_name: str, name: str, spec: Spec, keys: _RowKeys, out: _Collector, *, rows=None
+    distinct: _Distinct, codelist_name: str, name: str, spec: Spec, keys: _RowKeys, out: _Collector, *, rows=None
 ) -> None:
     if not codelist_name or spec.is_dictionary(codelist_name):
         return
@@ -298,8 +345,8 @@ def _check_codelist(
     assert codelist is not None
     allowed = codelist.values
     rule, severity = ("TI-CF009", Severity.WARNING) if codelist.extensible else ("TI-CF008", Severity.ERROR)
-    values = series.to_numpy(dtype=object)
-    for index in _suspect_rows(values, lambda v: not _is_null(v) and _formatted(v) not in allowed):
+    values = distinct.values
+    for index in distinct.suspect_rows(lambda v: not _is_null(v) and _formatted(v) not in allowed):
         value = values[index]
         if rows is not None and index not in rows:
             continue
@@ -403,12 +450,13 @@ def _check_supp_labels(
     if "QNAM" not in columns:
         return
     by_qnam = {value: e for e in entries if e.where_variable == "QNAM" for value in e.where_values}
-    for index, qnam in columns["QNAM"].items():
+    given = {variable: columns[variable].tolist() for variable in ("QLABEL", "QORIG") if variable in columns}
+    for index, qnam in enumerate(columns["QNAM"].tolist()):
         entry = by_qnam.get(qnam)
         if entry is None:
             continue
         for variable, expected in (("QLABEL", entry.label), ("QORIG", entry.origin)):
-            actual = columns[variable][index] if variable in columns else None
+            actual = given[variable][index] if variable in given else None
             if actual is not None and actual != expected:
                 message = f"{variable} for QNAM {qnam} should be {expected!r}"
                 out.add("TI-CF014", Severity.WARNING, message, key=keys[index], var=variable, value=str(actual))
@@ -420,5 +468,7 @@ def _sort_by_keys(frame: pd.DataFrame, keys: tuple[str, ...], variables: tuple[V
     seq = [v.name for v in variables if v.name.endswith("SEQ") and v.name in frame.columns and v.name not in order]
     by = order + seq
     if by and len(frame):
-        frame = frame.sort_values(by=by, kind="mergesort", na_position="last")
+        rows = lexsort_rows(*(frame[c] for c in by))
+        if np.any(rows[1:] < rows[:-1]):
+            frame = frame.take(rows)
     return frame.reset_index(drop=True)

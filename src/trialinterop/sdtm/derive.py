@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from trialinterop.iso8601 import compare_dtc, compare_fields, date_part, dtc_fields, parse_dtc, study_day, to_date
+from trialinterop.iso8601 import compare_dtc, compare_fields, date_part, dtc_fields, study_day, to_date
 from trialinterop.sdtm.design import TrialDesign
+from trialinterop.sdtm.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
 from trialinterop.source.models import Study, Subject, TrialRecords
 
 if TYPE_CHECKING:
@@ -78,11 +80,7 @@ def _is_missing(value: object) -> bool:
 
 
 def _complete_dates(values: Iterable[str | None]) -> list[date]:
-    found = []
-    for value in values:
-        if value and parse_dtc(value).is_complete_date:
-            found.append(to_date(value))
-    return found
+    return [day for day in map(to_date, values) if day is not None]
 
 
 def compute_last_contact(subject: Subject, rows: dict[str, list]) -> str | None:
@@ -256,87 +254,61 @@ def compute_visit_name(study: Study, visit_num: float | None) -> str | None:
 
 
 def derive_seq(frame: pd.DataFrame, *, seq: str, order: list[str]) -> pd.DataFrame:
-    """Sort by USUBJID then `order` (missing values last, stable) and number rows 1..n per USUBJID."""
+    """Sort by USUBJID then `order` (numbers as numbers, else text; missing values last; stable) and number rows
+    1..n per USUBJID."""
     if frame.empty:
-        out = frame.copy()
+        out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
         out[seq] = pd.Series(dtype="Int64")
         return out
-    keys = ["USUBJID", *order]
-    out = frame.sort_values(keys, kind="mergesort", na_position="last", key=_sort_key).reset_index(drop=True)
-    out[seq] = (out.groupby("USUBJID", sort=False).cumcount() + 1).astype("Int64")
+    rows = lexsort_rows(*(frame[k] for k in ("USUBJID", *order)))
+    out = frame.take(rows).reset_index(drop=True)
+    subjects = group_codes(out["USUBJID"])[0]
+    positions = np.arange(len(out), dtype=np.int64)
+    starts = np.r_[True, subjects[1:] != subjects[:-1]]
+    first_of_subject = np.maximum.accumulate(np.where(starts, positions, 0))
+    out[seq] = pd.array(positions - first_of_subject + 1, dtype="Int64")
     return out
-
-
-def _sort_key(column: pd.Series) -> pd.Series:
-    """Sort numbers as numbers and everything else as text; None sorts last (na_position)."""
-    values = column.astype(object).where(column.notna(), None)
-    items = values.tolist()
-    if all(isinstance(v, int | float) for v in items if v is not None):
-        return pd.to_numeric(values, errors="coerce")
-    return pd.Series([None if v is None else str(v) for v in items], index=values.index, dtype=object)
 
 
 def derive_study_day(frame: pd.DataFrame, *, dtc: str, dy: str, ctx: SdtmContext) -> pd.DataFrame:
     """--DY from RFSTDTC (day 1; no day 0); None unless both dates are complete."""
-    out = frame.copy()
-    values = []
-    known: dict[tuple[str, str], int | None] = {}  # (USUBJID, date) -> study day: findings repeat both
-    for usubjid, value in zip(out["USUBJID"].tolist(), out[dtc].tolist(), strict=True):
-        if _is_missing(value):
-            values.append(None)
-            continue
-        key = (usubjid, value) if isinstance(value, str) else None
-        if key is not None and key in known:
-            values.append(known[key])
-            continue
+
+    def day(usubjid: str, value: str | None) -> int | None:
+        if value is None:
+            return None
         reference = ctx.reference(usubjid)
-        day = study_day(value, reference.rfstdtc if reference else None)
-        if key is not None:
-            known[key] = day
-        values.append(day)
-    out[dy] = pd.array(values, dtype="Int64")
+        return study_day(value, reference.rfstdtc if reference else None)
+
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
+    out[dy] = pd.array(map_distinct(day, out["USUBJID"], out[dtc]), dtype="Int64")
     return out
 
 
 def derive_epoch(frame: pd.DataFrame, *, dtc: str, ctx: SdtmContext, by_visit: bool = False) -> pd.DataFrame:
     """EPOCH from `dtc`; with `by_visit`, a record without a date (e.g. a test not done) takes the EPOCH of the
     date its visit took place (SV), so findings of a visit that happened are never left without an EPOCH."""
-    out = frame.copy()
-    epochs = []
     windows: dict[str, tuple[_Window, ...] | None] = {}  # USUBJID -> parsed element windows, built on first use
-    known: dict[tuple[str, str], str | None] = {}  # (USUBJID, date) -> EPOCH
-    visits: list | None = None
-    for position, (usubjid, when) in enumerate(zip(out["USUBJID"].tolist(), out[dtc].tolist(), strict=True)):
-        if _is_missing(when) and by_visit:
-            if visits is None:
-                visits = out["VISITNUM"].tolist()
-            when = ctx.visit_date(usubjid, visits[position])
-        if _is_missing(when) or not when:
-            epochs.append(None)
-            continue
-        key = (usubjid, when)
-        if key not in known:
-            if usubjid not in windows:
-                reference = ctx.reference(usubjid)
-                windows[usubjid] = _element_windows(reference) if reference is not None else None
-            subject_windows = windows[usubjid]
-            known[key] = None if subject_windows is None else _epoch_in(subject_windows, dtc_fields(when))
-        epochs.append(known[key])
-    out["EPOCH"] = pd.Series(epochs, index=out.index, dtype=object)
+
+    def epoch(usubjid: str, when: str | None, visit: object = None) -> str | None:
+        if when is None and by_visit:
+            when = ctx.visit_date(usubjid, visit)
+        if not when:
+            return None
+        if usubjid not in windows:
+            reference = ctx.reference(usubjid)
+            windows[usubjid] = _element_windows(reference) if reference is not None else None
+        subject_windows = windows[usubjid]
+        return None if subject_windows is None else _epoch_in(subject_windows, dtc_fields(when))
+
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
+    columns = [out["USUBJID"], out[dtc], *([out["VISITNUM"]] if by_visit else [])]
+    out["EPOCH"] = pd.Series(map_distinct(epoch, *columns), index=out.index, dtype=object)
     return out
 
 
 def derive_visit(frame: pd.DataFrame, *, study: Study) -> pd.DataFrame:
-    out = frame.copy()
-    names: dict[object, str | None] = {}
-    visits = []
-    for value in out["VISITNUM"].tolist():
-        if _is_missing(value):
-            visits.append(compute_visit_name(study, value))
-            continue
-        if value not in names:
-            names[value] = compute_visit_name(study, value)
-        visits.append(names[value])
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
+    visits = map_distinct(lambda value: compute_visit_name(study, value), out["VISITNUM"])
     out["VISIT"] = pd.Series(visits, index=out.index, dtype=object)
     return out
 
@@ -345,31 +317,36 @@ def derive_lobxfl(
     frame: pd.DataFrame, *, flag: str, test: str, result: str, dtc: str, ctx: SdtmContext
 ) -> pd.DataFrame:
     """Y on the last non-missing result per USUBJID and test not known to be after RFXSTDTC (latest date, then the
-    highest VISITNUM); None elsewhere."""
-    out = frame.copy()
-    count = len(out)
-    visits = out["VISITNUM"].tolist() if "VISITNUM" in out.columns else [None] * count
-    best: dict[tuple[str, object], tuple[str, float, int]] = {}
-    columns = (out["USUBJID"].tolist(), out[test].tolist(), out[result].tolist(), out[dtc].tolist(), visits)
-    for position, (usubjid, code, value, when, visit) in enumerate(zip(*columns, strict=True)):
-        if _is_missing(value) or _is_missing(when) or not when:
-            continue
+    highest VISITNUM, then the first row); None elsewhere."""
+
+    def before_exposure(usubjid: str, when: str | None) -> bool:
+        if not when:
+            return False
         reference = ctx.reference(usubjid)
-        if reference is None or reference.rfxstdtc is None or compare_dtc(when, reference.rfxstdtc) > 0:
-            continue
-        rank = (str(when), -1.0 if _is_missing(visit) else float(visit))
-        key = (usubjid, code)
-        if key not in best or rank > best[key][:2]:
-            best[key] = (*rank, position)
-    flags: list[str | None] = [None] * count
-    if out.index.is_unique:
-        for _, _, position in best.values():
-            flags[position] = "Y"
-        out[flag] = pd.Series(flags, index=out.index, dtype=object)
-    else:  # a label names several rows: flag every row of the label, as label-based assignment does
-        out[flag] = pd.Series(flags, index=out.index, dtype=object)
-        for _, _, position in best.values():
-            out.loc[out.index[position], flag] = "Y"
+        return reference is not None and reference.rfxstdtc is not None and compare_dtc(when, reference.rfxstdtc) <= 0
+
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
+    count = len(out)
+    eligible = np.array(map_distinct(before_exposure, out["USUBJID"], out[dtc]), dtype=bool) if count else np.zeros(0)
+    eligible &= ~pd.isna(out[result].to_numpy(dtype=object))
+    candidates = np.flatnonzero(eligible)
+    flags = np.full(count, None, dtype=object)
+    if len(candidates):
+        keys = group_codes(
+            out["USUBJID"].to_numpy(dtype=object)[candidates], out[test].to_numpy(dtype=object)[candidates]
+        )[0]
+        dates = [str(v) for v in out[dtc].to_numpy(dtype=object)[candidates].tolist()]
+        visits = out["VISITNUM"].to_numpy(dtype=object)[candidates] if "VISITNUM" in out.columns else None
+        visit_rank = (
+            np.full(len(candidates), -1.0)
+            if visits is None
+            else np.array([-1.0 if _is_missing(v) else float(v) for v in visits.tolist()])
+        )
+        # ascending by key, date, visit; descending by position: the last row of each key is the chosen one
+        ordered = np.lexsort((-candidates, visit_rank, sort_ranks(dates), keys))
+        last = np.r_[keys[ordered][1:] != keys[ordered][:-1], True]
+        flags[candidates[ordered[last]]] = "Y"
+    out[flag] = pd.Series(flags, index=out.index, dtype=object)
     return out
 
 

@@ -18,7 +18,13 @@ import pandas as pd
 from trialinterop.issues import Issue, Severity
 from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, hardcode, records_frame
 from trialinterop.sdtm.context import SdtmContext
-from trialinterop.sdtm.derive import compute_treatment_emergent, derive_epoch, derive_seq, derive_study_day
+from trialinterop.sdtm.derive import (
+    compute_treatment_emergent,
+    derive_epoch,
+    derive_seq,
+    derive_study_day,
+    derive_usubjid,
+)
 from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
 from trialinterop.sdtm.domains.dm import SUPP_VARIABLES
 from trialinterop.source.models import TrialRecords
@@ -104,7 +110,7 @@ def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -
     return select(pd.DataFrame(rows, dtype=object), SUPP_VARIABLES)
 
 
-def check_uncoded_events(records: TrialRecords, ctx: SdtmContext) -> list[Issue]:
+def check_uncoded_events(records: TrialRecords) -> list[Issue]:
     """One WARNING per AE without a MedDRA preferred term (AEDECOD set to UNCODED)."""
     return [
         Issue(
@@ -112,7 +118,7 @@ def check_uncoded_events(records: TrialRecords, ctx: SdtmContext) -> list[Issue]
             Severity.WARNING,
             f"adverse event is not coded to MedDRA; AEDECOD set to {UNCODED}",
             where="AE",
-            key=f"{ctx.usubjid(a.subject_id)} AESPID {a.ae_id} ({a.origin})",
+            key=f"{derive_usubjid(records.study.study_id, a.subject_id)} AESPID {a.ae_id} ({a.origin})",
             field="AEDECOD",
             value=a.term,
         )

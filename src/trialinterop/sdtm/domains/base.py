@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trialinterop.sdtm.algorithms import hardcode
 from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.distinct import map_distinct
 
 
 def with_identifiers(frame: pd.DataFrame, ctx: SdtmContext, domain: str) -> pd.DataFrame:
     """STUDYID, DOMAIN and USUBJID (from the source `subject_id` column)."""
     out = hardcode(frame, "STUDYID", ctx.study_id)
     out = hardcode(out, "DOMAIN", domain)
-    out["USUBJID"] = pd.Series([ctx.usubjid(s) for s in out["subject_id"]], index=out.index, dtype=object)
+    out["USUBJID"] = pd.Series(map_distinct(ctx.usubjid, out["subject_id"]), index=out.index, dtype=object)
     return out
+
+
+def expand_items(frame: pd.DataFrame, items: Mapping[str, Sequence[Any]], *, per_row: int) -> pd.DataFrame:
+    """Each row of `frame` repeated `per_row` times, beside the item columns (`per_row` values per row of `frame`,
+    row by row): how one assessment becomes its result records."""
+    expected = len(frame) * per_row
+    for name, values in items.items():
+        if len(values) != expected:
+            raise ValueError(f"item column {name} has {len(values)} values, expected {expected}")
+    out = frame.take(np.repeat(np.arange(len(frame)), per_row)).reset_index(drop=True)
+    extra = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in items.items()})
+    return pd.concat([out, extra], axis=1)
 
 
 def select(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     """Exactly `variables`, in that order; a variable the builder did not set is added as all-missing."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
     for variable in variables:
         if variable not in out.columns:
             out[variable] = pd.Series([None] * len(out), index=out.index, dtype=object)

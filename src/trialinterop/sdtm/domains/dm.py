@@ -36,7 +36,8 @@ def compute_race(races: tuple[str, ...]) -> str | None:
     return races[0] if len(races) == 1 else "MULTIPLE"
 
 
-def _arm_values(records: TrialRecords, ctx: SdtmContext, usubjid: str, subject_id: str) -> dict[str, str | None]:
+def _arm_values(records: TrialRecords, ctx: SdtmContext, usubjid: str, treatments: set[str]) -> dict[str, str | None]:
+    """ARM/ACTARM and their null reasons for one subject, given the treatments the subject received."""
     reference = ctx.reference(usubjid)
     arm = records.study.arms[0] if records.study.arms else None
     values: dict[str, str | None] = dict.fromkeys(("ARMCD", "ARM", "ACTARMCD", "ACTARM", "ARMNRS", "ACTARMUD"))
@@ -44,7 +45,6 @@ def _arm_values(records: TrialRecords, ctx: SdtmContext, usubjid: str, subject_i
         values["ARMNRS"] = "SCREEN FAILURE"
         return values
     values["ARMCD"], values["ARM"] = arm.code, arm.label
-    treatments = {e.treatment for e in records.exposures if e.subject_id == subject_id}
     if ctx.design.infusion_treatment in treatments:
         values["ACTARMCD"], values["ACTARM"] = arm.code, arm.label
     elif treatments:
@@ -80,8 +80,14 @@ def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         dtype=object,
     )
     derived["AGE"] = derived["AGE"].astype("Int64")
+    received: dict[str, set[str]] = {}
+    for exposure in records.exposures:
+        received.setdefault(exposure.subject_id, set()).add(exposure.treatment)
     arms = pd.DataFrame(
-        [_arm_values(records, ctx, u, s) for u, s in zip(frame["USUBJID"], frame["subject_id"], strict=True)],
+        [
+            _arm_values(records, ctx, u, received.get(s, set()))
+            for u, s in zip(frame["USUBJID"], frame["subject_id"], strict=True)
+        ],
         index=frame.index,
         dtype=object,
     )

@@ -22,7 +22,7 @@ EX_KEYS = ["EXTRT", "EXSTDTC"]
 
 
 def _with_protocol_defaults(frame: pd.DataFrame, records: TrialRecords) -> pd.DataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
     for column, attribute in (("dose_form", "dose_form"), ("frequency", "frequency")):
         out[column] = [
             value if value is not None else getattr(records.study.intervention_for(treatment), attribute, None)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_lobxfl, derive_seq, derive_study_day, derive_visit
-from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.base import empty_frame, expand_items, select, with_identifiers
 from trialinterop.source.models import MRSS_AREAS, SkinScore, TrialRecords
 
 QSCAT = "MRSS"
@@ -23,11 +23,21 @@ QS_VARIABLES = (
 )  # fmt: skip
 
 
+def _assessment_frame(scores: tuple[SkinScore, ...]) -> pd.DataFrame:
+    """One row per assessment: what all 18 result rows of an assessment share."""
+    return pd.DataFrame(
+        {
+            "subject_id": pd.Series([s.subject_id for s in scores], dtype=object),
+            "VISITNUM": pd.Series([float(s.visit_num) for s in scores], dtype="float64"),
+            "QSDTC": pd.Series([s.assessment_date for s in scores], dtype=object),
+        }
+    )
+
+
 def _item_columns(scores: tuple[SkinScore, ...]) -> dict[str, list]:
-    """The 18 result rows of every assessment, before identifiers and derivations, built column by column (a frame
-    of 17 areas + total per assessment is large: building one dict per row dominated the build)."""
+    """The 18 results of every assessment (17 areas, then the total), assessment by assessment."""
     columns: dict[str, list] = {name: [] for name in _ITEM_COLUMNS}
-    (subject_ids, codes, orres, stresc, stresn, stat, reasnd, drvfl, visits, dtcs) = columns.values()
+    codes, orres, stresc, stresn, stat, reasnd, drvfl = columns.values()
     areas = len(MRSS_AREAS)
     area_flags = [None] * areas
     for score in scores:
@@ -38,7 +48,6 @@ def _item_columns(scores: tuple[SkinScore, ...]) -> dict[str, list]:
         if len(values) != len(TEST_CODES):
             raise ValueError(f"{score.subject_id}: {len(score.scores)} mRSS area scores, expected {areas}")
         texts = [str(value) if value is not None else None for value in values]
-        subject_ids.extend([score.subject_id] * len(TEST_CODES))
         codes.extend(TEST_CODES)
         orres.extend(texts)
         stresc.extend(texts)
@@ -47,32 +56,30 @@ def _item_columns(scores: tuple[SkinScore, ...]) -> dict[str, list]:
         reasnd.extend([None if value is not None else score.not_done_reason for value in values])
         drvfl.extend(area_flags)
         drvfl.append(derived_flag)
-        visits.extend([float(score.visit_num)] * len(TEST_CODES))
-        dtcs.extend([score.assessment_date] * len(TEST_CODES))
     return columns
 
 
-_ITEM_COLUMNS = (
-    "subject_id", "QSTESTCD", "QSORRES", "QSSTRESC", "QSSTRESN", "QSSTAT", "QSREASND", "QSDRVFL", "VISITNUM", "QSDTC",
-)  # fmt: skip
+_ITEM_COLUMNS = ("QSTESTCD", "QSORRES", "QSSTRESC", "QSSTRESN", "QSSTAT", "QSREASND", "QSDRVFL")
 
 
 def build_qs(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    """Identifiers, VISIT, EPOCH and QSDY are derived once per assessment, then the assessment is expanded into its
+    18 result rows; QSLOBXFL and QSSEQ are derived per result."""
     if not records.skin_scores:
         return empty_frame(QS_VARIABLES)
-    columns = _item_columns(records.skin_scores)
-    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
-    frame = with_identifiers(frame, ctx, "QS")
-    tests = ctx.terminology.codelist("MRSS01TC")
-    decodes = {code: tests.find(code).decode for code in TEST_CODES}
-    frame["QSTEST"] = [decodes[code] for code in frame["QSTESTCD"]]
-    frame["QSCAT"] = QSCAT
-    frame = (
-        frame.pipe(derive_visit, study=records.study)
+    assessments = (
+        with_identifiers(_assessment_frame(records.skin_scores), ctx, "QS")
+        .pipe(derive_visit, study=records.study)
         .pipe(derive_epoch, dtc="QSDTC", ctx=ctx, by_visit=True)
         .pipe(derive_study_day, dtc="QSDTC", dy="QSDY", ctx=ctx)
-        .pipe(derive_lobxfl, flag="QSLOBXFL", test="QSTESTCD", result="QSORRES", dtc="QSDTC", ctx=ctx)
-        .pipe(derive_seq, seq="QSSEQ", order=["QSCAT", "QSTESTCD", "VISITNUM"])
+    )
+    frame = expand_items(assessments, _item_columns(records.skin_scores), per_row=len(TEST_CODES))
+    tests = ctx.terminology.codelist("MRSS01TC")
+    decodes = {code: tests.find(code).decode for code in TEST_CODES}
+    frame["QSTEST"] = pd.Series([decodes[code] for code in frame["QSTESTCD"]], dtype=object)
+    frame["QSCAT"] = QSCAT
+    frame = frame.pipe(derive_lobxfl, flag="QSLOBXFL", test="QSTESTCD", result="QSORRES", dtc="QSDTC", ctx=ctx).pipe(
+        derive_seq, seq="QSSEQ", order=["QSCAT", "QSTESTCD", "VISITNUM"]
     )
     frame["QSSTRESN"] = pd.array(frame["QSSTRESN"].tolist(), dtype="Float64")
     frame["VISITNUM"] = pd.array(frame["VISITNUM"].tolist(), dtype="Float64")

@@ -1,0 +1,93 @@
+"""Whole-column helpers for the derivations: work once per distinct value, then spread the result over the rows.
+
+A large package repeats the same few values on hundreds of thousands of rows (840,000 QS rows of 10,000 subjects
+share about 47,000 (USUBJID, QSDTC) pairs), so a derivation written for one value (`study_day`, `compute_epoch`)
+is called once per distinct tuple of its inputs (`map_distinct`) and its results are taken back per row. Sort ranks
+(`sort_ranks`) turn a column into integers that sort like the column (numbers as numbers, everything else as text,
+missing last), so multi-key orders are one `numpy.lexsort`.
+
+Missing values (None, NaN, pd.NA) are one group and reach the derivation as None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _objects(values: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=object)
+    return np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values.astype(object)
+
+
+def group_codes(*columns: Sequence[Any] | np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
+    """One integer per row naming its distinct tuple of values (in order of first appearance), and the group count."""
+    combined: np.ndarray | None = None
+    for column in columns:
+        codes, uniques = pd.factorize(_objects(column))  # missing -> -1
+        codes = codes.astype(np.int64) + 1
+        if combined is None:
+            combined = codes
+        else:
+            combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
+            combined = combined.astype(np.int64)
+    if combined is None:
+        raise ValueError("group_codes needs at least one column")
+    final, uniques = pd.factorize(combined)
+    return final.astype(np.int64), len(uniques)
+
+
+def first_positions(codes: np.ndarray, count: int) -> np.ndarray:
+    """The first row of each group."""
+    first = np.empty(count, dtype=np.int64)
+    positions = np.arange(len(codes), dtype=np.int64)
+    first[codes[::-1]] = positions[::-1]
+    return first
+
+
+def _present_values(values: np.ndarray) -> list[Any]:
+    """The values as a list, missing ones as None."""
+    values = values.copy()
+    values[pd.isna(values)] = None
+    return values.tolist()
+
+
+def map_distinct(function: Callable[..., Any], *columns: Sequence[Any] | np.ndarray | pd.Series) -> list[Any]:
+    """`function(*row_values)` for every row, computed once per distinct tuple of values; missing values -> None."""
+    if not len(columns) or not len(columns[0]):
+        return []
+    arrays = [_objects(c) for c in columns]
+    codes, count = group_codes(*arrays)
+    first = first_positions(codes, count)
+    distinct = zip(*(_present_values(a[first]) for a in arrays), strict=True)
+    results = np.fromiter((function(*values) for values in distinct), dtype=object, count=count)
+    return results[codes].tolist()
+
+
+def sort_ranks(column: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
+    """Integers that sort like the column: numbers as numbers when every present value is a number, else as text;
+    missing values last."""
+    values = _objects(column)
+    present = ~pd.isna(values)
+    items = values[present]
+    kind = pd.api.types.infer_dtype(items, skipna=False)  # a C scan; the type test below only for odd mixes
+    numbers = kind in _NUMBER_KINDS or (kind != "string" and all(isinstance(v, int | float) for v in items.tolist()))
+    if not numbers and kind != "string":
+        values = values.copy()
+        values[present] = [str(v) for v in items.tolist()]
+    codes, uniques = pd.factorize(values, sort=True)
+    codes = codes.astype(np.int64)
+    codes[codes < 0] = len(uniques)
+    return codes
+
+
+_NUMBER_KINDS = frozenset({"empty", "integer", "floating", "mixed-integer-float", "boolean"})
+
+
+def lexsort_rows(*columns: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
+    """Row order sorting by the first column, then the next, ... (stable; see `sort_ranks`)."""
+    return np.lexsort([sort_ranks(c) for c in reversed(columns)])
