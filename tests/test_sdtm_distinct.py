@@ -64,8 +64,9 @@ def test_group_codes_needs_a_column():
         group_codes()
 
 
-def test_sort_ranks_of_a_float_array():
-    assert sort_ranks(np.array([3.5, np.nan, -1.0])).tolist() == [1, 2, 0]
+def test_sort_ranks_of_a_float_array_sort_nan_last():
+    assert np.argsort(sort_ranks(np.array([3.5, np.nan, -1.0])), kind="stable").tolist() == [2, 0, 1]
+    assert np.argsort(sort_ranks(pd.Series([2.0, None, 1.0], dtype="Float64")), kind="stable").tolist() == [2, 0, 1]
 
 
 def test_map_distinct_keeps_tuple_results_whole():

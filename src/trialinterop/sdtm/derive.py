@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from trialinterop.iso8601 import compare_dtc, compare_fields, date_part, dtc_fields, study_day, to_date
+from trialinterop.iso8601 import compare_dtc, compare_fields, date_part, dtc_fields, to_date
 from trialinterop.sdtm.design import TrialDesign
 from trialinterop.sdtm.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
+from trialinterop.sdtm.dtc_columns import compare, dtc_column, per_subject, study_days
 from trialinterop.source.models import Study, Subject, TrialRecords
 
 if TYPE_CHECKING:
@@ -272,37 +273,51 @@ def derive_seq(frame: pd.DataFrame, *, seq: str, order: list[str]) -> pd.DataFra
 
 def derive_study_day(frame: pd.DataFrame, *, dtc: str, dy: str, ctx: SdtmContext) -> pd.DataFrame:
     """--DY from RFSTDTC (day 1; no day 0); None unless both dates are complete."""
-
-    def day(usubjid: str, value: str | None) -> int | None:
-        if value is None:
-            return None
-        reference = ctx.reference(usubjid)
-        return study_day(value, reference.rfstdtc if reference else None)
-
     out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
-    out[dy] = pd.array(map_distinct(day, out["USUBJID"], out[dtc]), dtype="Int64")
+    references = per_subject(out["USUBJID"], lambda usubjid: _reference_date(ctx, usubjid, "rfstdtc"))
+    out[dy] = study_days(dtc_column(out[dtc]), references)
     return out
+
+
+def _reference_date(ctx: SdtmContext, usubjid: str, attribute: str) -> str | None:
+    reference = ctx.reference(usubjid)
+    return getattr(reference, attribute) if reference is not None else None
 
 
 def derive_epoch(frame: pd.DataFrame, *, dtc: str, ctx: SdtmContext, by_visit: bool = False) -> pd.DataFrame:
     """EPOCH from `dtc`; with `by_visit`, a record without a date (e.g. a test not done) takes the EPOCH of the
-    date its visit took place (SV), so findings of a visit that happened are never left without an EPOCH."""
-    windows: dict[str, tuple[_Window, ...] | None] = {}  # USUBJID -> parsed element windows, built on first use
+    date its visit took place (SV), so findings of a visit that happened are never left without an EPOCH.
 
-    def epoch(usubjid: str, when: str | None, visit: object = None) -> str | None:
-        if when is None and by_visit:
-            when = ctx.visit_date(usubjid, visit)
-        if not when:
-            return None
-        if usubjid not in windows:
-            reference = ctx.reference(usubjid)
-            windows[usubjid] = _element_windows(reference) if reference is not None else None
-        subject_windows = windows[usubjid]
-        return None if subject_windows is None else _epoch_in(subject_windows, dtc_fields(when))
-
-    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
-    columns = [out["USUBJID"], out[dtc], *([out["VISITNUM"]] if by_visit else [])]
-    out["EPOCH"] = pd.Series(map_distinct(epoch, *columns), index=out.index, dtype=object)
+    Whole-column form of `compute_epoch`: each subject's element windows are spread over its rows, one element
+    position at a time, and the same comparisons are made with `dtc_columns.compare`."""
+    out = frame.copy(deep=False)
+    values = out[dtc].to_numpy(dtype=object)
+    if by_visit:
+        gaps = np.flatnonzero(pd.isna(values))
+        if len(gaps):
+            values = values.copy()
+            values[gaps] = map_distinct(ctx.visit_date, out["USUBJID"].iloc[gaps], out["VISITNUM"].iloc[gaps])
+    when = dtc_column(values)
+    codes, subjects = pd.factorize(out["USUBJID"])
+    codes = np.asarray(codes, dtype=np.int64)
+    references = [ctx.reference(s) for s in list(subjects)] + [None]  # the last slot: rows without a USUBJID
+    elements = [r.elements if r is not None else () for r in references]
+    complete = when.complete_date
+    found = np.full(len(out), None, dtype=object)
+    for position in range(max(map(len, elements), default=0)):
+        slot = [e[position] if position < len(e) else None for e in elements]
+        exists = np.array([el is not None for el in slot])[codes] & when.present
+        last = np.array([position == len(e) - 1 for e in elements])[codes]
+        start = dtc_column(np.array([el.start if el else None for el in slot], dtype=object)).take(codes)
+        end = dtc_column(np.array([el.end if el else None for el in slot], dtype=object)).take(codes)
+        after_start = compare(when, start)
+        after_end = np.where(end.present, compare(when, end), -1)
+        inside_complete = (after_start >= 0) & ((after_end < 0) | ((after_end == 0) & last))
+        inside_partial = (after_start > 0) & (after_end < 0)
+        inside = exists & np.where(complete, inside_complete, inside_partial)
+        epochs = np.array([el.epoch if el else None for el in slot], dtype=object)[codes]
+        found[inside] = epochs[inside]
+    out["EPOCH"] = pd.Series(found, index=out.index, dtype=object)
     return out
 
 
@@ -318,23 +333,17 @@ def derive_lobxfl(
 ) -> pd.DataFrame:
     """Y on the last non-missing result per USUBJID and test not known to be after RFXSTDTC (latest date, then the
     highest VISITNUM, then the first row); None elsewhere."""
-
-    def before_exposure(usubjid: str, when: str | None) -> bool:
-        if not when:
-            return False
-        reference = ctx.reference(usubjid)
-        return reference is not None and reference.rfxstdtc is not None and compare_dtc(when, reference.rfxstdtc) <= 0
-
-    out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
+    out = frame.copy(deep=False)
     count = len(out)
-    eligible = np.array(map_distinct(before_exposure, out["USUBJID"], out[dtc]), dtype=bool) if count else np.zeros(0)
+    when = dtc_column(out[dtc])
+    exposure = per_subject(out["USUBJID"], lambda usubjid: _reference_date(ctx, usubjid, "rfxstdtc"))
+    eligible = when.present & exposure.present & (compare(when, exposure) <= 0)
     eligible &= ~pd.isna(out[result].to_numpy(dtype=object))
     candidates = np.flatnonzero(eligible)
     flags = np.full(count, None, dtype=object)
     if len(candidates):
-        keys = group_codes(
-            out["USUBJID"].to_numpy(dtype=object)[candidates], out[test].to_numpy(dtype=object)[candidates]
-        )[0]
+        subjects, tests = (out[c].to_numpy(dtype=object)[candidates] for c in ("USUBJID", test))
+        keys = group_codes(subjects, tests)[0]
         dates = [str(v) for v in out[dtc].to_numpy(dtype=object)[candidates].tolist()]
         visits = out["VISITNUM"].to_numpy(dtype=object)[candidates] if "VISITNUM" in out.columns else None
         visit_rank = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from trialinterop.sdtm.algorithms import hardcode
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_lobxfl, derive_seq, derive_study_day, derive_visit
 from trialinterop.sdtm.domains.base import empty_frame, expand_items, select, with_identifiers
@@ -77,7 +78,7 @@ def build_qs(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     tests = ctx.terminology.codelist("MRSS01TC")
     decodes = {code: tests.find(code).decode for code in TEST_CODES}
     frame["QSTEST"] = pd.Series([decodes[code] for code in frame["QSTESTCD"]], dtype=object)
-    frame["QSCAT"] = QSCAT
+    frame = hardcode(frame, "QSCAT", QSCAT)
     frame = frame.pipe(derive_lobxfl, flag="QSLOBXFL", test="QSTESTCD", result="QSORRES", dtc="QSDTC", ctx=ctx).pipe(
         derive_seq, seq="QSSEQ", order=["QSCAT", "QSTESTCD", "VISITNUM"]
     )
