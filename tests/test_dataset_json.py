@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from test_spec_sample_frames import S1, sample_frames
@@ -13,6 +16,7 @@ from trialinterop.sdtm.conform import conform
 from trialinterop.spec import load_spec
 from trialinterop.writers import dataset_json
 from trialinterop.writers.dataset_json import build_dataset_json, check_dataset_json, write_dataset_json
+from trialinterop.writers.lengths import char_length
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +100,60 @@ def test_same_shape_as_cdisc_examples(shared_data: Path, spec, frames, name: str
     assert set().union(*(set(c) for c in ours["columns"])) <= example_keys
     assert all(len(row) == len(ours["columns"]) for row in ours["rows"])
     assert all(len(row) == len(example["columns"]) for row in example["rows"])
+
+
+@pytest.mark.parametrize(
+    ("values", "is_int", "expected"),
+    [
+        (pd.Series([1.0, 2.5, math.nan, -0.0, 1e20, 2.0**63]), True, [1, 2.5, None, 0, 10**20, 2**63]),
+        (pd.Series([1.0, 2.5, math.nan, -0.0]), False, [1.0, 2.5, None, -0.0]),
+        (pd.Series(["a", None, "b", "a"], dtype=object), False, ["a", None, "b", "a"]),
+        (pd.Series(["a", math.nan, pd.NA, None], dtype=object), False, ["a", None, None, None]),
+        (pd.Series(["a", 3, None, math.nan, 2.5], dtype=object), True, ["a", 3, None, None, 2.5]),
+        (pd.Series([7, None], dtype="Int64"), True, [7, None]),
+        (pd.Series(["x", None], dtype="str"), False, ["x", None]),
+    ],
+)
+def test_column_values_as_written(values: pd.Series, is_int: bool, expected: list) -> None:
+    found = dataset_json._json_column(values, is_int)
+    assert found == expected
+    assert [type(v) for v in found] == [type(v) for v in expected]  # 1 stays an int, 1.0 a float
+    assert [math.copysign(1, v) for v in found if isinstance(v, float)] == [
+        math.copysign(1, v) for v in expected if isinstance(v, float)
+    ]
+    assert found == [dataset_json._cell(v, is_int) for v in values]  # the value-by-value definition
+
+
+def test_rows_checked_at_once_only_when_the_schema_allows(spec, frames) -> None:
+    schema = dataset_json.dataset_json_schema()
+    assert dataset_json._rows_are_typed_only_as_arrays(schema)
+    stricter = copy.deepcopy(schema)
+    stricter["$defs"]["Row"]["minItems"] = 1
+    assert not dataset_json._rows_are_typed_only_as_arrays(stricter)
+    document = build_dataset_json(frames["AE"], "AE", spec)
+    document["rows"][1] = "not a row"  # not a list: the rows are validated one by one
+    assert [(i.rule, i.field, i.message) for i in check_dataset_json(document)] == [
+        ("TI-DJ001", "rows/1", "Dataset-JSON schema: 'not a row' is not of type 'array'")
+    ]
+
+
+def test_lengths_are_utf8_bytes_of_the_longest_text() -> None:
+    assert char_length(pd.Series(["ab", None, "é"], dtype=object)) == 2
+    assert char_length(pd.Series(["abc", "éé"], dtype=object)) == 4
+    assert char_length(pd.Series([None, math.nan], dtype=object)) == 1
+    assert char_length(pd.Series([{"a": 1}, "abc"], dtype=object)) == 3  # unhashable values
+    assert char_length(pd.Series(["a", "bcd"], dtype=object), distinct={"a", "bcd", None}) == 3
+
+
+def test_row_building_leaves_the_garbage_collector_as_it_was(spec, frames) -> None:
+    import gc
+
+    assert gc.isenabled()
+    build_dataset_json(frames["DM"], "DM", spec)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_dataset_json(frames["DM"], "DM", spec)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

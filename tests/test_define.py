@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from lxml import etree
 
@@ -207,3 +209,35 @@ def test_html_view_of_the_written_define(tmp_path: Path, spec, frames) -> None:
     assert "<td>F</td><td>Female</td><td>C16576</td>" in html
     assert "QSTESTCD IN MRSS0101, MRSS0102" in html
     assert "External dictionary MedDRA version 27.1" in html
+
+
+@pytest.mark.parametrize(
+    ("values", "data_type", "expected"),
+    [
+        (pd.Series(["ab", None, "é", "ab"], dtype=object), "text", (2, None)),  # é is 2 bytes
+        (pd.Series(["abc", "éé", None]), "text", (4, None)),
+        (pd.Series([1, 1.0, "x"], dtype=object), "text", (3, None)),  # 1 and 1.0 are equal but print differently
+        (pd.Series([None, math.nan, ""], dtype=object), "text", (1, None)),
+        (pd.Series([1.0, 2.5, math.nan, -0.0, 12.25]), "float", (4, 2)),
+        (pd.Series([3.0, 10.0, math.nan]), "integer", (2, None)),
+        (pd.Series([7, 123], dtype="Int64"), "integer", (3, None)),
+        (pd.Series(["2020-01-01", None], dtype=object), "datetime", (None, None)),
+        ((1.5, 22.0, None), "float", (2, 1)),
+        ([], "text", (1, None)),
+    ],
+)
+def test_value_length_literals(values, data_type: str, expected) -> None:
+    from trialinterop.define.lengths import value_length
+
+    assert value_length(values, data_type) == expected
+
+
+def test_has_no_data() -> None:
+    from trialinterop.define.build import _has_no_data
+
+    assert _has_no_data(pd.Series([], dtype=object))
+    assert _has_no_data(pd.Series([None] * 100 + [math.nan], dtype=object))
+    assert not _has_no_data(pd.Series([None] * 100 + ["x"], dtype=object))  # found after the first 64 values
+    assert not _has_no_data(pd.Series(["x", None], dtype=object))
+    assert _has_no_data(pd.Series([math.nan, math.nan]))
+    assert not _has_no_data(pd.Series([math.nan, 0.0]))

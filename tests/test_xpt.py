@@ -134,3 +134,32 @@ def test_round_trip_property(tmp_path_factory, rows) -> None:
     data, _ = pyreadstat.read_xport(str(path))
     assert list(data["TEXT"]) == [r[0] for r in rows]
     assert list(data["NUM"]) == [r[1] for r in rows]
+
+
+def test_a_checked_frame_is_written_without_a_second_check(tmp_path: Path, monkeypatch) -> None:
+    from trialinterop.writers import xpt
+
+    frame = _frame()
+    checked = xpt.check_and_prepare(frame, MEMBER)
+    assert checked.issues == () and checked.prepared is not None
+    calls: list[str] = []
+    real = xpt._limit_issues
+    monkeypatch.setattr(xpt, "_limit_issues", lambda *args: calls.append("check") or real(*args))
+    first = write_xpt(frame, tmp_path / "a", MEMBER, checked=checked).read_bytes()
+    assert calls == []
+    second = write_xpt(frame, tmp_path / "b", MEMBER).read_bytes()
+    assert calls == ["check"] and first == second
+    other = _frame().assign(AGE=[46.0, 47.0])  # another frame object: its own check, its own values
+    path = write_xpt(other, tmp_path / "c", MEMBER, checked=checked)
+    assert calls == ["check", "check"] and list(pyreadstat.read_xport(str(path))[0]["AGE"]) == [46.0, 47.0]
+
+
+def test_a_checked_frame_with_issues_is_refused(tmp_path: Path) -> None:
+    from trialinterop.writers import xpt
+
+    frame = _frame().assign(USUBJID=["Müller", None])
+    checked = xpt.check_and_prepare(frame, MEMBER)
+    assert [i.rule for i in checked.issues] == ["TI-XPT006"] and checked.prepared is None
+    with pytest.raises(ConformanceError, match="TI-XPT006"):
+        write_xpt(frame, tmp_path, MEMBER, checked=checked)
+    assert list(tmp_path.iterdir()) == []

@@ -81,11 +81,11 @@ def test_failure_mid_package_leaves_previous_output_intact(tmp_path: Path, spec,
     real = package.write_xpt
     written: list[str] = []
 
-    def fail_on_third(frame, folder, member):
+    def fail_on_third(frame, folder, member, **options):
         if len(written) == 2:
             raise OSError("disk full")
         written.append(member.dataset)
-        return real(frame, folder, member)
+        return real(frame, folder, member, **options)
 
     monkeypatch.setattr(package, "write_xpt", fail_on_third)
     with pytest.raises(OSError, match="disk full"):
@@ -127,3 +127,19 @@ def test_define_html_on_request(tmp_path: Path, spec) -> None:
     result = write_package(sample_frames(), tmp_path / "sdtm", spec=spec, define_html=True)
     assert result.files[-2:] == ("define.xml", "define.html")
     assert (tmp_path / "sdtm" / "define.html").read_text("utf-8").count("<h3 id='IG.") == 7
+
+
+def test_each_dataset_is_checked_once(tmp_path: Path, spec, monkeypatch) -> None:
+    """The package-wide limit check hands its result to the writer: no dataset is checked a second time."""
+    from trialinterop.writers import xpt
+
+    checked: list[str] = []
+    real = xpt._limit_issues
+
+    def counting(frame, member, *rest):
+        checked.append(member.dataset)
+        return real(frame, member, *rest)
+
+    monkeypatch.setattr(xpt, "_limit_issues", counting)
+    write_package(sample_frames(), tmp_path / "sdtm", spec=spec)
+    assert sorted(checked) == ["AE", "DM", "QS", "RE", "SUPPAE", "SUPPDM", "TS"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from lxml import etree
 
@@ -31,7 +32,7 @@ class _ValueItem:
     entry: ValueLevelSpec
     oid: str
     where_oid: str
-    values: tuple[object, ...]
+    values: pd.Series
 
 
 def build_define(
@@ -84,7 +85,7 @@ def build_define(
         keys = {key: position for position, key in enumerate(dataset.keys, start=1)}
         for order, column in enumerate(frame.columns, start=1):
             variable = spec.variable(name, str(column))
-            empty = frame[column].isna().all() if len(frame) else True
+            empty = _has_no_data(frame[column])
             group.append(
                 element(
                     "ItemRef",
@@ -253,13 +254,25 @@ def _item_def(spec: Spec, variable: VariableSpec, values: pd.Series, has_values:
     return node
 
 
+def _has_no_data(values: pd.Series) -> bool:
+    """Every value missing (def:HasNoData); a text column is usually settled by its first values."""
+    if not len(values):
+        return True
+    if values.dtype == object and not pd.isna(values.iloc[:64].to_numpy()).all():
+        return False
+    return bool(values.isna().all())
+
+
 def _value_items(spec: Spec, dataset: str, frame: pd.DataFrame) -> list[_ValueItem]:
     """Value-level entries whose where-values occur in the written data (others describe nothing)."""
     items = []
+    selectors: dict[str, _Selector] = {}  # each where-variable is examined once for all entries that use it
     for entry in spec.value_level(dataset):
         if entry.variable not in frame.columns or entry.where_variable not in frame.columns:
             continue
-        mask, present = _matching_rows(frame[entry.where_variable], entry)
+        if entry.where_variable not in selectors:
+            selectors[entry.where_variable] = _Selector(frame[entry.where_variable])
+        mask, present = selectors[entry.where_variable].matching_rows(entry)
         if not mask.any():
             continue
         first = entry.where_values[0]
@@ -268,21 +281,36 @@ def _value_items(spec: Spec, dataset: str, frame: pd.DataFrame) -> list[_ValueIt
                 entry=ValueLevelSpec(**{**_as_dict(entry), "where_values": tuple(present)}),
                 oid=oids.value_item_oid(dataset, entry.variable, first),
                 where_oid=oids.whereclause_oid(dataset, entry.variable, first),
-                values=tuple(frame.loc[mask, entry.variable]),
+                values=frame[entry.variable][np.asarray(mask, dtype=bool)],
             )
         )
     return items
 
 
-def _matching_rows(selectors: pd.Series, entry: ValueLevelSpec) -> tuple[pd.Series, list[str]]:
-    """Rows whose selector matches `entry`, and the entry's where-values that occur; on a text column decided once
-    per distinct value (same result as comparing every row)."""
-    if selectors.dtype == object and pd.api.types.infer_dtype(selectors, skipna=True) in ("string", "empty"):
-        distinct = set(selectors.dropna().unique())
-        matching = [v for v in distinct if entry.matches(v)]
-        return selectors.isin(matching) & selectors.notna(), [v for v in entry.where_values if v in distinct]
-    mask = selectors.map(lambda v: entry.matches(v))
-    return mask, [v for v in entry.where_values if (selectors == v).any()]
+class _Selector:
+    """A where-variable's column. A text column is factorized once: an entry's rows are then found from the codes of
+    the distinct values it matches (same result as comparing every row); other columns are compared row by row."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.values = values
+        self.codes: np.ndarray | None = None
+        if values.dtype == object:
+            try:
+                codes, distinct = pd.factorize(values.to_numpy())
+            except TypeError:  # unhashable values
+                return
+            if pd.api.types.infer_dtype(distinct, skipna=True) in ("string", "empty"):
+                self.codes, self.distinct = codes, distinct.tolist()
+                self.known = set(self.distinct)
+
+    def matching_rows(self, entry: ValueLevelSpec) -> tuple[np.ndarray | pd.Series, list[str]]:
+        """Rows whose selector matches `entry`, and the entry's where-values that occur."""
+        if self.codes is None:
+            mask = self.values.map(lambda v: entry.matches(v))
+            return mask, [v for v in entry.where_values if (self.values == v).any()]
+        chosen = np.zeros(len(self.distinct) + 1, dtype=bool)  # the extra last slot is code -1, null: never chosen
+        chosen[[i for i, v in enumerate(self.distinct) if entry.matches(v)]] = True
+        return chosen[self.codes], [v for v in entry.where_values if v in self.known]
 
 
 def _as_dict(entry: ValueLevelSpec) -> dict[str, object]:

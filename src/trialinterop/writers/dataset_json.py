@@ -3,18 +3,26 @@
 The creation time comes from `study.yaml` (or the caller), never from the clock, so the output is reproducible.
 Missing values are written as null. Item and item-group OIDs come from `trialinterop.define.oids`, the same place
 Define-XML takes them from.
+
+Speed at 10,000 subjects (840,000 QS rows): cells are converted column by column (numpy for numbers, a text column
+of str and None as it is) instead of value by value, and jsonschema is not run once per row when the schema cannot
+reject a list as a row (`check_dataset_json`); the bytes written are the same.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import pandas as pd
 
 from trialinterop.atomic import staged_file
@@ -43,8 +51,11 @@ def build_dataset_json(
     ds = spec.dataset(dataset)
     keys = {name: position for position, name in enumerate(ds.keys, start=1)}
     columns: list[dict[str, Any]] = []
-    for column in frame.columns:
+    cells: list[list[Any]] = []
+    for index, column in enumerate(frame.columns):
         variable = spec.variable(dataset, str(column))
+        series = frame.iloc[:, index]
+        distinct = _distinct_objects(series)
         entry: dict[str, Any] = {
             "itemOID": oids.item_oid(dataset, variable.name),
             "name": variable.name,
@@ -52,12 +63,13 @@ def build_dataset_json(
             "dataType": _JSON_TYPES.get(variable.data_type, "string"),
         }
         if not variable.is_numeric:
-            entry["length"] = char_length(frame[column])
+            entry["length"] = char_length(series, distinct)
         if variable.name in keys:
             entry["keySequence"] = keys[variable.name]
         columns.append(entry)
-    integer = [spec.variable(dataset, str(c)).data_type == "integer" for c in frame.columns]
-    rows = [[_cell(v, is_int) for v, is_int in zip(row, integer, strict=True)] for row in frame.itertuples(index=False)]
+        cells.append(_json_column(series, variable.data_type == "integer", distinct))
+    with _no_cyclic_gc():  # a list per row: the collector would walk them all again and again, finding nothing
+        rows = [list(row) for row in zip(*cells, strict=True)] if cells else [[] for _ in range(len(frame))]
     created = creation_datetime or settings.json_creation_datetime
     return {
         "datasetJSONCreationDateTime": created,
@@ -89,9 +101,87 @@ def _cell(value: Any, is_int: bool) -> Any:
     return number
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _distinct_objects(series: pd.Series) -> set[Any] | None:
+    """The distinct values of an object column (None for other columns, or unhashable values)."""
+    if series.dtype != object:
+        return None
+    try:
+        return set(series.to_numpy())
+    except TypeError:
+        return None
+
+
+def _json_column(series: pd.Series, is_int: bool, distinct: set[Any] | None = None) -> list[Any]:
+    """`_cell` of every value of a column, computed column-wise: float64 with numpy; an object column of str and
+    None (its `distinct` values say so) as it is, other text once per distinct value; any other column value by
+    value."""
+    if series.dtype == np.float64:
+        values = series.to_numpy()
+        out = values.astype(object)  # Python floats
+        if is_int:
+            whole = np.isfinite(values) & (values == np.trunc(values))
+            small = whole & (np.abs(values) < 2.0**63)
+            out[small] = values[small].astype(np.int64).astype(object)  # Python ints, as int(float) gives
+            for index in np.flatnonzero(whole & ~small).tolist():
+                out[index] = int(values[index])
+        out[np.isnan(values)] = None
+        return out.tolist()
+    if series.dtype == object and distinct is not None and all(v is None or isinstance(v, str) for v in distinct):
+        return series.to_numpy().tolist()  # _cell keeps a str and turns None into None
+    if series.dtype == object:
+        try:
+            codes, distinct = pd.factorize(series.to_numpy())
+        except TypeError:  # unhashable values
+            codes, distinct = None, None
+        if codes is not None and pd.api.types.infer_dtype(distinct, skipna=False) in ("string", "empty"):
+            nulls = pd.unique(series.to_numpy()[codes < 0]) if (codes < 0).any() else []
+            if all(_cell(v, is_int) is None for v in nulls):  # None, NaN, pd.NA all become null
+                table = np.empty(len(distinct) + 1, dtype=object)
+                table[:-1] = distinct
+                table[-1] = None
+                return table[codes].tolist()  # code -1 (null) picks the last entry
+    return [_cell(v, is_int) for v in series]
+
+
+def _rows_are_typed_only_as_arrays(schema: dict[str, Any]) -> bool:
+    """True when the schema's `rows` is an array whose items (CDISC's Row) constrain nothing but being an array: Row's
+    `properties` and `additionalProperties` apply to objects only. Then any list of Python lists satisfies it."""
+    rows = schema.get("properties", {}).get("rows", {})
+    if set(rows) - {"description", "items", "type"} or rows.get("type") != "array":
+        return False
+    item = rows.get("items", {})
+    reference = item.get("$ref", "") if set(item) == {"$ref"} else ""
+    if not reference.startswith("#/$defs/"):
+        return False
+    row = schema.get("$defs", {}).get(reference.removeprefix("#/$defs/"), {})
+    return row.get("type") == "array" and not set(row) - _ROW_KEYWORDS_NOT_ON_ARRAYS
+
+
+_ROW_KEYWORDS_NOT_ON_ARRAYS = frozenset({"additionalProperties", "description", "properties", "title", "type"})
+"""Keywords of a row schema that constrain nothing on an array once its `type` is "array"."""
+
+
 def check_dataset_json(document: dict[str, Any]) -> list[Issue]:
-    validator = jsonschema.Draft201909Validator(dataset_json_schema())
+    """Schema issues of a document. Rows (840,000 at 10,000 subjects) are not handed to jsonschema one by one when
+    the schema constrains a row only to be an array and every row is a Python list: the document is then validated
+    with its first row only, which gives the same issues."""
+    schema = dataset_json_schema()
+    validator = jsonschema.Draft201909Validator(schema)
     where = str(document.get("name", "?"))
+    rows = document.get("rows")
+    if isinstance(rows, list) and _rows_are_typed_only_as_arrays(schema) and all(type(r) is list for r in rows):
+        document = {**document, "rows": rows[:1]}
     return [
         Issue(
             "TI-DJ001",
@@ -113,6 +203,8 @@ def write_dataset_json(
     if issues:
         raise ConformanceError(issues, summary=f"{dataset}: Dataset-JSON not written")
     destination = Path(out_dir) / f"{spec.dataset(dataset).file_name}.json"
-    with staged_file(destination) as temp:
-        temp.write_text(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    text = json.dumps(document, ensure_ascii=False, allow_nan=False, check_circular=False)  # built here: no cycles
+    with staged_file(destination) as temp, open(temp, "w", encoding="utf-8") as handle:
+        handle.write(text)  # not text + "\n": that would copy a string of hundreds of megabytes
+        handle.write("\n")
     return destination

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 
 
-def char_length(series: pd.Series) -> int:
-    lengths = [len(v.encode("utf-8")) for v in series if isinstance(v, str)]
-    return max([1, *lengths])
+def char_length(series: pd.Series, distinct: Collection[object] | None = None) -> int:
+    """Equal strings have equal lengths, so only the distinct values are measured (a set, or `distinct` when the
+    caller has it: Python caches string hashes); ASCII text (the usual case) is measured in characters."""
+    values: Collection[object]
+    if distinct is not None:
+        values = distinct
+    else:
+        try:
+            values = set(series.to_numpy(dtype=object))
+        except TypeError:  # unhashable values
+            values = list(series)
+    texts = [v for v in values if isinstance(v, str)]
+    if "".join(texts).isascii():
+        return max(1, *map(len, texts)) if texts else 1
+    return max([1, *(len(v.encode("utf-8")) for v in texts)])
 
 
 def observed_lengths(frame: pd.DataFrame) -> dict[str, int]:

@@ -35,12 +35,19 @@ NAMESTR_SIZE = 140
 SAS_VERSION = b"6.06    "
 SAS_OS = b"bsd4.2  "
 MISSING = 0x2E << 56
-CHUNK_BYTES = 32 * 1024 * 1024
-"""Observation bytes assembled per chunk before writing (bounds the memory a large dataset needs)."""
+CHUNK_BYTES = 1024 * 1024
+"""Observation bytes assembled per chunk before writing: bounds the memory, and small enough for the chunk to stay in
+the CPU cache while every column is filled in."""
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _FRACTION_MASK = np.uint64((1 << 52) - 1)
 _HIDDEN_BIT = np.uint64(1 << 52)
+_SIGN = np.uint64(1 << 63)
+_IEEE_EXPONENTS = np.arange(2048, dtype=np.int64)
+_IBM_EXPONENTS = -((1022 - _IEEE_EXPONENTS) // 4)  # ceil((e - 1022) / 4)
+_ENCODABLE = (_IEEE_EXPONENTS > 0) & (_IEEE_EXPONENTS < 0x7FF) & (_IBM_EXPONENTS >= -64) & (_IBM_EXPONENTS <= 63)
+_BIASED = np.where(_ENCODABLE, _IBM_EXPONENTS + 64, 0).astype(np.uint64) << np.uint64(56)
+_SHIFT = np.where(_ENCODABLE, 4 * _IBM_EXPONENTS - (_IEEE_EXPONENTS - 1022), 0).astype(np.uint64)
 
 
 def sas_datetime(moment: datetime) -> bytes:
@@ -67,28 +74,40 @@ def _pad(data: bytes) -> bytes:
 def ibm_from_ieee(values: np.ndarray) -> np.ndarray:
     """IBM/360 long floats as big-endian 8-byte rows (shape (n, 8), uint8); NaN becomes the SAS missing value."""
     numbers = np.ascontiguousarray(values, dtype=np.float64)
+    return _ibm_bits(numbers).astype(">u8").view(np.uint8).reshape(-1, 8)
+
+
+def _ibm_bits(numbers: np.ndarray) -> np.ndarray:
+    """IBM/360 long floats as native uint64 (see `ibm_from_ieee`); `numbers` contiguous float64.
+
+    Per IEEE exponent (11 bits, 2048 cases) the IBM exponent and the shift are looked up in tables: value =
+    0.1xxx (binary) x 2**b with b = exponent - 1022, IBM exponent h = ceil(b / 4), fraction shifted right by
+    4h - b (0..3 bits, taken from the 3 spare low bits of the 56-bit IBM fraction: exact)."""
     bits = numbers.view(np.uint64)
-    missing = np.isnan(numbers)
-    zero = numbers == 0
-    normal = ~(missing | zero)
-    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64)
-    binary = exponent - 1022  # value = 0.1xxx (binary) x 2**binary
-    hexadecimal = -((-binary) // 4)  # ceil(binary / 4)
-    if normal.any():
-        chosen = hexadecimal[normal] + 64
-        if chosen.min() < 0 or chosen.max() > 127 or (exponent[normal] == 0x7FF).any() or (exponent[normal] == 0).any():
+    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.intp)
+    fraction = bits & _FRACTION_MASK
+    fraction |= _HIDDEN_BIT
+    fraction <<= np.uint64(3)
+    fraction >>= _SHIFT.take(exponent)
+    fraction |= bits & _SIGN
+    encoded = fraction | _BIASED.take(exponent)
+    special = ~_ENCODABLE.take(exponent)  # zero, NaN, and what IBM cannot hold
+    if special.any():
+        where = np.flatnonzero(special)
+        values = numbers[where]
+        missing = np.isnan(values)
+        if not (missing | (values == 0)).all():
             raise ValueError("number outside the IBM/360 floating point range (about 5.4e-79 .. 7.2e75)")
-    shift = (4 * hexadecimal - binary).astype(np.uint64)  # 0..3 bits, taken from the 3 spare low bits: exact
-    fraction = (((bits & _FRACTION_MASK) | _HIDDEN_BIT) << np.uint64(3)) >> shift
-    sign = bits & np.uint64(1 << 63)
-    biased = (np.clip(hexadecimal + 64, 0, 127)).astype(np.uint64) << np.uint64(56)
-    encoded = np.where(normal, sign | biased | fraction, np.uint64(0))
-    encoded = np.where(missing, np.uint64(MISSING), encoded)
-    return encoded.astype(">u8").view(np.uint8).reshape(-1, 8)
+        encoded[where] = np.where(missing, np.uint64(MISSING), np.uint64(0))  # -0.0 too becomes +0, as ReadStat
+    return encoded
 
 
 def _distinct_texts(series: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """(codes, distinct texts): row i holds texts[codes[i]]; nulls (None, NaN, pd.NA) are the text ''."""
+    """(codes, distinct texts): row i holds texts[codes[i]]; nulls (None, NaN, pd.NA) are the text ''.
+
+    A Categorical column is taken from its codes as they are (no hashing); see `_category_texts`."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return _category_texts(series)
     values = series.to_numpy(dtype=object)
     try:
         codes, uniques = pd.factorize(values)
@@ -101,6 +120,22 @@ def _distinct_texts(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     texts.append("")
     codes = np.where(codes < 0, len(texts) - 1, codes)
     return codes, texts
+
+
+def _category_texts(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes as they are (-1, null, picks the '' appended last); a category no row uses is blanked when it would
+    widen the variable (tried longest first: normally the longest is used and one comparison settles it)."""
+    codes = series.cat.codes.to_numpy()
+    texts = series.cat.categories.to_numpy(dtype=object).tolist()
+    if texts and pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        value = next(v for v in texts if not isinstance(v, str))
+        raise ValueError(f"{type(value).__name__} value in a text column")
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts))
+    for index in np.argsort(-lengths, kind="stable").tolist():
+        if (codes == index).any():
+            break
+        texts[index] = ""
+    return codes, [*texts, ""]
 
 
 def char_block(texts: Sequence[str], width: int) -> np.ndarray:
@@ -127,18 +162,20 @@ class _Column:
         self.name = name
         self.label = label
         self.numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-        if self.numeric:
-            self.values: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if self.numeric:  # encoded at once (a number out of the IBM range raises before anything is written)
+            self.values: np.ndarray = _ibm_bits(series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True))
             self.width = 8
         else:
             self.values, texts = _distinct_texts(series)
             self.width = max(1, max(map(len, texts)))
             self.table = char_block(texts, self.width)  # each distinct text encoded once
 
-    def block(self, start: int, stop: int) -> np.ndarray:
+    def fill(self, start: int, stop: int, out: np.ndarray) -> None:
+        """Encode rows start:stop into `out` (shape (stop - start, width), a slice of the observation block)."""
         if self.numeric:
-            return ibm_from_ieee(self.values[start:stop])
-        return self.table[self.values[start:stop]]
+            out.view(">u8")[:, 0] = self.values[start:stop]
+        else:  # each row picks its text's encoded bytes; mode="wrap" sends code -1 (null) to the '' row, last
+            np.take(self.table, self.values[start:stop], axis=0, out=out, mode="wrap")
 
 
 def _namestr(column: _Column, number: int, position: int) -> bytes:
@@ -219,14 +256,15 @@ def _write(
     header = _headers(dataset, label, columns, created)
     handle.write(header)
     record_length = sum(c.width for c in columns)
-    step = max(1, chunk_bytes // max(1, record_length))
+    step = max(1, min(rows, chunk_bytes // max(1, record_length)))
+    buffer = np.empty((step, record_length), dtype=np.uint8)  # reused: the chunk stays in the CPU cache
     data_bytes = 0
     for start in range(0, rows, step):
         stop = min(rows, start + step)
-        block = np.empty((stop - start, record_length), dtype=np.uint8)
+        block = buffer[: stop - start]
         offset = 0
         for column in columns:
-            block[:, offset : offset + column.width] = column.block(start, stop)
+            column.fill(start, stop, block[:, offset : offset + column.width])
             offset += column.width
         handle.write(block.data)
         data_bytes += block.size
