@@ -43,7 +43,9 @@ def test_types_are_applied(spec) -> None:
     conformed, _ = conform(sample_frames(), spec)
     dm = conformed["DM"]
     assert dm["AGE"].dtype == "float64" and list(dm["AGE"]) == [45.0, 61.0]
-    assert dm["SEX"].dtype == object and dm["DTHFL"].tolist() == [None, None]
+    # text is a Categorical of str (one hashing, reused by the writers); nulls are missing codes
+    assert isinstance(dm["SEX"].dtype, pd.CategoricalDtype) and list(dm["SEX"].cat.categories) == ["M", "F"]
+    assert dm["SEX"].tolist() == ["F", "M"] and dm["DTHFL"].isna().tolist() == [True, True]
 
 
 def test_dataset_not_in_spec(spec) -> None:

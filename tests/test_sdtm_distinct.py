@@ -71,3 +71,8 @@ def test_sort_ranks_of_a_float_array_sort_nan_last():
 
 def test_map_distinct_keeps_tuple_results_whole():
     assert map_distinct(lambda a: (a, 1), ["x", "y", "x"]) == [("x", 1), ("y", 1), ("x", 1)]
+
+
+def test_sort_ranks_of_a_categorical_follow_values_not_category_order():
+    column = pd.Series(pd.Categorical(["b", None, "a", "b"], categories=["b", "a"]))
+    assert np.argsort(sort_ranks(column), kind="stable").tolist() == [2, 0, 3, 1]

@@ -19,6 +19,7 @@ from trialinterop.define import oids
 from trialinterop.define.lengths import value_length
 from trialinterop.define.xml import element, qname, translated
 from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec
+from trialinterop.text_columns import is_categorical, text_codes
 
 DEFINE_VERSION = "2.1.0"
 DEFINE_XML_CT_CODELISTS = frozenset({"C170449", "C170450"})
@@ -258,6 +259,8 @@ def _has_no_data(values: pd.Series) -> bool:
     """Every value missing (def:HasNoData); a text column is usually settled by its first values."""
     if not len(values):
         return True
+    if is_categorical(values):
+        return bool((values.cat.codes.to_numpy() < 0).all())
     if values.dtype == object and not pd.isna(values.iloc[:64].to_numpy()).all():
         return False
     return bool(values.isna().all())
@@ -294,9 +297,9 @@ class _Selector:
     def __init__(self, values: pd.Series) -> None:
         self.values = values
         self.codes: np.ndarray | None = None
-        if values.dtype == object:
+        if values.dtype == object or is_categorical(values):
             try:
-                codes, distinct = pd.factorize(values.to_numpy())
+                codes, distinct = text_codes(values)
             except TypeError:  # unhashable values
                 return
             if pd.api.types.infer_dtype(distinct, skipna=True) in ("string", "empty"):

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from trialinterop.text_columns import is_categorical, text_codes
+
 
 def _present(values: Iterable[object]) -> list[object]:
     return [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v)) and v != ""]
@@ -47,6 +49,8 @@ def _distinct(values: Iterable[object], *, numeric: bool) -> Iterable[object]:
 
     A set keeps the first of equal values, as pandas.unique does, at about twice its speed (Python caches string
     hashes); a numeric numpy column is made distinct before any value becomes a Python object."""
+    if isinstance(values, pd.Series) and is_categorical(values):
+        return text_codes(values)[1].tolist()  # the categories some row uses: distinct, never null
     if isinstance(values, pd.Series):
         if numeric and values.dtype.kind in "iuf" and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
             return pd.unique(values.to_numpy()).tolist()

@@ -30,6 +30,7 @@ import pandas as pd
 from trialinterop.issues import Issue, Severity
 from trialinterop.sdtm.distinct import lexsort_rows
 from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec
+from trialinterop.text_columns import as_categorical, is_categorical, text_codes, with_nulls
 
 ITEMISE_LIMIT = 25
 """At most this many issues per rule and variable; then one summary issue with the remaining count."""
@@ -120,7 +121,7 @@ def conform_dataset(
                 )
             continue
         series, distinct = _coerce(frame[variable.name], variable, keys, out)
-        if series.dtype == object:
+        if not variable.is_numeric:
             _check_lengths(distinct, variable.length_limit, variable.name, keys, out)
         _check_codelist(distinct, variable.codelist, variable.name, spec, keys, out)
         missing = distinct.missing_rows()
@@ -209,7 +210,7 @@ class _Distinct:
     @property
     def values(self) -> np.ndarray:
         if self._values is None:
-            self._values = self._series.to_numpy(dtype=object)
+            self._values = with_nulls(self._series)
         return self._values
 
     def _factorize(self) -> tuple[np.ndarray, list]:
@@ -256,23 +257,31 @@ def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Col
             numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
             coerced = pd.Series(numbers, index=series.index, dtype="float64", name=variable.name)
             return coerced, _Distinct(coerced)
-    elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+    elif _is_text(series):
         return _coerce_text(series, variable.name)
     coerced = _coerce_row_by_row(series, variable, keys, out)
     return coerced, _Distinct(coerced)
 
 
+def _is_text(series: pd.Series) -> bool:
+    """Only str values and nulls (a Categorical: only str categories)."""
+    values = series.cat.categories if is_categorical(series) else series
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
 def _coerce_text(series: pd.Series, name: str) -> tuple[pd.Series, _Distinct]:
-    """A column of text and missing values: missing and empty text -> None, found with one factorisation that the
-    checks then reuse."""
-    texts = series.to_numpy(dtype=object, copy=True)
-    codes, uniques = pd.factorize(texts)  # missing -> -1
-    blank = [code for code, value in enumerate(uniques) if value == ""]
+    """A column of text and missing values: missing and empty text -> null, as a Categorical (the one hashing of the
+    column; `text_columns` says why) that the checks and the writers reuse."""
+    codes, uniques = text_codes(series)
+    blank = [code for code, value in enumerate(uniques.tolist()) if value == ""]
     if blank:
-        codes[np.isin(codes, blank)] = -1
-    texts[codes < 0] = None
-    coerced = pd.Series(texts, index=series.index, dtype="object", name=name)
-    return coerced, _Distinct(coerced, factorized=(codes, list(uniques)))
+        keep = np.ones(len(uniques), dtype=bool)
+        keep[blank] = False
+        renumber = np.where(keep, np.cumsum(keep) - 1, -1)
+        codes = np.where(codes >= 0, renumber[codes], -1)
+        uniques = uniques[keep]
+    coerced = as_categorical(codes, uniques, index=series.index, name=name)
+    return coerced, _Distinct(coerced, factorized=(codes, uniques.tolist()))
 
 
 def _coerce_row_by_row(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Collector) -> pd.Series:
@@ -367,8 +376,8 @@ def _check_value_level(
     where_variable = entries[0].where_variable
     if where_variable not in columns:
         return
-    selectors = columns[where_variable].to_numpy(dtype=object)
-    values = series.to_numpy(dtype=object)
+    selectors = with_nulls(columns[where_variable])
+    values = with_nulls(series)
     for index in _suspect_value_level_rows(values, selectors, entries, variable, spec):
         value = values[index]
         if _is_null(value):

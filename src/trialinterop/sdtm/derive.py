@@ -345,12 +345,10 @@ def derive_lobxfl(
         subjects, tests = (out[c].to_numpy(dtype=object)[candidates] for c in ("USUBJID", test))
         keys = group_codes(subjects, tests)[0]
         dates = [str(v) for v in out[dtc].to_numpy(dtype=object)[candidates].tolist()]
-        visits = out["VISITNUM"].to_numpy(dtype=object)[candidates] if "VISITNUM" in out.columns else None
-        visit_rank = (
-            np.full(len(candidates), -1.0)
-            if visits is None
-            else np.array([-1.0 if _is_missing(v) else float(v) for v in visits.tolist()])
-        )
+        visit_rank = np.full(len(candidates), -1.0)
+        if "VISITNUM" in out.columns:
+            visits = pd.to_numeric(out["VISITNUM"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            visit_rank = np.where(np.isnan(visits[candidates]), -1.0, visits[candidates])
         # ascending by key, date, visit; descending by position: the last row of each key is the chosen one
         ordered = np.lexsort((-candidates, visit_rank, sort_ranks(dates), keys))
         last = np.r_[keys[ordered][1:] != keys[ordered][:-1], True]

@@ -83,6 +83,10 @@ def sort_ranks(column: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
     """Numbers that sort like the column (NaN last, as numpy sorts): the values themselves for a numeric column,
     else ranks: numbers as numbers when every present value is a number, text as text, a mix as text; missing last."""
     values = _column(column)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # rank the categories by value, not by category order
+        categories = sort_ranks(np.asarray(values.cat.categories.to_numpy(dtype=object), dtype=object))
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        return np.append(categories, len(categories))[codes]  # code -1 (missing) takes the last rank
     if values.dtype != object and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         if isinstance(values, pd.Series):
             return values.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -30,6 +30,7 @@ from trialinterop.define import oids
 from trialinterop.errors import ConformanceError
 from trialinterop.issues import Issue, Severity
 from trialinterop.spec import Spec
+from trialinterop.text_columns import is_categorical, text_codes, with_nulls
 from trialinterop.writers.lengths import char_length
 
 DATASET_JSON_VERSION = "1.1.0"
@@ -114,6 +115,9 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def _distinct_objects(series: pd.Series) -> set[Any] | None:
     """The distinct values of an object column (None for other columns, or unhashable values)."""
+    if is_categorical(series):
+        codes, values = text_codes(series)
+        return {*values.tolist(), *([None] if (codes < 0).any() else [])}
     if series.dtype != object:
         return None
     try:
@@ -137,6 +141,8 @@ def _json_column(series: pd.Series, is_int: bool, distinct: set[Any] | None = No
                 out[index] = int(values[index])
         out[np.isnan(values)] = None
         return out.tolist()
+    if is_categorical(series) and all(v is None or isinstance(v, str) for v in distinct or ()):
+        return with_nulls(series).tolist()
     if series.dtype == object and distinct is not None and all(v is None or isinstance(v, str) for v in distinct):
         return series.to_numpy().tolist()  # _cell keeps a str and turns None into None
     if series.dtype == object:

@@ -6,6 +6,8 @@ from collections.abc import Collection
 
 import pandas as pd
 
+from trialinterop.text_columns import is_categorical, text_codes
+
 
 def char_length(series: pd.Series, distinct: Collection[object] | None = None) -> int:
     """Equal strings have equal lengths, so only the distinct values are measured (a set, or `distinct` when the
@@ -13,6 +15,8 @@ def char_length(series: pd.Series, distinct: Collection[object] | None = None) -
     values: Collection[object]
     if distinct is not None:
         values = distinct
+    elif is_categorical(series):
+        values = text_codes(series)[1].tolist()
     else:
         try:
             values = set(series.to_numpy(dtype=object))

@@ -33,6 +33,7 @@ from trialinterop.atomic import staged_file
 from trialinterop.errors import ConformanceError
 from trialinterop.issues import Issue, Severity
 from trialinterop.spec.tables import NAME_PATTERN
+from trialinterop.text_columns import is_categorical, text_codes
 from trialinterop.writers.xpt_native import write_xport_native
 from trialinterop.writers.xpt_readback import read_back_issues
 
@@ -167,9 +168,11 @@ def _column_is_clean(
             return False
         numbers = numbers[~np.isnan(numbers)]
         return bool(np.all((numbers == 0) | ((numbers >= IBM_MIN) & (numbers <= IBM_MAX))))
-    objects = series.to_numpy(dtype=object)
+    objects = None if is_categorical(series) else series.to_numpy(dtype=object)
     try:
-        if factorized is None:
+        if objects is None:  # a Categorical: its codes and the categories some row uses
+            codes, values = text_codes(series)
+        elif factorized is None:
             distinct = set(objects)
             distinct.discard(None)
             values = np.fromiter(distinct, dtype=object, count=len(distinct))

@@ -29,8 +29,15 @@ def expand_items(frame: pd.DataFrame, items: Mapping[str, Sequence[Any]], *, per
         if len(values) != expected:
             raise ValueError(f"item column {name} has {len(values)} values, expected {expected}")
     out = frame.take(np.repeat(np.arange(len(frame)), per_row)).reset_index(drop=True)
-    extra = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in items.items()})
+    extra = pd.DataFrame({name: _item_series(values) for name, values in items.items()})
     return pd.concat([out, extra], axis=1)
+
+
+def _item_series(values: Sequence[Any]) -> pd.Series:
+    """Object columns stay object (no text inference); pandas extension arrays keep their dtype."""
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        return pd.Series(values)
+    return pd.Series(values, dtype=object)
 
 
 def select(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:

@@ -7,6 +7,9 @@ when none was collected but all 17 areas were scored it is their sum with QSDRVF
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from trialinterop.sdtm.algorithms import hardcode
@@ -35,32 +38,34 @@ def _assessment_frame(scores: tuple[SkinScore, ...]) -> pd.DataFrame:
     )
 
 
-def _item_columns(scores: tuple[SkinScore, ...]) -> dict[str, list]:
-    """The 18 results of every assessment (17 areas, then the total), assessment by assessment."""
-    columns: dict[str, list] = {name: [] for name in _ITEM_COLUMNS}
-    codes, orres, stresc, stresn, stat, reasnd, drvfl = columns.values()
+def _item_columns(scores: tuple[SkinScore, ...], decodes: dict[str, str]) -> dict[str, Any]:
+    """The 18 results of every assessment (17 areas, then the total), assessment by assessment, built as whole
+    (assessments x 18) arrays: a value becomes its text by table lookup, a missing one NOT DONE with the reason."""
     areas = len(MRSS_AREAS)
-    area_flags = [None] * areas
     for score in scores:
-        total, derived_flag = score.total, None
-        if total is None and score.derived_total is not None:
-            total, derived_flag = score.derived_total, "Y"
-        values = (*score.scores, total)
-        if len(values) != len(TEST_CODES):
+        if len(score.scores) != areas:
             raise ValueError(f"{score.subject_id}: {len(score.scores)} mRSS area scores, expected {areas}")
-        texts = [str(value) if value is not None else None for value in values]
-        codes.extend(TEST_CODES)
-        orres.extend(texts)
-        stresc.extend(texts)
-        stresn.extend([float(value) if value is not None else None for value in values])
-        stat.extend([None if value is not None else "NOT DONE" for value in values])
-        reasnd.extend([None if value is not None else score.not_done_reason for value in values])
-        drvfl.extend(area_flags)
-        drvfl.append(derived_flag)
-    return columns
-
-
-_ITEM_COLUMNS = ("QSTESTCD", "QSORRES", "QSSTRESC", "QSSTRESN", "QSSTAT", "QSREASND", "QSDRVFL")
+    derived = [s.derived_total if s.total is None else None for s in scores]
+    totals = [s.total if s.total is not None else d for s, d in zip(scores, derived, strict=True)]
+    grid = np.array([(*s.scores, t) for s, t in zip(scores, totals, strict=True)], dtype=object)
+    done = grid != None  # noqa: E711 (element-wise comparison with None)
+    numbers = np.where(done, grid, np.nan).astype(np.float64)
+    texts = np.full(grid.shape, None, dtype=object)
+    texts[done] = [str(v) for v in grid[done].tolist()]
+    reasons = np.array([s.not_done_reason for s in scores], dtype=object)[:, None].repeat(len(TEST_CODES), axis=1)
+    drvfl = np.full(grid.shape, None, dtype=object)
+    drvfl[:, -1] = ["Y" if d is not None else None for d in derived]
+    count = len(scores)
+    return {
+        "QSTESTCD": np.tile(np.array(TEST_CODES, dtype=object), count),
+        "QSTEST": np.tile(np.array([decodes[c] for c in TEST_CODES], dtype=object), count),
+        "QSORRES": texts.ravel(),
+        "QSSTRESC": texts.ravel(),
+        "QSSTRESN": pd.arrays.FloatingArray(numbers.ravel(), ~done.ravel()),
+        "QSSTAT": np.where(done, None, "NOT DONE").astype(object).ravel(),
+        "QSREASND": np.where(done, None, reasons).ravel(),
+        "QSDRVFL": drvfl.ravel(),
+    }
 
 
 def build_qs(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
@@ -74,14 +79,12 @@ def build_qs(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_epoch, dtc="QSDTC", ctx=ctx, by_visit=True)
         .pipe(derive_study_day, dtc="QSDTC", dy="QSDY", ctx=ctx)
     )
-    frame = expand_items(assessments, _item_columns(records.skin_scores), per_row=len(TEST_CODES))
     tests = ctx.terminology.codelist("MRSS01TC")
     decodes = {code: tests.find(code).decode for code in TEST_CODES}
-    frame["QSTEST"] = pd.Series([decodes[code] for code in frame["QSTESTCD"]], dtype=object)
+    frame = expand_items(assessments, _item_columns(records.skin_scores, decodes), per_row=len(TEST_CODES))
     frame = hardcode(frame, "QSCAT", QSCAT)
     frame = frame.pipe(derive_lobxfl, flag="QSLOBXFL", test="QSTESTCD", result="QSORRES", dtc="QSDTC", ctx=ctx).pipe(
         derive_seq, seq="QSSEQ", order=["QSCAT", "QSTESTCD", "VISITNUM"]
     )
-    frame["QSSTRESN"] = pd.array(frame["QSSTRESN"].tolist(), dtype="Float64")
-    frame["VISITNUM"] = pd.array(frame["VISITNUM"].tolist(), dtype="Float64")
+    frame["VISITNUM"] = frame["VISITNUM"].astype("Float64")
     return select(frame, QS_VARIABLES)
