@@ -3,16 +3,20 @@ references in iso8601 and derive (compute_epoch, study_day, compare_dtc), value 
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_sdtm_factory import context, rows
+from test_sdtm_factory import context, records, rows
 from trialinterop.iso8601 import compare_dtc, study_day
-from trialinterop.sdtm.derive import compute_epoch, derive_epoch, derive_study_day
+from trialinterop.sdtm.derive import compute_epoch, compute_treatment_emergent, derive_epoch, derive_study_day
+from trialinterop.sdtm.domains.ae import build_ae, build_suppae
 from trialinterop.sdtm.dtc_columns import compare, dtc_column, study_days
 
+_context = functools.cache(context)
 SUBJECTS = ("NCT05016804-01-001", "NCT05016804-01-002", "NCT05016804-02-001", "NCT05016804-99-999")
 
 
@@ -67,7 +71,7 @@ def test_compare_equals_compare_dtc(pairs: list[tuple[str | None, str | None]]) 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(SUBJECTS), dtcs()), min_size=1, max_size=30))
 def test_column_epoch_and_study_day_equal_the_scalar_ones(records: list[tuple[str, str | None]]) -> None:
-    ctx = context()
+    ctx = _context()
     frame = pd.DataFrame(records, columns=["USUBJID", "XXDTC"], dtype=object)
     epochs = rows(derive_epoch(frame, dtc="XXDTC", ctx=ctx), ["EPOCH"])
     days = rows(derive_study_day(frame, dtc="XXDTC", dy="XXDY", ctx=ctx), ["XXDY"])
@@ -75,3 +79,37 @@ def test_column_epoch_and_study_day_equal_the_scalar_ones(records: list[tuple[st
         reference = ctx.reference(usubjid)
         assert epoch == compute_epoch(reference, dtc)
         assert day == study_day(dtc or None, reference.rfstdtc if reference else None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SUBJECTS[:3]), dtcs()), min_size=1, max_size=12))
+def test_treatment_emergent_column_equals_the_scalar_flag(events: list[tuple[str, str | None]]) -> None:
+    ctx = _context()
+    frame = pd.DataFrame(
+        {
+            "USUBJID": [u for u, _ in events],
+            "AESTDTC": [d or None for _, d in events],
+            "AESEQ": list(range(1, len(events) + 1)),
+            "AESPID": [str(n) for n in range(1, len(events) + 1)],
+        }
+    )
+    supp = build_suppae(records(adverse_events=()), ctx, ae=frame)  # no specify texts: one AETRTEM row each
+    expected = [
+        compute_treatment_emergent(d or None, ctx.reference(u).rfxstdtc if ctx.reference(u) else None)
+        for u, d in events
+    ]
+    assert supp["QVAL"].tolist() == expected
+    assert supp["IDVARVAL"].tolist() == [str(n) for n in range(1, len(events) + 1)]
+
+
+def test_serious_specify_rows_follow_their_event() -> None:
+    ctx = _context()
+    ae = build_ae(records(), ctx)
+    supp = build_suppae(records(), ctx, ae=ae)
+    assert rows(supp, ["USUBJID", "IDVARVAL", "QNAM", "QVAL", "QEVAL"]) == [
+        ("NCT05016804-01-001", "1", "AETRTEM", "Y", "SPONSOR"),  # infusion day, no time: not before it
+        ("NCT05016804-01-001", "2", "AETRTEM", "N", "SPONSOR"),
+        ("NCT05016804-02-001", "1", "AETRTEM", "Y", "SPONSOR"),  # "2022-02": not known to precede 02-01T11:00
+        ("NCT05016804-02-001", "2", "AETRTEM", "Y", "SPONSOR"),
+        ("NCT05016804-02-001", "2", "AESOSP", "Hospitalised, then died", None),
+    ]

@@ -372,17 +372,17 @@ def _check_value_level(
     keys: _RowKeys,
     out: _Collector,
 ) -> None:
-    series = columns[variable]
     where_variable = entries[0].where_variable
     if where_variable not in columns:
         return
-    selectors = with_nulls(columns[where_variable])
-    values = with_nulls(series)
+    try:
+        selectors, values = _codes(columns[where_variable]), _codes(columns[variable])
+    except TypeError:  # unhashable values: every row is looked at
+        selectors, values = _codes_of_each(columns[where_variable]), _codes_of_each(columns[variable])
     for index in _suspect_value_level_rows(values, selectors, entries, variable, spec):
-        value = values[index]
-        if _is_null(value):
-            continue
-        selector = selectors[index]
+        value = values[1][values[0][index]]
+        code = selectors[0][index]
+        selector = selectors[1][code] if code >= 0 else None
         entry = next((e for e in entries if e.matches(selector)), None)
         if entry is None:
             message = f"no value-level entry for {where_variable}={selector}"
@@ -391,22 +391,39 @@ def _check_value_level(
         _check_entry(value, entry, variable, keys[index], spec, out)
 
 
+_Codes = tuple[np.ndarray, list]
+
+
+def _codes(series: pd.Series) -> _Codes:
+    """(codes, distinct values) of a column, -1 for a missing value (a Categorical's own codes)."""
+    if is_categorical(series) or series.dtype == object:
+        codes, values = text_codes(series)
+        return codes, values.tolist()
+    codes, values = pd.factorize(series)
+    return np.asarray(codes), list(values)
+
+
+def _codes_of_each(series: pd.Series) -> _Codes:
+    values = with_nulls(series)
+    codes = np.arange(len(values))
+    codes[pd.isna(values)] = -1
+    return codes, values.tolist()
+
+
 def _suspect_value_level_rows(
-    values: np.ndarray, selectors: np.ndarray, entries: tuple[ValueLevelSpec, ...], variable: str, spec: Spec
+    values: _Codes, selectors: _Codes, entries: tuple[ValueLevelSpec, ...], variable: str, spec: Spec
 ) -> np.ndarray:
-    """Rows (in order) whose (selector, value) pair may give an issue: each distinct pair is checked once."""
-    present = ~pd.isna(values)
+    """Rows (in order) with a value whose (selector, value) pair may give an issue: each distinct pair is checked
+    once."""
+    (value_codes, value_values), (selector_codes, selector_values) = values, selectors
+    present = value_codes >= 0
     if not present.any():
         return np.zeros(0, dtype=np.intp)
-    try:
-        selector_codes, selector_values = pd.factorize(selectors[present])  # null selectors -> -1
-        value_codes, value_values = pd.factorize(values[present])
-    except TypeError:  # unhashable values: every present row is checked
-        return np.flatnonzero(present)
-    pair_codes = (selector_codes.astype(np.int64) + 1) * (len(value_values) + 1) + value_codes
+    width = len(value_values) + 1
+    pair_codes = (selector_codes.astype(np.int64) + 1) * width + value_codes
     bad = []
-    for code in np.unique(pair_codes):
-        selector_code, value_code = divmod(int(code), len(value_values) + 1)
+    for code in np.unique(pair_codes[present]).tolist():
+        selector_code, value_code = divmod(code, width)
         selector = selector_values[selector_code - 1] if selector_code else None
         value = value_values[value_code]
         entry = next((e for e in entries if e.matches(selector)), None)
@@ -417,7 +434,7 @@ def _suspect_value_level_rows(
             bad.append(code)
     if not bad:
         return np.zeros(0, dtype=np.intp)
-    return np.flatnonzero(present)[np.isin(pair_codes, bad)]
+    return np.flatnonzero(present & np.isin(pair_codes, bad))
 
 
 def _check_entry(value: object, entry: ValueLevelSpec, variable: str, key: str, spec: Spec, out: _Collector) -> None:

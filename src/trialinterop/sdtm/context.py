@@ -13,6 +13,7 @@ from types import MappingProxyType
 from trialinterop.ct import Terminology
 from trialinterop.sdtm.derive import SubjectReference, derive_reference_dates, derive_usubjid
 from trialinterop.sdtm.design import TrialDesign
+from trialinterop.sdtm.subject_table import SubjectTable, build_subject_table
 from trialinterop.source.models import Study, TrialRecords
 
 
@@ -23,6 +24,7 @@ class SdtmContext:
     design: TrialDesign
     subjects: Mapping[str, SubjectReference]  # USUBJID -> reference dates and elements, in subject order
     visit_dates: Mapping[tuple[str, float], str]  # (USUBJID, VISITNUM) -> date of a visit that took place
+    table: SubjectTable  # the same reference dates and elements as arrays, for the column derivations
 
     @property
     def study_id(self) -> str:
@@ -47,6 +49,7 @@ def build_context(records: TrialRecords, terminology: Terminology, design: Trial
         terminology=terminology,
         design=design,
         subjects=MappingProxyType({r.usubjid: r for r in references}),
+        table=build_subject_table(references),
         visit_dates=MappingProxyType(
             {
                 (derive_usubjid(records.study.study_id, v.subject_id), float(v.visit_num)): v.visit_date

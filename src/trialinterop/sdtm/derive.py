@@ -31,8 +31,8 @@ import pandas as pd
 from trialinterop.iso8601 import compare_dtc, compare_fields, date_part, dtc_fields, to_date
 from trialinterop.sdtm.design import TrialDesign
 from trialinterop.sdtm.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
-from trialinterop.sdtm.dtc_columns import compare, dtc_column, per_subject, study_days
-from trialinterop.source.models import Study, Subject, TrialRecords
+from trialinterop.sdtm.dtc_columns import EPOCH_ORDINAL, compare, dtc_column, study_days
+from trialinterop.source.models import Study, TrialRecords
 
 if TYPE_CHECKING:
     from trialinterop.sdtm.context import SdtmContext
@@ -80,58 +80,60 @@ def _is_missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)  # NaN != NaN
 
 
-def _complete_dates(values: Iterable[str | None]) -> list[date]:
-    return [day for day in map(to_date, values) if day is not None]
+def compute_last_contacts(records: TrialRecords) -> dict[str, str | None]:
+    """RFPENDTC per subject: the latest complete date (date part) of any contact recorded for the subject (consent,
+    death, visits that took place, disposition and last-contact dates, administrations, AE start/end, mRSS and
+    spirometry dates, eligibility dates); one pass over all records, dates compared as day numbers."""
+    owners: list[str] = []
+    texts: list[str | None] = []
 
+    def add(rows: Iterable, *attributes: str) -> None:
+        for attribute in attributes:
+            owners.extend(r.subject_id for r in rows)
+            texts.extend(getattr(r, attribute) for r in rows)
 
-def compute_last_contact(subject: Subject, rows: dict[str, list]) -> str | None:
-    """RFPENDTC: the latest complete date (date part) of any contact recorded for the subject."""
-    contact = _complete_dates(
-        [subject.consent_date, subject.death_date]
-        + [v.visit_date for v in rows["sv"] if v.occurred == "Y"]
-        + [d.event_date for d in rows["ds"]]
-        + [d.last_contact_date for d in rows["ds"]]
-        + [e.start for e in rows["ex"]]
-        + [e.end for e in rows["ex"]]
-        + [a.start for a in rows["ae"]]
-        + [a.end for a in rows["ae"]]
-        + [q.assessment_date for q in rows["qs"]]
-        + [r.test_datetime for r in rows["re"]]
-        + [i.assessment_date for i in rows["ie"]]
-    )
-    return max(contact).isoformat() if contact else None
+    add(records.subjects, "consent_date", "death_date")
+    add([v for v in records.visits if v.occurred == "Y"], "visit_date")
+    add(records.dispositions, "event_date", "last_contact_date")
+    add(records.exposures, "start", "end")
+    add(records.adverse_events, "start", "end")
+    add(records.skin_scores, "assessment_date")
+    add(records.spirometry, "test_datetime")
+    add(records.eligibility, "assessment_date")
+    subjects = {s.subject_id: i for i, s in enumerate(records.subjects)}
+    dates = dtc_column(np.array(texts, dtype=object))
+    index = np.array([subjects.get(o, -1) for o in owners], dtype=np.int64)
+    counted = dates.complete_date & (index >= 0)
+    none = np.iinfo(np.int64).min
+    latest = np.full(len(subjects), none)
+    np.maximum.at(latest, index[counted], dates.day[counted])
+    days = latest.tolist()
+    return {
+        s.subject_id: date.fromordinal(day + EPOCH_ORDINAL).isoformat() if day != none else None
+        for s, day in zip(records.subjects, days, strict=True)
+    }
 
 
 def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[SubjectReference, ...]:
     """One SubjectReference per subject, in the order of records.subjects."""
     study = records.study
     arm_code = study.arms[0].code if study.arms else None
-    by_subject: dict[str, dict[str, list]] = {
-        s.subject_id: {"ex": [], "ae": [], "qs": [], "re": [], "sv": [], "ds": [], "ie": []} for s in records.subjects
-    }
-    for kind, rows in (
-        ("ex", records.exposures),
-        ("ae", records.adverse_events),
-        ("qs", records.skin_scores),
-        ("re", records.spirometry),
-        ("sv", records.visits),
-        ("ds", records.dispositions),
-        ("ie", records.eligibility),
-    ):
-        for row in rows:
-            if row.subject_id in by_subject:
-                by_subject[row.subject_id][kind].append(row)
+    exposures: dict[str, list] = {s.subject_id: [] for s in records.subjects}
+    for exposure in records.exposures:
+        if exposure.subject_id in exposures:
+            exposures[exposure.subject_id].append(exposure)
+    last_contacts = compute_last_contacts(records)
     references = []
     for subject in records.subjects:
-        rows = by_subject[subject.subject_id]
-        starts = [e.start for e in rows["ex"]]
-        ends = [e.end or e.start for e in rows["ex"]]
+        given = exposures[subject.subject_id]
+        starts = [e.start for e in given]
+        ends = [e.end or e.start for e in given]
         rfxstdtc = min(starts) if starts else None
         rfxendtc = max(ends) if ends else None
-        infusions = sorted(e.start for e in rows["ex"] if e.treatment == design.infusion_treatment)
+        infusions = [e.start for e in given if e.treatment == design.infusion_treatment]
         enrolled = subject.enrolled == "Y"
         subject_arm = arm_code if enrolled else None
-        rfpendtc = compute_last_contact(subject, rows)
+        rfpendtc = last_contacts[subject.subject_id]
         references.append(
             SubjectReference(
                 usubjid=derive_usubjid(study.study_id, subject.subject_id),
@@ -148,7 +150,7 @@ def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[
                     design,
                     arm_code=subject_arm,
                     consent=subject.consent_date,
-                    infusion_start=infusions[0] if infusions else None,
+                    infusion_start=min(infusions) if infusions else None,
                     end_of_participation=rfpendtc,
                 ),
             )
@@ -274,14 +276,9 @@ def derive_seq(frame: pd.DataFrame, *, seq: str, order: list[str]) -> pd.DataFra
 def derive_study_day(frame: pd.DataFrame, *, dtc: str, dy: str, ctx: SdtmContext) -> pd.DataFrame:
     """--DY from RFSTDTC (day 1; no day 0); None unless both dates are complete."""
     out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
-    references = per_subject(out["USUBJID"], lambda usubjid: _reference_date(ctx, usubjid, "rfstdtc"))
+    references = ctx.table.rfstdtc.take(ctx.table.rows(out["USUBJID"]))
     out[dy] = study_days(dtc_column(out[dtc]), references)
     return out
-
-
-def _reference_date(ctx: SdtmContext, usubjid: str, attribute: str) -> str | None:
-    reference = ctx.reference(usubjid)
-    return getattr(reference, attribute) if reference is not None else None
 
 
 def derive_epoch(frame: pd.DataFrame, *, dtc: str, ctx: SdtmContext, by_visit: bool = False) -> pd.DataFrame:
@@ -298,25 +295,18 @@ def derive_epoch(frame: pd.DataFrame, *, dtc: str, ctx: SdtmContext, by_visit: b
             values = values.copy()
             values[gaps] = map_distinct(ctx.visit_date, out["USUBJID"].iloc[gaps], out["VISITNUM"].iloc[gaps])
     when = dtc_column(values)
-    codes, subjects = pd.factorize(out["USUBJID"])
-    codes = np.asarray(codes, dtype=np.int64)
-    references = [ctx.reference(s) for s in list(subjects)] + [None]  # the last slot: rows without a USUBJID
-    elements = [r.elements if r is not None else () for r in references]
+    rows = ctx.table.rows(out["USUBJID"])
     complete = when.complete_date
     found = np.full(len(out), None, dtype=object)
-    for position in range(max(map(len, elements), default=0)):
-        slot = [e[position] if position < len(e) else None for e in elements]
-        exists = np.array([el is not None for el in slot])[codes] & when.present
-        last = np.array([position == len(e) - 1 for e in elements])[codes]
-        start = dtc_column(np.array([el.start if el else None for el in slot], dtype=object)).take(codes)
-        end = dtc_column(np.array([el.end if el else None for el in slot], dtype=object)).take(codes)
+    for slot in ctx.table.slots:
+        exists = slot.exists[rows] & when.present
+        start, end = slot.start.take(rows), slot.end.take(rows)
         after_start = compare(when, start)
         after_end = np.where(end.present, compare(when, end), -1)
-        inside_complete = (after_start >= 0) & ((after_end < 0) | ((after_end == 0) & last))
+        inside_complete = (after_start >= 0) & ((after_end < 0) | ((after_end == 0) & slot.last[rows]))
         inside_partial = (after_start > 0) & (after_end < 0)
         inside = exists & np.where(complete, inside_complete, inside_partial)
-        epochs = np.array([el.epoch if el else None for el in slot], dtype=object)[codes]
-        found[inside] = epochs[inside]
+        found[inside] = slot.epoch[rows][inside]
     out["EPOCH"] = pd.Series(found, index=out.index, dtype=object)
     return out
 
@@ -336,7 +326,7 @@ def derive_lobxfl(
     out = frame.copy(deep=False)
     count = len(out)
     when = dtc_column(out[dtc])
-    exposure = per_subject(out["USUBJID"], lambda usubjid: _reference_date(ctx, usubjid, "rfxstdtc"))
+    exposure = ctx.table.rfxstdtc.take(ctx.table.rows(out["USUBJID"]))
     eligible = when.present & exposure.present & (compare(when, exposure) <= 0)
     eligible &= ~pd.isna(out[result].to_numpy(dtype=object))
     candidates = np.flatnonzero(eligible)

@@ -10,7 +10,7 @@ arithmetic. The scalar functions in `iso8601` stay the reference; tests hold the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -23,7 +23,8 @@ from trialinterop.iso8601 import dtc_fields
 
 _WIDTHS = (0, 4, 6, 8, 10, 12, 14)  # digits of the key known at each precision
 _DIVISORS = np.array([10 ** (14 - w) for w in _WIDTHS], dtype=np.int64)
-_EPOCH = date(1970, 1, 1).toordinal()
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+"""Day 0 of `DtcColumn.day` as a proleptic Gregorian ordinal."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def _encode_text(text: str) -> tuple[int, int, int]:
     year, month, day, hour, minute, second = fields = dtc_fields(text)
     known = fields.index(None) if None in fields else 6
     key = ((((year * 100 + (month or 0)) * 100 + (day or 0)) * 100 + (hour or 0)) * 100 + (minute or 0)) * 100
-    number = date(year, month, day).toordinal() - _EPOCH if day is not None else 0  # type: ignore[arg-type]
+    number = date(year, month, day).toordinal() - EPOCH_ORDINAL if day is not None else 0  # type: ignore[arg-type]
     return key + (second or 0), known, number
 
 
@@ -67,13 +68,6 @@ def dtc_column(values: Sequence[Any] | np.ndarray | pd.Series) -> DtcColumn:
     table = np.array(encoded, dtype=np.int64).reshape(-1, 3)
     rows = table[np.asarray(codes, dtype=np.int64)]
     return DtcColumn(rows[:, 0].copy(), rows[:, 1].astype(np.int8), rows[:, 2].copy())
-
-
-def per_subject(usubjids: pd.Series | np.ndarray, value: Callable[[str], str | None]) -> DtcColumn:
-    """A subject-level date (e.g. RFSTDTC) on every row, looked up once per subject."""
-    codes, subjects = pd.factorize(usubjids)
-    column = dtc_column(np.array([value(s) for s in list(subjects)] + [None], dtype=object))
-    return column.take(np.asarray(codes, dtype=np.int64))
 
 
 def compare(a: DtcColumn, b: DtcColumn) -> np.ndarray:

@@ -13,13 +13,13 @@ start cannot be shown to precede RFXSTDTC, so it is flagged Y; an AE of a subjec
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from trialinterop.issues import Issue, Severity
 from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, hardcode, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import (
-    compute_treatment_emergent,
     derive_epoch,
     derive_seq,
     derive_study_day,
@@ -27,6 +27,7 @@ from trialinterop.sdtm.derive import (
 )
 from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
 from trialinterop.sdtm.domains.dm import SUPP_VARIABLES
+from trialinterop.sdtm.dtc_columns import compare, dtc_column
 from trialinterop.source.models import TrialRecords
 
 UNCODED = "UNCODED"
@@ -84,30 +85,38 @@ def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
 
 
 def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -> pd.DataFrame:
-    """AETRTEM for every AE (QORIG Derived, QEVAL SPONSOR) and AESOSP where a specify text was given."""
-    by_key = {(ctx.usubjid(a.subject_id), str(a.ae_id)): a for a in records.adverse_events}
-    rows = []
-    for usubjid, spid, seq, start in zip(ae["USUBJID"], ae["AESPID"], ae["AESEQ"], ae["AESTDTC"], strict=True):
-        source = by_key[(usubjid, spid)]
-        reference = ctx.reference(usubjid)
-        base = {"STUDYID": ctx.study_id, "RDOMAIN": "AE", "USUBJID": usubjid, "IDVAR": "AESEQ", "IDVARVAL": str(seq)}
-        flag = compute_treatment_emergent(
-            start if isinstance(start, str) and start else None, reference.rfxstdtc if reference else None
-        )
-        rows.append(
-            base
-            | {"QNAM": "AETRTEM", "QLABEL": "Treatment Emergent Flag", "QVAL": flag}
-            | {"QORIG": "Derived", "QEVAL": "SPONSOR"}
-        )
-        if source.serious_specify:
-            rows.append(
-                base
-                | {"QNAM": "AESOSP", "QLABEL": "Other Medically Important SAE", "QVAL": source.serious_specify}
-                | {"QORIG": "Collected", "QEVAL": None}
-            )
-    if not rows:
+    """AETRTEM for every AE (QORIG Derived, QEVAL SPONSOR) and AESOSP where a specify text was given.
+
+    AETRTEM is `compute_treatment_emergent` over the whole column: Y unless the start is known to precede
+    RFXSTDTC; N for every AE of an untreated subject."""
+    if ae.empty:
         return empty_frame(SUPP_VARIABLES)
-    return select(pd.DataFrame(rows, dtype=object), SUPP_VARIABLES)
+    specify = {(ctx.usubjid(a.subject_id), str(a.ae_id)): a.serious_specify for a in records.adverse_events}
+    starts = dtc_column(ae["AESTDTC"])
+    exposure = ctx.table.rfxstdtc.take(ctx.table.rows(ae["USUBJID"]))
+    before = starts.present & (compare(starts, exposure) < 0)
+    flags = np.where(exposure.present & ~before, "Y", "N").astype(object)
+    base = pd.DataFrame(
+        {
+            "STUDYID": ctx.study_id,
+            "RDOMAIN": "AE",
+            "USUBJID": ae["USUBJID"].to_numpy(dtype=object),
+            "IDVAR": "AESEQ",
+            "IDVARVAL": [str(seq) for seq in ae["AESEQ"].tolist()],
+        },
+        dtype=object,
+    )
+    emergent = base.assign(QNAM="AETRTEM", QLABEL="Treatment Emergent Flag", QVAL=flags, QORIG="Derived")
+    emergent["QEVAL"] = "SPONSOR"
+    texts = [specify.get(key) for key in zip(ae["USUBJID"].tolist(), ae["AESPID"].tolist(), strict=True)]
+    given = np.array([bool(t) for t in texts], dtype=bool)
+    specified = base[given].assign(
+        QNAM="AESOSP", QLABEL="Other Medically Important SAE", QVAL=np.array(texts, dtype=object)[given]
+    )
+    specified["QORIG"], specified["QEVAL"] = "Collected", None
+    rows = pd.concat([emergent, specified], ignore_index=True)
+    order = np.argsort(np.r_[np.arange(len(ae)) * 2, np.flatnonzero(given) * 2 + 1], kind="stable")
+    return select(rows.take(order).astype(object), SUPP_VARIABLES)
 
 
 def check_uncoded_events(records: TrialRecords) -> list[Issue]:

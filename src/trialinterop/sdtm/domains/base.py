@@ -28,7 +28,11 @@ def expand_items(frame: pd.DataFrame, items: Mapping[str, Sequence[Any]], *, per
     for name, values in items.items():
         if len(values) != expected:
             raise ValueError(f"item column {name} has {len(values)} values, expected {expected}")
-    out = frame.take(np.repeat(np.arange(len(frame)), per_row)).reset_index(drop=True)
+    shared = frame.copy(deep=False)
+    for column in shared.columns:  # repeated text is taken as codes, not as a million object pointers
+        if shared[column].dtype == object:
+            shared[column] = pd.Categorical(shared[column])
+    out = shared.take(np.repeat(np.arange(len(frame)), per_row)).reset_index(drop=True)
     extra = pd.DataFrame({name: _item_series(values) for name, values in items.items()})
     return pd.concat([out, extra], axis=1)
 

@@ -40,7 +40,8 @@ def _assessment_frame(scores: tuple[SkinScore, ...]) -> pd.DataFrame:
 
 def _item_columns(scores: tuple[SkinScore, ...], decodes: dict[str, str]) -> dict[str, Any]:
     """The 18 results of every assessment (17 areas, then the total), assessment by assessment, built as whole
-    (assessments x 18) arrays: a value becomes its text by table lookup, a missing one NOT DONE with the reason."""
+    (assessments x 18) arrays of codes (Categoricals: 840,000 rows hold a few dozen texts); a missing value is
+    NOT DONE with the assessment's reason."""
     areas = len(MRSS_AREAS)
     for score in scores:
         if len(score.scores) != areas:
@@ -50,22 +51,34 @@ def _item_columns(scores: tuple[SkinScore, ...], decodes: dict[str, str]) -> dic
     grid = np.array([(*s.scores, t) for s, t in zip(scores, totals, strict=True)], dtype=object)
     done = grid != None  # noqa: E711 (element-wise comparison with None)
     numbers = np.where(done, grid, np.nan).astype(np.float64)
-    texts = np.full(grid.shape, None, dtype=object)
-    texts[done] = [str(v) for v in grid[done].tolist()]
-    reasons = np.array([s.not_done_reason for s in scores], dtype=object)[:, None].repeat(len(TEST_CODES), axis=1)
-    drvfl = np.full(grid.shape, None, dtype=object)
-    drvfl[:, -1] = ["Y" if d is not None else None for d in derived]
+    results, result_codes = np.unique(numbers[done].astype(np.int64), return_inverse=True)
+    text_codes = np.full(grid.shape, -1, dtype=np.int64)
+    text_codes[done] = result_codes
+    texts = [str(v) for v in results.tolist()]
+    reason_codes, reasons = pd.factorize(np.array([s.not_done_reason for s in scores], dtype=object))
+    drvfl = np.full(grid.shape, -1, dtype=np.int64)
+    drvfl[:, -1] = [0 if d is not None else -1 for d in derived]
     count = len(scores)
     return {
-        "QSTESTCD": np.tile(np.array(TEST_CODES, dtype=object), count),
-        "QSTEST": np.tile(np.array([decodes[c] for c in TEST_CODES], dtype=object), count),
-        "QSORRES": texts.ravel(),
-        "QSSTRESC": texts.ravel(),
+        "QSTESTCD": _tiled(list(TEST_CODES), count),
+        "QSTEST": _tiled([decodes[c] for c in TEST_CODES], count),
+        "QSORRES": _coded(text_codes, texts),
+        "QSSTRESC": _coded(text_codes, texts),
         "QSSTRESN": pd.arrays.FloatingArray(numbers.ravel(), ~done.ravel()),
-        "QSSTAT": np.where(done, None, "NOT DONE").astype(object).ravel(),
-        "QSREASND": np.where(done, None, reasons).ravel(),
-        "QSDRVFL": drvfl.ravel(),
+        "QSSTAT": _coded(np.where(done, -1, 0), ["NOT DONE"]),
+        "QSREASND": _coded(np.where(done, -1, reason_codes[:, None]), list(reasons)),
+        "QSDRVFL": _coded(drvfl, ["Y"]),
     }
+
+
+def _coded(codes: np.ndarray, values: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.ravel(), dtype=pd.CategoricalDtype(pd.Index(values, dtype=object)))
+
+
+def _tiled(values: list[str], count: int) -> pd.Categorical:
+    """`values` repeated `count` times."""
+    codes, uniques = pd.factorize(np.array(values, dtype=object))
+    return _coded(np.tile(codes, count), list(uniques))
 
 
 def build_qs(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:

@@ -6,10 +6,14 @@ A test that was not done, or a result left empty, is RESTAT NOT DONE with the re
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_lobxfl, derive_seq, derive_study_day, derive_visit
+from trialinterop.sdtm.distinct import map_distinct
 from trialinterop.sdtm.domains.base import empty_frame, expand_items, number_text, select, with_identifiers
 from trialinterop.source.models import Spirometry, TrialRecords
 
@@ -37,40 +41,38 @@ def _test_frame(tests: tuple[Spirometry, ...]) -> pd.DataFrame:
     )
 
 
-def _result_columns(tests: tuple[Spirometry, ...]) -> dict[str, list]:
-    """The FVC and FVCPP results of every test, test by test."""
-    columns: dict[str, list] = {name: [] for name in _RESULT_COLUMNS}
-    for test in tests:
-        for code, name, unit, attribute in _TESTS:
-            value = getattr(test, attribute)
-            text = number_text(value)
-            reference = number_text(test.fvc_predicted_l) if code == "FVC" else None
-            done = text is not None
-            for column, item in zip(
-                _RESULT_COLUMNS,
-                (
-                    code,
-                    name,
-                    text,
-                    unit if done else None,
-                    reference,
-                    text,
-                    float(value) if done else None,
-                    unit if done else None,
-                    float(test.fvc_predicted_l) if reference is not None else None,
-                    None if done else "NOT DONE",
-                    None if done else test.not_done_reason,
-                ),
-                strict=True,
-            ):
-                columns[column].append(item)
-    return columns
+def _result_columns(tests: tuple[Spirometry, ...]) -> dict[str, Any]:
+    """The FVC and FVCPP results of every test, test by test, built as whole (tests x 2) arrays; a number becomes
+    its text once per distinct value."""
+    count = len(tests)
+    numbers = np.array(
+        [[_number(getattr(t, attribute)) for _, _, _, attribute in _TESTS] for t in tests], dtype=np.float64
+    ).reshape(count, len(_TESTS))
+    predicted = np.array([_number(t.fvc_predicted_l) for t in tests], dtype=np.float64)
+    done = ~np.isnan(numbers)
+    texts = np.array(map_distinct(number_text, numbers.ravel()), dtype=object).reshape(numbers.shape)
+    units = np.array([unit for _, _, unit, _ in _TESTS], dtype=object)
+    fvc = np.array([code == "FVC" for code, _, _, _ in _TESTS])
+    reference = np.where(fvc & ~np.isnan(predicted)[:, None], predicted[:, None], np.nan)
+    reference_texts = np.array(map_distinct(number_text, reference.ravel()), dtype=object)
+    reasons = np.array([t.not_done_reason for t in tests], dtype=object)[:, None]
+    return {
+        "RETESTCD": np.tile(np.array([code for code, _, _, _ in _TESTS], dtype=object), count),
+        "RETEST": np.tile(np.array([name for _, name, _, _ in _TESTS], dtype=object), count),
+        "REORRES": texts.ravel(),
+        "REORRESU": np.where(done, units, None).ravel(),
+        "REORREF": reference_texts,
+        "RESTRESC": texts.ravel(),
+        "RESTRESN": pd.arrays.FloatingArray(np.nan_to_num(numbers).ravel(), ~done.ravel()),
+        "RESTRESU": np.where(done, units, None).ravel(),
+        "RESTREFN": pd.arrays.FloatingArray(np.nan_to_num(reference).ravel(), np.isnan(reference).ravel()),
+        "RESTAT": np.where(done, None, "NOT DONE").astype(object).ravel(),
+        "REREASND": np.where(done, None, reasons).ravel(),
+    }
 
 
-_RESULT_COLUMNS = (
-    "RETESTCD", "RETEST", "REORRES", "REORRESU", "REORREF", "RESTRESC", "RESTRESN", "RESTRESU", "RESTREFN",
-    "RESTAT", "REREASND",
-)  # fmt: skip
+def _number(value: float | None) -> float:
+    return np.nan if value is None else float(value)
 
 
 def build_re(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
@@ -88,6 +90,5 @@ def build_re(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     frame = frame.pipe(derive_lobxfl, flag="RELOBXFL", test="RETESTCD", result="REORRES", dtc="REDTC", ctx=ctx).pipe(
         derive_seq, seq="RESEQ", order=["RETESTCD", "VISITNUM"]
     )
-    for column in ("RESTRESN", "RESTREFN", "VISITNUM"):
-        frame[column] = pd.array(frame[column].tolist(), dtype="Float64")
+    frame["VISITNUM"] = frame["VISITNUM"].astype("Float64")
     return select(frame, RE_VARIABLES)
