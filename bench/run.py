@@ -16,7 +16,8 @@ alone; naive_fhir = fhir.resources `model_validate` + `model_dump_json` of the s
 models). When the full naive FHIR path would take longer than --naive-budget seconds, a fixed subset is timed
 (every k-th resource of each type) and the time is extrapolated per resource type; the output says so.
 
-With --end-to-end, api.convert_to_sdtm (what `trialinterop to-sdtm` runs) is also timed in one process.
+Unless --no-end-to-end, api.convert_to_sdtm (what `trialinterop to-sdtm` runs) is also timed in one process: the
+figure the to-sdtm target is judged on.
 
 The JSON result holds, per size: record counts, every stage (seconds, wall, max_rss_mb, details), the ratios and
 the targets with pass/fail. Progress is shown on an interactive stderr (quiet when CI is set).
@@ -447,17 +448,20 @@ def summarise(size: int, stages: dict[str, Any]) -> dict[str, Any]:
     }
     if "to_sdtm_end_to_end" in stages:
         ratios["to_sdtm_end_to_end_vs_pyreadstat_alone"] = _ratio(_seconds(stages, "to_sdtm_end_to_end"), naive_xpt)
+    end_to_end = ratios.get("to_sdtm_end_to_end_vs_pyreadstat_alone")
     targets = {
-        "fhir_at_least_10x": None
-        if ratios["fhir_speedup_vs_fhir_resources"] is None
-        else ratios["fhir_speedup_vs_fhir_resources"] >= 10,
-        "to_sdtm_within_1.5x_pyreadstat": None
-        if ratios["to_sdtm_total_vs_pyreadstat_alone"] is None
-        else ratios["to_sdtm_total_vs_pyreadstat_alone"] <= 1.5,
+        "fhir_at_least_10x": _at_least(ratios["fhir_speedup_vs_fhir_resources"], 10),
+        # the XPT files are written by our own encoder, so the issue asks for to-sdtm to beat pyreadstat outright
+        "to_sdtm_end_to_end_faster_than_pyreadstat_alone": None if end_to_end is None else end_to_end < 1.0,
+        "to_sdtm_end_to_end_within_1.5x_pyreadstat": None if end_to_end is None else end_to_end <= 1.5,
         "validate_under_60s": None if validate is None else validate < 60,
         "peak_memory_under_4GB": peak < 4096,
     }
     return {"to_sdtm_seconds": total, "peak_rss_mb": peak, "ratios": ratios, "targets": targets}
+
+
+def _at_least(value: float | None, bound: float) -> bool | None:
+    return None if value is None else value >= bound
 
 
 def _print_size(size: int, entry: dict[str, Any]) -> None:
@@ -487,7 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--naive-budget", type=float, default=300.0, help="seconds before naive FHIR is sampled")
     parser.add_argument(
-        "--end-to-end", action="store_true", help="also time api.convert_to_sdtm in one process (to-sdtm as run)"
+        "--no-end-to-end",
+        action="store_true",
+        help="skip timing api.convert_to_sdtm in one process (to-sdtm as the command runs it)",
     )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -509,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": {},
     }
     try:
-        chosen = (*STAGES, *OPTIONAL_STAGES) if args.end_to_end else STAGES
+        chosen = STAGES if args.no_end_to_end else (*STAGES, *OPTIONAL_STAGES)
         with progress_task(len(sizes) * len(chosen), "bench") as task:
             for size in sizes:
                 work = root / f"n{size}"

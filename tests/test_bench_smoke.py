@@ -23,6 +23,7 @@ EXPECTED_STAGES = {
     "fhir_write",
     "naive_fhir",
     "validate",
+    "to_sdtm_end_to_end",
 }
 
 
@@ -55,10 +56,12 @@ def test_bench_runs_every_stage_for_20_subjects(tmp_path: Path) -> None:
         "to_sdtm_total_vs_pyreadstat_alone",
         "to_sdtm_without_build_vs_pyreadstat_alone",
         "fhir_speedup_vs_fhir_resources",
+        "to_sdtm_end_to_end_vs_pyreadstat_alone",
     }
     assert set(entry["summary"]["targets"]) == {
         "fhir_at_least_10x",
-        "to_sdtm_within_1.5x_pyreadstat",
+        "to_sdtm_end_to_end_faster_than_pyreadstat_alone",
+        "to_sdtm_end_to_end_within_1.5x_pyreadstat",
         "validate_under_60s",
         "peak_memory_under_4GB",
     }
