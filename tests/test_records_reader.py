@@ -171,3 +171,39 @@ def test_check_records_missing_folder(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "records folder not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_end_before_start_is_an_error(folder: Path) -> None:
+    _set(folder / "adverse_events.csv", 2, "end", "2021-10-28")  # starts 2021-10-29T10:41
+    _set(folder / "exposures.csv", 2, "end", "2021-10-29T10:29")  # starts 2021-10-29T10:30
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    assert [(i.where, i.key, i.field, i.message, i.value) for i in caught.value.issues] == [
+        ("adverse_events.csv", "row 2", "end", "before the start 2021-10-29T10:41", "2021-10-28"),
+        ("exposures.csv", "row 2", "end", "before the start 2021-10-29T10:30", "2021-10-29T10:29"),
+    ]
+
+
+def test_end_on_the_start_day_without_a_time_is_not_before_it(folder: Path) -> None:
+    _set(folder / "adverse_events.csv", 2, "end", "2021-10-29")
+    assert read_records(folder).adverse_events[0].end == "2021-10-29"
+
+
+def test_a_visit_with_records_must_be_in_visits(folder: Path) -> None:
+    rows = [row for row in _rows(folder / "visits.csv") if row[:2] != ["01-001", "1"]]
+    _save(folder / "visits.csv", rows)
+    issues = _issues(folder)
+    assert ("skin_scores.csv", "row 2", "visit_num") in issues
+    assert ("spirometry.csv", "row 2", "visit_num") in issues
+
+
+def test_missing_visits_file_is_reported_for_findings(folder: Path) -> None:
+    (folder / "visits.csv").unlink()
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    messages = {(i.where, i.field, i.message) for i in caught.value.issues}
+    assert (
+        "skin_scores.csv",
+        "visit_num",
+        "this subject's visit is not in visits.csv (every visit with records needs its row there, for SV)",
+    ) in messages

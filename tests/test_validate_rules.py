@@ -88,3 +88,12 @@ def test_character_data_in_numeric_variables_runs_every_rule():
     frame = ae.frame.assign(AESEQ=["one", "two"], AESTDY=["x", "y"])
     broken = dataclasses.replace(ae, frame=frame)
     _no_rule_crashed(dataclasses.replace(package, datasets={**package.datasets, "AE": broken}))
+
+
+def test_visits_without_an_sv_dataset_are_one_finding_per_dataset():
+    from validate_cases import drop_dataset
+
+    rule = next(r for r in RULES if r.id == "TI-XD002")
+    found = run_rules(drop_dataset(clean_package(), "SV"), rules=[rule])
+    assert sorted((i.where, i.field) for i in found) == [("IE", "VISITNUM"), ("QS", "VISITNUM"), ("RE", "VISITNUM")]
+    assert {i.severity for i in found} == {rule.severity}

@@ -1,10 +1,12 @@
-"""Checks between the files of a records folder: subjects, sites, visits, criteria, mRSS totals, AE seriousness."""
+"""Checks between the files of a records folder: subjects, sites, visits, criteria, mRSS totals, AE seriousness,
+start/end order."""
 
 from __future__ import annotations
 
 from operator import attrgetter
 from typing import Any
 
+from trialinterop.iso8601 import compare_dtc
 from trialinterop.issues import Issue
 from trialinterop.source import models as m
 from trialinterop.source.problems import input_problem
@@ -35,6 +37,8 @@ def cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str, 
             message = "not the treatment of any intervention in study.json"
             problems.append(input_problem(*_at(ex), "treatment", message, ex.treatment))
     _check_seriousness(loaded["adverse_events.csv"], problems)
+    _check_periods(loaded["adverse_events.csv"], problems)
+    _check_periods(loaded["exposures.csv"], problems)
     return problems
 
 
@@ -58,18 +62,19 @@ _SUBJECT_ID, _VISIT = attrgetter("subject_id"), attrgetter("visit_num")
 
 
 def _check_references(study: m.Study, loaded: dict[str, list[Any]], problems: list[Issue]) -> None:
-    """Every row's subject is in subjects.csv; its visit (if it has one) is planned or listed in visits.csv."""
+    """Every row's subject is in subjects.csv; a row with a visit names a visit of its subject in visits.csv (SV
+    holds every visit that has records), and an unplanned one is described there."""
     subjects = {s.subject_id for s in loaded["subjects.csv"]}
     planned = {v.visit_num for v in study.visits}
-    listed: set[tuple[str, float]] | None = None
+    listed = {(v.subject_id, v.visit_num) for v in loaded["visits.csv"]}
     for file, rows in loaded.items():
         if file == "subjects.csv":
             continue
         check_visit = file != "visits.csv" and bool(rows) and hasattr(rows[0], "visit_num")
-        if subjects.issuperset(map(_SUBJECT_ID, rows)) and (not check_visit or planned.issuperset(map(_VISIT, rows))):
+        if subjects.issuperset(map(_SUBJECT_ID, rows)) and (
+            not check_visit or listed.issuperset(zip(map(_SUBJECT_ID, rows), map(_VISIT, rows), strict=True))
+        ):
             continue  # all well, as found in C
-        if listed is None:
-            listed = {(v.subject_id, v.visit_num) for v in loaded["visits.csv"]}
         _check_rows_references(rows, subjects, planned if check_visit else None, listed, problems)
 
 
@@ -78,14 +83,18 @@ def _check_rows_references(
 ) -> None:
     """`_check_references` row by row; `planned` is None for a file whose visits are not checked."""
     unknown = "neither a planned visit of study.json nor an unplanned visit in visits.csv"
+    unlisted = "this subject's visit is not in visits.csv (every visit with records needs its row there, for SV)"
     for row in rows:
-        if row.subject_id not in subjects:
+        known = row.subject_id in subjects
+        if not known:
             problems.append(input_problem(*_at(row), "subject_id", "not in subjects.csv", row.subject_id))
         if planned is None:
             continue
         visit_num = getattr(row, "visit_num", None)
-        if visit_num is not None and visit_num not in planned and (row.subject_id, visit_num) not in listed:
-            problems.append(input_problem(*_at(row), "visit_num", unknown, f"{visit_num:g}"))
+        if visit_num is None or (row.subject_id, visit_num) in listed or (visit_num in planned and not known):
+            continue
+        message = unknown if visit_num not in planned else unlisted
+        problems.append(input_problem(*_at(row), "visit_num", message, f"{visit_num:g}"))
 
 
 def _check_visits(study: m.Study, visits: list[m.Visit], problems: list[Issue]) -> None:
@@ -111,3 +120,10 @@ def _check_seriousness(events: list[m.AdverseEvent], problems: list[Issue]) -> N
             problems.append(input_problem(*_at(ae), "serious", "a seriousness criterion is Y but serious = N"))
         if ae.serious is None and flagged:
             problems.append(input_problem(*_at(ae), "serious", "a seriousness criterion is Y but serious is empty"))
+
+
+def _check_periods(rows: list[Any], problems: list[Issue]) -> None:
+    """An end certainly before its start (at the precision both dates share) is an error (SD0013)."""
+    for row in rows:
+        if row.start and row.end and compare_dtc(row.end, row.start) < 0:
+            problems.append(input_problem(*_at(row), "end", f"before the start {row.start}", row.end))

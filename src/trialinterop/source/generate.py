@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from trialinterop.iso8601 import compare_dtc
 from trialinterop.source import models as m
 
 MEDDRA_VERSION = "27.1"
@@ -247,7 +248,7 @@ class _SubjectBuilder:
         if plan.fate == "ONGOING" and final.visit_num in visit_dates:
             self.end = visit_dates[final.visit_num]  # completed: nothing is collected after the last visit
         self._assessments(visit_dates)
-        self._adverse_events(infusion)
+        self._adverse_events(infusion, reported_by=max(visit_dates.values()) if visit_dates else None)
         self._disposition(visit_dates)
 
     def _subject(self, death_date: str | None) -> None:
@@ -424,7 +425,10 @@ class _SubjectBuilder:
                 m.Spirometry(self.sid, num, _dt(when), fvc, predicted, round(100 * fvc / predicted, 1), "SITTING")
             )
 
-    def _adverse_events(self, infusion: date) -> None:
+    def _adverse_events(self, infusion: date, *, reported_by: date | None) -> None:
+        """For a subject still in follow-up, an event with a partial start is kept only when that month is certainly
+        before the subject's last visit: a complete date is itself a contact (RFPENDTC), a partial one is not, and
+        an event after the last contact would have no EPOCH."""
         rng, plan = self.rng, self.plan
         events: list[dict] = []
         count = rng.choices(range(7), weights=[15, 20, 20, 17, 13, 9, 6])[0]
@@ -450,6 +454,8 @@ class _SubjectBuilder:
             events.append(
                 self._event("Raynaud's phenomenon", start.isoformat(), None, severity="SEVERE", action="NOT APPLICABLE")
             )
+        if plan.fate == "ONGOING" and reported_by is not None:
+            events = [e for e in events if _reported(e["start"], reported_by)]
         events.sort(key=lambda e: e["start"])
         for ae_id, event in enumerate(events, start=1):
             self.rows.adverse_events.append(m.AdverseEvent(subject_id=self.sid, ae_id=ae_id, **event))
@@ -586,6 +592,11 @@ class _SubjectBuilder:
                 self.rows.dispositions.append(
                     m.Disposition(self.sid, "COMPLETED", "Completed 48-month follow-up", when, when)
                 )
+
+
+def _reported(start: str, last_visit: date) -> bool:
+    """A complete start, or a partial start certainly before the last visit."""
+    return len(start) >= 10 or compare_dtc(start, last_visit.isoformat()) < 0
 
 
 def _distribute(scores: list[int], target: int, rng: random.Random) -> list[int]:

@@ -96,7 +96,7 @@ def _derivations(records: TrialRecords, ctx: SdtmContext) -> dict[str, Callable[
             TsValue(val=c.name, valcd=c.snomed, vcdref="SNOMED" if c.snomed else None) for c in study.conditions
         ],
         "primary_purpose": lambda: [_coded(ctx, "primary_purpose", study.primary_purpose)],
-        "treatments": lambda: [TsValue(val=i.treatment, grpid=i.code) for i in study.interventions],
+        "treatments": lambda: [TsValue(val=i.treatment, grpid=i.code) for i in study.interventions],  # no UNII exists
         "dose": lambda: _per_intervention(records, "dose", None, ctx),
         "dose_unit": lambda: _per_intervention(records, "dose_unit", "UNIT", ctx),
         "dose_frequency": lambda: _per_intervention(records, "frequency", "FREQ", ctx),

@@ -45,16 +45,21 @@ def _visit_key(frame: pd.DataFrame) -> pd.Series:
     references=["P21 SD0065", "SDTMIG 3.4 SV specification"],
 )
 def check_visits_in_sv(ctx: Context) -> Iterator[Finding]:
-    """Each subject visit referenced in a domain is a Subject Visits record."""
+    """Each subject visit referenced in a domain is a Subject Visits record; without an SV dataset, each dataset
+    with visits is one finding."""
     sv = ctx.get("SV")
-    if sv is None or not {"USUBJID", "VISITNUM"} <= set(sv.frame.columns):
+    if sv is not None and not {"USUBJID", "VISITNUM"} <= set(sv.frame.columns):
         return
-    known = set(_visit_key(sv.frame))
+    known = set(_visit_key(sv.frame)) if sv is not None else set()
     for ds in subject_datasets(ctx.datasets()):
-        if ds.name == "SV" or "VISITNUM" not in ds.frame.columns:
+        if ds.name == "SV" or not {"USUBJID", "VISITNUM"} <= set(ds.frame.columns):
             continue
-        mask = ~blank(ds.frame["VISITNUM"]) & ~_visit_key(ds.frame).isin(known)
-        yield from row_findings(ds, mask, "VISITNUM")
+        visited = ~blank(ds.frame["VISITNUM"])
+        if sv is None:
+            if visited.any():
+                yield Finding(ds.name, field="VISITNUM", detail="no SV dataset holds the visits of this dataset")
+            continue
+        yield from row_findings(ds, visited & ~_visit_key(ds.frame).isin(known), "VISITNUM")
 
 
 @rule(
