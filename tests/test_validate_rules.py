@@ -97,3 +97,20 @@ def test_visits_without_an_sv_dataset_are_one_finding_per_dataset():
     found = run_rules(drop_dataset(clean_package(), "SV"), rules=[rule])
     assert sorted((i.where, i.field) for i in found) == [("IE", "VISITNUM"), ("QS", "VISITNUM"), ("RE", "VISITNUM")]
     assert {i.severity for i in found} == {rule.severity}
+
+
+def test_subject_dates_compare_r5_progress_and_birth_dates():
+    from validate_cases import with_fhir
+
+    rule = next(r for r in RULES if r.id == "TI-FH005")
+    package = clean_package()
+    dm = package.datasets["DM"]
+    frame = dm.frame.assign(RFICDTC=["2022-02-21", "2022-02-25"], BRTHDTC=["1977-05", ""])
+    package = dataclasses.replace(package, datasets={**package.datasets, "DM": dataclasses.replace(dm, frame=frame)})
+    resources = [
+        {"resourceType": "Patient", "id": "p1", "identifier": [{"value": "001"}], "birthDate": "1977-06"},
+        {"resourceType": "ResearchSubject", "id": "rs2", "identifier": [{"value": "002"}],
+         "progress": [{"startDate": "2022-03-01"}, {"startDate": "2022-02-25"}]},
+    ]  # fmt: skip
+    found = run_rules(with_fhir(package, resources), rules=[rule])
+    assert [(i.key, i.field, i.value) for i in found] == [("NCT05016804-ATG01-001", "BRTHDTC", "1977-05")]

@@ -77,6 +77,16 @@ def _fhir(p: Package, *extra: dict, drop: str | None = None) -> Package:
     return with_fhir(p, kept + list(extra))
 
 
+def _with_consent(p: Package) -> Package:
+    dm = p.datasets["DM"]
+    frame = dm.frame.assign(RFICDTC=["2022-02-21", "2022-02-25"])
+    return dataclasses.replace(p, datasets={**p.datasets, "DM": dataclasses.replace(dm, frame=frame)})
+
+
+def _research_subject(start: str) -> dict:
+    return {"resourceType": "ResearchSubject", "id": "rs1", "identifier": [{"value": S1}], "period": {"start": start}}
+
+
 CASES: dict[str, Case] = {
     # presence
     "TI-PR001": Case(lambda p: drop_dataset(p, "DM")),
@@ -183,6 +193,10 @@ CASES: dict[str, Case] = {
     ),
     "TI-FH003": Case(lambda p: _fhir(p, drop="p2")),
     "TI-FH004": Case(lambda p: _fhir(p, drop="ae2")),
+    "TI-FH005": Case(
+        fail=lambda p: _fhir(_with_consent(p), _research_subject("2022-02-20")),
+        pass_=lambda p: _fhir(_with_consent(p), _research_subject("2022-02-21")),
+    ),
 }
 
 

@@ -171,3 +171,47 @@ def check_adverse_events_agree(ctx: Context) -> Iterator[Finding]:
         if sdtm[key] != fhir[key]:
             detail = f"{sdtm[key]} AE record(s), {fhir[key]} AdverseEvent(s)"
             yield Finding("AE", f"{key[0]}, start {key[1] or '(none)'}", "AESTDTC", key[1], detail)
+
+
+def _subject_start(resource: dict) -> str:
+    """When the subject's participation started: R4 period.start, R5 the earliest progress.startDate."""
+    start = (resource.get("period") or {}).get("start")
+    if isinstance(start, str):
+        return start[:10]
+    dates = [p.get("startDate") for p in resource.get("progress") or [] if isinstance(p, dict)]
+    dates = [d for d in dates if isinstance(d, str)]
+    return min(dates)[:10] if dates else ""
+
+
+@rule(
+    id="TI-FH005",
+    severity=Severity.ERROR,
+    scope="DM and FHIR ResearchSubject/Patient",
+    message="DM dates and the subject's FHIR resources disagree (RFICDTC vs ResearchSubject start, BRTHDTC vs "
+    "Patient.birthDate)",
+    references=[
+        "trialinterop SDTM-FHIR agreement",
+        "HL7 FHIR-to-CDISC Joint Mapping IG (DM: BRTHDTC = Patient.birthDate)",
+    ],
+)
+def check_subject_dates_agree(ctx: Context) -> Iterator[Finding]:
+    """Informed consent (RFICDTC) is when the ResearchSubject's participation starts (R4 period.start, R5
+    progress.startDate); BRTHDTC equals Patient.birthDate. Compared where both sides have the date."""
+    dm = ctx.get("DM")
+    if dm is None or "USUBJID" not in dm.frame.columns:
+        return
+    to_usubjid = _usubjid_of(dm)
+    usubjids = text(dm.frame["USUBJID"])
+    for variable, kind, fhir_date in (
+        ("RFICDTC", "ResearchSubject", _subject_start),
+        ("BRTHDTC", "Patient", lambda r: str(r.get("birthDate") or "")),
+    ):
+        if variable not in dm.frame.columns:
+            continue
+        expected = dict(zip(usubjids, text(dm.frame[variable]).str.slice(0, 10), strict=True))
+        for resource in _resources(ctx, kind):
+            found = fhir_date(resource)
+            for usubjid in sorted({to_usubjid.get(i, "") for i in _identifier_values(resource)} - {""}):
+                if expected.get(usubjid) and found and found != expected[usubjid]:
+                    detail = f"{kind}/{resource.get('id')} says {found}"
+                    yield Finding("DM", usubjid, variable, expected[usubjid], detail)
