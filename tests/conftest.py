@@ -1,4 +1,4 @@
-"""Shared test fixtures: repository paths and the optional third-party sample data in ../shared/data."""
+"""Shared test fixtures: repository paths and the vendored third-party sample data (tests/data/third_party)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_RECORDS = REPO / "fixtures" / "records"
-SHARED_DATA = REPO.parent / "shared" / "data"
+THIRD_PARTY = REPO / "tests" / "data" / "third_party"
 
 
 @pytest.fixture(scope="session")
@@ -22,8 +22,6 @@ def fixture_records_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """../shared/data (optional test data); tests using it skip with a reason when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"optional third-party sample data not present at {SHARED_DATA}")
-    return SHARED_DATA
+def third_party_data() -> Path:
+    """tests/data/third_party: MIT-licensed CDISC and odmlib sample files (sources in its README.md), always present."""
+    return THIRD_PARTY

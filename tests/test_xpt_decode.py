@@ -1,6 +1,6 @@
 """The numpy XPORT v5 decoder (`writers.xpt_decode`) against two independent readers, pyreadstat.read_xport and
 pandas.read_sas, on files written by both encoders (native and pyreadstat), by SAS itself (the CDISC sample files in
-../shared/data) and for the fixture package; and the read-back check built on it, on damaged files.
+tests/data/third_party) and for the fixture package; and the read-back check built on it, on damaged files.
 
 Expectations are literals or come from the frames written, never from the decoder under test. pandas.read_sas is only
 compared where its documented quirks (tests/test_xpt_native.py) do not apply: records longer than 80 bytes, and the
@@ -386,15 +386,14 @@ def test_categorical_columns_encode_like_text(tmp_path: Path) -> None:
 # --- SAS-written files and the fixture package ----------------------------------------------------------------------
 
 
-@pytest.mark.shared
-def test_sas_written_files(shared_data: Path) -> None:
-    decoded = read_xport(shared_data / "dataset-json" / "dm.xpt")
+def test_sas_written_files(third_party_data: Path) -> None:
+    decoded = read_xport(third_party_data / "dataset-json" / "dm.xpt")
     assert (decoded.dataset, decoded.label, decoded.rows) == ("DM", "Demographics", 18)
     assert decoded.created == datetime(2020, 8, 21, 9, 14, 29)
     assert [(v.name, v.numeric, v.length) for v in decoded.variables[:4]] == [
         ("STUDYID", False, 12), ("DOMAIN", False, 2), ("USUBJID", False, 8), ("SUBJID", False, 4)]  # fmt: skip
     for name in ("dm", "ae"):
-        path = shared_data / "dataset-json" / f"{name}.xpt"
+        path = third_party_data / "dataset-json" / f"{name}.xpt"
         decoded = read_xport(path)
         data, meta = pyreadstat.read_xport(str(path))
         other = pd.read_sas(path, format="xport", encoding="ascii")
@@ -410,15 +409,13 @@ def test_sas_written_files(shared_data: Path) -> None:
 
 @pytest.fixture(scope="module")
 def fixture_frames(fixture_records_dir: Path):
-    build = pytest.importorskip("trialinterop.sdtm.build", reason="SDTM builders not present")
-    if not (fixture_records_dir / "subjects.csv").is_file():
-        pytest.skip("fixture records CSVs not generated")
     from trialinterop.ct import load_terminology
+    from trialinterop.sdtm.build import build_sdtm
     from trialinterop.sdtm.conform import conform
     from trialinterop.source.reader import read_records
     from trialinterop.spec import load_spec
 
-    conformed, _ = conform(build.build_sdtm(read_records(fixture_records_dir), load_terminology()), load_spec())
+    conformed, _ = conform(build_sdtm(read_records(fixture_records_dir), load_terminology()), load_spec())
     return {name: frame for name, frame in conformed.items() if len(frame)}
 
 
