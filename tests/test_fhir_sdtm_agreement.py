@@ -11,13 +11,12 @@ import pytest
 from fhir_support import fixture_records
 from trialinterop.ct import load_terminology
 from trialinterop.fhir import build_resources
-
-sdtm_build = pytest.importorskip("trialinterop.sdtm.build")
+from trialinterop.sdtm.build import build_sdtm
 
 
 @pytest.fixture(scope="module")
 def sdtm():  # type: ignore[no-untyped-def]
-    return sdtm_build.build_sdtm(fixture_records(), load_terminology())
+    return build_sdtm(fixture_records(), load_terminology())
 
 
 @pytest.fixture(scope="module")
