@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -86,3 +87,15 @@ def test_unknown_format_is_a_usage_error(records: Path, previous_output: Path) -
     assert result.exit_code == 2
     assert "xpt,sas" in result.stderr
     assert _untouched(previous_output)
+
+
+def test_an_arm_unknown_to_the_trial_design_is_refused(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "records", records)
+    study = json.loads((records / "study.json").read_text())
+    study["arms"][0]["code"] = "ARMX"
+    (records / "study.json").write_text(json.dumps(study))
+    result = CliRunner().invoke(main, ["to-sdtm", str(records), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "study.json [arms/0] code: arm has no planned elements in mappings/trial_design.yaml" in result.output
+    assert not (tmp_path / "out").exists()

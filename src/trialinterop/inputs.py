@@ -1,8 +1,9 @@
-"""One entry point for every kind of trial input: a records folder, an EDC's ODM 1.3 export with its mapping, or FHIR
-R4/R5 (a Bundle `.json` file, or a folder of `*.ndjson` files as a server's bulk export writes them).
+"""One entry point for every kind of trial input: a records folder, an EDC's ODM 1.3 export with its mapping and
+study.json, or FHIR R4/R5 (a Bundle `.json` file, or a folder of `*.ndjson` files as a server's bulk export writes
+them; optionally with the study.json that replaces the registry record it carries).
 
 Commands call `load_trial` and never care which reader ran. Readers raise `InputError` naming file, row/element and
-field; readers that can drop incomplete rows under a configured policy return those as warnings.
+field; what a reader assumed or dropped (ODM rows under a configured policy, FHIR fallbacks) comes back as warnings.
 """
 
 from __future__ import annotations
@@ -35,16 +36,20 @@ def load_trial(
     fhir_version: str = "auto",
 ) -> LoadedTrial:
     """A records folder, an ODM XML file (then `odm_mapping` and `study` are required), or FHIR input (a Bundle
-    `.json` file or a folder of `*.ndjson`; `fhir_version` auto, R4 or R5)."""
+    `.json` file or a folder of `*.ndjson`; `fhir_version` auto, R4 or R5; `study` replaces the registry record the
+    input carries, and is needed when it carries none)."""
     source = Path(source)
     fhir = source.exists() and is_fhir_source(source)
     if fhir or source.is_dir():
         if odm_mapping is not None:
             raise _usage(source, "--odm-mapping applies to an ODM XML file, not to a records folder or FHIR input")
         if fhir:
-            from trialinterop.fhir_in import load_fhir_trial
+            from trialinterop.fhir_in import read_fhir_trial
 
-            return LoadedTrial(load_fhir_trial(source, version=fhir_version))
+            trial = read_fhir_trial(source, version=fhir_version, study=study)
+            return LoadedTrial(trial.records, trial.warnings)
+        if study is not None:
+            raise _usage(source, "--study applies to ODM or FHIR input; a records folder has its own study.json")
         return LoadedTrial(read_records(source))
     if not source.exists():
         raise _usage(source, "input not found (expected a records folder or an ODM XML file, or FHIR)")

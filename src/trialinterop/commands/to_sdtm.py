@@ -1,8 +1,9 @@
 """`trialinterop to-sdtm INPUT -o OUT [--format xpt,json] [--no-define]`: build and write the SDTM package.
 
 INPUT is a records folder, an ODM 1.3 export (with --odm-mapping and --study), or FHIR R4/R5 (a Bundle .json or a
-folder of NDJSON files; the release is detected). Exit 0 when written, 1 when the built datasets break the
-specification (every ERROR listed; nothing written), 2 when the run cannot start (invalid input, bad arguments).
+folder of NDJSON files; the release is detected; --study gives the registry record it may not carry). Exit 0 when
+written, 1 when the built datasets break the specification (every ERROR listed; nothing written), 2 when the run
+cannot start (invalid input, bad arguments).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from trialinterop.commands.sdtm_output import define_option, format_option, writ
 @format_option
 @define_option
 @click.option("--odm-mapping", type=click.Path(dir_okay=False, path_type=str), help="ODM input: mapping YAML.")
-@click.option("--study", type=click.Path(dir_okay=False, path_type=str), help="ODM input: the study.json to use.")
+@click.option(
+    "--study",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="ODM or FHIR input: the study.json (registry record) to use; FHIR input without it must carry its own.",
+)
 @guarded
 def command(
     records: str, out: str, formats: tuple[str, ...], define: bool, odm_mapping: str | None, study: str | None
@@ -27,7 +32,7 @@ def command(
     """Build the SDTM datasets of RECORDS and write them to OUT (replaced only when everything succeeds).
 
     RECORDS is a records folder, an ODM 1.3 XML export together with --odm-mapping and --study, or FHIR R4/R5 (a
-    Bundle .json file or a folder of .ndjson files).
+    Bundle .json file or a folder of .ndjson files; --study when it does not carry the registry record).
     """
     from trialinterop.inputs import load_trial
 

@@ -92,6 +92,12 @@ class FhirInput:
     """fullUrl and `Type/id` -> resource."""
     current: Located | None = None
     """The resource being mapped, so a malformed element nobody foresaw is still reported with its place."""
+    warnings: list[Issue] = field(default_factory=list)
+    """What the mapping assumed where the input did not say (each names the resource and element)."""
+
+    def warn(self, item: Located, element: str, message: str) -> None:
+        """Record a documented fallback: `message` says what was assumed for `element` of `item`."""
+        self.warnings.append(Issue("FHIR-IN", Severity.WARNING, message, where=item.where, field=element))
 
     def of_type(self, resource_type: str) -> list[Located]:
         return [r for r in self.resources if r.type == resource_type]

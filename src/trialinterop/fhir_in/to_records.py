@@ -1,13 +1,15 @@
 """FHIR resources -> `TrialRecords`, the inverse of `trialinterop.fhir` and, where it speaks, of the HL7
-FHIR-to-CDISC Joint Mapping IG (DM from Patient + ResearchSubject with SITEID from the site-level study; AE from
-AdverseEvent: term, MedDRA coding, dates, seriousness, severity, causality, outcome; findings from Observation).
-An AdverseEvent without onset, seriousness, severity, causality, action or outcome reads back as an incomplete AE
-with None in those fields (never a default term).
+FHIR-to-CDISC Joint Mapping IG (DM from Patient + ResearchSubject with STUDYID from the parent study and SITEID from
+the site-level study; AE from AdverseEvent, see fhir_in.adverse_events; findings from Observation).
 
-Subject: Patient + ResearchSubject (+ age, severity-group and methotrexate Observations). Exposures:
-MedicationAdministration (+ the apheresis Procedure it cites). Visits: Encounter. mRSS and FVC: Observations keyed by
-the sponsor test codes / LOINC. Dispositions: the sponsor disposition extension of ResearchSubject, else its end
-state. Eligibility exceptions: Observations coded with the criteria CodeSystem.
+Subject: Patient + ResearchSubject (+ age, severity-group and methotrexate Observations); the informed consent date
+from ResearchSubject.period.start (R5 progress.startDate), else the referenced Consent's date. Exposures:
+MedicationAdministration matched to a study intervention (+ the apheresis Procedure it cites). Visits: Encounter. mRSS
+and FVC: Observations keyed by the sponsor test codes / LOINC. Dispositions: fhir_in.dispositions. Eligibility
+exceptions: Observations coded with the criteria CodeSystem.
+
+The registry record comes from the input (fhir_in.to_study) or, given `study`, from that study.json
+(fhir_in.given_study). Every fallback taken is a warning in `FhirTrial.warnings`.
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from typing import Any
 from trialinterop.ct import Terminology, load_terminology
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.build_observations import MRSS_TESTCD
+from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
+from trialinterop.fhir_in.arms import check_subject_arms
+from trialinterop.fhir_in.dispositions import read_dispositions
+from trialinterop.fhir_in.given_study import read_given_study
+from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located, fail, read_fhir
 from trialinterop.fhir_in.to_study import build_study, main_study
 from trialinterop.fhir_in.values import (
-    cdisc_term,
     code_in,
     codings,
     extension_value,
@@ -34,23 +40,39 @@ from trialinterop.fhir_in.values import (
     record_dtc,
     reverse,
 )
+from trialinterop.issues import Issue
 from trialinterop.source import models as m
-from trialinterop.source.models import SERIOUSNESS_CRITERIA
 
 Resource = dict[str, Any]
-SUSPECT = "AdverseEvent.suspectEntity.causality.entityRelatedness"
-R4_OCCURRENCE_EXTENSION = "http://hl7.org/fhir/5.0/StructureDefinition/extension-AdverseEvent.occurrence"
 
 
-def load_fhir_trial(source: str | Path, *, version: str = "auto") -> m.TrialRecords:
-    """Read a Bundle file or NDJSON folder and rebuild the trial's records."""
-    return fhir_to_records(read_fhir(source, version=version))
+@dataclasses.dataclass(frozen=True)
+class FhirTrial:
+    records: m.TrialRecords
+    warnings: tuple[Issue, ...] = ()
+    """What was assumed where the input did not say (each names resource and element)."""
 
 
-def fhir_to_records(fhir: FhirInput, terminology: Terminology | None = None) -> m.TrialRecords:
+def read_fhir_trial(source: str | Path, *, version: str = "auto", study: str | Path | None = None) -> FhirTrial:
+    """Read a Bundle file or NDJSON folder and rebuild the trial's records; `study` is a study.json that replaces the
+    registry record carried in the input."""
+    fhir = read_fhir(source, version=version)
+    records = fhir_to_records(fhir, study=study)
+    return FhirTrial(records, tuple(fhir.warnings))
+
+
+def load_fhir_trial(source: str | Path, *, version: str = "auto", study: str | Path | None = None) -> m.TrialRecords:
+    """The records of `read_fhir_trial` (its warnings dropped)."""
+    return read_fhir_trial(source, version=version, study=study).records
+
+
+def fhir_to_records(
+    fhir: FhirInput, terminology: Terminology | None = None, *, study: str | Path | None = None
+) -> m.TrialRecords:
     """The records of the trial; an element of the wrong JSON type anywhere is an InputError naming its resource."""
     try:
-        return _Reader(fhir, terminology or load_terminology()).records()
+        given = read_given_study(fhir, study) if study is not None else None
+        return _Reader(fhir, terminology or load_terminology(), given).records()
     except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
         where = fhir.current.where if fhir.current is not None else str(fhir.source)
         detail = f"{type(exc).__name__}: {exc}"
@@ -58,11 +80,11 @@ def fhir_to_records(fhir: FhirInput, terminology: Terminology | None = None) -> 
 
 
 class _Reader:
-    def __init__(self, fhir: FhirInput, terminology: Terminology) -> None:
+    def __init__(self, fhir: FhirInput, terminology: Terminology, given: m.Study | None) -> None:
         self.fhir = fhir
         self.terms = terminology
         self.is_r4 = fhir.version == "R4"
-        self.study = build_study(fhir, main_study(fhir))
+        self.study = given if given is not None else build_study(fhir, main_study(fhir))
         sid = self.study.study_id
         self.systems = {kind: codes.identifier_system(sid, kind) for kind in ("subject", "site", "ae", "observation")}
         self.visit_system = codes.sponsor_code_system(sid, "visit")
@@ -99,35 +121,38 @@ class _Reader:
         patient_item = self.fhir.resolve(rs[key], item, f"ResearchSubject.{key}", "Patient")
         patient = patient_item.resource
         subject_id = identifier_value(rs, self.systems["subject"]) or identifier_value(patient, self.systems["subject"])
-        subject_id = subject_id or identifier_value(rs, None) or identifier_value(patient, None)
+        subject_id = subject_id or identifier_value(rs, None)
+        if not subject_id and identifier_value(patient, None):
+            subject_id = identifier_value(patient, None)
+            message = f"no ResearchSubject.identifier: SUBJID assumed {subject_id!r}, the Patient's identifier"
+            self.fhir.warn(item, "ResearchSubject.identifier", message)
         if not subject_id:
             raise item.fail(
                 "ResearchSubject.identifier", "no subject identifier (SUBJID) on ResearchSubject or Patient"
             )
         self.patient_subject[id(patient)] = subject_id
-        if not rs.get("study"):
-            raise item.fail("ResearchSubject.study", "required: the (site-level) ResearchStudy")
-        site_item = self.fhir.resolve(rs["study"], item, "ResearchSubject.study", "ResearchStudy")
-        site_id = identifier_value(site_item.resource, self.systems["site"]) or identifier_value(
-            site_item.resource, None
-        )
-        site = self.study.site(site_id or "")
-        if site is None:
-            raise item.fail("ResearchSubject.study", "must be a site-level ResearchStudy (partOf the trial) for SITEID")
+        site = self._site(item)
         progress = (rs.get("progress") or [{}])[0]
-        consent = (rs.get("period") or {}).get("start") if self.is_r4 else progress.get("startDate")
-        if not consent:
-            where = "ResearchSubject.period.start" if self.is_r4 else "ResearchSubject.progress.startDate"
-            raise item.fail(where, "required: the informed consent date (RFICDTC)")
         state = rs.get("status") if self.is_r4 else code_in(progress.get("subjectState"), codes.SUBJECT_STATE_SYSTEM)
+        if state is None:
+            element = "ResearchSubject.status" if self.is_r4 else "ResearchSubject.progress.subjectState"
+            self.fhir.warn(item, element, "no subject state: assumed enrolled and still on study")
+        check_subject_arms(item, self.study, self.fhir.version)
         race_text = extension_value(_extension(patient, codes.US_CORE_RACE), "text")
         ethnicity = extension_value(_extension(patient, codes.US_CORE_ETHNICITY), "text")
         gender = patient.get("gender")
+        sex = reverse(codes.GENDER, gender)
+        if sex is None:
+            self.fhir.warn(patient_item, "Patient.gender", f"gender {gender!r} gives no SEX: assumed U (unknown)")
         address = (patient.get("address") or [{}])[0]
+        consent = self._consent_date(item)
+        if patient.get("deceasedBoolean") is True:
+            message = "deceased, but no date: DTHDTC unknown and DTHFL not set (give deceasedDateTime)"
+            self.fhir.warn(patient_item, "Patient.deceasedBoolean", message)
         subject = m.Subject(
             subject_id=subject_id,
             site_id=site.site_id,
-            sex=reverse(codes.GENDER, gender) or "U",
+            sex=sex or "U",
             country=address.get("country") or site.country,
             consent_date=record_dtc(consent) or consent,
             enrolled="N" if state == "ineligible" else "Y",
@@ -137,37 +162,44 @@ class _Reader:
             death_date=original_dtc(patient, "deceasedDateTime"),
             origin=patient_item.origin,
         )
-        return subject, self._dispositions(item, subject_id, state, progress)
+        rows = read_dispositions(
+            self.fhir, item, subject_id, state=state, progress=progress, patient=patient, terms=self.terms
+        )
+        return subject, rows
 
-    def _dispositions(self, item: Located, subject_id: str, state: Any, progress: Resource) -> list[m.Disposition]:
-        rows = []
-        for extension in extensions(item.resource, sponsor.DISPOSITION):
-            facts = {name: values[0] for name, values in sponsor.read_fields(extension).items()}
-            if not facts.get("event") or not facts.get("event_date"):
-                raise item.fail(f"ResearchSubject.extension({sponsor.DISPOSITION})", "needs event and event_date")
-            rows.append(
-                m.Disposition(
-                    subject_id,
-                    facts["event"],
-                    facts.get("term", facts["event"]),
-                    facts["event_date"],
-                    facts.get("last_contact_date"),
-                    origin=item.origin,
-                )
+    def _site(self, item: Located) -> m.Site:
+        """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy."""
+        if not item.resource.get("study"):
+            raise item.fail("ResearchSubject.study", "required: the (site-level) ResearchStudy")
+        site_item = self.fhir.resolve(item.resource["study"], item, "ResearchSubject.study", "ResearchStudy")
+        resource = site_item.resource
+        site_id = identifier_value(resource, self.systems["site"]) or identifier_value(resource, None)
+        site = self.study.site(site_id or "")
+        if site is None:
+            known = ", ".join(s.site_id for s in self.study.sites) or "none"
+            raise item.fail(
+                "ResearchSubject.study",
+                f"must be a site-level ResearchStudy (partOf the trial) whose identifier is a site of the study "
+                f"(SITEID; got {site_id!r} from {site_item.type}/{resource.get('id', '?')}; sites: {known})",
             )
-        if rows or state in (None, "on-study", "active", "candidate", "eligible"):
-            return rows
-        end = (item.resource.get("period") or {}).get("end") if self.is_r4 else progress.get("endDate")
-        if not end:
-            return rows
+        return site
+
+    def _consent_date(self, item: Located) -> str:
+        """RFICDTC: ResearchSubject.period.start (R5 progress.startDate), else the date of its Consent."""
+        rs = item.resource
         if self.is_r4:
-            event = {"ineligible": "SCREEN FAILURE", "off-study": "COMPLETED"}.get(state, "WITHDRAWAL BY SUBJECT")
-            term = event.capitalize()
+            found, element = (rs.get("period") or {}).get("start"), "ResearchSubject.period.start"
         else:
-            reason = progress.get("reason")
-            event = cdisc_term(item, "ResearchSubject.progress.reason", reason, "NCOMPLT", self.terms)
-            term = (reason or {}).get("text") or event
-        return [m.Disposition(subject_id, event, term, record_dtc(end) or end, origin=item.origin)]
+            found, element = ((rs.get("progress") or [{}])[0]).get("startDate"), "ResearchSubject.progress.startDate"
+        if found:
+            return found
+        refs = rs.get("consent")
+        for ref in refs if isinstance(refs, list) else [refs] if refs else []:
+            consent = self.fhir.resolve(ref, item, "ResearchSubject.consent", "Consent").resource
+            found = consent.get("dateTime" if self.is_r4 else "date")
+            if found:
+                return found
+        raise item.fail(element, "required: the informed consent date (RFICDTC), here or as the Consent's date")
 
     def subject_of(self, item: Located, element: str = "subject") -> str:
         path = f"{item.type}.{element}"
@@ -342,7 +374,7 @@ class _Reader:
         for item in self.fhir.each("MedicationAdministration"):
             given = item.resource
             sid = self.subject_of(item)
-            treatment, lot = self._medication(item)
+            treatment, lot = administered(self.fhir, item, self.study)
             when_key = "effective" if self.is_r4 else "occurence"
             period = given.get(when_key + "Period") or {}
             start = original_dtc(period, "start") or original_dtc(given, when_key + "DateTime")
@@ -372,30 +404,6 @@ class _Reader:
             )
         return rows
 
-    def _medication(self, item: Located) -> tuple[str, str | None]:
-        """Treatment name (the intervention's) and lot of an administration."""
-        given = item.resource
-        ref = given.get("medicationReference") if self.is_r4 else (given.get("medication") or {}).get("reference")
-        if ref is None:
-            concept = given.get("medicationCodeableConcept") if self.is_r4 else (given.get("medication") or {})
-            concept = concept.get("concept", concept) if not self.is_r4 else concept
-            text = (concept or {}).get("text")
-            if not text:
-                raise item.fail("MedicationAdministration.medication[x]", "required: the treatment given (EXTRT)")
-            return text, None
-        element = (
-            "MedicationAdministration.medicationReference" if self.is_r4 else "MedicationAdministration.medication"
-        )
-        medication = self.fhir.resolve(ref, item, element, "Medication").resource
-        lot = (medication.get("batch") or {}).get("lotNumber")
-        name = (medication.get("code") or {}).get("text")
-        code = (identifier_value(medication, None) or "").split("/")[0]
-        intervention = next((i for i in self.study.interventions if i.code == code or i.name == name), None)
-        treatment = intervention.treatment if intervention is not None else name
-        if not treatment:
-            raise item.fail(element, "the Medication names no treatment (code.text)")
-        return treatment, lot
-
     def _apheresis(self, item: Located) -> str | None:
         for ref in item.resource.get("supportingInformation") or []:
             info = self.fhir.resolve(ref, item, "MedicationAdministration.supportingInformation")
@@ -406,117 +414,40 @@ class _Reader:
 
     # --- adverse events -------------------------------------------------------------------------------------------
     def _adverse_events(self) -> list[m.AdverseEvent]:
-        return [self._adverse_event(item) for item in self.fhir.each("AdverseEvent")]
+        """Every AdverseEvent; one without an identifier is numbered after the subject's highest AESPID."""
+        found = [
+            (item, self.subject_of(item), ae_number(item, self.systems["ae"]))
+            for item in self.fhir.each("AdverseEvent")
+        ]
+        highest: dict[str, int] = defaultdict(int)
+        for _, sid, number in found:
+            highest[sid] = max(highest[sid], number or 0)
+        reader = AdverseEventReader(self.fhir, self.terms)
+        events = []
+        for item, sid, number in found:
+            self.fhir.current = item
+            if number is None:
+                highest[sid] += 1
+                number = highest[sid]
+                self.fhir.warn(item, "AdverseEvent.identifier", f"no identifier: AESPID assumed {number} (input order)")
+            events.append(reader.read(item, sid, number))
+        self._check_meddra_levels(found, events)
+        return events
 
-    def _adverse_event(self, item: Located) -> m.AdverseEvent:
-        ae = item.resource
-        r4 = self.is_r4
-        sid = self.subject_of(item)
-        ident = identifier_value(ae, self.systems["ae"]) or identifier_value(ae, None) or ""
-        try:
-            ae_id = int(ident.rsplit("/", 1)[-1])
-        except ValueError:
-            raise item.fail("AdverseEvent.identifier", f"AE number expected after '/', got {ident!r}") from None
-        event_element = "AdverseEvent.event" if r4 else "AdverseEvent.code"
-        concept = ae.get("event" if r4 else "code") or self._resulting_condition(item) or {}
-        term = concept.get("text") or next((c.get("display") for c in codings(concept) if c.get("display")), None)
-        if not term:
-            raise item.fail(event_element + ".text", "required: the reported term (AETERM)")
-        meddra = [c for c in codings(concept) if c.get("system") == codes.MEDDRA]
-        pt = next((c for c in meddra if not c.get("userSelected")), None)
-        llt = next((c for c in meddra if c.get("userSelected")), pt)
-        hierarchy = fields(ae, sponsor.MEDDRA_HIERARCHY)
-        own_llt = "llt" in hierarchy or "llt_code" in hierarchy  # the LLT has no coding of its own
-        base = "http://hl7.org/fhir/uv/ae-research-backport-ig" if r4 else "http://hl7.org/fhir/uv/ae-research-ig"
-        base += "/StructureDefinition"
-        if r4:
-            start = original_dtc(ae, "date")
-            end = fields(ae, sponsor.AE_END).get("end") or record_dtc(extension_value(ae, base + "/resolve-date"))
-            occurrence = extension_value(ae, R4_OCCURRENCE_EXTENSION)  # the Joint Mapping IG's AEENDTC
-            end = end or record_dtc((occurrence or {}).get("end") if isinstance(occurrence, dict) else None)
-            severity = ae.get("severity")
-            suspects = extensions(ae, base + "/suspect-entity")
-            causality = [extension_value(_extension(s, "causality"), "entityRelatedness") for s in suspects]
-            action = extension_value(_extension(ae, base + "/mitigating-action"), "item")
-            outcome = ae.get("outcome")
-        else:
-            period = ae.get("occurrencePeriod") or {}
-            start = original_dtc(period, "start") or original_dtc(ae, "occurrenceDateTime")
-            end = original_dtc(period, "end")
-            severity = extension_value(ae, base + "/ae-severity")
-            causality = [(s.get("causality") or {}).get("entityRelatedness") for s in ae.get("suspectEntity") or []]
-            action = ((ae.get("mitigatingAction") or [{}])[0]).get("itemCodeableConcept")
-            outcome = (ae.get("outcome") or [None])[0]
-        criteria, specify = self._criteria(ae, base)
-        answers = fields(ae, sponsor.SERIOUSNESS_ANSWERS)
-        criteria |= {name: answers[name] for name in SERIOUSNESS_CRITERIA if name in answers}
-        specify = specify or answers.get("serious_specify")
-        seriousness = ae.get("seriousness")
-        serious = (
-            None if seriousness is None else "Y" if code_in(seriousness, codes.SERIOUSNESS_SYSTEM) == "serious" else "N"
-        )
-        grade = reverse(codes.CTCAE_GRADE, code_in(extension_value(ae, base + "/ae-grade"), codes.NCI), index=0)
-        return m.AdverseEvent(
-            subject_id=sid,
-            ae_id=ae_id,
-            term=term,
-            start=start or None,
-            serious=serious,
-            severity=_optional_term(item, "AdverseEvent.severity", severity, "AESEV", self.terms),
-            relationship=_optional_term(item, SUSPECT, causality[0] if causality else None, "AEREL", self.terms),
-            action=_optional_term(item, "AdverseEvent.mitigatingAction", action, "ACN", self.terms),
-            outcome=self._outcome(item, outcome) if outcome is not None else None,
-            end=end,
-            llt=hierarchy.get("llt") if own_llt else (llt or {}).get("display"),
-            llt_code=_int(hierarchy.get("llt_code") if own_llt else (llt or {}).get("code")),
-            pt=(pt or {}).get("display"),
-            pt_code=_int((pt or {}).get("code")),
-            hlt=hierarchy.get("hlt"),
-            hlt_code=_int(hierarchy.get("hlt_code")),
-            hlgt=hierarchy.get("hlgt"),
-            hlgt_code=_int(hierarchy.get("hlgt_code")),
-            soc=hierarchy.get("soc"),
-            soc_code=_int(hierarchy.get("soc_code")),
-            meddra_version=(pt or {}).get("version") or hierarchy.get("meddra_version"),
-            serious_specify=specify,
-            ctcae_grade=int(grade) if grade is not None else None,
-            origin=item.origin,
-            **criteria,
-        )
-
-    def _resulting_condition(self, item: Located) -> Resource | None:
-        """The code of the Condition the event resulted in (the Joint Mapping IG's AETERM/MedDRA source) when the event
-        itself carries no code."""
-        element = "resultingCondition" if self.is_r4 else "resultingEffect"
-        for ref in item.resource.get(element) or []:
-            condition = self.fhir.resolve(ref, item, f"AdverseEvent.{element}", "Condition").resource
-            return condition.get("code")
-        return None
-
-    def _outcome(self, item: Located, concept: Any) -> str:
-        """AEOUT from the NCI code of the CDISC term, else from the R4 core outcome code."""
-        core = reverse(codes.R4_AE_OUTCOME, code_in(concept, codes.R4_AE_OUTCOME_SYSTEM))
-        if core is not None and not code_in(concept, codes.NCI):
-            return core
-        return cdisc_term(item, "AdverseEvent.outcome", concept, "OUT", self.terms)
-
-    def _criteria(self, ae: Resource, base: str) -> tuple[dict[str, str], str | None]:
-        answers, specify = {}, None
-        for extension in extensions(ae, base + "/seriousness-criteria"):
-            concept = extension_value(extension, "criterionCode")
-            name = reverse(codes.SERIOUSNESS_CRITERIA, code_in(concept, codes.NCI), index=0)
-            present = extension_value(extension, "criterionPresent")
-            if name is None:
-                continue
-            answers[name] = "Y" if present else "N"
-            if name == "medically_important":
-                specify = (concept or {}).get("text")
-        return answers, specify
-
-
-def _optional_term(item: Located, element: str, concept: Any, codelist: str, terminology: Terminology) -> str | None:
-    """`cdisc_term` of an element an incomplete AE may lack: absent stays None (never a default term)."""
-    return None if concept is None else cdisc_term(item, element, concept, codelist, terminology)
+    def _check_meddra_levels(self, found: list[tuple[Located, str, int | None]], events: list[m.AdverseEvent]) -> None:
+        """One warning when events coded to a MedDRA PT carry no levels above it (FHIR codes only the PT/LLT)."""
+        bare = [
+            item
+            for (item, _, _), event in zip(found, events, strict=True)
+            if event.pt_code is not None and not extensions(item.resource, sponsor.MEDDRA_HIERARCHY)
+        ]
+        if bare:
+            self.fhir.warn(
+                bare[0],
+                f"AdverseEvent.extension({sponsor.MEDDRA_HIERARCHY})",
+                f"{len(bare)} AdverseEvent(s) coded to a MedDRA PT give no HLT, HLGT or SOC (no sponsor "
+                "meddra-hierarchy extension; first one here): AEHLT, AEHLGT, AEBODSYS and AESOC left blank",
+            )
 
 
 def _extension(element: Any, url: str) -> Resource | None:
@@ -533,15 +464,6 @@ def _omb(patient: Resource, url: str, table: dict[str, tuple[str, str, str]]) ->
         if term:
             found.append(term)
     return tuple(found)
-
-
-def _int(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _integer(obs: Resource) -> int | None:

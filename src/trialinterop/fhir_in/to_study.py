@@ -1,11 +1,12 @@
-"""The registry record (`Study`) rebuilt from FHIR: the main ResearchStudy (identifiers, title, conditions, arms,
-objectives, target enrolment), its site-level ResearchStudies (partOf the main one; SITEID = identifier, as the HL7
-FHIR-to-CDISC Joint Mapping IG assumes) with their Locations, the sponsor Organization, the study Medications
+"""The registry record (`Study`) rebuilt from FHIR: the main ResearchStudy (identifiers, title, status, conditions,
+arms, objectives, target enrolment), its site-level ResearchStudies (partOf the main one; SITEID = identifier, as the
+HL7 FHIR-to-CDISC Joint Mapping IG assumes) with their Locations, the sponsor Organization, the study Medications
 (interventions), the eligibility Group (criteria) and the protocol PlanDefinition (visit schedule).
 
 Facts FHIR has no element for come from the sponsor extensions (fhir.sponsor); input without them (another tool's
-export) falls back to the standard elements, and a fact SDTM needs that is nowhere is an error naming where it was
-looked for.
+export) falls back to the standard elements; a fact SDTM needs that is nowhere is an error naming where it was
+looked for, any other is assumed or left unknown with a warning (fhir_in.registry). `--study study.json` replaces all
+of this (fhir_in.given_study).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from trialinterop.fhir import codes, sponsor
+from trialinterop.fhir_in.arms import study_arms
+from trialinterop.fhir_in.interventions import study_interventions
 from trialinterop.fhir_in.load import FhirInput, Located, fail
+from trialinterop.fhir_in.registry import RegistryFacts
 from trialinterop.fhir_in.values import (
     code_in,
     codings,
@@ -22,11 +26,13 @@ from trialinterop.fhir_in.values import (
     identifier_value,
     reverse,
 )
+from trialinterop.fhir_in.visits import planned_visits
 from trialinterop.source import models as m
 
 Resource = dict[str, Any]
 DUNS_SYSTEM = "urn:oid:1.3.6.1.4.1.519.1"
 SPONSOR_SID = codes.SPONSOR_BASE + "/sid/"
+NO_SPONSOR = "no sponsor Organization with a name: sponsor name (TS SPONSOR) unknown"
 
 
 def main_study(fhir: FhirInput) -> Located:
@@ -60,25 +66,16 @@ def study_id_of(item: Located) -> str:
 
 
 def build_study(fhir: FhirInput, item: Located) -> m.Study:
-    interventions, sites = _interventions(fhir), _sites(fhir, item, fhir.version == "R4")
+    """The registry record from the main ResearchStudy `item` and the resources around it."""
+    is_r4 = fhir.version == "R4"
+    interventions, sites = study_interventions(fhir), _sites(fhir, item, is_r4)
     fhir.current = item
     study = item.resource
-    is_r4 = fhir.version == "R4"
     study_id = study_id_of(item)
     plan = _protocol(fhir, item)
-    registry = fields(plan.resource if plan else None, sponsor.REGISTRY_RECORD)
     if not isinstance(study.get("title"), str):
         raise item.fail("ResearchStudy.title", "required: the study title")
-
-    def fact(name: str, fallback: Any = None, *, required: bool = False) -> Any:
-        value = registry.get(name, fallback)
-        if value is None and required:
-            raise item.fail(
-                f"PlanDefinition.extension({sponsor.REGISTRY_RECORD}).{name}",
-                f"registry fact {name!r} not found (sponsor extension on the protocol, or a standard element)",
-            )
-        return value
-
+    registry = RegistryFacts(item, plan)
     design = _design_texts(study.get("category" if is_r4 else "studyDesign"))
     organization = _sponsor(fhir, item, is_r4)
     target = (
@@ -86,41 +83,50 @@ def build_study(fhir: FhirInput, item: Located) -> m.Study:
         if is_r4
         else (study.get("recruitment") or {}).get("targetNumber")
     )
-    return m.Study(
+    if not isinstance(target, int | float):
+        element = f"ResearchStudy.extension({codes.TARGET_NUMBER_EXTENSION})" if is_r4 else "ResearchStudy.recruitment"
+        fhir.warn(item, element, "no target enrolment: assumed 0 (TS PLANSUB)")
+    if not organization.get("name"):
+        fhir.warn(item, "ResearchStudy.sponsor" if is_r4 else "ResearchStudy.associatedParty", NO_SPONSOR)
+    fact = registry.fact
+    purpose = reverse(codes.PURPOSE, code_in(study.get("primaryPurposeType"), codes.PURPOSE_SYSTEM))
+    design_facts = {
+        "overall_status": fact("overall_status", _status(study, is_r4), required=True),
+        "study_type": fact("study_type", design.get("Study type"), required=True),
+        "allocation": fact("allocation", design.get("Allocation"), required=True),
+        "intervention_model": fact("intervention_model", design.get("Intervention model"), required=True),
+        "masking": fact("masking", design.get("Masking"), required=True),
+        "primary_purpose": fact("primary_purpose", purpose, required=True),
+    }
+    registry.require()
+    result = m.Study(
         study_id=study_id,
         nct_id=identifier_value(study, codes.CTGOV) or study_id,
         brief_title=study["title"],
-        official_title=fact("official_title", _official_title(study) or study["title"]),
+        official_title=fact("official_title", _official_title(study), assumed=(study["title"], "ResearchStudy.title")),
         sponsor_name=organization.get("name") or "",
-        overall_status=fact("overall_status", _status(study, is_r4), required=True),
-        study_type=fact("study_type", design.get("Study type"), required=True),
-        allocation=fact("allocation", design.get("Allocation"), required=True),
-        intervention_model=fact("intervention_model", design.get("Intervention model"), required=True),
-        masking=fact("masking", design.get("Masking"), required=True),
-        primary_purpose=fact(
-            "primary_purpose",
-            reverse(codes.PURPOSE, code_in(study.get("primaryPurposeType"), codes.PURPOSE_SYSTEM)),
-            required=True,
-        ),
+        **design_facts,
         enrollment_target=int(target) if isinstance(target, int | float) else 0,
         conditions=tuple(_condition(c) for c in study.get("condition") or []),
-        arms=tuple(_arm(a) for a in study.get("arm" if is_r4 else "comparisonGroup") or []),
+        arms=study_arms(fhir, item, interventions),
         interventions=interventions,
-        outcomes=tuple(_outcome(o) for o in study.get("objective") or []),
+        outcomes=tuple(_outcome(fhir, item, n, o) for n, o in enumerate(study.get("objective") or [])),
         criteria=_criteria(fhir, item, is_r4),
         sites=sites,
-        visits=_visits(plan),
+        visits=planned_visits(plan),
         brief_summary=fact("brief_summary", study.get("descriptionSummary")),
         sponsor_duns=identifier_value(organization, DUNS_SYSTEM),
         phase=fact("phase", reverse(codes.PHASE, code_in(study.get("phase"), codes.PHASE_SYSTEM), index=0)),
-        sex=fact("sex", "ALL"),
+        sex=fact("sex", assumed=("ALL", "ALL")),
         minimum_age=fact("minimum_age"),
         maximum_age=fact("maximum_age"),
-        healthy_volunteers=bool(fact("healthy_volunteers", False)),
+        healthy_volunteers=bool(fact("healthy_volunteers", assumed=(False, "false"))),
         start_date=(study.get("period") or {}).get("start"),
         data_cutoff_date=fact("data_cutoff_date"),
         data_cutoff_description=fact("data_cutoff_description"),
     )
+    registry.report(fhir)
+    return result
 
 
 def _protocol(fhir: FhirInput, item: Located) -> Located | None:
@@ -181,57 +187,18 @@ def _condition(concept: Resource) -> m.Condition:
     )
 
 
-def _arm(arm: Resource) -> m.Arm:
-    found = fields(arm, sponsor.ARM)
-    interventions = []
-    for extension in arm.get("extension") or []:
-        if extension.get("url") == sponsor.ARM:
-            interventions = [
-                p.get("valueString") for p in extension.get("extension") or [] if p.get("url") == "interventions"
-            ]
-    name = arm.get("name") or ""
-    return m.Arm(
-        code=found.get("code") or arm.get("linkId") or name,
-        label=name,
-        type=(arm.get("type") or {}).get("text") or "",
-        description=arm.get("description") or "",
-        interventions=tuple(interventions),
-    )
-
-
-def _interventions(fhir: FhirInput) -> tuple[m.Intervention, ...]:
-    """One per study Medication that is not a lot (no batch), in input order."""
-    found = []
-    for item in fhir.each("Medication"):
-        medication = item.resource
-        if "batch" in medication:
-            continue
-        facts = fields(medication, sponsor.INTERVENTION)
-        name = (medication.get("code") or {}).get("text") or ""
-        code = identifier_value(medication, None) or name
-        found.append(
-            m.Intervention(
-                code=code,
-                name=name,
-                type=facts.get("type", "DRUG"),
-                description=facts.get("description", ""),
-                treatment=facts.get("treatment", name),
-                dose=float(facts["dose"]) if facts.get("dose") is not None else None,
-                dose_unit=facts.get("dose_unit"),
-                route=facts.get("route"),
-                dose_form=facts.get("dose_form"),
-                frequency=facts.get("frequency"),
-                population=facts.get("population"),
-            )
-        )
-    return tuple(found)
-
-
-def _outcome(objective: Resource) -> m.Outcome:
+def _outcome(fhir: FhirInput, item: Located, number: int, objective: Resource) -> m.Outcome:
     facts = fields(objective, sponsor.OUTCOME)
     kind = facts.get("kind") or reverse(
         codes.OBJECTIVE_TYPE, code_in(objective.get("type"), codes.OBJECTIVE_TYPE_SYSTEM)
     )
+    if not facts:
+        fhir.warn(
+            item,
+            f"ResearchStudy.objective[{number}]",
+            f"outcome {objective.get('name')!r} has no time frame or description (no sponsor outcome extension): "
+            f"both unknown{'' if kind else ', kind assumed OTHER'}",
+        )
     return m.Outcome(
         kind=kind or "OTHER",
         measure=objective.get("name") or "",
@@ -296,30 +263,3 @@ def _sites(fhir: FhirInput, main: Located, is_r4: bool) -> tuple[m.Site, ...]:
             )
         )
     return tuple(sites)
-
-
-def _visits(plan: Located | None) -> tuple[m.PlannedVisit, ...]:
-    if plan is None:
-        return ()
-    visits = []
-    for number, action in enumerate(plan.resource.get("action") or []):
-        code_element = action.get("code")
-        concept = code_element[0] if isinstance(code_element, list) and code_element else code_element
-        code = next((c.get("code") for c in codings(concept)), None)
-        try:
-            visit_num = float(code)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise plan.fail(f"PlanDefinition.action[{number}].code", f"visit number expected, got {code!r}") from None
-        timing = fields(action, sponsor.PLANNED_VISIT)
-        visits.append(
-            m.PlannedVisit(
-                visit_num=visit_num,
-                name=action.get("title") or "",
-                planned_day=timing.get("planned_day"),
-                start_rule=timing.get("start_rule", action.get("description") or ""),
-                end_rule=timing.get("end_rule"),
-                window_days=timing.get("window_days"),
-                assessments=tuple(a.get("title") for a in action.get("action") or [] if a.get("title")),
-            )
-        )
-    return tuple(visits)

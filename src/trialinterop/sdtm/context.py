@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from trialinterop.ct import Terminology
+from trialinterop.errors import InputError
+from trialinterop.issues import Issue, Severity
 from trialinterop.sdtm.derive import SubjectReference, derive_reference_dates, derive_usubjid
 from trialinterop.sdtm.design import TrialDesign
 from trialinterop.sdtm.subject_table import SubjectTable, build_subject_table
@@ -43,6 +45,9 @@ class SdtmContext:
 
 
 def build_context(records: TrialRecords, terminology: Terminology, design: TrialDesign) -> SdtmContext:
+    """InputError when an arm of the study has no planned elements in mappings/trial_design.yaml (TA, SE and EPOCH
+    could not be derived)."""
+    require_designed_arms(records.study, design)
     references = derive_reference_dates(records, design)
     return SdtmContext(
         study=records.study,
@@ -58,3 +63,15 @@ def build_context(records: TrialRecords, terminology: Terminology, design: Trial
             }
         ),
     )
+
+
+def require_designed_arms(study: Study, design: TrialDesign) -> None:
+    unknown = [(i, arm.code) for i, arm in enumerate(study.arms) if arm.code not in design.arms]
+    if unknown:
+        known = ", ".join(design.arms) or "none"
+        issues = [
+            Issue("INPUT", Severity.ERROR, f"arm has no planned elements in mappings/trial_design.yaml (arms there: "
+                  f"{known})", where="study.json", key=f"arms/{i}", field="code", value=code)
+            for i, code in unknown
+        ]  # fmt: skip
+        raise InputError(issues, summary="the study's arms do not match the trial design")

@@ -1,0 +1,231 @@
+"""AdverseEvent -> AE record, as the HL7 AE Clinical Research IG (and its R4 backport) writes it and as the
+FHIR-to-CDISC Joint Mapping IG reads R4 core: AETERM/MedDRA from event (R5 code) or resultingCondition ->
+Condition.code; AESTDTC from date (R5 occurrence); AEENDTC from the IG's resolve-date or the R5 occurrence
+cross-version extension; AESEV from severity; AESER (and, for R4 codes such as SeriousResultsInDeath, the criterion)
+from seriousness; AEOUT from outcome (AESDTH = Y for a fatal serious event that states no criteria); AEREL from the
+IG's causality or R4 core suspectEntity.causality (assessment, productRelatedness); AEACN from the mitigating action.
+
+An element that is absent stays None (an AE incomplete at a data cut); an element that is present but not
+understood is an error naming it. AESPID is the number at the end of the identifier; without one the caller numbers
+the subject's events (with a warning).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from trialinterop.ct import Terminology
+from trialinterop.fhir import codes, sponsor
+from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.values import (
+    cdisc_term,
+    code_in,
+    codings,
+    extension_value,
+    extensions,
+    fields,
+    identifier_value,
+    original_dtc,
+    record_dtc,
+    reverse,
+)
+from trialinterop.source import models as m
+from trialinterop.source.models import SERIOUSNESS_CRITERIA
+
+Resource = dict[str, Any]
+SUSPECT = "AdverseEvent.suspectEntity.causality"
+XVER = "http://hl7.org/fhir/5.0/StructureDefinition/extension-AdverseEvent."
+R4_OCCURRENCE_EXTENSION = XVER + "occurrence"
+R4_MITIGATING_ACTION_EXTENSION = XVER + "mitigatingAction"
+R4_SERIOUS_CRITERIA = {
+    "SeriousResultsInDeath": "death",
+    "SeriousIsLifeThreatening": "life_threatening",
+    "SeriousResultsInHospitalization": "hospitalization",
+    "SeriousResultsInDisability": "disability",
+    "SeriousIsBirthDefect": "congenital_anomaly",
+    "SeriousRequiresPreventImpairment": "medically_important",
+}
+"""R4 core adverse-event-seriousness codes that name a criterion (R5 has only serious / non-serious)."""
+PREVENT_IMPAIRMENT = "Requires intervention to prevent permanent impairment"
+_TRAILING_NUMBER = re.compile(r"(\d+)$")
+
+
+def ae_number(item: Located, system: str) -> int | None:
+    """AESPID: the number that ends the identifier (sponsor system first); None without an identifier."""
+    ident = identifier_value(item.resource, system) or identifier_value(item.resource, None)
+    if not ident:
+        return None
+    found = _TRAILING_NUMBER.search(ident)
+    if found is None:
+        raise item.fail("AdverseEvent.identifier", f"AE number expected at the end of the identifier, got {ident!r}")
+    return int(found.group(1))
+
+
+@dataclass(frozen=True)
+class AdverseEventReader:
+    fhir: FhirInput
+    terms: Terminology
+
+    @property
+    def r4(self) -> bool:
+        return self.fhir.version == "R4"
+
+    def read(self, item: Located, subject_id: str, ae_id: int) -> m.AdverseEvent:
+        ae = item.resource
+        r4 = self.r4
+        event_element = "AdverseEvent.event" if r4 else "AdverseEvent.code"
+        concept = ae.get("event" if r4 else "code") or self._resulting_condition(item) or {}
+        term = concept.get("text") or next((c.get("display") for c in codings(concept) if c.get("display")), None)
+        if not term:
+            raise item.fail(event_element + ".text", "required: the reported term (AETERM)")
+        meddra = [c for c in codings(concept) if c.get("system") == codes.MEDDRA]
+        pt = next((c for c in meddra if not c.get("userSelected")), None)
+        llt = next((c for c in meddra if c.get("userSelected")), pt)
+        hierarchy = fields(ae, sponsor.MEDDRA_HIERARCHY)
+        own_llt = "llt" in hierarchy or "llt_code" in hierarchy  # the LLT has no coding of its own
+        base = "http://hl7.org/fhir/uv/ae-research-backport-ig" if r4 else "http://hl7.org/fhir/uv/ae-research-ig"
+        base += "/StructureDefinition"
+        if r4:
+            start = original_dtc(ae, "date")
+            end = fields(ae, sponsor.AE_END).get("end") or record_dtc(extension_value(ae, base + "/resolve-date"))
+            occurrence = extension_value(ae, R4_OCCURRENCE_EXTENSION)  # the Joint Mapping IG's AEENDTC
+            end = end or record_dtc((occurrence or {}).get("end") if isinstance(occurrence, dict) else None)
+            severity = ae.get("severity")
+            action = extension_value(_first(ae, base + "/mitigating-action"), "item") or extension_value(
+                _first(ae, R4_MITIGATING_ACTION_EXTENSION), "item"
+            )
+            outcome = ae.get("outcome")
+        else:
+            period = ae.get("occurrencePeriod") or {}
+            start = original_dtc(period, "start") or original_dtc(ae, "occurrenceDateTime")
+            end = original_dtc(period, "end")
+            severity = extension_value(ae, base + "/ae-severity")
+            action = ((ae.get("mitigatingAction") or [{}])[0]).get("itemCodeableConcept")
+            outcome = (ae.get("outcome") or [None])[0]
+        criteria, specify = self._criteria(ae, base)
+        stated = bool(criteria) or bool(extensions(ae, sponsor.SERIOUSNESS_ANSWERS))
+        answers = fields(ae, sponsor.SERIOUSNESS_ANSWERS)
+        criteria |= {name: answers[name] for name in SERIOUSNESS_CRITERIA if name in answers}
+        specify = specify or answers.get("serious_specify")
+        serious, criterion = self._seriousness(item, ae.get("seriousness"))
+        if criterion is not None and criterion not in criteria:
+            criteria[criterion] = "Y"
+            if criterion == "medically_important":
+                specify = specify or PREVENT_IMPAIRMENT
+        out = self._outcome(item, outcome) if outcome is not None else None
+        if out == "FATAL" and serious == "Y" and not stated:
+            criteria.setdefault("death", "Y")  # the Joint Mapping IG: AESDTH from outcome 'fatal'
+        grade = reverse(codes.CTCAE_GRADE, code_in(extension_value(ae, base + "/ae-grade"), codes.NCI), index=0)
+        return m.AdverseEvent(
+            subject_id=subject_id,
+            ae_id=ae_id,
+            term=term,
+            start=start or None,
+            serious=serious,
+            severity=self._term(item, "AdverseEvent.severity", severity, "AESEV"),
+            relationship=self._term(item, SUSPECT, self._causality(ae, base), "AEREL"),
+            action=self._term(item, "AdverseEvent.mitigatingAction", action, "ACN"),
+            outcome=out,
+            end=end,
+            llt=hierarchy.get("llt") if own_llt else (llt or {}).get("display"),
+            llt_code=_int(hierarchy.get("llt_code") if own_llt else (llt or {}).get("code")),
+            pt=(pt or {}).get("display"),
+            pt_code=_int((pt or {}).get("code")),
+            hlt=hierarchy.get("hlt"),
+            hlt_code=_int(hierarchy.get("hlt_code")),
+            hlgt=hierarchy.get("hlgt"),
+            hlgt_code=_int(hierarchy.get("hlgt_code")),
+            soc=hierarchy.get("soc"),
+            soc_code=_int(hierarchy.get("soc_code")),
+            meddra_version=(pt or {}).get("version") or hierarchy.get("meddra_version"),
+            serious_specify=specify,
+            ctcae_grade=int(grade) if grade is not None else None,
+            origin=item.origin,
+            **criteria,
+        )
+
+    def _resulting_condition(self, item: Located) -> Resource | None:
+        """The code of the Condition the event resulted in (the Joint Mapping IG's AETERM/MedDRA source) when the event
+        itself carries no code."""
+        element = "resultingCondition" if self.r4 else "resultingEffect"
+        for ref in item.resource.get(element) or []:
+            condition = self.fhir.resolve(ref, item, f"AdverseEvent.{element}", "Condition").resource
+            return condition.get("code")
+        return None
+
+    def _seriousness(self, item: Located, concept: Any) -> tuple[str | None, str | None]:
+        """(AESER, criterion named by an R4 seriousness code); (None, None) when seriousness is absent."""
+        if concept is None:
+            return None, None
+        candidates = [code_in(concept, codes.SERIOUSNESS_SYSTEM)]
+        candidates += [c.get(key) for c in codings(concept) for key in ("code", "display")]
+        candidates.append(concept.get("text") if isinstance(concept, dict) else None)
+        for text in candidates:
+            if not isinstance(text, str):
+                continue
+            if text in R4_SERIOUS_CRITERIA:
+                return "Y", R4_SERIOUS_CRITERIA[text]
+            folded = text.strip().casefold()
+            if folded in ("serious", "non-serious"):
+                return ("Y" if folded == "serious" else "N"), None
+        shown = [f"{c.get('system')}|{c.get('code')}" for c in codings(concept)] or [str(concept)]
+        raise item.fail(
+            "AdverseEvent.seriousness",
+            f"{', '.join(shown)} is not a seriousness code (serious, non-serious, or an R4 code such as "
+            "SeriousResultsInDeath)",
+        )
+
+    def _causality(self, ae: Resource, base: str) -> Any:
+        """The first causality assessment: the IG's (R4 suspect-entity extension, R5 entityRelatedness), else R4
+        core suspectEntity.causality assessment or productRelatedness (a string, read as text)."""
+        if self.r4:
+            for suspect in extensions(ae, base + "/suspect-entity"):
+                return extension_value(_first(suspect, "causality"), "entityRelatedness")
+            for suspect in ae.get("suspectEntity") or []:
+                for causality in suspect.get("causality") or []:
+                    related = causality.get("productRelatedness")
+                    return causality.get("assessment") or ({"text": related} if related else None)
+            return None
+        for suspect in ae.get("suspectEntity") or []:
+            return (suspect.get("causality") or {}).get("entityRelatedness")
+        return None
+
+    def _outcome(self, item: Located, concept: Any) -> str:
+        """AEOUT from the NCI code of the CDISC term, else from the R4 core outcome code."""
+        core = reverse(codes.R4_AE_OUTCOME, code_in(concept, codes.R4_AE_OUTCOME_SYSTEM))
+        if core is not None and not code_in(concept, codes.NCI):
+            return core
+        return cdisc_term(item, "AdverseEvent.outcome", concept, "OUT", self.terms)
+
+    def _criteria(self, ae: Resource, base: str) -> tuple[dict[str, str], str | None]:
+        answers, specify = {}, None
+        for extension in extensions(ae, base + "/seriousness-criteria"):
+            concept = extension_value(extension, "criterionCode")
+            name = reverse(codes.SERIOUSNESS_CRITERIA, code_in(concept, codes.NCI), index=0)
+            present = extension_value(extension, "criterionPresent")
+            if name is None:
+                continue
+            answers[name] = "Y" if present else "N"
+            if name == "medically_important":
+                specify = (concept or {}).get("text")
+        return answers, specify
+
+    def _term(self, item: Located, element: str, concept: Any, codelist: str) -> str | None:
+        """`cdisc_term` of an element an incomplete AE may lack: absent stays None (never a default term)."""
+        return None if concept is None else cdisc_term(item, element, concept, codelist, self.terms)
+
+
+def _first(element: Any, url: str) -> Resource | None:
+    found = extensions(element, url)
+    return found[0] if found else None
+
+
+def _int(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
