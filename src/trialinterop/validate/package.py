@@ -20,6 +20,8 @@ import pyreadstat
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
 from trialinterop.validate.define import Define, read_define
+from trialinterop.validate.xpt_columns import decoded_frame
+from trialinterop.writers.xpt_decode import read_xport
 
 XPT_V5_MAGIC = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
 XPT_V8_MAGIC = b"HEADER RECORD*******LIBV8"  # then spaces and "HEADER RECORD!!!!!!!"
@@ -112,6 +114,9 @@ def read_xpt(path: Path) -> Dataset:
     size = path.stat().st_size
     if size % 80:
         raise _fail(path, f"truncated or damaged SAS XPORT file: {size} bytes is not a whole number of 80-byte records")
+    fast = _read_decoded(path)
+    if fast is not None:
+        return fast
     try:
         frame, meta = _read_xport_frame(path)
     except Exception as exc:  # pyreadstat raises its own error types for damaged files
@@ -136,6 +141,32 @@ def read_xpt(path: Path) -> Dataset:
         variables=variables,
         label=meta.file_label or "",
         member=meta.table_name or "",
+        source_format="xpt5",
+    )
+
+
+def _read_decoded(path: Path) -> Dataset | None:
+    """The member through the numpy decoder (`validate.xpt_columns`); None where pyreadstat should read it instead
+    (a structure the decoder refuses, date-formatted numbers, no observations), so its messages and its date
+    handling still apply there."""
+    try:
+        data = read_xport(path)
+    except (ValueError, OSError):
+        return None
+    frame = decoded_frame(data)
+    if frame is None:
+        return None
+    variables = tuple(
+        Variable(name=v.name, label=v.label, type="Num" if v.numeric else "Char", length=v.length)
+        for v in data.variables
+    )
+    return Dataset(
+        name=path.stem.upper(),
+        path=str(path),
+        frame=frame,
+        variables=variables,
+        label=data.label,
+        member=data.dataset,
         source_format="xpt5",
     )
 

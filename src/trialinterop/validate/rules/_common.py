@@ -24,10 +24,12 @@ def text(series: pd.Series) -> pd.Series:
         out[integral] = values[integral].astype("int64").astype(str)
         out[values.isna()] = ""
         return out
+    if series.dtype == object and pd.api.types.infer_dtype(series.to_numpy(), skipna=False) == "string":
+        return series  # already all Python strings, no missing value (the usual case: readers fill "")
     # object dtype, not pandas' Arrow-backed "str": its isin() walks the lookup values in Python (slow on 1M keys)
     filled = series.astype(object).where(series.notna(), "")
     if pd.api.types.infer_dtype(filled.to_numpy(), skipna=False) == "string":
-        return filled  # already all Python strings (the usual case): skip the round trip through "str"
+        return filled
     return filled.astype(str).astype(object)
 
 
@@ -38,12 +40,25 @@ def blank(series: pd.Series) -> pd.Series:
 
 
 def where_values(series: pd.Series, predicate) -> pd.Series:
-    """Mask of the records whose value satisfies `predicate`, evaluated once per distinct value (values repeat)."""
-    distinct = pd.unique(series.to_numpy())
-    bad = [v for v in distinct if predicate(v)]
-    if not bad:
-        return pd.Series(False, index=series.index)
-    return series.isin(bad)
+    """Mask of the records whose value satisfies `predicate`, evaluated once per distinct value (values repeat);
+    missing values (None, NaN) are one value for this."""
+    values = series.to_numpy()
+    try:
+        codes, uniques = pd.factorize(values)  # missing -> -1
+    except TypeError:  # unhashable values
+        return series.map(lambda v: bool(predicate(v)))
+    bad = [code for code, value in enumerate(uniques.tolist()) if predicate(value)]
+    mask = np.isin(codes, bad) if bad else np.zeros(len(codes), dtype=bool)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing) and predicate(values[missing[0]]):
+        mask |= codes < 0
+    return pd.Series(mask, index=series.index)
+
+
+def distinct_counts(series: pd.Series) -> tuple[list[object], np.ndarray]:
+    """The distinct present values of a column and how many records hold each."""
+    codes, uniques = pd.factorize(series.to_numpy())
+    return uniques.tolist(), np.bincount(codes[codes >= 0], minlength=len(uniques))
 
 
 def shown(value: object) -> str:

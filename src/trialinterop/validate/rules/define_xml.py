@@ -8,7 +8,7 @@ from pathlib import Path
 from trialinterop.issues import Severity
 from trialinterop.validate.context import Context
 from trialinterop.validate.registry import Finding, rule
-from trialinterop.validate.rules._common import shown, text
+from trialinterop.validate.rules._common import distinct_counts, shown, text
 
 _NUMERIC_TYPES = frozenset({"integer", "float"})
 
@@ -137,8 +137,11 @@ def check_define_codelists(ctx: Context) -> Iterator[Finding]:
             allowed = define.codelists[item.codelist]
             if not allowed:
                 continue
-            values = text(ds.frame[var.name]).str.strip()
-            counts = values[(values != "") & ~values.isin(allowed)].value_counts()
-            for value in sorted(counts.index):
+            counts: dict[str, int] = {}
+            for value, count in zip(*distinct_counts(text(ds.frame[var.name])), strict=True):
+                stripped = str(value).strip()
+                if stripped and stripped not in allowed:
+                    counts[stripped] = counts.get(stripped, 0) + int(count)
+            for value in sorted(counts):
                 detail = f"codelist {item.codelist}; {counts[value]} record(s)"
                 yield Finding(ds.name, field=var.name, value=shown(value), detail=detail)
