@@ -15,10 +15,8 @@ while loading.
 from __future__ import annotations
 
 import csv
-import gc
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import jsonschema
 
 from trialinterop.errors import InputError
+from trialinterop.heap import collector_paused
 from trialinterop.issues import Issue
 from trialinterop.source import models as m
 from trialinterop.source.cells import CellCache, cell_converter, convert_cell
@@ -74,7 +73,7 @@ def read_records(folder: str | Path) -> m.TrialRecords:
     _, tables = load_schema()
     loaded: dict[str, list[Any]] = {}
     cells: _Caches = {}
-    with _gc_paused():
+    with collector_paused():
         for file, spec in tables.items():
             path = folder / file
             if not path.exists():
@@ -88,19 +87,6 @@ def read_records(folder: str | Path) -> m.TrialRecords:
     if problems or study is None:
         raise InputError(problems, summary=f"invalid records in {folder}")
     return m.TrialRecords(study=study, **{TABLE_ATTRS[f]: tuple(rows) for f, rows in loaded.items()})
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: the hundreds of thousands of row objects made here (none in a cycle)
-    would otherwise trigger repeated full collections over a growing heap."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_study(path: Path, problems: list[Issue]) -> m.Study | None:

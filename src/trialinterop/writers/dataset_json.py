@@ -11,11 +11,8 @@ reject a list as a row (`check_dataset_json`); the bytes written are the same.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +25,7 @@ import pandas as pd
 from trialinterop.atomic import staged_file
 from trialinterop.define import oids
 from trialinterop.errors import ConformanceError
+from trialinterop.heap import collector_paused
 from trialinterop.issues import Issue, Severity
 from trialinterop.spec import Spec
 from trialinterop.text_columns import is_categorical, text_codes, with_nulls
@@ -69,7 +67,7 @@ def build_dataset_json(
             entry["keySequence"] = keys[variable.name]
         columns.append(entry)
         cells.append(_json_column(series, variable.data_type == "integer", distinct))
-    with _no_cyclic_gc():  # a list per row: the collector would walk them all again and again, finding nothing
+    with collector_paused():  # a list per row: the collector would walk them all again and again, finding nothing
         rows = [list(row) for row in zip(*cells, strict=True)] if cells else [[] for _ in range(len(frame))]
     created = creation_datetime or settings.json_creation_datetime
     return {
@@ -100,17 +98,6 @@ def _cell(value: Any, is_int: bool) -> Any:
     if is_int and number.is_integer():
         return int(number)
     return number
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _distinct_objects(series: pd.Series) -> set[Any] | None:
