@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from records_support import csv_rows, save_rows
 from trialinterop.cli import main
 from trialinterop.errors import InputError
 from trialinterop.source.reader import read_records
@@ -23,21 +23,11 @@ def folder(tmp_path: Path) -> Path:
     return target
 
 
-def _rows(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
-
-
-def _save(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-
-
 def _set(path: Path, row: int, column: str, value: str) -> None:
     """Set one cell; `row` counts like the reader (header = row 1)."""
-    rows = _rows(path)
+    rows = csv_rows(path)
     rows[row - 1][rows[0].index(column)] = value
-    _save(path, rows)
+    save_rows(path, rows)
 
 
 def _issues(folder: Path) -> list[tuple[str, str, str]]:
@@ -67,40 +57,40 @@ def test_unknown_enum_value(folder: Path) -> None:
 
 
 def test_missing_required_column(folder: Path) -> None:
-    rows = [row[:1] + row[2:] for row in _rows(folder / "disposition.csv")]  # drop "event"
-    _save(folder / "disposition.csv", rows)
+    rows = [row[:1] + row[2:] for row in csv_rows(folder / "disposition.csv")]  # drop "event"
+    save_rows(folder / "disposition.csv", rows)
     assert _issues(folder) == [("disposition.csv", "row 1", "event")]
 
 
 def test_unknown_column(folder: Path) -> None:
-    rows = _rows(folder / "eligibility.csv")
+    rows = csv_rows(folder / "eligibility.csv")
     rows = [[*row, "x"] for row in rows]
     rows[0][-1] = "comment"
-    _save(folder / "eligibility.csv", rows)
+    save_rows(folder / "eligibility.csv", rows)
     assert _issues(folder) == [("eligibility.csv", "row 1", "comment")]
 
 
 def test_wrong_cell_count(folder: Path) -> None:
-    rows = _rows(folder / "spirometry.csv")
+    rows = csv_rows(folder / "spirometry.csv")
     rows[4] = rows[4][:-2]
-    _save(folder / "spirometry.csv", rows)
+    save_rows(folder / "spirometry.csv", rows)
     issues = _issues(folder)
     assert issues == [("spirometry.csv", "row 5", "")]
 
 
 def test_wrong_cell_count_message(folder: Path) -> None:
-    rows = _rows(folder / "spirometry.csv")
+    rows = csv_rows(folder / "spirometry.csv")
     rows[4] = rows[4][:-2]
-    _save(folder / "spirometry.csv", rows)
+    save_rows(folder / "spirometry.csv", rows)
     with pytest.raises(InputError) as caught:
         read_records(folder)
     assert caught.value.issues[0].message == "has 6 cells, the header has 8"
 
 
 def test_duplicate_key(folder: Path) -> None:
-    rows = _rows(folder / "visits.csv")
+    rows = csv_rows(folder / "visits.csv")
     rows.insert(3, rows[2])  # second copy becomes row 4
-    _save(folder / "visits.csv", rows)
+    save_rows(folder / "visits.csv", rows)
     assert _issues(folder) == [("visits.csv", "row 4", "subject_id,visit_num")]
 
 
@@ -110,11 +100,11 @@ def test_subject_not_in_subjects(folder: Path) -> None:
 
 
 def test_bad_mrss_total(folder: Path) -> None:
-    rows = _rows(folder / "skin_scores.csv")
+    rows = csv_rows(folder / "skin_scores.csv")
     header = rows[0]
     row = next(i for i, r in enumerate(rows) if i and r[header.index("total")])
     rows[row][header.index("total")] = str(int(rows[row][header.index("total")]) + 1)
-    _save(folder / "skin_scores.csv", rows)
+    save_rows(folder / "skin_scores.csv", rows)
     assert _issues(folder) == [("skin_scores.csv", f"row {row + 1}", "total")]
 
 
@@ -190,8 +180,8 @@ def test_end_on_the_start_day_without_a_time_is_not_before_it(folder: Path) -> N
 
 
 def test_a_visit_with_records_must_be_in_visits(folder: Path) -> None:
-    rows = [row for row in _rows(folder / "visits.csv") if row[:2] != ["01-001", "1"]]
-    _save(folder / "visits.csv", rows)
+    rows = [row for row in csv_rows(folder / "visits.csv") if row[:2] != ["01-001", "1"]]
+    save_rows(folder / "visits.csv", rows)
     issues = _issues(folder)
     assert ("skin_scores.csv", "row 2", "visit_num") in issues
     assert ("spirometry.csv", "row 2", "visit_num") in issues

@@ -3,7 +3,6 @@ the fallback reporting exactly, the cell caches, the model construction and the 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gc
 import shutil
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from records_support import csv_rows, save_rows
 from trialinterop.errors import InputError
 from trialinterop.source import cells, construct, reader
 from trialinterop.source import models as m
@@ -184,16 +184,6 @@ def test_fast_pass_is_taken_for_a_clean_folder(monkeypatch: pytest.MonkeyPatch) 
     assert len(read_records(BUNDLED).subjects) == 20
 
 
-def _rows(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
-
-
-def _save(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-
-
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return Path(shutil.copytree(BUNDLED, tmp_path / "records"))
@@ -208,10 +198,10 @@ def _issues(folder: Path) -> list[tuple[str, str, str, str, str]]:
 def test_blank_lines_are_skipped_and_counted(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
     path = folder / "visits.csv"
-    rows = _rows(path)
+    rows = csv_rows(path)
     rows[5:5] = [[], [], [" ", " ", "", "", "", ""]]  # two empty lines, one of blank cells: rows 6-8
     rows.append([])
-    _save(path, rows)
+    save_rows(path, rows)
     visits = read_records(folder).visits
     assert [v.origin.row for v in visits][3:6] == [5, 9, 10]
     assert len(visits) == len(rows) - 1 - 4
@@ -220,11 +210,11 @@ def test_blank_lines_are_skipped_and_counted(folder: Path, monkeypatch: pytest.M
 def test_late_bad_cell_and_duplicate_key_reported_exactly(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "CHUNK_ROWS", 4)
     path = folder / "visits.csv"
-    rows = _rows(path)
+    rows = csv_rows(path)
     header = rows[0]
     rows.insert(20, list(rows[2]))  # a copy of row 3 becomes row 21
     rows[29][header.index("visit_date")] = "2021-02-30"
-    _save(path, rows)
+    save_rows(path, rows)
     subject, visit = rows[2][header.index("subject_id")], float(rows[2][header.index("visit_num")])
     assert _issues(folder) == [
         ("visits.csv", "row 21", "subject_id,visit_num", f"duplicate key {(subject, visit)} (first at row 3)", ""),
@@ -237,20 +227,20 @@ def test_unreadable_line_after_good_chunks(folder: Path, monkeypatch: pytest.Mon
     path = folder / "eligibility.csv"
     path.write_bytes(path.read_bytes() + b"01-001,I1," + b"Y" * 200_000 + b",\n")  # over csv's field size limit
     [issue] = _issues(folder)
-    assert issue[:3] == ("eligibility.csv", f"row {len(_rows(BUNDLED / 'eligibility.csv')) + 1}", "")
+    assert issue[:3] == ("eligibility.csv", f"row {len(csv_rows(BUNDLED / 'eligibility.csv')) + 1}", "")
     assert issue[3] == "unreadable CSV: field larger than field limit (131072)"
 
 
 def test_unknown_visit_and_subject_in_cross_check(folder: Path) -> None:
     path = folder / "skin_scores.csv"
-    rows = _rows(path)
+    rows = csv_rows(path)
     header = rows[0]
     rows[3][header.index("visit_num")] = "99"
-    _save(path, rows)
+    save_rows(path, rows)
     path = folder / "spirometry.csv"
-    rows = _rows(path)
+    rows = csv_rows(path)
     rows[2][rows[0].index("subject_id")] = "09-999"
-    _save(path, rows)
+    save_rows(path, rows)
     assert _issues(folder) == [
         (
             "skin_scores.csv",
