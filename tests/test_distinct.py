@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialinterop.sdtm.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
+from trialinterop.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
 
 
 def test_map_distinct_calls_once_per_distinct_tuple_and_passes_missing_as_none():

@@ -1,10 +1,11 @@
-"""Whole-column helpers for the derivations: work once per distinct value, then spread the result over the rows.
+"""Whole-column helpers (SDTM derivations, conform, the validator's XPT reading): work once per distinct value,
+then spread the result over the rows.
 
 A large package repeats the same few values on hundreds of thousands of rows (840,000 QS rows of 10,000 subjects
 share about 47,000 (USUBJID, QSDTC) pairs), so a derivation written for one value (`study_day`, `compute_epoch`)
 is called once per distinct tuple of its inputs (`map_distinct`) and its results are taken back per row. Sort ranks
 (`sort_ranks`) turn a column into integers that sort like the column (numbers as numbers, everything else as text,
-missing last), so multi-key orders are one `numpy.lexsort`.
+missing last), so multi-key orders are one `numpy.lexsort`; `group_codes` names each row's distinct tuple of values.
 
 Missing values (None, NaN, pd.NA) are one group and reach the derivation as None.
 """

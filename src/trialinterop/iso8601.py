@@ -128,16 +128,6 @@ def dtc_fields(text: str) -> tuple[int | None, ...]:
     return (value.year, value.month, value.day, value.hour, value.minute, value.second)
 
 
-def compare_fields(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> int:
-    """`compare_dtc` on two `dtc_fields` tuples."""
-    for x, y in zip(a, b, strict=True):
-        if x is None or y is None:
-            return 0
-        if x != y:
-            return -1 if x < y else 1
-    return 0
-
-
 def format_datetime(value: datetime) -> str:
     """Minute or second precision, no zone (SDTM local time)."""
     return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")

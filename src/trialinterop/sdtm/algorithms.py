@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from trialinterop.ct import Terminology
+from trialinterop.distinct import map_distinct
 from trialinterop.errors import SpecError
 from trialinterop.iso8601 import is_valid_dtc
-from trialinterop.sdtm.distinct import map_distinct
 
 
 def records_frame(records: Iterable[Any], *, columns: Iterable[str] | None = None) -> pd.DataFrame:

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from trialinterop.distinct import lexsort_rows
 from trialinterop.issues import Issue, Severity
-from trialinterop.sdtm.distinct import lexsort_rows
 from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec
 from trialinterop.text_columns import as_categorical, is_categorical, text_codes, with_nulls
 
@@ -109,6 +109,7 @@ def conform_dataset(
     frame = frame.reset_index(drop=True)
     keys = _row_keys(frame, spec.dataset(name).keys)
     columns: dict[str, pd.Series] = {}
+    distincts: dict[str, _Distinct] = {}
     empty: dict[str, bool] = {}
     for variable in variables:
         if variable.name not in frame.columns:
@@ -121,6 +122,7 @@ def conform_dataset(
                 )
             continue
         series, distinct = _coerce(frame[variable.name], variable, keys, out)
+        distincts[variable.name] = distinct
         if not variable.is_numeric:
             _check_lengths(distinct, variable.length_limit, variable.name, keys, out)
         _check_codelist(distinct, variable.codelist, variable.name, spec, keys, out)
@@ -138,7 +140,7 @@ def conform_dataset(
         columns[variable.name] = series
     for entry_variable in {e.variable for e in spec.value_level(name)}:
         if entry_variable in columns:
-            _check_value_level(columns, entry_variable, spec.value_level(name, entry_variable), spec, keys, out)
+            _check_value_level(distincts, entry_variable, spec.value_level(name, entry_variable), spec, keys, out)
     if name.startswith("SUPP"):
         _check_supp_labels(columns, spec.value_level(name, "QVAL"), keys, out)
     if drop_empty_perm:
@@ -213,12 +215,18 @@ class _Distinct:
             self._values = with_nulls(self._series)
         return self._values
 
-    def _factorize(self) -> tuple[np.ndarray, list]:
+    def codes(self) -> tuple[np.ndarray, list]:
+        """(code per row, distinct values): -1 marks a missing value; text by `text_codes` (a Categorical's own
+        codes), numbers by their own dtype; unhashable values make every row its own value."""
         if self._factorized is None:
+            series = self._series
             try:
-                codes, uniques = pd.factorize(self.values)  # missing -> -1
-                self._factorized = (codes, list(uniques))
-            except TypeError:  # unhashable values: each row is its own value
+                if is_categorical(series) or series.dtype == object:
+                    codes, uniques = text_codes(series)
+                else:
+                    codes, uniques = pd.factorize(series)
+                self._factorized = (np.asarray(codes), list(uniques))
+            except TypeError:
                 codes = np.arange(len(self.values))
                 codes[pd.isna(self.values)] = -1
                 self._factorized = (codes, list(self.values))
@@ -227,11 +235,11 @@ class _Distinct:
     def missing_rows(self) -> np.ndarray:
         if self._factorized is None and self._series.dtype != object:
             return np.flatnonzero(self._series.isna().to_numpy())
-        return np.flatnonzero(self._factorize()[0] < 0)
+        return np.flatnonzero(self.codes()[0] < 0)
 
     def suspect_rows(self, is_bad) -> np.ndarray:  # type: ignore[no-untyped-def]
         """Positions whose value `is_bad` says may produce an issue; `is_bad` runs once per distinct present value."""
-        codes, uniques = self._factorize()
+        codes, uniques = self.codes()
         bad = [code for code, value in enumerate(uniques) if is_bad(value)]
         if not bad:
             return np.zeros(0, dtype=np.intp)
@@ -365,20 +373,18 @@ def _check_codelist(
 
 
 def _check_value_level(
-    columns: dict[str, pd.Series],
+    distincts: dict[str, _Distinct],
     variable: str,
     entries: tuple[ValueLevelSpec, ...],
     spec: Spec,
     keys: _RowKeys,
     out: _Collector,
 ) -> None:
+    """Value-level checks over the (selector, value) pairs the columns' own codes make: no column is hashed again."""
     where_variable = entries[0].where_variable
-    if where_variable not in columns:
+    if where_variable not in distincts:
         return
-    try:
-        selectors, values = _codes(columns[where_variable]), _codes(columns[variable])
-    except TypeError:  # unhashable values: every row is looked at
-        selectors, values = _codes_of_each(columns[where_variable]), _codes_of_each(columns[variable])
+    selectors, values = distincts[where_variable].codes(), distincts[variable].codes()
     for index in _suspect_value_level_rows(values, selectors, entries, variable, spec):
         value = values[1][values[0][index]]
         code = selectors[0][index]
@@ -392,22 +398,6 @@ def _check_value_level(
 
 
 _Codes = tuple[np.ndarray, list]
-
-
-def _codes(series: pd.Series) -> _Codes:
-    """(codes, distinct values) of a column, -1 for a missing value (a Categorical's own codes)."""
-    if is_categorical(series) or series.dtype == object:
-        codes, values = text_codes(series)
-        return codes, values.tolist()
-    codes, values = pd.factorize(series)
-    return np.asarray(codes), list(values)
-
-
-def _codes_of_each(series: pd.Series) -> _Codes:
-    values = with_nulls(series)
-    codes = np.arange(len(values))
-    codes[pd.isna(values)] = -1
-    return codes, values.tolist()
 
 
 def _suspect_value_level_rows(

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from trialinterop.iso8601 import compare_dtc, compare_fields, date_part, dtc_fields, to_date
+from trialinterop.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
+from trialinterop.iso8601 import compare_dtc, date_part, parse_dtc, to_date
 from trialinterop.sdtm.design import TrialDesign
-from trialinterop.sdtm.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
 from trialinterop.sdtm.dtc_columns import EPOCH_ORDINAL, compare, dtc_column, study_days
 from trialinterop.source.models import Study, TrialRecords
 
@@ -193,7 +193,8 @@ def derive_subject_elements(
 
 
 def compute_epoch(reference: SubjectReference | None, dtc: str | None) -> str | None:
-    """EPOCH of the element holding `dtc`, else None (see the module docstring).
+    """EPOCH of the element holding `dtc`, else None (see the module docstring). The one-value reference that
+    `derive_epoch` computes over whole columns (property tests hold the two equal).
 
     A complete date (or datetime) is placed in [start, end) of each element, the subject's last element including
     its end; at the boundary of two elements the later one wins. A partial date gets an EPOCH only when it lies
@@ -201,32 +202,18 @@ def compute_epoch(reference: SubjectReference | None, dtc: str | None) -> str | 
     """
     if reference is None or _is_missing(dtc) or not dtc:
         return None
-    return _epoch_in(_element_windows(reference), dtc_fields(dtc))
-
-
-_Window = tuple[tuple[int | None, ...], tuple[int | None, ...] | None, str]
-
-
-def _element_windows(reference: SubjectReference) -> tuple[_Window, ...]:
-    """Each element's parsed (start, end, epoch), so a subject's windows are parsed once, not once per record."""
-    return tuple(
-        (dtc_fields(e.start), dtc_fields(e.end) if e.end is not None else None, e.epoch) for e in reference.elements
-    )
-
-
-def _epoch_in(windows: tuple[_Window, ...], when: tuple[int | None, ...]) -> str | None:
-    complete = when[2] is not None
+    complete = parse_dtc(dtc).is_complete_date
     found = None
-    last = len(windows) - 1
-    for i, (start, end, epoch) in enumerate(windows):
-        after_start = compare_fields(when, start)
-        after_end = compare_fields(when, end) if end is not None else -1
+    last = len(reference.elements) - 1
+    for i, element in enumerate(reference.elements):
+        after_start = compare_dtc(dtc, element.start)
+        after_end = compare_dtc(dtc, element.end) if element.end is not None else -1
         if complete:
             inside = after_start >= 0 and (after_end < 0 or (after_end == 0 and i == last))
         else:
             inside = after_start > 0 and after_end < 0
         if inside:
-            found = epoch
+            found = element.epoch
     return found
 
 
@@ -239,7 +226,8 @@ def compute_age(birth_date: str | None, reference_date: str | None) -> int | Non
 
 
 def compute_treatment_emergent(start: str | None, rfxstdtc: str | None) -> str:
-    """Y when the event starts on/after first treatment (or cannot be shown to start before it, including an event
+    """The one-value reference of SUPPAE AETRTEM (`build_suppae` computes it over the whole column).
+    Y when the event starts on/after first treatment (or cannot be shown to start before it, including an event
     with no start date at all), N when it starts before it or the subject was never treated."""
     if not rfxstdtc:
         return "N"

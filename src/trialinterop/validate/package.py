@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyreadstat
 
@@ -118,7 +117,7 @@ def read_xpt(path: Path) -> Dataset:
     if fast is not None:
         return fast
     try:
-        frame, meta = _read_xport_frame(path)
+        frame, meta = pyreadstat.read_xport(str(path))
     except Exception as exc:  # pyreadstat raises its own error types for damaged files
         raise _fail(path, f"unreadable SAS XPORT file: {exc}") from None
     types = meta.readstat_variable_types or {}
@@ -169,29 +168,6 @@ def _read_decoded(path: Path) -> Dataset | None:
         member=data.dataset,
         source_format="xpt5",
     )
-
-
-def _read_xport_frame(path: Path) -> tuple[pd.DataFrame, object]:
-    """pyreadstat's frame, built here from its plain columns when that is exact: text columns as object (pandas'
-    own inference would make them "str", which `_normalise_char` turns back, at twice the cost of the read itself)
-    and numbers as float64. Anything else (no records, a date-formatted or non-numeric number column) is read
-    through pyreadstat's own frame."""
-    columns, meta = pyreadstat.read_xport(str(path), output_format="dict")
-    types = meta.readstat_variable_types or {}
-    data: dict[str, object] = {}
-    for name in meta.column_names:
-        values = columns.get(name)
-        if not values or name in data:
-            return pyreadstat.read_xport(str(path))
-        if types.get(name) == "string":
-            if not all(type(v) is str for v in values):
-                return pyreadstat.read_xport(str(path))
-            data[name] = pd.Series(values, dtype=object)
-        elif all(v is None or type(v) is float for v in values):
-            data[name] = np.array([np.nan if v is None else v for v in values], dtype="float64")
-        else:
-            return pyreadstat.read_xport(str(path))
-    return pd.DataFrame(data), meta
 
 
 def _normalise_char(frame: pd.DataFrame, variables: tuple[Variable, ...]) -> pd.DataFrame:

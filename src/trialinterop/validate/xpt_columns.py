@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trialinterop.distinct import first_positions, group_codes
 from trialinterop.writers.xpt_decode import XportData
 
 WORD = 8
@@ -41,20 +42,13 @@ def text_column(stored: np.ndarray) -> np.ndarray:
 
 
 def _codes(stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A code per row naming its distinct bytes, and the first row of each code."""
+    """A code per row naming its distinct bytes (hashed as machine words), and the first row of each code."""
     rows, length = stored.shape
     padded = np.zeros((rows, -(-length // WORD) * WORD), dtype=np.uint8)
     padded[:, :length] = stored
     words = padded.view(np.uint64)
-    codes = np.zeros(rows, dtype=np.int64)
-    for k in range(words.shape[1]):
-        word_codes, uniques = pd.factorize(words[:, k])
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + word_codes)
-        codes = codes.astype(np.int64)
-    count = int(codes.max()) + 1 if rows else 0
-    first = np.empty(count, dtype=np.int64)
-    first[codes[::-1]] = np.arange(rows, dtype=np.int64)[::-1]
-    return codes, first
+    codes, count = group_codes(*(words[:, k] for k in range(words.shape[1])))
+    return codes, first_positions(codes, count)
 
 
 def _decode(raw: bytes) -> str:

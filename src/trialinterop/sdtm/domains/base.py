@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialinterop.distinct import map_distinct
 from trialinterop.sdtm.algorithms import hardcode
 from trialinterop.sdtm.context import SdtmContext
-from trialinterop.sdtm.distinct import map_distinct
 
 
 def with_identifiers(frame: pd.DataFrame, ctx: SdtmContext, domain: str) -> pd.DataFrame:

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialinterop.distinct import map_distinct
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_lobxfl, derive_seq, derive_study_day, derive_visit
-from trialinterop.sdtm.distinct import map_distinct
 from trialinterop.sdtm.domains.base import empty_frame, expand_items, number_text, select, with_identifiers
 from trialinterop.source.models import Spirometry, TrialRecords
 
