@@ -58,7 +58,7 @@ def test_fail_on_reject_lets_errors_pass(broken_dir):
 
 def test_json_report(broken_dir):
     result = run(str(broken_dir), "--format", "json")
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     ct = [i for i in document["issues"] if i["rule"] == "TI-CT001"]
     assert ct == [
         {
@@ -86,7 +86,7 @@ def test_junit_report(broken_dir, tmp_path):
 
 
 def test_sarif_report(broken_dir):
-    document = json.loads(run(str(broken_dir), "--format", "sarif").output)
+    document = json.loads(run(str(broken_dir), "--format", "sarif").stdout)
     assert document["version"] == "2.1.0"
     run_ = document["runs"][0]
     rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
@@ -110,7 +110,7 @@ def test_xlsx_needs_output(broken_dir):
 
 
 def test_html_report(broken_dir):
-    text = run(str(broken_dir), "--format", "html").output
+    text = run(str(broken_dir), "--format", "html").stdout
     assert text.startswith("<!DOCTYPE html>")
     assert "<h2>Issue Summary</h2>" in text
     assert "TI-CT001" in text
@@ -126,7 +126,7 @@ def test_accepted_finding_and_stale_acceptance(broken_dir, tmp_path):
     )
     result = run(str(broken_dir), "--accepted", str(accepted), "--format", "json")
     assert result.exit_code == 0
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert [(a["rule"], a["justification"]) for a in document["accepted"]] == [
         ("TI-CT001", "Collected as FEMALE at site; mapping fix planned.")
     ]
@@ -159,3 +159,51 @@ def test_docs_rules_page_is_current():
 
 def test_no_paths_is_usage_error():
     assert run().exit_code == 2
+
+
+MAPPINGS = Path(__file__).resolve().parents[1] / "mappings"
+
+
+def test_spec_line_says_none_for_another_study(clean_dir):
+    result = run(str(clean_dir))
+    assert "spec: none, SDTMIG 3.4 metadata only (DM.STUDYID" in result.stderr
+    assert "is no bundled study; give --spec DIR" in result.stderr
+
+
+def test_explicit_spec_is_applied_and_named(clean_dir):
+    result = run(str(clean_dir), "--spec", str(MAPPINGS))
+    assert f"spec: {MAPPINGS} (given with --spec; study NCT05016804)" in result.stderr
+    assert "TI-SP" in result.stdout  # the study-specific rules ran: the generic package is not this study's
+
+
+def test_spec_that_is_not_a_folder_exits_2(clean_dir, tmp_path):
+    result = run(str(clean_dir), "--spec", str(tmp_path / "missing"))
+    assert result.exit_code == 2
+    assert f"--spec {tmp_path / 'missing'}: not a folder" in result.stderr
+
+
+def _broken_spec(folder: Path) -> Path:
+    import shutil
+
+    broken = folder / "spec"
+    shutil.copytree(MAPPINGS, broken)
+    lines = (broken / "variables.csv").read_text(encoding="utf-8").splitlines()
+    lines[0] += ",surprise"
+    (broken / "variables.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return broken
+
+
+def test_spec_that_does_not_load_exits_2_with_the_reason(clean_dir, tmp_path):
+    result = run(str(clean_dir), "--spec", str(_broken_spec(tmp_path)))
+    assert result.exit_code == 2
+    assert "variables.csv" in result.stderr and "surprise" in result.stderr
+
+
+def test_broken_bundled_spec_is_an_error_not_no_spec(clean_dir, tmp_path, monkeypatch):
+    from trialinterop.spec import loader
+
+    broken = _broken_spec(tmp_path)
+    monkeypatch.setattr(loader, "mappings_dir", lambda: broken)
+    result = run(str(clean_dir))
+    assert result.exit_code == 2
+    assert "variables.csv" in result.stderr and "spec: none" not in result.stderr

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from trialinterop.spec import load_spec
-from trialinterop.validate.api import study_spec_for
+from trialinterop.validate.api import choose_spec
 from trialinterop.validate.engine import run_rules
 from trialinterop.validate.registry import all_rules
 from validate_cases import clean_package
@@ -58,9 +58,12 @@ def test_rules_never_change_the_data():
 
 def test_study_spec_applies_only_to_this_study():
     other = clean_package()
-    assert study_spec_for(other) is None
+    choice = choose_spec(other)
+    assert choice.spec is None and "is no bundled study" in choice.reason
     ours = CASES["TI-SP001"].pass_(other)
-    assert study_spec_for(ours) is not None
+    choice = choose_spec(ours)
+    assert choice.spec is not None
+    assert choice.reason == "spec: bundled NCT05016804 (DM.STUDYID NCT05016804 is its study)"
 
 
 def _no_rule_crashed(package):

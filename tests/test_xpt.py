@@ -145,13 +145,38 @@ def test_a_checked_frame_is_written_without_a_second_check(tmp_path: Path, monke
     calls: list[str] = []
     real = xpt._limit_issues
     monkeypatch.setattr(xpt, "_limit_issues", lambda *args: calls.append("check") or real(*args))
-    first = write_xpt(frame, tmp_path / "a", MEMBER, checked=checked).read_bytes()
+    first = xpt.write_checked_xpt(checked, tmp_path / "a").read_bytes()
     assert calls == []
     second = write_xpt(frame, tmp_path / "b", MEMBER).read_bytes()
     assert calls == ["check"] and first == second
-    other = _frame().assign(AGE=[46.0, 47.0])  # another frame object: its own check, its own values
-    path = write_xpt(other, tmp_path / "c", MEMBER, checked=checked)
-    assert calls == ["check", "check"] and list(pyreadstat.read_xport(str(path))[0]["AGE"]) == [46.0, 47.0]
+
+
+def test_the_checked_snapshot_does_not_follow_changes_to_its_frame(tmp_path: Path) -> None:
+    """A frame changed in place after its check: the snapshot writes what was checked, and writing the frame itself
+    writes (and reads back) its new values."""
+    from trialinterop.writers import xpt
+
+    frame = _frame()
+    checked = xpt.check_and_prepare(frame, MEMBER)
+    frame.loc[0, "AGE"] = 99.0
+    frame.loc[1, "USUBJID"] = "CHANGED"
+    snapshot = pyreadstat.read_xport(str(xpt.write_checked_xpt(checked, tmp_path / "a")))[0]
+    assert snapshot["AGE"].iloc[0] == 45.0 and list(snapshot["USUBJID"]) == ["NCT05016804-01-001", ""]
+    current = pyreadstat.read_xport(str(write_xpt(frame, tmp_path / "b", MEMBER)))[0]
+    assert current["AGE"].iloc[0] == 99.0 and list(current["USUBJID"]) == ["NCT05016804-01-001", "CHANGED"]
+    with pytest.raises(ValueError, match="read-only"):
+        checked.prepared["AGE"].to_numpy()[0] = 1.0
+
+
+def test_read_back_compares_the_file_with_the_callers_frame(tmp_path: Path, monkeypatch) -> None:
+    """If the copy handed to the encoder differed from the caller's frame, the read-back must catch it."""
+    from trialinterop.writers import xpt
+
+    real = xpt._prepared
+    monkeypatch.setattr(xpt, "_prepared", lambda frame, *rest: real(frame.assign(AGE=[1.0, 2.0]), *rest))
+    with pytest.raises(ConformanceError, match="values of AGE differ"):
+        write_xpt(_frame(), tmp_path, MEMBER)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_checked_frame_with_issues_is_refused(tmp_path: Path) -> None:
@@ -161,5 +186,5 @@ def test_a_checked_frame_with_issues_is_refused(tmp_path: Path) -> None:
     checked = xpt.check_and_prepare(frame, MEMBER)
     assert [i.rule for i in checked.issues] == ["TI-XPT006"] and checked.prepared is None
     with pytest.raises(ConformanceError, match="TI-XPT006"):
-        write_xpt(frame, tmp_path, MEMBER, checked=checked)
+        xpt.write_checked_xpt(checked, tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -28,6 +28,7 @@ from test_xpt_native import (
     PYREADSTAT_LIMIT,
     _expected_text,
     _frames,
+    _provable_row_count,
     _readstat_row_count,
     _write_both,
 )
@@ -151,19 +152,34 @@ def test_numbers_shorter_than_8_bytes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "rows"),
     [
-        (["x       ", None, None], 1),  # trailing blank observations cannot be told from padding
+        (["x       ", None, None], 1),  # 24 bytes: the two blank rows fit in the padding of one card
         (["a", None], 1),
         ([None, "x", None, None], 2),
-        (["x" * 100, None], 1),  # dropped even beyond the last card, as ReadStat does
+        ([None, None], 1),  # one card of data proves at least one observation
+        (["x" * 100, None], 2),  # a 100-byte row cannot hide in padding shorter than a card
+        (["x" * 80, None, None], 3),
+        (["x" * 79, None], 2),  # 158 bytes need a second card, which one 79-byte row would not
         (["x" * 100, None, "y"], 3),
-        ([None, None], 0),
+        (["ab"] * 40 + [None] * 3, 41),  # 40 rows fill one card exactly, so a second card proves a 41st row
     ],
 )
 def test_trailing_blank_observations(tmp_path: Path, values, rows: int) -> None:
+    """The decoder keeps every trailing blank observation the file length proves (pyreadstat drops some: by release,
+    see READSTAT_KEEPS_LONG_BLANK_ROWS), and reads those rows as written."""
     frame = pd.DataFrame({"A": pd.Series(values, dtype=object)})
     native, reference = _write_both(frame, tmp_path, ["Text"])
     for path in (native, reference):
-        assert read_xport(path).rows == len(pyreadstat.read_xport(str(path))[0]) == rows
+        decoded = read_xport(path)
+        assert decoded.rows == rows
+        assert decoded.texts("A") == [_expected_text(v) for v in values[:rows]]
+        assert len(pyreadstat.read_xport(str(path))[0]) == _readstat_row_count(frame) <= rows
+
+
+def test_trailing_blank_observation_written_and_read_back(tmp_path: Path) -> None:
+    """A row of 80 bytes or more that is all blank is written, read back and kept (no lost row, no mismatch)."""
+    frame = pd.DataFrame({"A": ["x" * 90, None, None]})
+    path = write_xpt(frame, tmp_path, XptMember("PR", "Property", ("Text",)))
+    assert read_xport(path).rows == 3
 
 
 def test_no_observations(tmp_path: Path) -> None:
@@ -296,7 +312,8 @@ def _agree(path: Path, frame: pd.DataFrame, labels: list[str], file_label: str) 
     assert [v.label or None for v in decoded.variables] == [meta.column_names_to_labels[c] for c in frame.columns]
     assert decoded.created == meta.creation_time
     kept = _readstat_row_count(frame)
-    assert decoded.rows == len(data) == kept
+    assert len(data) == kept <= decoded.rows == _provable_row_count(frame)
+    assert len(frame) - decoded.rows < 80  # what is not kept fits in padding
     for column in frame.columns:
         variable = decoded.variable(column)
         assert variable.length == meta.variable_storage_width[column]
@@ -304,23 +321,25 @@ def _agree(path: Path, frame: pd.DataFrame, labels: list[str], file_label: str) 
             assert variable.numeric and meta.readstat_variable_types[column] == "double"
             numbers = decoded.numbers(column)
             read = data[column].to_numpy()
-            assert np.array_equal(numbers, read, equal_nan=True)
-            assert np.array_equal(np.signbit(numbers), np.signbit(read))
-            assert np.array_equal(numbers, frame[column].to_numpy()[:kept], equal_nan=True)  # -0.0 == 0.0
+            assert np.array_equal(numbers[:kept], read, equal_nan=True)
+            assert np.array_equal(np.signbit(numbers[:kept]), np.signbit(read))
+            assert np.array_equal(numbers, frame[column].to_numpy()[: decoded.rows], equal_nan=True)  # -0.0 == 0.0
         else:
             assert not variable.numeric and meta.readstat_variable_types[column] == "string"
-            assert decoded.texts(column) == list(data[column]) == [_expected_text(v) for v in frame[column][:kept]]
+            texts = decoded.texts(column)
+            assert texts == [_expected_text(v) for v in frame[column][: decoded.rows]]
+            assert texts[:kept] == list(data[column])
     if decoded.cells.shape[1] > 80 and len(frame):  # pandas counts rows exactly only for records over 80 bytes
         other = pd.read_sas(path, format="xport", encoding="ascii")
-        assert len(other) == len(frame) and list(other.columns) == decoded.names
+        assert len(other) == len(frame) == decoded.rows and list(other.columns) == decoded.names
         for column in frame.columns:
             if decoded.variable(column).numeric:
-                read = other[column].to_numpy(copy=True)[:kept]
+                read = other[column].to_numpy(copy=True)
                 expected = decoded.numbers(column)
                 read[(expected == 0) & (read == PANDAS_IBM_ZERO)] = 0.0  # pandas reads the IBM zero as 16**-65
                 assert np.array_equal(read, expected, equal_nan=True)
             else:
-                assert list(other[column])[:kept] == decoded.texts(column)
+                assert list(other[column]) == decoded.texts(column)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

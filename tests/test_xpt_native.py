@@ -3,9 +3,11 @@ readers (pyreadstat and pandas.read_sas), same metadata, and the same bytes apar
 
 Known reader behaviours, documented here by narrow, explicit checks instead of weakening the comparison:
 - XPORT v5 stores no observation count and pads the last 80-byte card with blanks, so trailing observations whose
-  bytes are all blank (every variable text and blank) look like padding: ReadStat drops every such trailing
-  observation (SAS does too), whichever encoder wrote the file. The writer's read-back check turns that into an
-  error; an SDTM row always has STUDYID, so real datasets never hit it.
+  bytes are all blank (every variable text and blank) can look like padding. ReadStat before 1.3.8 drops every such
+  trailing observation; 1.3.8 and later keep them when an observation is 80 bytes or longer (it cannot be padding).
+  The expectation is conditional on the installed release (READSTAT_KEEPS_LONG_BLANK_ROWS). Where the file cannot
+  hold the rows unambiguously the writer's read-back check turns that into an error; an SDTM row always has
+  STUDYID, so real datasets never hit it.
 - pandas 3.1, for a record length <= 80 bytes, guesses the row count by subtracting every blank, 8-byte-aligned
   word of the last card (meant for padding, but data words can be blank too), so it can drop rows or return padding
   as extra blank rows;
@@ -32,6 +34,7 @@ import pyreadstat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from packaging.version import Version
 
 from trialinterop.writers.xpt_native import ibm_from_ieee, sas_datetime, write_xport_native
 
@@ -66,8 +69,21 @@ def _expected_text(value: str | None) -> str:
     return "" if value is None else value.rstrip(" ")
 
 
-def _readstat_row_count(frame: pd.DataFrame) -> int:
-    """Rows ReadStat returns: all but the trailing observations whose every value is blank text."""
+READSTAT_KEEPS_LONG_BLANK_ROWS = Version(pyreadstat.__version__) >= Version("1.3.8")
+"""pyreadstat 1.3.8 (ReadStat) keeps trailing all-blank observations of 80 bytes or more; earlier releases drop every
+trailing all-blank observation. Both drop those shorter than 80 bytes."""
+
+
+def _record_length(frame: pd.DataFrame) -> int:
+    """Bytes per observation as both encoders lay them out: 8 per number, the longest text (at least 1) per text."""
+    return sum(
+        8 if frame[c].dtype == "float64" else max([1, *(len(v) for v in frame[c] if v is not None)])
+        for c in frame.columns
+    )
+
+
+def _filled_row_count(frame: pd.DataFrame) -> int:
+    """Rows up to the last one that is not all blank text (every row counts when there is a number column)."""
     if any(frame[c].dtype == "float64" for c in frame.columns):
         return len(frame)  # a number is never 8 blank bytes here (0x2020202020202020 is not generated)
     blank = [all((v is None or not v.strip(" ")) for v in row) for row in frame.itertuples(index=False)]
@@ -75,6 +91,23 @@ def _readstat_row_count(frame: pd.DataFrame) -> int:
     while count and blank[count - 1]:
         count -= 1
     return count
+
+
+def _readstat_row_count(frame: pd.DataFrame) -> int:
+    """Rows pyreadstat returns, by release (READSTAT_KEEPS_LONG_BLANK_ROWS)."""
+    if READSTAT_KEEPS_LONG_BLANK_ROWS and _record_length(frame) >= 80:
+        return len(frame)
+    return _filled_row_count(frame)
+
+
+def _provable_row_count(frame: pd.DataFrame) -> int:
+    """Rows a reader can know are there: the data of n rows of L bytes is padded to whole 80-byte cards, so a file
+    proves at least the smallest n whose data needs as many cards; trailing blank rows past that may be padding."""
+    rows, length = len(frame), _record_length(frame)
+    if not rows:
+        return 0
+    data = -(-rows * length // 80) * 80
+    return max((data - 80) // length + 1, _filled_row_count(frame))
 
 
 def _pandas_row_count(path: Path, record_length: int, rows: int) -> int:
@@ -184,20 +217,25 @@ def test_layout_literals(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("values", "readstat_rows", "pandas_rows"),
+    ("values", "readstat_old", "readstat_new", "pandas_rows"),
     [
-        (["x       ", None, None], 1, 1),  # trailing blank observations look like padding to both readers
-        (["a", None], 1, 8),  # pandas: 80 bytes minus 9 blank words = 8 one-byte "rows"
-        ([None, "x", None, None], 2, 8),
-        (["x" * 100, None], 1, 2),  # ReadStat drops a trailing blank observation even beyond the last card
-        (["x" * 100, None, "y"], 3, 3),
+        (["x       ", None, None], 1, 1, 1),  # trailing blank observations look like padding to both readers
+        (["a", None], 1, 1, 8),  # pandas: 80 bytes minus 9 blank words = 8 one-byte "rows"
+        ([None, "x", None, None], 2, 2, 8),
+        (["x" * 100, None], 1, 2, 2),  # 100 blank bytes cannot be padding: kept from ReadStat 1.3.8 on
+        (["x" * 80, None, None], 1, 3, 2),  # pandas: a blank last card of 80-byte rows is taken as padding
+        (["x" * 79, None], 1, 1, 1),
+        (["x" * 100, None, "y"], 3, 3, 3),
     ],
 )
-def test_documented_reader_row_counts(tmp_path: Path, values, readstat_rows: int, pandas_rows: int) -> None:
-    """Literal row counts of the two readers for files both encoders write identically."""
+def test_documented_reader_row_counts(
+    tmp_path: Path, values, readstat_old: int, readstat_new: int, pandas_rows: int
+) -> None:
+    """Literal row counts of the two readers for files both encoders write identically (pyreadstat's by release)."""
     frame = pd.DataFrame({"A": pd.Series(values, dtype=object)})
     native, reference = _write_both(frame, tmp_path, ["Text"])
     assert _masked(native.read_bytes()) == _masked(reference.read_bytes())
+    readstat_rows = readstat_new if READSTAT_KEEPS_LONG_BLANK_ROWS else readstat_old
     for path in (native, reference):
         assert len(pyreadstat.read_xport(str(path))[0]) == readstat_rows
         assert len(pd.read_sas(path, format="xport", encoding="ascii")) == pandas_rows

@@ -78,16 +78,16 @@ def test_xpt_limit_error_changes_nothing(tmp_path: Path, spec) -> None:
 def test_failure_mid_package_leaves_previous_output_intact(tmp_path: Path, spec, monkeypatch) -> None:
     out = tmp_path / "sdtm"
     _previous_output(out)
-    real = package.write_xpt
+    real = package.write_checked_xpt
     written: list[str] = []
 
-    def fail_on_third(frame, folder, member, **options):
+    def fail_on_third(checked, folder, **options):
         if len(written) == 2:
             raise OSError("disk full")
-        written.append(member.dataset)
-        return real(frame, folder, member, **options)
+        written.append(checked.member.dataset)
+        return real(checked, folder, **options)
 
-    monkeypatch.setattr(package, "write_xpt", fail_on_third)
+    monkeypatch.setattr(package, "write_checked_xpt", fail_on_third)
     with pytest.raises(OSError, match="disk full"):
         write_package(sample_frames(), out, spec=spec)
     assert written == ["DM", "AE"]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trialinterop.ct import load_terminology
-from trialinterop.heap import long_lived_heap
 from trialinterop.issues import Issue
 from trialinterop.progress import progress_task
 from trialinterop.sdtm.build import build_sdtm, check_build
@@ -49,22 +48,21 @@ def convert_to_sdtm(
         if not isinstance(records, TrialRecords):
             records = read_records(records)
         task.advance()
-        with long_lived_heap():
-            terminology = load_terminology()
-            design = load_trial_design()
-            spec = load_spec()
-            frames = build_sdtm(records, terminology, design=design)
-            findings = check_build(records)
-            task.advance()
-            package = write_package(
-                frames,
-                out_dir,
-                spec=spec,
-                formats=tuple(formats),
-                define=define,
-                define_html=define,
-                xpt_engine=xpt_engine,
-            )
+        terminology = load_terminology()
+        design = load_trial_design()
+        spec = load_spec()
+        frames = build_sdtm(records, terminology, design=design)
+        findings = check_build(records)
+        task.advance()
+        package = write_package(
+            frames,
+            out_dir,
+            spec=spec,
+            formats=tuple(formats),
+            define=define,
+            define_html=define,
+            xpt_engine=xpt_engine,
+        )
         task.advance(2)
     return SdtmResult(
         out_dir=package.out_dir,

@@ -11,6 +11,8 @@ import importlib.util
 
 import click
 
+from trialinterop.heap import collector_paused
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "to-sdtm": (
         "trialinterop.commands.to_sdtm",
@@ -58,3 +60,10 @@ def _importable(module_name: str) -> bool:
 @click.version_option(package_name="trialinterop")
 def main() -> None:
     """trialinterop: NCT05016804 trial records to CDISC SDTM and HL7 FHIR, and a conformance validator."""
+
+
+def run() -> None:
+    """The console entry point: `main` with the cyclic garbage collector paused for the command (`heap`), which is
+    process-global state this process owns; `main` itself, as library callers and tests invoke it, leaves it alone."""
+    with collector_paused():
+        main()

@@ -25,6 +25,13 @@ SEVERITIES = tuple(s.name.lower() for s in Severity)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="write the report to this file")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True)
 @click.option("--accepted", type=click.Path(dir_okay=False, path_type=str), help="YAML file of accepted findings")
+@click.option(
+    "--spec",
+    "spec_dir",
+    type=click.Path(path_type=str),
+    help="a study's specification folder (as mappings/); exit 2 if it does not load. Default: the bundled study's when"
+    " DM.STUDYID names it, else SDTMIG metadata only (a line says which)",
+)
 @click.option("--list-rules", is_flag=True, help="print the rules catalogue and exit (--format md for docs)")
 @guarded
 def command(
@@ -34,6 +41,7 @@ def command(
     output: str | None,
     fail_on: str,
     accepted: str | None,
+    spec_dir: str | None,
     list_rules: bool,
 ) -> None:
     """Validate the SDTM package / FHIR output in PATHS (folders or files)."""
@@ -53,7 +61,8 @@ def command(
     from trialinterop.validate.reports.console import render_console
 
     threshold = Severity.parse(fail_on)
-    result = validate(list(paths), define=define, accepted=accepted)
+    result = validate(list(paths), define=define, accepted=accepted, spec_dir=spec_dir)
+    click.echo(result.spec, err=True)
     console = render_console(result, fail_on=threshold)
     if fmt == "console":
         _emit(console, output)

@@ -24,7 +24,6 @@ from typing import Any
 import jsonschema
 
 from trialinterop.errors import InputError
-from trialinterop.heap import collector_paused
 from trialinterop.issues import Issue
 from trialinterop.source import models as m
 from trialinterop.source.cells import CellCache, cell_converter, convert_cell
@@ -73,17 +72,16 @@ def read_records(folder: str | Path) -> m.TrialRecords:
     _, tables = load_schema()
     loaded: dict[str, list[Any]] = {}
     cells: _Caches = {}
-    with collector_paused():
-        for file, spec in tables.items():
-            path = folder / file
-            if not path.exists():
-                if file == "subjects.csv":
-                    problems.append(_problem(file, "", "", "required file is missing"))
-                loaded[file] = []
-                continue
-            loaded[file] = _read_table(path, spec, cells, problems)
-        if study is not None and not problems:
-            problems += cross_check(study, loaded, tables)
+    for file, spec in tables.items():
+        path = folder / file
+        if not path.exists():
+            if file == "subjects.csv":
+                problems.append(_problem(file, "", "", "required file is missing"))
+            loaded[file] = []
+            continue
+        loaded[file] = _read_table(path, spec, cells, problems)
+    if study is not None and not problems:
+        problems += cross_check(study, loaded, tables)
     if problems or study is None:
         raise InputError(problems, summary=f"invalid records in {folder}")
     return m.TrialRecords(study=study, **{TABLE_ATTRS[f]: tuple(rows) for f, rows in loaded.items()})

@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trialinterop.errors import SpecError
 from trialinterop.issues import Issue, Severity
+from trialinterop.spec import Spec, load_spec
 from trialinterop.validate.accept import Acceptance, apply_accepted, load_accepted
 from trialinterop.validate.engine import run_rules
 from trialinterop.validate.package import Package, load_package
@@ -32,6 +34,7 @@ class ValidationResult:
     issues: tuple[Issue, ...]  # open findings (stale acceptances included)
     accepted: tuple[tuple[Issue, Acceptance], ...] = ()
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    spec: str = ""  # which specification the rules ran with, and why
 
     def failing(self, threshold: Severity) -> list[Issue]:
         return [i for i in self.issues if i.severity >= threshold]
@@ -51,28 +54,51 @@ def summarise(package: Package) -> tuple[DatasetSummary, ...]:
     )
 
 
-def study_spec_for(package: Package) -> object | None:
-    """This project's specification (`mappings/`) when the package is its study (same STUDYID), else None."""
+@dataclass(frozen=True)
+class SpecChoice:
+    """The study specification the rules run with (None: standard SDTMIG metadata only) and why, in one line."""
+
+    spec: Spec | None
+    reason: str
+
+
+def choose_spec(package: Package, spec_dir: str | Path | None = None) -> SpecChoice:
+    """`spec_dir` when given (SpecError when it does not load, so the run stops); else the bundled specification when
+    DM.STUDYID names its study. A bundled specification that does not load is a SpecError too, never "no spec"."""
+    if spec_dir is not None:
+        folder = Path(spec_dir)
+        if not folder.is_dir():
+            raise SpecError(f"--spec {folder}: not a folder")
+        spec = load_spec(folder)
+        return SpecChoice(spec, f"spec: {folder} (given with --spec; study {spec.study.study_oid})")
+    spec = load_spec()
+    study_ids = {spec.study.study_oid, spec.study.study_name, spec.study.protocol_name}
     dm = package.get("DM")
     if dm is None or "STUDYID" not in dm.frame.columns or dm.frame.empty:
-        return None
-    try:
-        from trialinterop.spec import load_spec
-
-        spec = load_spec()
-    except Exception:  # no usable spec here (e.g. an installed copy without mappings): standard metadata only
-        return None
-    study_ids = {spec.study.study_oid, spec.study.study_name, spec.study.protocol_name}
-    return spec if str(dm.frame["STUDYID"].iloc[0]) in study_ids else None
+        return SpecChoice(None, "spec: none, SDTMIG 3.4 metadata only (no DM.STUDYID to match a bundled study)")
+    found = sorted({str(v) for v in dm.frame["STUDYID"].dropna().unique()})
+    if len(found) == 1 and found[0] in study_ids:
+        return SpecChoice(spec, f"spec: bundled {spec.study.study_oid} (DM.STUDYID {found[0]} is its study)")
+    return SpecChoice(
+        None,
+        f"spec: none, SDTMIG 3.4 metadata only (DM.STUDYID {', '.join(found) or 'empty'} is no bundled study;"
+        " give --spec DIR for a study's own specification)",
+    )
 
 
 def validate(
-    paths: list[str | Path], *, define: str | Path | None = None, accepted: str | Path | None = None
+    paths: list[str | Path],
+    *,
+    define: str | Path | None = None,
+    accepted: str | Path | None = None,
+    spec_dir: str | Path | None = None,
 ) -> ValidationResult:
-    """Validate SDTM datasets (XPT v5 / Dataset-JSON), define.xml and FHIR output. Raises InputError if unreadable."""
+    """Validate SDTM datasets (XPT v5 / Dataset-JSON), define.xml and FHIR output. Raises InputError if unreadable,
+    SpecError if `spec_dir` (or the bundled specification) does not load."""
     acceptances = load_accepted(accepted) if accepted else []
     package = load_package(paths, define=define)
-    issues = run_rules(package, spec=study_spec_for(package))
+    choice = choose_spec(package, spec_dir)
+    issues = run_rules(package, spec=choice.spec)
     triage = apply_accepted(issues, acceptances)
     return ValidationResult(
         inputs=package.inputs,
@@ -82,4 +108,5 @@ def validate(
         issues=tuple(triage.open),
         accepted=tuple(triage.accepted),
         rules=tuple(all_rules()),
+        spec=choice.reason,
     )

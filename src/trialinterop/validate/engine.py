@@ -35,7 +35,7 @@ def run_rules(
 ) -> list[Issue]:
     """Every finding of every rule, rules in id order. A rule that breaks on odd data is reported, not raised.
 
-    `spec` is this project's specification when the package is its study (see `api.study_spec_for`)."""
+    `spec` is this project's specification when the package is its study (see `api.choose_spec`)."""
     ctx = Context(package=package, standard=standard or load_standard(), spec=spec)
     issues: list[Issue] = []
     for rule in rules if rules is not None else all_rules():

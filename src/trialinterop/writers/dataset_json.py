@@ -25,7 +25,6 @@ import pandas as pd
 from trialinterop.atomic import staged_file
 from trialinterop.define import oids
 from trialinterop.errors import ConformanceError
-from trialinterop.heap import collector_paused
 from trialinterop.issues import Issue, Severity
 from trialinterop.spec import Spec
 from trialinterop.text_columns import is_categorical, text_codes, with_nulls
@@ -67,8 +66,7 @@ def build_dataset_json(
             entry["keySequence"] = keys[variable.name]
         columns.append(entry)
         cells.append(_json_column(series, variable.data_type == "integer", distinct))
-    with collector_paused():  # a list per row: the collector would walk them all again and again, finding nothing
-        rows = [list(row) for row in zip(*cells, strict=True)] if cells else [[] for _ in range(len(frame))]
+    rows = [list(row) for row in zip(*cells, strict=True)] if cells else [[] for _ in range(len(frame))]
     created = creation_datetime or settings.json_creation_datetime
     return {
         "datasetJSONCreationDateTime": created,

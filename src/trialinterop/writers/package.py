@@ -2,8 +2,8 @@
 
 Order: conform every frame to the spec -> stop on any ERROR -> check every XPORT limit for every dataset -> stop on
 any violation -> write everything into a staged folder that replaces `out_dir` only when complete. A failure at any
-step leaves a previous `out_dir` exactly as it was. What the limit check computed (`CheckedXpt`) is handed to the XPT
-writer, so no dataset is checked twice.
+step leaves a previous `out_dir` exactly as it was. What the limit check computed (`CheckedXpt`, an immutable
+snapshot) is written, so no dataset is checked twice and what is written is what was checked.
 
 Decision: datasets with no rows are not written (the FDA asks for no empty datasets); each is reported as a NOTICE.
 """
@@ -24,7 +24,7 @@ from trialinterop.issues import Issue, Severity
 from trialinterop.sdtm.conform import conform
 from trialinterop.spec import Spec
 from trialinterop.writers.dataset_json import write_dataset_json
-from trialinterop.writers.xpt import ENGINES, CheckedXpt, Engine, XptMember, check_and_prepare, write_xpt
+from trialinterop.writers.xpt import ENGINES, CheckedXpt, Engine, XptMember, check_and_prepare, write_checked_xpt
 
 FORMATS = ("xpt", "json")
 
@@ -77,7 +77,7 @@ def write_package(
     checked: dict[str, CheckedXpt] = {}
     if "xpt" in formats:
         for name, frame in written.items():
-            checked[name] = check_and_prepare(frame, xpt_member(spec, name, frame))
+            checked[name] = check_and_prepare(frame, xpt_member(spec, name, frame, created=creation_datetime))
             issues.extend(checked[name].issues)
     if any(issue.severity >= Severity.ERROR for issue in issues):
         raise ConformanceError(issues, summary="SDTM package not written")
@@ -85,8 +85,7 @@ def write_package(
     with staged_directory(out_dir) as staging:
         for name, frame in written.items():
             if "xpt" in formats:
-                member = xpt_member(spec, name, frame, created=creation_datetime)
-                files.append(write_xpt(frame, staging, member, checked=checked[name], **engine_option).name)
+                files.append(write_checked_xpt(checked[name], staging, **engine_option).name)
             if "json" in formats:
                 files.append(write_dataset_json(frame, staging, name, spec, creation_datetime=creation_datetime).name)
         if define:

@@ -194,12 +194,15 @@ def _column_is_clean(
 
 def _prepared(frame: pd.DataFrame, factorized: dict[str, Factorized] | None = None) -> pd.DataFrame:
     """Numbers as float64 and text as a Categorical of str (code -1 = null, written blank), which the native encoder
-    and the read-back check take as they are; `factorized` supplies codes already computed by the limit check."""
+    and the read-back check take as they are; `factorized` supplies codes already computed by the limit check. Every
+    array is the snapshot's own and read-only (`from_codes` copies the codes)."""
     columns = {}
     for column in frame.columns:
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series):
-            columns[column] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            numbers.flags.writeable = False
+            columns[column] = numbers
         else:
             found = (factorized or {}).get(str(column))
             codes, values = found if found is not None else pd.factorize(series.to_numpy(dtype=object))
@@ -224,49 +227,41 @@ def _as_objects(prepared: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True, eq=False)
 class CheckedXpt:
-    """`check_xpt_limits` of one frame for one member, and, when nothing breaks a limit, the frame in the form the
-    encoders take: `write_package` checks every dataset before writing any, and hands this to `write_xpt`, so a
-    column is not examined twice."""
+    """One dataset checked against every XPORT v5 limit for one member, and, when nothing breaks a limit, a snapshot
+    of it in the form the encoders take (`prepared`: its own read-only arrays, so a change to the frame it was made
+    from cannot reach it). `write_package` checks every dataset before writing any and hands these to
+    `write_checked_xpt`, so a column is not examined twice and what is written is exactly what was checked."""
 
-    frame: pd.DataFrame
     member: XptMember
     issues: tuple[Issue, ...]
     prepared: pd.DataFrame | None
 
-    def fits(self, frame: pd.DataFrame, member: XptMember) -> bool:
-        """Made for this very frame object and the same names and labels (the header time may differ)."""
-        return self.frame is frame and (self.member.dataset, self.member.label, self.member.column_labels) == (
-            member.dataset,
-            member.label,
-            member.column_labels,
-        )
-
 
 def check_and_prepare(frame: pd.DataFrame, member: XptMember) -> CheckedXpt:
-    """`check_xpt_limits`, keeping what the check computed (each text column's codes) for writing. The frame must not
-    change before it is written."""
+    """`check_xpt_limits`, keeping what the check computed (each text column's codes) in an immutable snapshot."""
     factorized: dict[str, Factorized] = {}
     issues = tuple(_limit_issues(frame, member, factorized))
-    return CheckedXpt(frame, member, issues, None if issues else _prepared(frame, factorized))
+    return CheckedXpt(member, issues, None if issues else _prepared(frame, factorized))
 
 
-def write_xpt(
-    frame: pd.DataFrame,
-    out_dir: str | Path,
-    member: XptMember,
-    *,
-    engine: Engine = "native",
-    checked: CheckedXpt | None = None,
-) -> Path:
-    """Write `<out_dir>/<dataset lower>.xpt` (v5); ConformanceError (and no file) when a limit would break.
+def write_xpt(frame: pd.DataFrame, out_dir: str | Path, member: XptMember, *, engine: Engine = "native") -> Path:
+    """Write `<out_dir>/<dataset lower>.xpt` (v5); ConformanceError (and no file) when a limit would break or the
+    written file does not read back as `frame`. `engine` picks the encoder: "native" (header timestamp from
+    `member.created`) or the reference "pyreadstat"."""
+    return _write(check_and_prepare(frame, member), out_dir, engine=engine, meant=frame)
 
-    `engine` picks the encoder: "native" (header timestamp from `member.created`) or the reference "pyreadstat".
-    `checked`, from `check_and_prepare(frame, ...)`, saves checking the frame again (ignored if made for another).
-    """
+
+def write_checked_xpt(checked: CheckedXpt, out_dir: str | Path, *, engine: Engine = "native") -> Path:
+    """Write the snapshot `checked` (from `check_and_prepare`) without checking it again; read back against it."""
+    return _write(checked, out_dir, engine=engine, meant=None)
+
+
+def _write(checked: CheckedXpt, out_dir: str | Path, *, engine: Engine, meant: pd.DataFrame | None) -> Path:
+    """Encode `checked.prepared` to a staged file, compare the file with `meant` (the caller's frame) or else with the
+    snapshot itself, and move it into place only when they agree."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if checked is None or not checked.fits(frame, member):
-        checked = check_and_prepare(frame, member)
+    member = checked.member
     if checked.issues or checked.prepared is None:
         raise ConformanceError(checked.issues, summary=f"{member.dataset}: not written as XPORT v5")
     prepared = checked.prepared
@@ -290,7 +285,7 @@ def write_xpt(
                 table_name=member.dataset,
                 file_format_version=5,
             )
-        mismatches = read_back_issues(temp, prepared, member)
+        mismatches = read_back_issues(temp, prepared if meant is None else meant, member)
         if mismatches:
             raise ConformanceError(mismatches, summary=f"{member.dataset}: XPORT read-back failed")
     return destination

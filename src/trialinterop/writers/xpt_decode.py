@@ -13,8 +13,10 @@ here. It decodes files written by pyreadstat (ReadStat) the same way.
 
 Where the format leaves a choice the decoder reads what ReadStat/SAS read:
 - XPORT v5 stores no observation count: the observations run to the end of the file, whose last 80-byte card is
-  padded with blanks. Rows = data bytes // record length (the rest must be blank padding shorter than a card), then
-  trailing observations whose every byte is blank are dropped, because they cannot be told from padding;
+  padded with blanks. Rows = data bytes // record length (the rest must be blank padding shorter than a card). A
+  trailing observation whose every byte is blank is kept wherever the file length proves it is there (always when an
+  observation is 80 bytes or longer, as ReadStat 1.3.8 and later read it); only those that could be padding are
+  dropped (ReadStat drops every trailing blank observation shorter than 80 bytes, even one the length proves);
 - text is ASCII with the trailing blanks removed;
 - numbers are 2 to 8 bytes long (missing low bytes are zero). A first byte followed by zero bytes is a missing
   value (NaN) unless all bytes are zero (0.0): SAS writes "." "_" and "A"-"Z" there (its missing values), and
@@ -273,9 +275,8 @@ def decode_xport(data: np.ndarray | bytes) -> XportData:
     if (rest != _BLANK).any():
         raise ValueError(f"byte {data_start + rows * record_length}: non-blank bytes after the last observation")
     cells = buffer[data_start : data_start + rows * record_length].reshape(rows, record_length)
-    if rows and len(cells) and (cells[-1] == _BLANK).all():  # trailing blank observations look like padding
-        filled = np.flatnonzero((cells != _BLANK).any(axis=1))
-        rows = int(filled[-1]) + 1 if len(filled) else 0
+    if rows and (cells[-1] == _BLANK).all():
+        rows = _rows_told_from_padding(cells, record_length, data_length)
         cells = cells[:rows]
     if rows and _has_member_header(buffer, data_start, data_start + rows * record_length):
         raise ValueError("more than one member in the file: only single-member files are read")
@@ -329,6 +330,16 @@ def _field_format(variable: XportVariable) -> str:
     if not variable.numeric:
         return f"S{variable.length}"
     return ">u8" if variable.length == 8 else f"V{variable.length}"
+
+
+def _rows_told_from_padding(cells: np.ndarray, record_length: int, data_length: int) -> int:
+    """Observations that are really there when the last ones are all blank: the last non-blank one, and at least as
+    many as the data length proves. The data ends in padding shorter than a card, so n observations take
+    data_length - CARD < n * record_length <= data_length; the smallest such n is certain. A record of CARD bytes or
+    more can never hide in padding, so then every observation counts."""
+    proven = (data_length - CARD) // record_length + 1 if data_length else 0
+    filled = np.flatnonzero((cells != _BLANK).any(axis=1))
+    return max(proven, int(filled[-1]) + 1 if len(filled) else 0)
 
 
 def _has_member_header(buffer: np.ndarray, start: int, stop: int) -> bool:

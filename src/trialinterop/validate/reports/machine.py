@@ -19,6 +19,7 @@ def render_json(result: ValidationResult, *, fail_on: Severity) -> str:
     document = {
         "inputs": list(result.inputs),
         "define": result.define,
+        "spec": result.spec,
         "fail_on": fail_on.name.lower(),
         "failing": len(result.failing(fail_on)),
         "datasets": [
