@@ -40,7 +40,7 @@ class PartialDateTime:
         return self.day is not None
 
     def to_date(self) -> date | None:
-        return date(self.year, self.month, self.day) if self.day is not None else None
+        return date(self.year, self.month, self.day) if self.month is not None and self.day is not None else None
 
 
 def parse_dtc(text: str) -> PartialDateTime:
@@ -57,11 +57,11 @@ def _parse_dtc(text: str) -> PartialDateTime:
     match = _DTC.match(text)
     if not match:
         raise ValueError(f"not an ISO 8601 date/time: {text!r}")
-    parts = [int(v) if v is not None else None for v in match.group("y", "m", "d", "H", "M", "S")]
-    year, month, day, hour, minute, second = parts
+    year = int(match["y"])
+    month, day, hour, minute, second = (int(v) if v is not None else None for v in match.group("m", "d", "H", "M", "S"))
     if month is not None and not 1 <= month <= 12:
         raise ValueError(f"month out of range in {text!r}")
-    if day is not None:
+    if month is not None and day is not None:  # the pattern allows no day without a month
         try:
             date(year, month, day)
         except ValueError:
@@ -108,8 +108,8 @@ def study_day(dtc: str | None, reference_dtc: str | None) -> int | None:
     return delta + 1 if delta >= 0 else delta
 
 
-def compare_dtc(a: str, b: str) -> int | None:
-    """-1/0/1 when the order of two (partial) values is certain at their common precision, else None.
+def compare_dtc(a: str, b: str) -> int:
+    """-1/1 when the order of two (partial) values is certain at their common precision, else 0.
 
     Equal up to the shorter precision counts as 0 (not known to differ).
     """
@@ -122,7 +122,7 @@ def compare_dtc(a: str, b: str) -> int | None:
 
 
 @lru_cache(maxsize=1 << 18)
-def dtc_fields(text: str) -> tuple[int | None, ...]:
+def dtc_fields(text: str) -> tuple[int, int | None, int | None, int | None, int | None, int | None]:
     """(year, month, day, hour, minute, second) of a valid value, None from the first unknown one (memoised)."""
     value = parse_dtc(text)
     return (value.year, value.month, value.day, value.hour, value.minute, value.second)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
-from typing import Protocol, TextIO, TypeVar
+from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 T = TypeVar("T")
 
@@ -21,9 +24,9 @@ class Task(Protocol):
     def advance(self, amount: int = 1) -> None: ...
 
 
-def progress_enabled(stream: TextIO | None = None, environ: dict[str, str] | None = None) -> bool:
+def progress_enabled(stream: TextIO | None = None, environ: Mapping[str, str] | None = None) -> bool:
     """True only on an interactive stderr outside CI."""
-    environ = os.environ if environ is None else environ  # type: ignore[assignment]
+    environ = os.environ if environ is None else environ
     if environ.get("CI"):
         return False
     stream = sys.stderr if stream is None else stream
@@ -39,7 +42,7 @@ class _Silent:
 
 
 class _RichTask:
-    def __init__(self, bar, task_id) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, bar: Progress, task_id: TaskID) -> None:
         self._bar = bar
         self._task_id = task_id
 
@@ -66,8 +69,8 @@ def progress(
     iterable: Iterable[T], total: int | None = None, description: str = "working", *, stream: TextIO | None = None
 ) -> Iterator[T]:
     """Yield the items of `iterable` unchanged, advancing a bar (see `progress_task`) after each."""
-    if total is None and hasattr(iterable, "__len__"):
-        total = len(iterable)  # type: ignore[arg-type]
+    if total is None and isinstance(iterable, Sized):
+        total = len(iterable)
     with progress_task(total, description, stream=stream) as task:
         for item in iterable:
             yield item

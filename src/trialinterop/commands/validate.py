@@ -97,6 +97,8 @@ def _write_report(result, fmt: str, output: str | None, threshold: Severity) -> 
     from trialinterop.validate.reports import machine, tables
 
     if fmt == "xlsx":
+        if output is None:  # the command has checked this already
+            raise ValueError("--format xlsx needs an output file")
         with staged_file(output) as temp:
             tables.write_xlsx(result, Path(temp))
         return

@@ -8,7 +8,7 @@ reference. OIDs come from `trialinterop.define.oids`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -281,7 +281,7 @@ def _value_items(spec: Spec, dataset: str, frame: pd.DataFrame) -> list[_ValueIt
         first = entry.where_values[0]
         items.append(
             _ValueItem(
-                entry=ValueLevelSpec(**{**_as_dict(entry), "where_values": tuple(present)}),
+                entry=replace(entry, where_values=tuple(present)),
                 oid=oids.value_item_oid(dataset, entry.variable, first),
                 where_oid=oids.whereclause_oid(dataset, entry.variable, first),
                 values=frame[entry.variable][np.asarray(mask, dtype=bool)],
@@ -314,10 +314,6 @@ class _Selector:
         chosen = np.zeros(len(self.distinct) + 1, dtype=bool)  # the extra last slot is code -1, null: never chosen
         chosen[[i for i, v in enumerate(self.distinct) if entry.matches(v)]] = True
         return chosen[self.codes], [v for v in entry.where_values if v in self.known]
-
-
-def _as_dict(entry: ValueLevelSpec) -> dict[str, object]:
-    return {name: getattr(entry, name) for name in ValueLevelSpec.__slots__}
 
 
 def _where_clause(dataset: str, item: _ValueItem) -> etree._Element:

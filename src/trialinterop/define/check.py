@@ -44,7 +44,7 @@ def check_define_schema(tree: etree._ElementTree) -> list[Issue]:
         Issue(
             "TI-DEF001", Severity.ERROR, f"Define-XML 2.1 schema: {error.message}", "define.xml", f"line {error.line}"
         )
-        for error in schema.error_log
+        for error in schema.error_log  # type: ignore[attr-defined]  # lxml-stubs' _ErrorLog lacks __iter__
     ]
 
 
@@ -87,9 +87,9 @@ def check_define_references(tree: etree._ElementTree) -> list[Issue]:
                 )
         targets = set(defined)
         refs = {
-            n.get(_attribute(ref_attr))
+            oid
             for n in root.iterfind(f".//{_xpath_name(ref_tag)}", _NS)
-            if n.get(_attribute(ref_attr)) is not None
+            if (oid := n.get(_attribute(ref_attr))) is not None
         }
         for missing in sorted(refs - targets):
             issues.append(Issue("TI-DEF002", Severity.ERROR, f"{ref_attr} {missing} does not resolve", "define.xml"))

@@ -33,13 +33,15 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 def _item_rows(mdv: etree._Element, refs: list[etree._Element], items: dict[str, etree._Element]) -> list[list[str]]:
     rows = []
     for ref in refs:
-        item = items[ref.get("ItemOID")]
+        item = items[ref.get("ItemOID", "")]
         origin = item.find("def:Origin", _NS)
         codelist = item.find("odm:CodeListRef", _NS)
         where = ref.find("def:WhereClauseRef", _NS)
         condition = ""
         if where is not None:
             clause = mdv.find(f"def:WhereClauseDef[@OID='{where.get('WhereClauseOID')}']/odm:RangeCheck", _NS)
+            if clause is None:
+                raise ValueError(f"define.xml has no WhereClauseDef {where.get('WhereClauseOID')} with a RangeCheck")
             values = ", ".join(v.text or "" for v in clause.findall("odm:CheckValue", _NS))
             condition = (
                 f"{clause.get(f'{{{DEF_NS}}}ItemOID', '').rsplit('.', 1)[-1]} {clause.get('Comparator')} {values}"
@@ -65,7 +67,9 @@ def _item_rows(mdv: etree._Element, refs: list[etree._Element], items: dict[str,
 def render_define_html(tree: etree._ElementTree) -> str:
     root = tree.getroot()
     mdv = root.find(".//odm:MetaDataVersion", _NS)
-    items = {i.get("OID"): i for i in mdv.iterfind("odm:ItemDef", _NS)}
+    if mdv is None:
+        raise ValueError("define.xml has no MetaDataVersion")
+    items = {i.get("OID", ""): i for i in mdv.iterfind("odm:ItemDef", _NS)}
     headers = ["Variable", "Label", "Type", "Length", "Key", "Mandatory", "Codelist", "Origin", "Method"]
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -109,7 +113,7 @@ def render_define_html(tree: etree._ElementTree) -> str:
                 term_alias = term.find("odm:Alias", _NS)
                 decode = _text(term, "odm:Decode/odm:TranslatedText")
                 rows.append(
-                    [term.get("CodedValue", ""), decode, term_alias.get("Name") if term_alias is not None else ""]
+                    [term.get("CodedValue", ""), decode, term_alias.get("Name", "") if term_alias is not None else ""]
                 )
         parts.append(_table(["Value", "Decode", "NCI code"], rows))
     methods = [

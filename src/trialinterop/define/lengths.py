@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -19,10 +20,15 @@ def _present(values: Iterable[object]) -> list[object]:
     return [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v)) and v != ""]
 
 
+def _all_text(values: list[object]) -> TypeGuard[list[str]]:
+    """Every value is a str (pandas infers "string" with missing values not skipped)."""
+    return pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
 def _number_text(value: object) -> str:
     if isinstance(value, str):
         return value.strip()
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]  # a present value of a numeric column
     return str(int(number)) if number.is_integer() else f"{number:.15g}"
 
 
@@ -32,7 +38,7 @@ def value_length(values: Iterable[object], data_type: str) -> tuple[int | None, 
         return None, None  # decided by the type alone: the values are not looked at
     present = _present(_distinct(values, numeric=data_type in ("integer", "float")))
     if data_type == "text":
-        if pd.api.types.infer_dtype(present, skipna=False) == "string" and "".join(present).isascii():  # type: ignore
+        if _all_text(present) and "".join(present).isascii():
             return max(1, *map(len, present)), None  # ASCII: characters are bytes
         return max([1, *(len(str(v).encode("utf-8")) for v in present)]), None
     texts = [_number_text(v) for v in present]

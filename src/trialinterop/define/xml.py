@@ -19,7 +19,7 @@ def qname(tag: str) -> str:
 
 
 def element(tag: str, attributes: dict[str, object | None] | None = None, *children: etree._Element) -> etree._Element:
-    node = etree.Element(qname(tag), nsmap=NSMAP)
+    node = etree.Element(qname(tag), nsmap=NSMAP)  # type: ignore[arg-type]  # lxml-stubs lack the None (default namespace) key
     for name, value in (attributes or {}).items():
         if value is not None and value != "":
             node.set(qname(name) if ":" in name else name, str(value))

@@ -12,7 +12,7 @@ from typing import Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - exercised only where orjson is absent
-    orjson = None  # type: ignore[assignment]
+    orjson = None  # type: ignore[assignment]  # optional speed-up; the json fallback is used
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 

@@ -100,7 +100,7 @@ def match_intervention(study: m.Study, names: list[str]) -> m.Intervention | Non
 def _name(concept: Any) -> str:
     if not isinstance(concept, dict):
         return ""
-    return concept.get("text") or next((c.get("display") for c in codings(concept) if c.get("display")), "")
+    return concept.get("text") or next((c["display"] for c in codings(concept) if c.get("display")), "")
 
 
 def _identifiers(medication: dict[str, Any]) -> Iterator[str]:

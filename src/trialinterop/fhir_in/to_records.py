@@ -393,7 +393,7 @@ class _Reader:
                     start,
                     float(dose["value"]),
                     dose.get("unit") or dose.get("code") or "",
-                    route.get("text") or next((c.get("display") for c in codings(route)), ""),
+                    route.get("text") or next((c.get("display") for c in codings(route)), None) or "",
                     end=original_dtc(period, "end"),
                     dose_form=collected.get("dose_form"),
                     frequency=collected.get("frequency"),

@@ -179,7 +179,7 @@ def _sponsor(fhir: FhirInput, item: Located, is_r4: bool) -> Resource:
 
 def _condition(concept: Resource) -> m.Condition:
     by_system = {c.get("system"): c for c in codings(concept)}
-    name = concept.get("text") or next((c.get("display") for c in codings(concept) if c.get("display")), "")
+    name = concept.get("text") or next((c["display"] for c in codings(concept) if c.get("display")), "")
     return m.Condition(
         name=name,
         snomed=(by_system.get(codes.SNOMED) or {}).get("code"),

@@ -6,7 +6,8 @@ Every reader that can fail takes the `Located` resource and the element path, so
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from trialinterop.ct import Terminology
 from trialinterop.fhir import codes
@@ -15,6 +16,7 @@ from trialinterop.fhir.sponsor import read_fields
 from trialinterop.fhir_in.load import Located
 
 Resource = dict[str, Any]
+K = TypeVar("K")
 __all__ = ["original_dtc", "record_dtc"]  # re-exported: the date inverse lives beside fhir.dates.fhir_datetime
 
 
@@ -81,7 +83,7 @@ def cdisc_term(item: Located, element: str, concept: Any, codelist: str, termino
     )
 
 
-def reverse(table: dict[str, Any], code: Any, *, index: int | None = None) -> str | None:
+def reverse(table: Mapping[K, Any], code: Any, *, index: int | None = None) -> K | None:
     """The key of `table` whose value (or value[index]) equals `code`, first match."""
     for key, value in table.items():
         if (value if index is None else value[index]) == code:

@@ -32,7 +32,7 @@ def _visit(plan: Located, number: int, action: dict[str, Any]) -> m.PlannedVisit
     concept = code_element[0] if isinstance(code_element, list) and code_element else code_element
     code = next((c.get("code") for c in codings(concept)), None)
     try:
-        visit_num = float(code)  # type: ignore[arg-type]
+        visit_num = float(code)  # type: ignore[arg-type]  # None and non-numbers raise, handled below
     except (TypeError, ValueError):
         raise plan.fail(f"{path}.code", f"visit number expected, got {code!r}") from None
     given = fields(action, sponsor.PLANNED_VISIT)

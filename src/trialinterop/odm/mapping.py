@@ -185,7 +185,7 @@ def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) 
     for key in sorted(set(spec) - _GROUP_KEYS):
         problems.append(_issue(name, f"{at}/{key}", "unknown key"))
     table = spec.get("table")
-    if table not in tables:
+    if not isinstance(table, str) or table not in tables:  # the schema's tables are named by str
         problems.append(_issue(name, f"{at}/table", f"unknown table (one of {', '.join(tables)})", str(table)))
         return None
     columns = set(tables[table].columns)

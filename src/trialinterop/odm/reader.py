@@ -141,11 +141,11 @@ class _Reader:
     def run(self, tree: etree._ElementTree) -> OdmResult:
         root = tree.getroot()
         if _name(root) != "ODM":
-            self.error(root.sourceline, "/" + _segment(root), "the root element is not ODM")
+            self.error(_line(root), "/" + _segment(root), "the root element is not ODM")
             raise InputError(self.problems, summary=f"invalid ODM file {self.file}")
         clinical = [el for el in root if _name(el) == "ClinicalData"]
         if not clinical:
-            self.error(root.sourceline, "/ODM", "no ClinicalData element")
+            self.error(_line(root), "/ODM", "no ClinicalData element")
         for data in clinical:
             where = f"/ODM/{_segment(data)}"
             for subject in data:
@@ -159,18 +159,18 @@ class _Reader:
         location = f"{parent}/{_segment(el)}"
         key = el.get("SubjectKey")
         if not key:
-            self.error(el.sourceline, location, "SubjectData without SubjectKey")
+            self.error(_line(el), location, "SubjectData without SubjectKey")
             return
         if el.get("TransactionType") == "Remove":
             self.subjects.pop(key, None)
             self._remove((key,))
             return
-        subject = self.subjects.setdefault(key, _Subject(key, el.sourceline or 0, location))
+        subject = self.subjects.setdefault(key, _Subject(key, _line(el), location))
         ctx = {"SubjectKey": key}
         for child in el:
             name = _name(child)
             if name == "SiteRef":
-                subject.site, subject.site_line = child.get("LocationOID"), child.sourceline or 0
+                subject.site, subject.site_line = child.get("LocationOID"), _line(child)
             elif name == "StudyEventData":
                 self._event(child, ctx, location)
             elif name == "FormData":  # REDCap classic projects: no StudyEventData
@@ -211,9 +211,9 @@ class _Reader:
         gmap = self.mapping.groups.get(oid)
         if gmap is None:
             if oid not in self.mapping.ignore_groups and self.mapping.strict:
-                self.error(el.sourceline, location, f"ItemGroupOID {oid!r} is not in the mapping", field=oid)
+                self.error(_line(el), location, f"ItemGroupOID {oid!r} is not in the mapping", field=oid)
             return
-        group = self.groups.setdefault(key, _Group(ctx, el.sourceline or 0, location))
+        group = self.groups.setdefault(key, _Group(ctx, _line(el), location))
         for child in el:
             name = _name(child)
             if not name.startswith("ItemData"):
@@ -223,7 +223,7 @@ class _Reader:
             if item_oid not in gmap.items:
                 if item_oid not in self.mapping.ignore_items and self.mapping.strict:
                     self.error(
-                        child.sourceline, item_location, f"ItemOID {item_oid!r} is not mapped for {oid}", field=item_oid
+                        _line(child), item_location, f"ItemOID {item_oid!r} is not mapped for {oid}", field=item_oid
                     )
                 continue
             if child.get("TransactionType") == "Remove" or child.get("IsNull") == "Yes":
@@ -233,7 +233,7 @@ class _Reader:
             if text is None or text.strip() == "":
                 group.items.pop(item_oid, None)
                 continue
-            group.items[item_oid] = _Value(text.strip(), child.sourceline or 0, item_location, item_oid)
+            group.items[item_oid] = _Value(text.strip(), _line(child), item_location, item_oid)
 
     def _remove(self, prefix: tuple[str, ...]) -> None:
         for key in [k for k in self.groups if k[: len(prefix)] == prefix]:
@@ -456,6 +456,11 @@ def _name(el: Any) -> str:
         return ""
     qname = etree.QName(el)
     return qname.localname if qname.namespace in (ODM_NS, None) else ""
+
+
+def _line(el: etree._Element) -> int:
+    """The element's line in the file; 0 when lxml does not know it."""
+    return el.sourceline or 0  # type: ignore[return-value]  # lxml-stubs leave sourceline untyped (int | None)
 
 
 def _segment(el: etree._Element) -> str:

@@ -46,7 +46,7 @@ def _e(parent: etree._Element | None, tag: str, **attrs: str | None) -> etree._E
     clean = {k: v for k, v in attrs.items() if v is not None}
     name = f"{{{ODM_NS}}}{tag}"
     if parent is None:
-        return etree.Element(name, clean, nsmap={None: ODM_NS})
+        return etree.Element(name, clean, nsmap={None: ODM_NS})  # type: ignore[dict-item]  # lxml-stubs lack the None (default namespace) key
     return etree.SubElement(parent, name, clean)
 
 
@@ -223,17 +223,17 @@ def _metadata(study_el: etree._Element, records: m.TrialRecords, layout: _Layout
     names = {layout.event_oids[v.visit_num]: v.name for v in records.study.visits if v.visit_num in layout.event_oids}
     for order, oid in enumerate(events, start=1):
         _e(protocol, "StudyEventRef", StudyEventOID=oid, OrderNumber=str(order), Mandatory="No")
-    for oid, forms in events.items():
+    for oid, event_forms in events.items():
         repeating = "Yes" if oid == layout.mapping.unscheduled_event else "No"
         kind = "Unscheduled" if repeating == "Yes" else ("Common" if oid not in names else "Scheduled")
         se = _e(
             mdv, "StudyEventDef", OID=oid, Name=names.get(oid, oid.removeprefix("SE.")), Repeating=repeating, Type=kind
         )
-        for order, form in enumerate(sorted(forms, key=_form_order(layout)), start=1):
+        for order, form in enumerate(sorted(event_forms, key=_form_order(layout)), start=1):
             _e(se, "FormRef", FormOID=form, OrderNumber=str(order), Mandatory="No")
     for table, group in layout.groups.items():
-        form = _e(mdv, "FormDef", OID=group.form or "", Name=table.removesuffix(".csv"), Repeating="No")
-        _e(form, "ItemGroupRef", ItemGroupOID=group.oid, Mandatory="Yes")
+        form_el = _e(mdv, "FormDef", OID=group.form or "", Name=table.removesuffix(".csv"), Repeating="No")
+        _e(form_el, "ItemGroupRef", ItemGroupOID=group.oid, Mandatory="Yes")
     specs = {table: {f.name: f for f in spec.fields} for table, spec in layout.tables.items()}
     item_defs: list[tuple[str, FieldSpec, str, list[str]]] = []
     for table, group in layout.groups.items():

@@ -21,8 +21,9 @@ row-by-row code that words the issues; row keys are worded only for rows that ge
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -220,6 +221,7 @@ class _Distinct:
         codes), numbers by their own dtype; unhashable values make every row its own value."""
         if self._factorized is None:
             series = self._series
+            uniques: np.ndarray | pd.Index
             try:
                 if is_categorical(series) or series.dtype == object:
                     codes, uniques = text_codes(series)
@@ -237,7 +239,7 @@ class _Distinct:
             return np.flatnonzero(self._series.isna().to_numpy())
         return np.flatnonzero(self.codes()[0] < 0)
 
-    def suspect_rows(self, is_bad) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def suspect_rows(self, is_bad: Callable[[Any], bool]) -> np.ndarray:
         """Positions whose value `is_bad` says may produce an issue; `is_bad` runs once per distinct present value."""
         codes, uniques = self.codes()
         bad = [code for code, value in enumerate(uniques) if is_bad(value)]
@@ -305,7 +307,7 @@ def _coerce_row_by_row(series: pd.Series, variable: VariableSpec, keys: _RowKeys
                 number = None
             else:
                 try:
-                    number = float(value)  # type: ignore[arg-type]
+                    number = float(value)
                 except (TypeError, ValueError):
                     number = None
             if number is None:
@@ -447,7 +449,7 @@ def _check_entry(value: object, entry: ValueLevelSpec, variable: str, key: str, 
             out.add(rule, severity, f"not a term of {entry.codelist} ({context})", key=key, var=variable, value=shown)
     if entry.data_type in ("integer", "float") or entry.minimum is not None or entry.maximum is not None:
         try:
-            number = float(value)  # type: ignore[arg-type]
+            number = float(value)  # type: ignore[arg-type]  # any cell value; a non-number is caught below
         except (TypeError, ValueError):
             out.add("TI-CF010", Severity.ERROR, f"not a number ({context})", key=key, var=variable, value=shown)
             return

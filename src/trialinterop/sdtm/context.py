@@ -38,7 +38,7 @@ class SdtmContext:
     def reference(self, usubjid: str) -> SubjectReference | None:
         return self.subjects.get(usubjid)
 
-    def visit_date(self, usubjid: str, visit_num: object) -> str | None:
+    def visit_date(self, usubjid: str, visit_num: float | None) -> str | None:
         if visit_num is None or visit_num != visit_num:  # None or NaN
             return None
         return self.visit_dates.get((usubjid, float(visit_num)))

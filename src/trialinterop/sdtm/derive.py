@@ -238,7 +238,7 @@ def compute_treatment_emergent(start: str | None, rfxstdtc: str | None) -> str:
 
 def compute_visit_name(study: Study, visit_num: float | None) -> str | None:
     """Planned visit name from study.json; unplanned visits are "UNSCHEDULED <number>"."""
-    if _is_missing(visit_num):
+    if visit_num is None or _is_missing(visit_num):
         return None
     planned = study.planned_visit(float(visit_num))
     return planned.name if planned is not None else f"UNSCHEDULED {float(visit_num):g}"

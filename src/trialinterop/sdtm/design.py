@@ -112,7 +112,8 @@ def _parse(doc: Any, name: str) -> TrialDesign:
         entry = _require_keys(raw, _ELEMENT_KEYS, _ELEMENT_KEYS, f"{name}: elements[{i}]")
         if entry["starts_at"] not in ELEMENT_STARTS:
             raise SpecError(f"{name}: elements[{i}].starts_at must be one of {', '.join(ELEMENT_STARTS)}")
-        elements.append(Element(**{k: (str(v) if v is not None else None) for k, v in entry.items()}))
+        fields: dict[str, Any] = {k: (str(v) if v is not None else None) for k, v in entry.items()}  # keys as checked
+        elements.append(Element(**fields))
     codes = {e.etcd for e in elements}
     arms = {}
     for arm, order in doc["arms"].items():

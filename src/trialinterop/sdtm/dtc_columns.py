@@ -57,7 +57,7 @@ def _encode_text(text: str) -> tuple[int, int, int]:
     year, month, day, hour, minute, second = fields = dtc_fields(text)
     known = fields.index(None) if None in fields else 6
     key = ((((year * 100 + (month or 0)) * 100 + (day or 0)) * 100 + (hour or 0)) * 100 + (minute or 0)) * 100
-    number = date(year, month, day).toordinal() - EPOCH_ORDINAL if day is not None else 0  # type: ignore[arg-type]
+    number = date(year, month, day).toordinal() - EPOCH_ORDINAL if month is not None and day is not None else 0
     return key + (second or 0), known, number
 
 

@@ -107,11 +107,12 @@ def _number_check(spec: FieldSpec) -> Callable[[str], float | int]:
     def check(text: str) -> float | int:
         if not _NUMBER.match(text):
             raise ValueError(not_number)
-        number: float | int = float(text)
+        value = float(text)
+        number: float | int = value
         if integer:
-            if not number.is_integer():
+            if not value.is_integer():
                 raise ValueError("not an integer")
-            number = int(number)
+            number = int(value)
         if minimum is not None and number < minimum:
             raise ValueError(f"below the minimum {minimum:g}")
         if maximum is not None and number > maximum:

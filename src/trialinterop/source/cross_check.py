@@ -48,8 +48,8 @@ def _at(row: Any) -> tuple[str, int]:
 
 def _check_sites(study: m.Study, subjects: list[m.Subject], problems: list[Issue]) -> None:
     sites: dict[str, m.Site] = {}
-    for site in study.sites:
-        sites.setdefault(site.site_id, site)  # the first, as Study.site
+    for entry in study.sites:
+        sites.setdefault(entry.site_id, entry)  # the first, as Study.site
     for s in subjects:
         site = sites.get(s.site_id)
         if site is None:

@@ -468,9 +468,9 @@ class _SubjectBuilder:
             end = start + timedelta(minutes=rng.randint(30, 180))
             return self._event(name, _dt(start), _dt(end), action="DRUG INTERRUPTED", related=True)
         start = self.infusion_end + timedelta(minutes=rng.randint(30, 600))
-        end = start.date() + timedelta(days=rng.randint(0, 3))
+        end_day = start.date() + timedelta(days=rng.randint(0, 3))
         action = "DOSE NOT CHANGED" if start.date() == self.infusion_start.date() else "NOT APPLICABLE"
-        return self._event(name, _dt(start), end.isoformat(), action=action, related=True)
+        return self._event(name, _dt(start), end_day.isoformat(), action=action, related=True)
 
     def _later_event(self, infusion: date, name: str | None, *, serious: bool = False, partial: bool = False) -> dict:
         rng = self.rng

@@ -124,7 +124,7 @@ class SkinScore:
         """Sum of the 17 areas when all are present, else None."""
         if any(s is None for s in self.scores):
             return None
-        return sum(self.scores)  # type: ignore[arg-type]
+        return sum(self.scores)  # type: ignore[arg-type]  # no None: checked above
 
 
 @dataclass(frozen=True, slots=True)

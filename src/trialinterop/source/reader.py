@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import jsonschema
 
@@ -158,6 +158,14 @@ def _read_table(path: Path, spec: TableSpec, cells: _Caches, problems: list[Issu
     return rows
 
 
+@overload
+def _read_pass(
+    path: Path, spec: TableSpec, cells: _Caches, problems: list[Issue], *, fast: Literal[False]
+) -> list[Any]: ...
+@overload
+def _read_pass(
+    path: Path, spec: TableSpec, cells: _Caches, problems: list[Issue], *, fast: bool
+) -> list[Any] | None: ...
 def _read_pass(path: Path, spec: TableSpec, cells: _Caches, problems: list[Issue], *, fast: bool) -> list[Any] | None:
     """Open, check the header, read the rows; None when the fast pass met an irregular row (nothing reported)."""
     name = path.name

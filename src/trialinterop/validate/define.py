@@ -68,7 +68,8 @@ def read_define(path: Path) -> Define:
         raise _fail(path, f"cannot open: {exc}") from None
     except etree.XMLSyntaxError as exc:
         raise _fail(path, f"not well-formed XML: {exc}") from None
-    if tree.docinfo.internalDTD is not None and tree.docinfo.internalDTD.entities():
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and dtd.entities():  # type: ignore[union-attr]  # lxml-stubs' DTD lacks entities()
         raise _fail(path, "XML declares entities (DOCTYPE with ENTITY); refused as unsafe for a Define-XML file")
     root = tree.getroot()
     if etree.QName(root).localname != "ODM":
@@ -91,7 +92,9 @@ def _def_attr(element: etree._Element, name: str) -> str | None:
 
 def _extract(path: Path, root: etree._Element) -> Define:
     ns = {"odm": ODM_NS}
-    items: dict[str, etree._Element] = {e.get("OID"): e for e in root.iterfind(".//odm:ItemDef", ns)}
+    items: dict[str, etree._Element] = {
+        oid: e for e in root.iterfind(".//odm:ItemDef", ns) if (oid := e.get("OID")) is not None
+    }
     codelists: dict[str, frozenset[str]] = {}
     for codelist in root.iterfind(".//odm:CodeList", ns):
         values = [item.get("CodedValue", "") for item in codelist if etree.QName(item).localname in _ITEM_TAGS]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -132,14 +133,14 @@ def _json_column(series: pd.Series, is_int: bool, distinct: set[Any] | None = No
         return series.to_numpy().tolist()  # _cell keeps a str and turns None into None
     if series.dtype == object:
         try:
-            codes, distinct = pd.factorize(series.to_numpy())
-        except TypeError:  # unhashable values
-            codes, distinct = None, None
-        if codes is not None and pd.api.types.infer_dtype(distinct, skipna=False) in ("string", "empty"):
-            nulls = pd.unique(series.to_numpy()[codes < 0]) if (codes < 0).any() else []
+            codes, uniques = pd.factorize(series.to_numpy())
+        except TypeError:  # unhashable values: value by value
+            return [_cell(v, is_int) for v in series]
+        if pd.api.types.infer_dtype(uniques, skipna=False) in ("string", "empty"):
+            nulls: Iterable[object] = pd.unique(series.to_numpy()[codes < 0]) if (codes < 0).any() else []
             if all(_cell(v, is_int) is None for v in nulls):  # None, NaN, pd.NA all become null
-                table = np.empty(len(distinct) + 1, dtype=object)
-                table[:-1] = distinct
+                table = np.empty(len(uniques) + 1, dtype=object)
+                table[:-1] = uniques
                 table[-1] = None
                 return table[codes].tolist()  # code -1 (null) picks the last entry
     return [_cell(v, is_int) for v in series]

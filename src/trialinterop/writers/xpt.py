@@ -19,7 +19,7 @@ value again.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -196,7 +196,7 @@ def _prepared(frame: pd.DataFrame, factorized: dict[str, Factorized] | None = No
     """Numbers as float64 and text as a Categorical of str (code -1 = null, written blank), which the native encoder
     and the read-back check take as they are; `factorized` supplies codes already computed by the limit check. Every
     array is the snapshot's own and read-only (`from_codes` copies the codes)."""
-    columns = {}
+    columns: dict[Hashable, np.ndarray | pd.Categorical] = {}
     for column in frame.columns:
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series):

@@ -304,8 +304,11 @@ def _variables(namestrs: np.ndarray) -> tuple[XportVariable, ...]:
     variables = []
     position = 0
     seen: set[str] = set()
+    names = namestrs.dtype.names
+    if names is None:
+        raise ValueError("NAMESTR records must be a structured array")
     for number, record in enumerate(namestrs.tolist(), start=1):
-        fields = dict(zip(namestrs.dtype.names, record, strict=True))
+        fields = dict(zip(names, record, strict=True))
         name = _text(fields["nname"], f"name of variable {number}")
         if fields["ntype"] not in (1, 2):
             raise ValueError(f"variable {number} ({name!r}): type {fields['ntype']} (1 numeric or 2 text expected)")

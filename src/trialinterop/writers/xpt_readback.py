@@ -137,7 +137,7 @@ class _TextColumn:
 
 def _writable(texts: list[object], length: int) -> bool:
     """Every text is a str that reads back unchanged from `length` bytes: ASCII, no NUL, no trailing blank."""
-    if pd.api.types.infer_dtype(texts, skipna=False) != "string" or max(map(len, texts)) > length:  # type: ignore
+    if pd.api.types.infer_dtype(texts, skipna=False) != "string" or max(map(len, texts)) > length:  # type: ignore[arg-type]  # str checked by infer_dtype first
         return False
-    joined = "\x00".join(texts)  # type: ignore[arg-type]
+    joined = "\x00".join(texts)  # type: ignore[arg-type]  # all str: checked above
     return joined.isascii() and joined.count("\x00") == len(texts) - 1 and " \x00" not in joined + "\x00"

@@ -61,7 +61,7 @@ def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     terms = ctx.terminology
     source = records_frame(records.subjects)
     frame = with_identifiers(source, ctx, "DM")
-    refs = [ctx.reference(u) for u in frame["USUBJID"]]
+    refs = [ctx.subjects[u] for u in frame["USUBJID"]]
     deaths = {d.subject_id for d in records.dispositions if d.event == "DEATH"}
     derived = pd.DataFrame(
         {

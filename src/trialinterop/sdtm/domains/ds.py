@@ -5,6 +5,8 @@ DSDECOD (PROTMLST -> PROTOCOL MILESTONE, NCOMPLT -> DISPOSITION EVENT).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from trialinterop.sdtm.context import SdtmContext
@@ -21,7 +23,7 @@ CONSENT = "INFORMED CONSENT OBTAINED"
 def build_ds(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     terms = ctx.terminology
     consent = terms.term("PROTMLST", CONSENT).value
-    rows = [
+    rows: list[Mapping[str, str | None]] = [
         {"subject_id": s.subject_id, "DSTERM": consent, "DSDECOD": consent, "DSCAT": "PROTOCOL MILESTONE"}
         | {"DSSCAT": None, "DSSTDTC": s.consent_date}
         for s in records.subjects

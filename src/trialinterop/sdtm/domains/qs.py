@@ -72,7 +72,8 @@ def _item_columns(scores: tuple[SkinScore, ...], decodes: dict[str, str]) -> dic
 
 
 def _coded(codes: np.ndarray, values: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.ravel(), dtype=pd.CategoricalDtype(pd.Index(values, dtype=object)))
+    dtype = pd.CategoricalDtype(pd.Index(values, dtype=object))
+    return pd.Categorical.from_codes(codes.ravel(), dtype=dtype)
 
 
 def _tiled(values: list[str], count: int) -> pd.Categorical:
@@ -92,8 +93,7 @@ def build_qs(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_epoch, dtc="QSDTC", ctx=ctx, by_visit=True)
         .pipe(derive_study_day, dtc="QSDTC", dy="QSDY", ctx=ctx)
     )
-    tests = ctx.terminology.codelist("MRSS01TC")
-    decodes = {code: tests.find(code).decode for code in TEST_CODES}
+    decodes = {code: ctx.terminology.term("MRSS01TC", code).decode for code in TEST_CODES}
     frame = expand_items(assessments, _item_columns(records.skin_scores, decodes), per_row=len(TEST_CODES))
     frame = hardcode(frame, "QSCAT", QSCAT)
     frame = frame.pipe(derive_lobxfl, flag="QSLOBXFL", test="QSTESTCD", result="QSORRES", dtc="QSDTC", ctx=ctx).pipe(

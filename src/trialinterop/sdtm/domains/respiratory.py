@@ -60,14 +60,14 @@ def _result_columns(tests: tuple[Spirometry, ...]) -> dict[str, Any]:
         "RETESTCD": np.tile(np.array([code for code, _, _, _ in _TESTS], dtype=object), count),
         "RETEST": np.tile(np.array([name for _, name, _, _ in _TESTS], dtype=object), count),
         "REORRES": texts.ravel(),
-        "REORRESU": np.where(done, units, None).ravel(),
+        "REORRESU": np.where(done, units, None).ravel(),  # type: ignore[call-overload]  # numpy stubs reject a None branch
         "REORREF": reference_texts,
         "RESTRESC": texts.ravel(),
         "RESTRESN": pd.arrays.FloatingArray(np.nan_to_num(numbers).ravel(), ~done.ravel()),
-        "RESTRESU": np.where(done, units, None).ravel(),
+        "RESTRESU": np.where(done, units, None).ravel(),  # type: ignore[call-overload]  # numpy stubs reject a None branch
         "RESTREFN": pd.arrays.FloatingArray(np.nan_to_num(reference).ravel(), np.isnan(reference).ravel()),
-        "RESTAT": np.where(done, None, "NOT DONE").astype(object).ravel(),
-        "REREASND": np.where(done, None, reasons).ravel(),
+        "RESTAT": np.where(done, None, "NOT DONE").astype(object).ravel(),  # type: ignore[call-overload]  # numpy stubs reject a None branch
+        "REREASND": np.where(done, None, reasons).ravel(),  # type: ignore[call-overload]  # numpy stubs reject a None branch
     }
 
 

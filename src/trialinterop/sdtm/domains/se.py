@@ -20,7 +20,7 @@ SE_VARIABLES = (
 
 
 def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"STUDYID": ctx.study_id, "DOMAIN": "SE", "USUBJID": reference.usubjid, "ETCD": e.etcd}
         | {"ELEMENT": e.element, "TAETORD": e.taetord, "EPOCH": e.epoch, "SESTDTC": e.start, "SEENDTC": e.end}
         for reference in ctx.subjects.values()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from trialinterop.issues import Severity
 from trialinterop.validate.api import ValidationResult
 from trialinterop.validate.reports import rule_message
 
-Table = tuple[str, list[str], list[list[object]]]
+Table = tuple[str, list[str], Sequence[Sequence[object]]]
 
 
 def report_tables(result: ValidationResult) -> list[Table]:
@@ -59,7 +60,8 @@ def write_xlsx(result: ValidationResult, path: Path) -> None:
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    if workbook.active is not None:  # the default sheet (a new workbook always has one)
+        workbook.remove(workbook.active)
     for title, header, rows in report_tables(result):
         sheet = workbook.create_sheet(title)
         sheet.append(header)

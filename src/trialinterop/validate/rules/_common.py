@@ -71,7 +71,7 @@ def seq_name(ds: Dataset) -> str | None:
     return name if name in ds.frame.columns else None
 
 
-def record_keys(ds: Dataset, mask: pd.Series) -> list[str]:
+def record_keys(ds: Dataset, mask: pd.Series | np.ndarray) -> list[str]:
     """Stable keys for the selected records: "USUBJID, --SEQ=n" when possible, else "row n" (1-based)."""
     frame = ds.frame
     rows = np.flatnonzero(np.asarray(mask, dtype=bool))

@@ -129,6 +129,8 @@ def check_define_labels(ctx: Context) -> Iterator[Finding]:
 def check_define_codelists(ctx: Context) -> Iterator[Finding]:
     """Where define.xml links a codelist to a variable, every value is one of its coded values."""
     define = ctx.package.define
+    if define is None:
+        return
     for ds, spec in _pairs(ctx):
         for var in ds.variables:
             item = spec.variables.get(var.name)

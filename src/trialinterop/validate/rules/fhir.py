@@ -60,7 +60,7 @@ def check_fhir_references(ctx: Context) -> Iterator[Finding]:
     """Relative references (Type/id) and urn:uuid full URLs point at resources present in the Bundle/NDJSON."""
     known = {f"{r.get('resourceType')}/{r.get('id')}" for r in _resources(ctx)}
     for _, bundle in ctx.package.fhir.bundles:
-        known |= {e.get("fullUrl") for e in bundle.get("entry") or [] if isinstance(e, dict) and e.get("fullUrl")}
+        known |= {e["fullUrl"] for e in bundle.get("entry") or [] if isinstance(e, dict) and e.get("fullUrl")}
     for resource in _resources(ctx):
         for ref in _references({k: v for k, v in resource.items() if k != "contained"}):
             if ref.startswith("#") or (ref.startswith(("http://", "https://")) and ref not in known):
@@ -178,8 +178,8 @@ def _subject_start(resource: dict) -> str:
     start = (resource.get("period") or {}).get("start")
     if isinstance(start, str):
         return start[:10]
-    dates = [p.get("startDate") for p in resource.get("progress") or [] if isinstance(p, dict)]
-    dates = [d for d in dates if isinstance(d, str)]
+    found = [p.get("startDate") for p in resource.get("progress") or [] if isinstance(p, dict)]
+    dates = [d for d in found if isinstance(d, str)]
     return min(dates)[:10] if dates else ""
 
 
