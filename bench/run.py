@@ -69,14 +69,15 @@ def _dump(work: Path, name: str, value: Any) -> None:
 
 
 def stage_generate(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
-    from trialinterop.commands.fixtures import bundled_study_path, load_study
+    from trialinterop.commands.fixtures import load_study
+    from trialinterop.resources import default_study_path
     from trialinterop.source.generate import generate_trial
     from trialinterop.source.writer import write_records
 
     start = time.perf_counter()
-    study = load_study(bundled_study_path())
+    study = load_study(default_study_path())
     records = generate_trial(study, subjects=size, seed=SEED)
-    write_records(records, work / "records", study_source=bundled_study_path())
+    write_records(records, work / "records", study_source=default_study_path())
     seconds = time.perf_counter() - start
     counts = {
         "subjects": len(records.subjects),

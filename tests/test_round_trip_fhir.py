@@ -5,6 +5,7 @@ records themselves come back equal."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +27,16 @@ from trialinterop.source.reader import read_records
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 
 
+@functools.cache
 def _fixture_records() -> TrialRecords:
+    """The bundled fixtures, read once (TrialRecords is frozen)."""
     return read_records(FIXTURES)
+
+
+@functools.cache
+def _fixture_sdtm() -> dict[str, pd.DataFrame]:
+    """records -> SDTM of the bundled fixtures, built once: the expected side of most comparisons here."""
+    return build_sdtm(_fixture_records(), load_terminology())
 
 
 def _through_fhir(records: TrialRecords, folder: Path, version: str, form: str) -> TrialRecords:
@@ -38,7 +47,8 @@ def _through_fhir(records: TrialRecords, folder: Path, version: str, form: str) 
 
 def _assert_same_datasets(expected: TrialRecords, actual: TrialRecords) -> None:
     terminology = load_terminology()
-    before, after = build_sdtm(expected, terminology), build_sdtm(actual, terminology)
+    before = _fixture_sdtm() if expected is _fixture_records() else build_sdtm(expected, terminology)
+    after = build_sdtm(actual, terminology)
     assert list(after) == list(before)
     for name, frame in before.items():
         pd.testing.assert_frame_equal(after[name], frame, obj=name)
@@ -80,21 +90,27 @@ def test_incomplete_adverse_events_survive_fhir(tmp_path: Path, version: str) ->
     assert len(back.adverse_events) == 51
 
 
+@pytest.fixture(scope="module")
+def direct_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`to-sdtm` of the bundled fixtures (XPT only), written once for both versions below."""
+    out = tmp_path_factory.mktemp("direct") / "sdtm"
+    direct = CliRunner().invoke(main, ["to-sdtm", str(FIXTURES), "-o", str(out), "--no-define"])
+    assert direct.exit_code == 0, direct.output
+    return out
+
+
 @pytest.mark.parametrize(("version", "form"), [("R4", "transaction"), ("R5", "ndjson")])
-def test_written_packages_are_equal(tmp_path: Path, version: str, form: str) -> None:
+def test_written_packages_are_equal(tmp_path: Path, direct_package: Path, version: str, form: str) -> None:
     """The CLI path end to end: every XPT of fhir-to-sdtm decodes to the same frame as the one of to-sdtm."""
     fhir_out = tmp_path / ("fhir" if form == "ndjson" else "fhir.json")
     write_fhir(_fixture_records(), fhir_out, version=version, form=form)
-    runner = CliRunner()
-    direct = runner.invoke(main, ["to-sdtm", str(FIXTURES), "-o", str(tmp_path / "direct"), "--no-define"])
-    assert direct.exit_code == 0, direct.output
-    via = runner.invoke(main, ["fhir-to-sdtm", str(fhir_out), "-o", str(tmp_path / "via"), "--no-define"])
+    via = CliRunner().invoke(main, ["fhir-to-sdtm", str(fhir_out), "-o", str(tmp_path / "via"), "--no-define"])
     assert via.exit_code == 0, via.output
-    names = sorted(p.name for p in (tmp_path / "direct").glob("*.xpt"))
+    names = sorted(p.name for p in direct_package.glob("*.xpt"))
     assert names == sorted(p.name for p in (tmp_path / "via").glob("*.xpt"))
     assert "ae.xpt" in names and "dm.xpt" in names and "qs.xpt" in names
     for name in names:
-        frame_direct, meta_direct = pyreadstat.read_xport(str(tmp_path / "direct" / name))
+        frame_direct, meta_direct = pyreadstat.read_xport(str(direct_package / name))
         frame_via, meta_via = pyreadstat.read_xport(str(tmp_path / "via" / name))
         pd.testing.assert_frame_equal(frame_via, frame_direct, obj=name)
         assert meta_via.column_names_to_labels == meta_direct.column_names_to_labels

@@ -6,21 +6,16 @@ from pathlib import Path
 
 import click
 
-import trialinterop
 from trialinterop.commands.common import guarded
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
+from trialinterop.resources import default_study_path
 from trialinterop.source.generate import generate_trial
 from trialinterop.source.reader import read_study
 from trialinterop.source.writer import write_records
 
 DEFAULT_SEED = 5016804
 DEFAULT_SUBJECTS = 20
-
-
-def bundled_study_path() -> Path:
-    """fixtures/records/study.json of the source checkout this package runs from."""
-    return Path(trialinterop.__file__).resolve().parents[2] / "fixtures" / "records" / "study.json"
 
 
 def load_study(path: Path):
@@ -46,12 +41,13 @@ def load_study(path: Path):
     "study_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="study.json to generate for (default: the bundled fixtures/records/study.json); copied unchanged.",
+    help="study.json to generate for (default: the bundled NCT05016804 study, fixtures/records/study.json); copied "
+    "unchanged.",
 )
 @guarded
 def command(output: Path, subjects: int, seed: int, study_path: Path | None) -> None:
     """Generate SUBJECTS synthetic subjects for the trial and write them as a records folder to OUTPUT."""
-    study_path = study_path or bundled_study_path()
+    study_path = study_path or default_study_path()
     study = load_study(study_path)
     records = generate_trial(study, subjects=subjects, seed=seed)
     write_records(records, output, study_source=study_path)
