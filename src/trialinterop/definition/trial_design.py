@@ -9,6 +9,7 @@ trial-specific values come from the definition, coded with the bundled CDISC CT 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from types import MappingProxyType
 
 from trialinterop.definition.model import CodedValue, StudyDefinition
@@ -26,15 +27,21 @@ CONTROL_TERMS = {"NONE": "NONE", "PLACEBO": "PLACEBO", "ACTIVE": "ACTIVE", "DOSE
                  "HISTORICAL": "HISTORICAL"}  # fmt: skip
 
 
+@cache
+def _terms_by_codelist_name() -> dict[str, dict[str, str]]:
+    """Term -> NCI code of every bundled CDISC CT codelist, by its short name (TCNTRL, TTYPE, NY, ...)."""
+    return {found.name: found.terms for found in load_standard().codelists.values()}
+
+
 def _ct(codelist: str, term: str) -> TsValue:
     """A TS value coded from the bundled CDISC CT; SpecError when the term is not in the codelist."""
-    for found in load_standard().codelists.values():
-        if found.name == codelist:
-            code = found.terms.get(term)
-            if code is None:
-                raise SpecError(f"{term!r} is not a term of CDISC codelist {codelist}")
-            return TsValue(val=term, valcd=code, vcdref="CDISC CT")
-    raise SpecError(f"CDISC codelist {codelist} is not bundled")
+    terms = _terms_by_codelist_name().get(codelist)
+    if terms is None:
+        raise SpecError(f"CDISC codelist {codelist} is not bundled")
+    code = terms.get(term)
+    if code is None:
+        raise SpecError(f"{term!r} is not a term of CDISC codelist {codelist}")
+    return TsValue(val=term, valcd=code, vcdref="CDISC CT")
 
 
 def _flag(value: bool | None) -> tuple[TsValue, ...]:

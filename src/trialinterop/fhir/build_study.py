@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from trialinterop.countries import country
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.text import fhir_string
@@ -244,10 +245,11 @@ def build_eligibility_group(ctx: Context) -> Resource:
 
 
 def _country(site: Site) -> Resource:
-    iso2 = codes.ISO3_TO_ISO2.get(site.country)
+    found = country(site.country)
     concept: Resource = {"text": site.country_name or site.country}
-    if iso2:
-        concept["coding"] = [{"system": codes.ISO_COUNTRY, "code": iso2, "display": site.country_name or site.country}]
+    if found:
+        display = site.country_name or site.country
+        concept["coding"] = [{"system": codes.ISO_COUNTRY, "code": found.alpha2, "display": display}]
     return concept
 
 

@@ -39,7 +39,6 @@ COUNTRY_UTC_OFFSET: dict[str, str] = {"ATG": "-04:00", "ARG": "-03:00"}
 """Local clock times in the records carry no zone; FHIR dateTime needs one. Antigua and Barbuda keeps AST (UTC-4) and
 Argentina ART (UTC-3) all year, so the offset is exact. For any other country a time is dropped (date kept)."""
 
-ISO3_TO_ISO2: dict[str, str] = {"ATG": "AG", "ARG": "AR"}
 
 # --- ResearchStudy -------------------------------------------------------------------------------------------------
 R4_STUDY_STATUS = {
