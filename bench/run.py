@@ -69,22 +69,20 @@ def _dump(work: Path, name: str, value: Any) -> None:
 
 
 def stage_generate(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
-    from trialinterop.commands.fixtures import load_study
+    from trialinterop.definition import load_definition
     from trialinterop.resources import default_study_path
-    from trialinterop.source.generate import generate_trial
+    from trialinterop.source.generate import generate_records
     from trialinterop.source.writer import write_records
 
     start = time.perf_counter()
-    study = load_study(default_study_path())
-    records = generate_trial(study, subjects=size, seed=SEED)
-    write_records(records, work / "records", study_source=default_study_path())
+    records = generate_records(load_definition(default_study_path()), subjects=size, seed=SEED)
+    write_records(records, work / "records")
     seconds = time.perf_counter() - start
     counts = {
         "subjects": len(records.subjects),
         "exposures": len(records.exposures),
         "adverse_events": len(records.adverse_events),
-        "skin_scores": len(records.skin_scores),
-        "spirometry": len(records.spirometry),
+        "findings": len(records.findings),
         "visits": len(records.visits),
     }
     return {"seconds": seconds, "records": counts}
@@ -103,13 +101,12 @@ def stage_read(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]
 def stage_build(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
     from trialinterop.ct import load_terminology
     from trialinterop.sdtm.build import build_sdtm, check_build
-    from trialinterop.sdtm.design import load_trial_design
+    from trialinterop.spec import load_spec
 
     records = _load(work, "records.pkl")
     start = time.perf_counter()
     terminology = load_terminology()
-    design = load_trial_design()
-    frames = build_sdtm(records, terminology, design=design)
+    frames = build_sdtm(records, terminology, spec=load_spec(definition=records.definition))
     built = time.perf_counter()
     findings = check_build(records)
     seconds = time.perf_counter() - start
@@ -126,22 +123,28 @@ def stage_build(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any
 
 def stage_conform(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
     from trialinterop.sdtm.conform import conform
-    from trialinterop.spec import load_spec
 
     frames = _load(work, "frames.pkl")
     start = time.perf_counter()
-    conformed, issues = conform(frames, load_spec())
+    conformed, issues = conform(frames, _spec(work))
     seconds = time.perf_counter() - start
     written = {name: frame for name, frame in conformed.items() if len(frame)}
     _dump(work, "conformed.pkl", written)
     return {"seconds": seconds, "issues": len(issues), "cells": sum(f.size for f in written.values())}
 
 
-def _members(frames: dict[str, Any]) -> dict[str, Any]:
+def _spec(work: Path) -> Any:
+    """The spec for the generated study (its definition is in the records folder)."""
+    from trialinterop.definition import load_definition
     from trialinterop.spec import load_spec
+
+    return load_spec(definition=load_definition(work / "records" / "study.yaml"))
+
+
+def _members(work: Path, frames: dict[str, Any]) -> dict[str, Any]:
     from trialinterop.writers.package import xpt_member
 
-    spec = load_spec()
+    spec = _spec(work)
     return {name: xpt_member(spec, name, frame) for name, frame in frames.items()}
 
 
@@ -149,7 +152,7 @@ def stage_write_xpt(work: Path, size: int, options: dict[str, Any]) -> dict[str,
     from trialinterop.writers.xpt import check_xpt_limits, write_xpt
 
     frames = _load(work, "conformed.pkl")
-    members = _members(frames)
+    members = _members(work, frames)
     folder = work / "sdtm"
     folder.mkdir(exist_ok=True)
     start = time.perf_counter()
@@ -170,12 +173,11 @@ def stage_write_xpt(work: Path, size: int, options: dict[str, Any]) -> dict[str,
 
 def stage_define(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
     from trialinterop.define.write import write_define
-    from trialinterop.spec import load_spec
 
     frames = _load(work, "conformed.pkl")
     (work / "sdtm").mkdir(exist_ok=True)
     start = time.perf_counter()
-    spec = load_spec()
+    spec = _spec(work)
     leaves = {name: f"{spec.dataset(name).file_name}.xpt" for name in frames}
     path = write_define(spec, frames, work / "sdtm", files=leaves)
     return {"seconds": time.perf_counter() - start, "bytes": path.stat().st_size}
@@ -192,7 +194,7 @@ def stage_xpt_encode(work: Path, size: int, options: dict[str, Any]) -> dict[str
     from trialinterop.writers.xpt_native import write_xport_native
 
     frames = _prepared(_load(work, "conformed.pkl"))
-    members = _members(frames)
+    members = _members(work, frames)
     folder = work / "native_raw"
     folder.mkdir(exist_ok=True)
     start = time.perf_counter()
@@ -224,7 +226,7 @@ def stage_naive_xpt(work: Path, size: int, options: dict[str, Any]) -> dict[str,
     import pyreadstat
 
     frames = _prepared(_load(work, "conformed.pkl"))
-    members = _members(frames)
+    members = _members(work, frames)
     folder = work / "naive_xpt"
     folder.mkdir(exist_ok=True)
     start = time.perf_counter()

@@ -8,14 +8,32 @@ import pandas as pd
 import pytest
 
 from test_spec_sample_frames import S1, S2, sample_frames
+from trialinterop.definition import bundled_definition
 from trialinterop.issues import Severity
-from trialinterop.sdtm.conform import ITEMISE_LIMIT, conform, conform_dataset
+from trialinterop.sdtm.conform import (
+    ITEMISE_LIMIT,
+    Conforming,
+    apply_type,
+    check_codelist,
+    check_known_variables,
+    check_length,
+    check_present,
+    check_required,
+    check_supp_labels,
+    check_value_level,
+    conform,
+    conform_dataset,
+    drop_empty_permissible,
+    select_and_order,
+    sort_rows,
+)
 from trialinterop.spec import load_spec
 
 
 @pytest.fixture(scope="module")
 def spec():
-    return load_spec()
+    """NCT05016804's specification (its value-level metadata comes from its study definition)."""
+    return load_spec(definition=bundled_definition("NCT05016804"))
 
 
 def _rules(issues, severity=None):
@@ -200,3 +218,145 @@ def test_empty_study_day_kept_beside_its_date(spec) -> None:
     no_date_column = qs.drop(columns=["QSDTC"])
     conformed, _ = conform_dataset(no_date_column, "QS", spec)
     assert "QSDY" not in conformed.columns
+
+
+# One test per step of conform_dataset, each step used alone on a `Conforming`.
+
+
+def _found(dataset):
+    return [(i.rule, i.severity, i.key, i.field, i.value, i.message) for i in dataset.issues()]
+
+
+def test_step_check_known_variables(spec) -> None:
+    dataset = Conforming(sample_frames()["DM"].assign(HEIGHT=[170, 160]), "DM", spec)
+    check_known_variables(dataset)
+    assert _found(dataset) == [("TI-CF003", Severity.ERROR, "", "HEIGHT", "", "variable is not in the specification")]
+
+
+def test_step_check_present(spec) -> None:
+    dataset = Conforming(sample_frames()["DM"].drop(columns=["AGE", "ETHNIC"]), "DM", spec)
+    assert check_present(dataset, spec.variable("DM", "USUBJID")) is True
+    assert check_present(dataset, spec.variable("DM", "AGE")) is False  # Expected
+    assert check_present(dataset, spec.variable("DM", "ETHNIC")) is False  # Permissible: no issue
+    assert _found(dataset) == [("TI-CF002", Severity.ERROR, "", "AGE", "", "Exp variable AGE is missing")]
+
+
+def test_step_apply_type(spec) -> None:
+    dm = sample_frames()["DM"].astype({"AGE": object})
+    dm.loc[0, "AGE"] = "sixty"
+    ae = sample_frames()["AE"].assign(AESPID=[7, 8.0])
+    dm_dataset, ae_dataset = Conforming(dm, "DM", spec), Conforming(ae, "AE", spec)
+    age = apply_type(dm_dataset, spec.variable("DM", "AGE"))
+    assert age.dtype == "float64" and age.isna().tolist() == [True, False] and age[1] == 45.0
+    sex = apply_type(dm_dataset, spec.variable("DM", "SEX"))
+    assert isinstance(sex.dtype, pd.CategoricalDtype) and sex.tolist() == ["M", "F"]
+    assert apply_type(ae_dataset, spec.variable("AE", "AESPID")).tolist() == ["7", "8"]
+    assert _found(dm_dataset) == [
+        ("TI-CF004", Severity.ERROR, f"row 1, USUBJID={S2}", "AGE", "sixty", "value is not a number in a Num variable")
+    ]
+    assert _found(ae_dataset) == [("TI-CF005", Severity.WARNING, "", "AESPID", "", "2 number(s) converted to text")]
+    apply_type(dm_dataset, spec.variable("DM", "AGE"))  # typed once: no second issue
+    assert len(dm_dataset.issues()) == 1
+
+
+def test_step_check_length(spec) -> None:
+    dm = sample_frames()["DM"]
+    dm.loc[1, "SEX"] = "FEMALEXYZ"  # SEX: length 8
+    dataset = Conforming(dm, "DM", spec)
+    check_length(dataset, spec.variable("DM", "SEX"))
+    assert _found(dataset) == [
+        ("TI-CF007", Severity.ERROR, f"row 2, USUBJID={S1}", "SEX", "FEMALEXYZ", "9 bytes, limit 8")
+    ]
+
+
+def test_step_check_codelist(spec) -> None:
+    dm = sample_frames()["DM"]
+    dm.loc[0, "SEX"] = "X"
+    dm.loc[1, "SEX"] = None
+    dataset = Conforming(dm, "DM", spec)
+    check_codelist(dataset, spec.variable("DM", "SEX"))
+    assert _found(dataset) == [("TI-CF008", Severity.ERROR, f"row 1, USUBJID={S2}", "SEX", "X", "not a term of SEX")]
+
+
+def test_step_check_required(spec) -> None:
+    ae = sample_frames()["AE"]
+    ae.loc[1, "AEDECOD"] = None
+    dataset = Conforming(ae, "AE", spec)
+    check_required(dataset, spec.variable("AE", "AEDECOD"))
+    check_required(dataset, spec.variable("AE", "AESPID"))  # Permissible: nulls allowed
+    assert _found(dataset) == [
+        ("TI-CF006", Severity.ERROR, f"row 2, USUBJID={S1}, AESEQ=2", "AEDECOD", "", "Req variable AEDECOD is null")
+    ]
+
+
+def test_step_check_value_level(spec) -> None:
+    qs = sample_frames()["QS"]
+    qs.loc[2, "QSSTRESN"] = 52  # MRSS0118, the total: 0..51
+    dataset = Conforming(qs, "QS", spec)
+    check_value_level(dataset)
+    assert _found(dataset) == [
+        (
+            "TI-CF010",
+            Severity.ERROR,
+            f"row 3, USUBJID={S1}, QSSEQ=3",
+            "QSSTRESN",
+            "52",
+            "outside 0..51 (QSTESTCD=MRSS0118)",
+        )
+    ]
+
+
+def test_step_check_supp_labels(spec) -> None:
+    suppae = sample_frames()["SUPPAE"]
+    suppae.loc[1, "QORIG"] = "Collected"
+    dataset = Conforming(suppae, "SUPPAE", spec)
+    check_supp_labels(dataset)
+    assert _found(dataset) == [
+        (
+            "TI-CF014",
+            Severity.WARNING,
+            f"row 2, USUBJID={S1}",
+            "QORIG",
+            "Collected",
+            "QORIG for QNAM AETRTEM should be 'Derived'",
+        )
+    ]
+
+
+def test_step_drop_empty_permissible(spec) -> None:
+    dataset = Conforming(sample_frames()["QS"].assign(QSDY=float("nan")), "QS", spec)
+    drop_empty_permissible(dataset)  # QSDRVFL: Perm, derived, empty; QSDY: empty but beside QSDTC
+    assert dataset.dropped == {"QSDRVFL"}
+    assert _found(dataset) == [
+        ("TI-CF012", Severity.NOTICE, "", "QSDRVFL", "", "Perm variable QSDRVFL has no data and was dropped")
+    ]
+    assert "QSDRVFL" not in select_and_order(dataset).columns
+
+
+def test_step_select_and_order(spec) -> None:
+    ae = sample_frames()["AE"][["AETERM", "USUBJID", "STUDYID", "AESEQ"]].assign(EXTRA=["a", "b"])
+    selected = select_and_order(Conforming(ae, "AE", spec))
+    assert list(selected.columns) == ["STUDYID", "USUBJID", "AESEQ", "AETERM"]
+    assert selected["AESEQ"].tolist() == [1.0, 2.0] and selected["AETERM"].tolist() == [
+        "Headache",
+        "Fever after infusion",
+    ]
+
+
+def test_step_sort_rows(spec) -> None:
+    frame = pd.DataFrame(
+        {
+            "STUDYID": ["S"] * 4,
+            "USUBJID": ["B", "A", "A", None],
+            "AEDECOD": ["Pyrexia", "Pyrexia", "Headache", "Headache"],
+            "AESEQ": [1.0, 2.0, 1.0, 1.0],
+        }
+    )
+    ordered = sort_rows(frame, "AE", spec)  # AE keys: STUDYID USUBJID AEDECOD AESTDTC, then AESEQ
+    assert ordered.fillna("<null>").to_dict("list") == {
+        "STUDYID": ["S"] * 4,
+        "USUBJID": ["A", "A", "B", "<null>"],
+        "AEDECOD": ["Headache", "Pyrexia", "Pyrexia", "Headache"],
+        "AESEQ": [1.0, 2.0, 1.0, 1.0],
+    }
+    assert list(ordered.index) == [0, 1, 2, 3]

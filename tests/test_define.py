@@ -16,6 +16,7 @@ from trialinterop.define import write as define_write
 from trialinterop.define.build import build_define
 from trialinterop.define.check import check_define, check_define_references, check_define_schema
 from trialinterop.define.write import write_define
+from trialinterop.definition import bundled_definition
 from trialinterop.errors import ConformanceError
 from trialinterop.sdtm.conform import conform
 from trialinterop.spec import load_spec
@@ -26,7 +27,8 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 @pytest.fixture(scope="module")
 def spec():
-    return load_spec()
+    """NCT05016804's specification: value-level metadata and test codelists from its study definition."""
+    return load_spec(definition=bundled_definition("NCT05016804"))
 
 
 @pytest.fixture(scope="module")

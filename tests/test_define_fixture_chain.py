@@ -17,6 +17,7 @@ from test_package_agreement import check_item_length
 from trialinterop.ct import load_terminology
 from trialinterop.issues import Severity
 from trialinterop.sdtm.build import build_sdtm
+from trialinterop.sdtm.conform import conform
 from trialinterop.source.reader import read_records
 from trialinterop.spec import load_spec
 from trialinterop.writers.package import write_package
@@ -26,9 +27,12 @@ NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory, fixture_records_dir: Path):
-    frames = build_sdtm(read_records(fixture_records_dir), load_terminology())
+    records = read_records(fixture_records_dir)
+    spec = load_spec(definition=records.definition)
+    frames = build_sdtm(records, load_terminology(), spec=spec)
     out = tmp_path_factory.mktemp("pkg") / "sdtm"
-    return write_package(frames, out, spec=load_spec(), formats=("xpt", "json"))
+    conformed, issues = conform(frames, spec)
+    return write_package(conformed, out, spec=spec, issues=issues, formats=("xpt", "json"))
 
 
 def test_fixture_package_has_no_warnings_or_errors(package) -> None:

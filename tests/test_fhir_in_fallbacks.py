@@ -1,6 +1,8 @@
 """FHIR input without the sponsor extensions (the audit's cases, each removed from the R4 bundle of the fixtures):
 every fact either maps from standard elements, stops with exit 2 naming resource and element, or proceeds with a
-WARNING saying what was assumed; `--study study.json` gives the registry record back. Never a traceback."""
+WARNING saying what was assumed; `--study` (a study definition) gives the study back. Without it the definition is
+rebuilt from the input, which has no instruments: every findings Observation is not mapped (exit 2, or warnings with
+--no-strict). Never a traceback."""
 
 from __future__ import annotations
 
@@ -13,18 +15,23 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from round_trip_support import canonical
 from trialinterop.cli import main
 from trialinterop.ct import load_terminology
 from trialinterop.fhir import sponsor
 from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir_in import read_fhir_trial
 from trialinterop.fhir_in.arms import R4_LINK_ID
+from trialinterop.fhir_in.unmapped import RULE as UNMAPPED
 from trialinterop.sdtm.build import build_sdtm
 from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
-STUDY = FIXTURES / "study.json"
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures" / "records"
+STUDY = "NCT05016804"
+"""The bundled study definition, by its id (mappings/studies/nct05016804.yaml)."""
+DEFINITION = REPO / "mappings" / "studies" / "nct05016804.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +49,14 @@ def bundles(records: TrialRecords, tmp_path_factory: pytest.TempPathFactory) -> 
     return found
 
 
-def _without(bundle: dict[str, Any], url: str) -> dict[str, Any]:
-    """A copy of `bundle` with every extension `url` removed, wherever it sits."""
+def _without(bundle: dict[str, Any], name: str) -> dict[str, Any]:
+    """A copy of `bundle` with every sponsor extension `name` removed, wherever it sits."""
     stripped = copy.deepcopy(bundle)
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("extension"), list):
-                node["extension"] = [e for e in node["extension"] if e.get("url") != url]
+                node["extension"] = [e for e in node["extension"] if not sponsor.is_extension(e.get("url"), name)]
                 if not node["extension"]:
                     del node["extension"]
             for value in node.values():
@@ -80,11 +87,64 @@ def _resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
 
 
+def _lenient(source: Path) -> Any:
+    """`read_fhir_trial` without a definition, findings left out (--no-strict)."""
+    return read_fhir_trial(source, strict=False)
+
+
+def _fallbacks(trial: Any) -> list[Any]:
+    """The warnings of a trial other than the not-mapped Observations."""
+    return [w for w in trial.warnings if w.rule != UNMAPPED]
+
+
 @pytest.mark.parametrize("version", ["R4", "R5"])
-def test_our_own_output_needs_no_fallback(tmp_path: Path, bundles: dict, records: TrialRecords, version: str) -> None:
-    trial = read_fhir_trial(_write(tmp_path, bundles[version]))
+@pytest.mark.parametrize("study", [STUDY, DEFINITION])
+def test_our_own_output_needs_no_fallback(
+    tmp_path: Path, bundles: dict, records: TrialRecords, version: str, study: Any
+) -> None:
+    trial = read_fhir_trial(_write(tmp_path, bundles[version]), study=study)
     assert trial.warnings == ()
-    assert trial.records == records
+    assert canonical(trial.records) == canonical(records)
+
+
+def test_without_study_the_findings_are_not_mapped_and_the_run_refused(tmp_path: Path, bundles: dict) -> None:
+    out = tmp_path / "out"
+    result = _run(_write(tmp_path, bundles["R4"]), out)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not out.exists()
+    assert (
+        "error: 1940 Observation(s) not mapped (give --study, or use --no-strict to convert without them): "
+        "21 problem(s)" in result.output
+    )
+    assert (
+        "Observation.code: 97 Observation(s) coded http://loinc.org|19868-9 (Forced Vital Capacity): not mapped"
+        in result.output
+    )
+    assert (
+        "ERROR FHIR-IN-UNMAPPED : 1940 Observation(s) not mapped: the study definition rebuilt from FHIR has no "
+        "instruments (FHIR does not carry them): give --study (a definition file or a bundled study id: "
+        "NCT05016804, XANAD01)" in result.output
+    )
+
+
+def test_without_study_no_strict_keeps_everything_else(tmp_path: Path, bundles: dict, records: TrialRecords) -> None:
+    trial = _lenient(_write(tmp_path, bundles["R4"]))
+    assert _fallbacks(trial) == []
+    assert len(trial.warnings) == 21 and trial.warnings[-1].message.startswith("1940 Observation(s) not mapped")
+    back = trial.records
+    assert back.findings == ()
+    assert back.definition.instruments == () and back.definition.elements == ()
+    for table in ("subjects", "exposures", "adverse_events", "visits", "dispositions", "eligibility"):
+        assert getattr(back, table) == getattr(records, table), table
+    rebuilt, bundled = back.definition, records.definition
+    assert rebuilt.study == bundled.study and rebuilt.eligibility == bundled.eligibility
+    assert rebuilt.visits == bundled.visits
+    assert [(a.name, a.values) for a in rebuilt.subjects.attributes] == [
+        ("severity_group", ("NON-SEVERE", "SEVERE")),
+        ("methotrexate", ("N", "Y")),
+    ]
+    (vaccine,) = [i for i in rebuilt.interventions if i.code == "TCV"]
+    assert (vaccine.preceded_by, vaccine.preceded_by_snomed) == ("Apheresis", "127788007")
 
 
 # --- arm --------------------------------------------------------------------------------------------------------------
@@ -99,14 +159,14 @@ def test_r4_arm_without_code_is_refused_naming_the_arm(tmp_path: Path, bundles: 
         "ResearchStudy.arm[0]: arm 'AlloRx UC-MSC 100 million cells IV' has no arm code (ARMCD): an R4 arm has only "
         "a name" in result.output
     )
-    assert "or give the registry record with --study study.json" in result.output
+    assert "or give the study definition with --study" in result.output
 
 
 def test_r4_arm_without_code_converts_with_study(tmp_path: Path, bundles: dict, records: TrialRecords) -> None:
-    """ResearchSubject.assignedArm/actualArm (the arm's name) match the study.json arm ALLORX by its label."""
+    """ResearchSubject.assignedArm/actualArm (the arm's name) match the definition's arm ALLORX by its name."""
     source = _write(tmp_path, _without(bundles["R4"], sponsor.ARM))
     trial = read_fhir_trial(source, study=STUDY)
-    assert trial.records == records
+    assert canonical(trial.records) == canonical(records)
     assert trial.warnings == ()
     result = _run(source, tmp_path / "out", "--study", str(STUDY))
     assert result.exit_code == 0, result.output
@@ -119,9 +179,9 @@ def test_r4_arm_code_from_the_cross_version_link_id(tmp_path: Path, bundles: dic
     bundle = _without(bundles["R4"], sponsor.ARM)
     (study,) = [s for s in _resources(bundle, "ResearchStudy") if "arm" in s]
     study["arm"][0]["extension"] = [{"url": R4_LINK_ID, "valueId": "ALLORX"}]
-    trial = read_fhir_trial(_write(tmp_path, bundle))
+    trial = _lenient(_write(tmp_path, bundle))
     assert [(a.code, a.interventions) for a in trial.records.study.arms] == [("ALLORX", ("ALLORX", "TCV"))]
-    (warning,) = trial.warnings
+    (warning,) = _fallbacks(trial)
     assert warning.field == "ResearchStudy.arm[0]"
     assert warning.message == "arm ALLORX names no interventions: assumed all study interventions ['ALLORX', 'TCV']"
 
@@ -140,30 +200,27 @@ def test_subject_arm_that_is_no_study_arm_is_refused(tmp_path: Path, bundles: di
 
 # --- intervention -----------------------------------------------------------------------------------------------------
 def test_intervention_without_registry_facts_is_still_the_infusion(tmp_path: Path, bundles: dict) -> None:
-    source = _write(tmp_path, _without(bundles["R4"], sponsor.INTERVENTION))
-    result = _run(source, tmp_path / "out")
-    assert result.exit_code == 0, result.output
+    trial = _lenient(_write(tmp_path, _without(bundles["R4"], sponsor.INTERVENTION)))
+    messages = [w.render() for w in _fallbacks(trial)]
     assert (
-        "Medication.extension(https://fomr.example.org/fhir/StructureDefinition/intervention): intervention ALLORX "
-        "has no registry facts: treatment name (EXTRT) assumed 'ALLORX' (the name in upper case), type assumed "
-        "DRUG; planned dose, dose unit, route, frequency, population and description unknown; give the registry "
-        "record with --study study.json" in result.output
+        "Medication.extension(intervention): intervention ALLORX has no registry facts: treatment name (EXTRT) "
+        "assumed 'ALLORX' (the name in upper case), type assumed DRUG; planned dose, dose unit, route, frequency, "
+        "population and description unknown; give the study definition with --study" in messages[0]
     )
-    assert "intervention TCV has no registry facts: treatment name (EXTRT) assumed 'AUTOLOGOUS T-CELL VACCINE'" in (
-        result.output
+    assert (
+        "intervention TCV has no registry facts: treatment name (EXTRT) assumed 'AUTOLOGOUS T-CELL VACCINE'"
+        in (messages[1])
     )
-    sdtm = _sdtm(source)
-    assert len(sdtm["SE"]) == 56
-    assert sorted(set(sdtm["EX"]["EXTRT"])) == ["ALLORX", "AUTOLOGOUS T-CELL VACCINE"]
-    assert sdtm["DM"]["ACTARMCD"].value_counts().to_dict() == {"ALLORX": 18}
-    assert sdtm["AE"]["EPOCH"].value_counts().to_dict() == {"FOLLOW-UP": 32, "TREATMENT": 17}
+    records = trial.records
+    assert sorted({e.treatment for e in records.exposures}) == ["ALLORX", "AUTOLOGOUS T-CELL VACCINE"]
+    assert {(s.arm, s.actual_arm) for s in records.subjects} == {(None, None)}  # the only arm, treated: implicit
 
 
 def test_intervention_without_registry_facts_with_study_equals_the_records(
     tmp_path: Path, bundles: dict, records: TrialRecords
 ) -> None:
     trial = read_fhir_trial(_write(tmp_path, _without(bundles["R4"], sponsor.INTERVENTION)), study=STUDY)
-    assert trial.records == records and trial.warnings == ()
+    assert canonical(trial.records) == canonical(records) and trial.warnings == ()
 
 
 @pytest.mark.parametrize(
@@ -176,7 +233,7 @@ def test_administration_coded_inline_matches_the_intervention(tmp_path: Path, bu
         if given["identifier"][0]["value"].split("/")[1] == "ALLORX":
             del given["medicationReference"]
             given["medicationCodeableConcept"] = concept
-    exposures = read_fhir_trial(_write(tmp_path, bundle)).records.exposures
+    exposures = read_fhir_trial(_write(tmp_path, bundle), study=STUDY).records.exposures
     assert {e.treatment for e in exposures} == {"ALLORX", "AUTOLOGOUS T-CELL VACCINE"}
     assert [e.lot for e in exposures if e.treatment == "ALLORX"] == [None] * 18
 
@@ -186,7 +243,7 @@ def test_administration_of_something_else_is_refused(tmp_path: Path, bundles: di
     given = _resources(bundle, "MedicationAdministration")[0]
     del given["medicationReference"]
     given["medicationCodeableConcept"] = {"text": "Aspirin"}
-    result = _run(_write(tmp_path, bundle), tmp_path / "out")
+    result = _run(_write(tmp_path, bundle), tmp_path / "out", "--study", STUDY)
     assert result.exit_code == 2, result.output
     assert (
         "MedicationAdministration.medicationCodeableConcept: 'Aspirin' matches none of the study's interventions by "
@@ -197,7 +254,7 @@ def test_administration_of_something_else_is_refused(tmp_path: Path, bundles: di
 # --- disposition ------------------------------------------------------------------------------------------------------
 def test_r4_disposition_without_reason_is_assumed_from_the_state_with_a_warning(tmp_path: Path, bundles: dict) -> None:
     source = _write(tmp_path, _without(bundles["R4"], sponsor.DISPOSITION))
-    result = _run(source, tmp_path / "out")
+    result = _run(source, tmp_path / "out", "--study", STUDY)
     assert result.exit_code == 0, result.output
     assert (
         "ResearchSubject.status: subject 01-005: no reason for leaving the study (no sponsor disposition extension): "
@@ -205,7 +262,7 @@ def test_r4_disposition_without_reason_is_assumed_from_the_state_with_a_warning(
         "contact date" in result.output
     )
     assert result.output.count("WARNING FHIR-IN") == 10
-    ds = _sdtm(source)["DS"]
+    ds = _sdtm(source, study=STUDY)["DS"]
     events = ds[ds["DSCAT"] == "DISPOSITION EVENT"].set_index("USUBJID")["DSDECOD"].to_dict()
     assert events == {
         "NCT05016804-01-001": "COMPLETED",
@@ -223,7 +280,7 @@ def test_r4_disposition_without_reason_is_assumed_from_the_state_with_a_warning(
 
 def test_r5_disposition_reads_the_coded_progress_reason(tmp_path: Path, bundles: dict, records: TrialRecords) -> None:
     source = _write(tmp_path, _without(bundles["R5"], sponsor.DISPOSITION))
-    trial = read_fhir_trial(source)
+    trial = read_fhir_trial(source, study=STUDY)
     assert trial.warnings == ()
     events = {d.subject_id: (d.event, d.term) for d in trial.records.dispositions}
     assert events["01-005"] == ("LOST TO FOLLOW-UP", "Lost to follow-up after repeated contact attempts")
@@ -232,13 +289,11 @@ def test_r5_disposition_reads_the_coded_progress_reason(tmp_path: Path, bundles:
 
 # --- planned visits ---------------------------------------------------------------------------------------------------
 def test_visit_timing_from_timing_range_and_ascii_start_rules(tmp_path: Path, bundles: dict) -> None:
-    source = _write(tmp_path, _without(bundles["R4"], sponsor.PLANNED_VISIT))
-    result = _run(source, tmp_path / "out")
-    assert result.exit_code == 0, result.output
-    tv = _sdtm(source)["TV"]
-    assert tv["VISITDY"].fillna(-1).tolist() == [-1, 1, 31, 181, 366, 731, 1096, 1461]  # -1: none (screening)
-    assert tv["TVSTRL"].tolist() == [
-        "Within 1 month before the MSC infusion; window +/-30 days",
+    trial = _lenient(_write(tmp_path, _without(bundles["R4"], sponsor.PLANNED_VISIT)))
+    visits = trial.records.study.visits
+    assert [v.planned_day for v in visits] == [None, 1, 31, 181, 366, 731, 1096, 1461]  # none for screening
+    assert [v.start_rule for v in visits] == [
+        "Within 1 month before the MSC infusion; window -30/+0 days",
         "Day of the MSC infusion; window +/-0 days",
         "1 month after the MSC infusion; window +/-7 days",
         "6 months after the MSC infusion; window +/-14 days",
@@ -247,15 +302,19 @@ def test_visit_timing_from_timing_range_and_ascii_start_rules(tmp_path: Path, bu
         "36 months after the MSC infusion; window +/-30 days",
         "48 months after the MSC infusion; window +/-30 days",
     ]
-    visits = read_fhir_trial(source).records.study.visits
-    assert [(v.planned_day, v.window_days) for v in visits[1:4]] == [(1, 0), (31, 7), (181, 14)]
+    planned = trial.records.definition.visits.planned
+    assert [(v.planned_day, v.window_before, v.window_after) for v in planned[1:4]] == [
+        (1, 0, 0),
+        (31, 7, 7),
+        (181, 14, 14),
+    ]
 
 
 def test_visit_rule_from_timing_when_there_is_no_text(tmp_path: Path, bundles: dict) -> None:
     bundle = _without(bundles["R4"], sponsor.PLANNED_VISIT)
     (plan,) = _resources(bundle, "PlanDefinition")
     del plan["action"][2]["description"]
-    visits = read_fhir_trial(_write(tmp_path, bundle)).records.study.visits
+    visits = _lenient(_write(tmp_path, bundle)).records.study.visits
     assert visits[2].start_rule == "Study day 24 to 38"
 
 
@@ -274,23 +333,31 @@ def test_other_non_ascii_in_a_visit_rule_is_refused(tmp_path: Path, bundles: dic
 
 # --- registry record --------------------------------------------------------------------------------------------------
 def test_registry_record_missing_from_our_bundle_is_reported(tmp_path: Path, bundles: dict) -> None:
-    trial = read_fhir_trial(_write(tmp_path, _without(bundles["R4"], sponsor.REGISTRY_RECORD)))
-    (warning,) = trial.warnings
+    trial = _lenient(_write(tmp_path, _without(bundles["R4"], sponsor.REGISTRY_RECORD)))
+    (warning,) = _fallbacks(trial)
     assert warning.message == (
-        "registry facts not in the input: assumed official_title = ResearchStudy.title, sex = ALL, "
-        "healthy_volunteers = false; unknown: brief_summary, phase, minimum_age, maximum_age, data_cutoff_date, "
-        "data_cutoff_description; give the registry record with --study study.json"
+        "registry facts not in the input: assumed official_title = ResearchStudy.title, sex = ALL, healthy_volunteers "
+        "= false; unknown: brief_summary, phase, data_cutoff_date, data_cutoff_description, maximum_age; give the "
+        "study definition with --study"
     )
     assert trial.records.study.study_type == "INTERVENTIONAL"  # ResearchStudy.category
+    assert trial.records.study.minimum_age == "P18Y"  # the eligibility Group's Age characteristic
 
 
 def test_study_of_another_trial_is_refused(tmp_path: Path, bundles: dict) -> None:
-    other = json.loads(STUDY.read_text(encoding="utf-8")) | {"study_id": "NCT00000001", "nct_id": "NCT00000001"}
-    study = tmp_path / "other-study.json"
-    study.write_text(json.dumps(other), encoding="utf-8")
+    text = DEFINITION.read_text(encoding="utf-8").replace("NCT05016804", "NCT00000001")
+    study = tmp_path / "other-study.yaml"
+    study.write_text(text, encoding="utf-8")
     result = _run(_write(tmp_path, bundles["R4"]), tmp_path / "out", "--study", str(study))
     assert result.exit_code == 2, result.output
     assert (
-        "ResearchStudy.identifier: the input's study (NCT05016804) is not the study of --study other-study.json "
-        "(STUDYID NCT00000001, NCT number NCT00000001)" in result.output
+        "ResearchStudy.identifier: the input's study (NCT05016804) is not the study of --study other-study.yaml "
+        "(STUDYID NCT00000001; registry ids NCT00000001)" in result.output
     )
+
+
+def test_unknown_study_id_is_refused_naming_the_bundled_ones(tmp_path: Path, bundles: dict) -> None:
+    result = _run(_write(tmp_path, bundles["R4"]), tmp_path / "out", "--study", "NCT99999999")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "no bundled study definition (bundled: NCT05016804, XANAD01)" in result.output

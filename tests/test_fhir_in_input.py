@@ -4,6 +4,7 @@ tools' shapes (references as `Type/id`, server fullUrls, `_history`) and NDJSON 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -11,22 +12,24 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from round_trip_support import canonical
 from trialinterop.cli import main
+from trialinterop.definition import bundled_definition
 from trialinterop.errors import InputError
 from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir_in import load_fhir_trial
 from trialinterop.fhir_in.values import record_dtc
 from trialinterop.inputs import load_trial
-from trialinterop.source.generate import generate_trial
+from trialinterop.source.generate import generate_records
 from trialinterop.source.models import TrialRecords
-from trialinterop.source.reader import read_records
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
+STUDY = "NCT05016804"
 
 
 @pytest.fixture(scope="module")
 def records() -> TrialRecords:
-    return generate_trial(read_records(FIXTURES).study, subjects=3, seed=7)
+    generated = generate_records(bundled_definition(STUDY), subjects=3, seed=7)
+    return dataclasses.replace(generated, medications=(), medical_history=())  # FHIR carries neither yet
 
 
 def _bundle(records: TrialRecords, folder: Path, version: str = "R4") -> dict[str, Any]:
@@ -42,7 +45,8 @@ def _write(folder: Path, document: Any, name: str = "input.json") -> Path:
 
 
 def _run(source: Path, out: Path, *extra: str) -> Any:
-    return CliRunner().invoke(main, ["fhir-to-sdtm", str(source), "-o", str(out), "--no-define", *extra])
+    arguments = ["fhir-to-sdtm", str(source), "-o", str(out), "--no-define", "--study", STUDY, *extra]
+    return CliRunner().invoke(main, arguments)
 
 
 def _index(bundle: dict[str, Any], resource_type: str) -> int:
@@ -145,8 +149,8 @@ def test_bad_ndjson_line(tmp_path: Path, out: Path, records: TrialRecords) -> No
 def test_ndjson_export_reads_like_the_records(tmp_path: Path, records: TrialRecords) -> None:
     folder = tmp_path / "export"
     write_fhir(records, folder, version="R5", form="ndjson")
-    assert load_fhir_trial(folder) == records
-    assert load_trial(folder).records == records  # the input every command uses
+    assert canonical(load_fhir_trial(folder, study=STUDY)) == canonical(records)
+    assert canonical(load_trial(folder, study=STUDY).records) == canonical(records)  # what every command uses
 
 
 def test_other_tool_shape_with_type_id_references_and_server_urls(tmp_path: Path, records: TrialRecords) -> None:
@@ -164,14 +168,22 @@ def test_other_tool_shape_with_type_id_references_and_server_urls(tmp_path: Path
         item["fullUrl"] = f"https://fhir.example.org/r4/{resource['resourceType']}/{resource['id']}"
     assert "urn:uuid" not in json.dumps([e["resource"] for e in shaped["entry"]])
     source = _write(tmp_path, shaped, "server.json")
-    assert load_fhir_trial(source) == records
+    assert canonical(load_fhir_trial(source, study=STUDY)) == canonical(records)
 
 
 def test_to_sdtm_accepts_a_fhir_bundle(tmp_path: Path, records: TrialRecords) -> None:
     source = _write(tmp_path, _bundle(records, tmp_path, "R5"), "bundle.json")
-    result = CliRunner().invoke(main, ["to-sdtm", str(source), "-o", str(tmp_path / "sdtm"), "--no-define"])
+    result = CliRunner().invoke(
+        main, ["to-sdtm", str(source), "-o", str(tmp_path / "sdtm"), "--no-define", "--study", STUDY]
+    )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "sdtm" / "dm.xpt").is_file()
+    assert (tmp_path / "sdtm" / "dm.xpt").is_file() and (tmp_path / "sdtm" / "qs.xpt").is_file()
+
+
+def test_to_sdtm_without_study_refuses_unmapped_findings(tmp_path: Path, out: Path, records: TrialRecords) -> None:
+    source = _write(tmp_path, _bundle(records, tmp_path, "R5"), "bundle.json")
+    result = CliRunner().invoke(main, ["to-sdtm", str(source), "-o", str(out), "--no-define"])
+    _assert_refused(result, out, "Observation(s) not mapped (give --study, or use --no-strict")
 
 
 @pytest.mark.parametrize(
@@ -210,7 +222,7 @@ def test_adverse_event_in_the_joint_mapping_ig_shape(tmp_path: Path, records: Tr
     event["severity"]["coding"] = event["severity"]["coding"][:1]  # R4 core severity only
     event["outcome"]["coding"] = event["outcome"]["coding"][:1]  # R4 core outcome only
     source = _write(tmp_path, bundle)
-    back = load_fhir_trial(source)
+    back = load_fhir_trial(source, study=STUDY)
     assert back.adverse_events == records.adverse_events
     assert bundle["entry"][position]["resource"] is event and "event" not in event
 
@@ -226,10 +238,12 @@ def test_size_limit_is_checked_before_parsing(tmp_path: Path, out: Path, records
 def test_other_fhir_resources_are_skipped_but_duplicates_are_not(tmp_path: Path, records: TrialRecords) -> None:
     bundle = _bundle(records, tmp_path)
     bundle["entry"].append({"fullUrl": "urn:uuid:prov-1", "resource": {"resourceType": "Provenance", "id": "prov-1"}})
-    assert load_fhir_trial(_write(tmp_path, bundle, "with-provenance.json")) == records
+    assert canonical(load_fhir_trial(_write(tmp_path, bundle, "with-provenance.json"), study=STUDY)) == canonical(
+        records
+    )
     bundle["entry"].append(bundle["entry"][_index(bundle, "Patient")])
     with pytest.raises(InputError, match=r"duplicate resource Patient/[0-9a-f-]+ \(also at with-duplicate.json entry"):
-        load_fhir_trial(_write(tmp_path, bundle, "with-duplicate.json"))
+        load_fhir_trial(_write(tmp_path, bundle, "with-duplicate.json"), study=STUDY)
 
 
 def test_element_of_the_wrong_json_type_names_its_resource(tmp_path: Path, out: Path, records: TrialRecords) -> None:

@@ -1,7 +1,7 @@
 """A hand-written R4 bundle shaped like the HL7 FHIR-to-CDISC Joint Mapping IG
 (tests/data/fhir/joint-mapping-ig-r4.json: study and site ResearchStudy, Patient, ResearchSubject, AdverseEvent with
-its Condition; no sponsor extension) is refused without the registry record and converts with `--study` to DM and AE
-as the IG maps them."""
+its Condition; no sponsor extension) is refused without a study definition (it lacks the registry facts) and converts
+with `--study` (the bundled definition, by id or file) to DM and AE as the IG maps them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from trialinterop.inputs import load_trial
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "tests" / "data" / "fhir" / "joint-mapping-ig-r4.json"
-STUDY = REPO / "fixtures" / "records" / "study.json"
+STUDY = REPO / "mappings" / "studies" / "nct05016804.yaml"
 
 
 def test_without_the_registry_record_it_is_refused_pointing_to_study(tmp_path: Path) -> None:
@@ -25,20 +25,18 @@ def test_without_the_registry_record_it_is_refused_pointing_to_study(tmp_path: P
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and not out.exists()
     assert (
-        "joint-mapping-ig-r4.json entry[0] (ResearchStudy/nct05016804) "
-        "PlanDefinition.extension(https://fomr.example.org/fhir/StructureDefinition/registry-record): registry facts "
-        "study_type, allocation, intervention_model, masking, primary_purpose not found: the input has no registry "
-        "record (no sponsor registry-record extension on a protocol PlanDefinition), and no standard element gives "
-        "them; give the registry record with --study study.json" in result.output
+        "joint-mapping-ig-r4.json entry[0] (ResearchStudy/nct05016804) PlanDefinition.extension(registry-record): "
+        "registry facts study_type, allocation, intervention_model, masking, primary_purpose not found: the input has "
+        "no registry record (no sponsor registry-record extension on a protocol PlanDefinition), and no standard "
+        "element gives them; give the study definition with --study" in result.output
     )
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+@pytest.fixture(scope="module", params=["file", "bundled id"])
+def package(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("ig") / "sdtm"
-    result = CliRunner().invoke(
-        main, ["fhir-to-sdtm", str(BUNDLE), "-o", str(out), "--no-define", "--study", str(STUDY)]
-    )
+    study = str(STUDY) if request.param == "file" else "nct05016804"
+    result = CliRunner().invoke(main, ["fhir-to-sdtm", str(BUNDLE), "-o", str(out), "--no-define", "--study", study])
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -57,7 +55,7 @@ def test_dm_follows_the_joint_mapping_ig(package: tuple[Path, str]) -> None:
             "RFICDTC": "2023-02-01",
             "DTHDTC": "",
             "DTHFL": "",
-            "COUNTRY": "ATG",  # the site's, from study.json
+            "COUNTRY": "ATG",  # the site's, from the study definition
         },
         {
             "STUDYID": "NCT05016804",

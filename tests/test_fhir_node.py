@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fhir_support import NODE_DIR, fixture_records
+from fhir_support import NODE_DIR, fixture_records, xanad01_records
 from trialinterop.fhir import build_resources
 from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir.serialize import dumps
@@ -45,6 +45,15 @@ def run_validator(node: str, path: Path) -> tuple[int, dict]:
 def test_medplum_accepts_every_r4_resource_of_the_fixtures(node: str, tmp_path: Path) -> None:
     resources = list(build_resources(fixture_records(), version="R4"))
     path = tmp_path / "all.ndjson"
+    path.write_text("".join(dumps(r) + "\n" for r in resources), encoding="utf-8")
+    code, result = run_validator(node, path)
+    assert result["invalid"] == []
+    assert code == 0 and result["checked"] == len(resources)
+
+
+def test_medplum_accepts_every_r4_resource_of_a_second_trial(node: str, tmp_path: Path) -> None:
+    resources = list(build_resources(xanad01_records(), version="R4"))
+    path = tmp_path / "xanad01.ndjson"
     path.write_text("".join(dumps(r) + "\n" for r in resources), encoding="utf-8")
     code, result = run_validator(node, path)
     assert result["invalid"] == []

@@ -1,5 +1,5 @@
 """SDTM and FHIR, both built from the same records, agree: one AdverseEvent per AE row (same subject, sponsor AE
-number, start and end), one ResearchSubject per DM row with consent = RFICDTC, and every QS (mRSS) result equals its
+number, start and end), one ResearchSubject per DM row with consent = RFICDTC, and every QS result equals its
 Observation."""
 
 from __future__ import annotations
@@ -66,11 +66,13 @@ def test_one_research_subject_per_dm_row_with_consent_date(sdtm, fhir: list[dict
         assert consents[subject["consent"]["reference"].split("/")[1]]["dateTime"] == row.RFICDTC
 
 
-def test_every_mrss_result_equals_its_observation(sdtm, fhir: list[dict]) -> None:  # type: ignore[no-untyped-def]
+def test_every_qs_result_equals_its_observation(sdtm, fhir: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    """Every QS test of the definition (NCT05016804: the mRSS), found by its Observation's sponsor identifier."""
+    testcds = {t.testcd for i in fixture_records().definition.instruments_in("QS") for t in i.tests}
     subjects = patients_by_id(fhir)
     values = {}
     for r in fhir:
-        if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"].startswith("MRSS"):
+        if r["resourceType"] == "Observation" and r["identifier"][0]["value"].split("/")[-1] in testcds:
             key = r["identifier"][0]["value"]  # SUBJID/VISITNUM/QSTESTCD
             assert subjects[r["subject"]["reference"].split("/")[1]] == key.split("/")[0]
             values[key] = r.get("valueInteger")

@@ -24,7 +24,7 @@ def test_every_fixture_resource_validates(version: str) -> None:
 
 @pytest.mark.parametrize("version", ["R4", "R5"])
 def test_generated_trial_with_other_seed_validates(version: str) -> None:
-    records = generate_trial(fixture_records().study, subjects=8, seed=20260630)
+    records = generate_trial(fixture_records().definition, subjects=8, seed=20260630)
     assert validate_all(list(build_resources(records, version=version)), version) == []
 
 
@@ -91,18 +91,51 @@ def adverse_event(draw: st.DrawFn, ae_id: int) -> m.AdverseEvent:
 
 
 @st.composite
+def mrss_rows(draw: st.DrawFn, visit_num: float) -> tuple[m.Finding, ...]:
+    """One mRSS assessment in long form: done (areas scored or missing, total collected or not) or not done."""
+    if draw(st.booleans()) and draw(st.booleans()):
+        return tuple(
+            m.Finding(
+                "01-001", "MRSS", f"MRSS01{n:02d}", visit_num, status="NOT DONE", reason_not_done="patient unwell"
+            )
+            for n in range(1, 18)
+        )
+    when = draw(st.one_of(st.none(), full_date()))
+    rows = [
+        m.Finding("01-001", "MRSS", f"MRSS01{n:02d}", visit_num, datetime=when,
+                  result=draw(st.one_of(st.none(), st.integers(0, 3).map(str))))
+        for n in range(1, 18)
+    ]  # fmt: skip
+    total = draw(st.one_of(st.none(), st.integers(0, 51)))
+    if total is not None:
+        rows.append(m.Finding("01-001", "MRSS", "MRSS0118", visit_num, datetime=when, result=str(total)))
+    return tuple(rows)
+
+
+@st.composite
+def spirometry_rows(draw: st.DrawFn, visit_num: float) -> tuple[m.Finding, ...]:
+    when = draw(st.one_of(st.none(), dtc()))
+    position = draw(st.sampled_from([None, "SITTING", "STANDING"]))
+    if draw(st.booleans()) and draw(st.booleans()):
+        return tuple(
+            m.Finding("01-001", "FVC", cd, visit_num, status="NOT DONE", reason_not_done="spirometer broken")
+            for cd in ("FVC", "FVCPP")
+        )
+    litres = draw(st.one_of(st.none(), st.floats(0.5, 6, allow_nan=False).map(lambda v: f"{v:.2f}")))
+    predicted = draw(st.one_of(st.none(), st.floats(1, 6).map(lambda v: f"{v:.2f}")))
+    percent = draw(st.one_of(st.none(), st.floats(10, 150).map(lambda v: f"{v:.1f}")))
+    return (
+        m.Finding("01-001", "FVC", "FVC", visit_num, datetime=when, result=litres, unit="L", position=position,
+                  reference_result=predicted, normal_low=draw(st.one_of(st.none(), st.floats(1, 3)))),
+        m.Finding("01-001", "FVC", "FVCPP", visit_num, datetime=when, result=percent, unit="%"),
+    )  # fmt: skip
+
+
+@st.composite
 def trial(draw: st.DrawFn) -> m.TrialRecords:
     aes = tuple(draw(adverse_event(n)) for n in range(1, draw(st.integers(0, 3)) + 1))
     visit_num = draw(st.sampled_from([1.0, 3.0, 3.01]))
-    scores = tuple(draw(st.one_of(st.none(), st.integers(0, 3))) for _ in range(17))
-    skin = m.SkinScore("01-001", visit_num, draw(st.one_of(st.none(), full_date())), scores,
-                       total=draw(st.one_of(st.none(), st.integers(0, 51))),
-                       not_done_reason=draw(st.sampled_from([None, "patient unwell"])))  # fmt: skip
-    spiro = m.Spirometry("01-001", visit_num, draw(st.one_of(st.none(), dtc())),
-                         fvc_l=draw(st.one_of(st.none(), st.floats(0.5, 6, allow_nan=False))),
-                         fvc_predicted_l=draw(st.one_of(st.none(), st.floats(1, 6))),
-                         fvc_percent_predicted=draw(st.one_of(st.none(), st.floats(10, 150))),
-                         position=draw(st.sampled_from([None, "SITTING", "STANDING"])))  # fmt: skip
+    findings = draw(mrss_rows(visit_num)) + draw(spirometry_rows(visit_num))
     visit = m.Visit("01-001", visit_num, draw(YN), visit_date=draw(full_date()),
                     reason_not_done=draw(st.sampled_from([None, "missed", "\u00a0"])),
                     unplanned_description="flare" if visit_num == 3.01 else None)  # fmt: skip
@@ -110,15 +143,15 @@ def trial(draw: st.DrawFn) -> m.TrialRecords:
                           draw(st.floats(0.1, 500)), "10^6 Therapeutic Cells",
                           draw(st.sampled_from(["INTRAVENOUS", "SUBCUTANEOUS"])),
                           lot=draw(st.sampled_from([None, "L1"])),
-                          apheresis_date=draw(st.one_of(st.none(), full_date())))  # fmt: skip
+                          preceded_by_date=draw(st.one_of(st.none(), full_date())))  # fmt: skip
     dispositions = tuple(
         m.Disposition("01-001", event, event.title(), draw(full_date()))
         for event in draw(st.lists(st.sampled_from(["COMPLETED", "DEATH", "LOST TO FOLLOW-UP"]), max_size=1))
     )
     eligibility = (m.EligibilityException("02-001", "EXCL004", "Y", draw(st.one_of(st.none(), full_date()))),)
     return small_records(
-        adverse_events=aes, skin_scores=(skin,), spirometry=(spiro,), visits=(visit,), exposures=(exposure,),
-        dispositions=dispositions, eligibility=eligibility,
+        adverse_events=aes, findings=findings, visits=(visit,), exposures=(exposure,), dispositions=dispositions,
+        eligibility=eligibility,
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from trialinterop.inputs import load_trial
 
 ODM = "fixtures/odm/nct05016804-odm.xml"
 MAPPING = "mappings/odm/nct05016804.yaml"
-STUDY = "fixtures/records/study.json"
+STUDY = "fixtures/records/study.yaml"
 
 
 def test_odm_export_loads_like_the_records_folder(repo_root):

@@ -12,7 +12,7 @@ from trialinterop.odm.mapping import load_mapping
 from trialinterop.odm.reader import load_odm, read_odm
 from trialinterop.source import models as m
 
-STUDY = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "study.json"
+STUDY = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "study.yaml"
 
 MAPPING = """\
 strict: true

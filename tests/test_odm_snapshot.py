@@ -12,7 +12,7 @@ from trialinterop.odm.reader import load_odm
 from trialinterop.source import models as m
 
 REPO = Path(__file__).resolve().parents[1]
-STUDY = REPO / "fixtures" / "records" / "study.json"
+STUDY = REPO / "fixtures" / "records" / "study.yaml"
 MAPPING = REPO / "mappings" / "odm" / "odm-data-snapshot.yaml"
 
 

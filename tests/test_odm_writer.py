@@ -10,16 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from trialinterop.definition import bundled_definition
 from trialinterop.errors import SpecError
 from trialinterop.odm.reader import read_odm
 from trialinterop.odm.writer import write_odm
 from trialinterop.source import models as m
-from trialinterop.source.generate import generate_trial
+from trialinterop.source.generate import generate_records
 from trialinterop.source.reader import read_records
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = REPO / "fixtures" / "records"
-STUDY = RECORDS / "study.json"
+STUDY = RECORDS / "study.yaml"
 MAPPING = REPO / "mappings" / "odm" / "nct05016804.yaml"
 BUNDLED_ODM = REPO / "fixtures" / "odm" / "nct05016804-odm.xml"
 ODM_NS = "{http://www.cdisc.org/ns/odm/v1.3}"
@@ -65,8 +66,7 @@ def test_bundled_odm_is_schema_valid() -> None:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=2**32), subjects=st.integers(min_value=1, max_value=30))
 def test_round_trip_generated_trials(tmp_path_factory: pytest.TempPathFactory, seed: int, subjects: int) -> None:
-    study = read_records(RECORDS).study
-    trial = generate_trial(study, subjects=subjects, seed=seed)
+    trial = generate_records(bundled_definition("NCT05016804"), subjects=subjects, seed=seed)
     path = write_odm(trial, MAPPING, tmp_path_factory.mktemp("odm") / "trial.xml")
     assert read_odm(path, MAPPING, STUDY) == trial
 

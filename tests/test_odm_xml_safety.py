@@ -12,7 +12,7 @@ from trialinterop.odm.reader import read_odm
 from trialinterop.odm.xmlsafe import parse_untrusted_xml
 
 REPO = Path(__file__).resolve().parents[1]
-STUDY = REPO / "fixtures" / "records" / "study.json"
+STUDY = REPO / "fixtures" / "records" / "study.yaml"
 MAPPING = REPO / "mappings" / "odm" / "nct05016804.yaml"
 
 BILLION_LAUGHS = """<?xml version="1.0"?>

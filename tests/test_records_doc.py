@@ -17,6 +17,13 @@ def test_records_doc_is_current():
 
 def test_records_doc_lists_every_table():
     text = DOC.read_text(encoding="utf-8")
-    for name in ("subjects.csv", "exposures.csv", "adverse_events.csv", "skin_scores.csv", "spirometry.csv",
-                 "visits.csv", "disposition.csv", "eligibility.csv"):  # fmt: skip
+    for name in ("subjects.csv", "exposures.csv", "adverse_events.csv", "findings.csv", "visits.csv",
+                 "disposition.csv", "eligibility.csv", "medications.csv", "medical_history.csv"):  # fmt: skip
         assert f"## `{name}`" in text
+
+
+def test_records_doc_says_where_study_values_come_from():
+    text = DOC.read_text(encoding="utf-8")
+    assert "| arm | string |  | ARMCD of the arm the subject was assigned to" in text
+    assert "From the definition: an arm `code` of the definition." in text
+    assert "From the definition: a term of CDISC CT UNIT, or one the definition names." in text

@@ -71,20 +71,20 @@ def test_unknown_column(folder: Path) -> None:
 
 
 def test_wrong_cell_count(folder: Path) -> None:
-    rows = csv_rows(folder / "spirometry.csv")
+    rows = csv_rows(folder / "findings.csv")
     rows[4] = rows[4][:-2]
-    save_rows(folder / "spirometry.csv", rows)
+    save_rows(folder / "findings.csv", rows)
     issues = _issues(folder)
-    assert issues == [("spirometry.csv", "row 5", "")]
+    assert issues == [("findings.csv", "row 5", "")]
 
 
 def test_wrong_cell_count_message(folder: Path) -> None:
-    rows = csv_rows(folder / "spirometry.csv")
+    rows = csv_rows(folder / "findings.csv")
     rows[4] = rows[4][:-2]
-    save_rows(folder / "spirometry.csv", rows)
+    save_rows(folder / "findings.csv", rows)
     with pytest.raises(InputError) as caught:
         read_records(folder)
-    assert caught.value.issues[0].message == "has 6 cells, the header has 8"
+    assert caught.value.issues[0].message == "has 12 cells, the header has 14"
 
 
 def test_duplicate_key(folder: Path) -> None:
@@ -99,13 +99,101 @@ def test_subject_not_in_subjects(folder: Path) -> None:
     assert _issues(folder) == [("exposures.csv", "row 2", "subject_id")]
 
 
-def test_bad_mrss_total(folder: Path) -> None:
-    rows = csv_rows(folder / "skin_scores.csv")
+def _first_row(rows: list[list[str]], **cells: str) -> int:
+    """0-based index of the first data row with these cells."""
     header = rows[0]
-    row = next(i for i, r in enumerate(rows) if i and r[header.index("total")])
-    rows[row][header.index("total")] = str(int(rows[row][header.index("total")]) + 1)
-    save_rows(folder / "skin_scores.csv", rows)
-    assert _issues(folder) == [("skin_scores.csv", f"row {row + 1}", "total")]
+    return next(i for i, r in enumerate(rows) if i and all(r[header.index(k)] == v for k, v in cells.items()))
+
+
+def test_bad_collected_total(folder: Path) -> None:
+    rows = csv_rows(folder / "findings.csv")
+    row = _first_row(rows, testcd="MRSS0118")
+    assert rows[row][:7] == ["01-001", "MRSS", "MRSS0118", "3", "", "2021-11-27", "27"]
+    rows[row][6] = "28"
+    save_rows(folder / "findings.csv", rows)
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    [issue] = caught.value.issues
+    assert (issue.where, issue.key, issue.field) == ("findings.csv", f"row {row + 1}", "result")
+    assert issue.message == "collected total differs from the sum of its 17 components (27)"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("testcd", "FVC", "not a test of instrument MRSS"),
+        ("result", "4", "outside the range of MRSS0101 (0 to 3)"),
+        ("result", "1.5", "not an integer (MRSS0101 results are integers)"),
+        ("result", "two", "not a number (MRSS0101 results are integer)"),
+        ("unit", "L", "MRSS0101 has no unit"),
+    ],
+)
+def test_finding_checked_against_its_test(folder: Path, column: str, value: str, message: str) -> None:
+    _set(folder / "findings.csv", 2, column, value)
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    [issue] = caught.value.issues
+    assert (issue.where, issue.key, issue.field, issue.message) == ("findings.csv", "row 2", column, message)
+
+
+def test_finding_unit_must_be_the_tests_unit(folder: Path) -> None:
+    rows = csv_rows(folder / "findings.csv")
+    row = _first_row(rows, testcd="FVC")
+    rows[row][rows[0].index("unit")] = "mL"
+    save_rows(folder / "findings.csv", rows)
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    assert [(i.key, i.field, i.message) for i in caught.value.issues] == [
+        (f"row {row + 1}", "unit", "the unit of FVC is L")
+    ]
+
+
+def test_not_done_with_a_result_is_an_error(folder: Path) -> None:
+    _set(folder / "findings.csv", 2, "status", "NOT DONE")
+    assert _issues(folder) == [("findings.csv", "row 2", "result")]
+
+
+def test_subject_attributes_are_columns_from_the_definition(folder: Path) -> None:
+    records = read_records(folder)
+    assert records.subjects[0].attributes == (("severity_group", "SEVERE"), ("methotrexate", "Y"))
+    assert records.subjects[0].attribute("methotrexate") == "Y"
+    _set(folder / "subjects.csv", 2, "methotrexate", "MAYBE")
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    [issue] = caught.value.issues
+    assert (issue.key, issue.field, issue.message) == ("row 2", "methotrexate", "must be one of Y, N")
+
+
+def test_arm_must_be_an_arm_of_the_definition(folder: Path) -> None:
+    _set(folder / "subjects.csv", 2, "arm", "PLACEBO")
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    [issue] = caught.value.issues
+    assert (issue.key, issue.field, issue.message) == ("row 2", "arm", "must be one of ALLORX")
+
+
+def test_any_iso_country_is_read_but_must_be_the_sites(folder: Path) -> None:
+    _set(folder / "subjects.csv", 2, "country", "USA")
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    [issue] = caught.value.issues
+    assert (issue.key, issue.field, issue.message, issue.value) == ("row 2", "country", "site 01 is in ATG", "USA")
+    _set(folder / "subjects.csv", 2, "country", "XYZ")
+    with pytest.raises(InputError) as caught:
+        read_records(folder)
+    assert caught.value.issues[0].message.startswith("must be one of ")
+
+
+def test_missing_study_definition(folder: Path) -> None:
+    (folder / "study.yaml").unlink()
+    assert _issues(folder) == [("study.yaml", "", "")]
+
+
+def test_broken_study_definition_is_reported_with_its_pointer(folder: Path) -> None:
+    text = (folder / "study.yaml").read_text().replace("enrollment_target: 20", "enrollment_target: 0")
+    (folder / "study.yaml").write_text(text)
+    [issue] = _issues(folder)
+    assert issue == ("study.yaml", "/study/enrollment_target", "enrollment_target")
 
 
 INCOMPLETE_AE_FIELDS = ("start", "serious", "severity", "relationship", "action", "outcome")
@@ -183,8 +271,9 @@ def test_a_visit_with_records_must_be_in_visits(folder: Path) -> None:
     rows = [row for row in csv_rows(folder / "visits.csv") if row[:2] != ["01-001", "1"]]
     save_rows(folder / "visits.csv", rows)
     issues = _issues(folder)
-    assert ("skin_scores.csv", "row 2", "visit_num") in issues
-    assert ("spirometry.csv", "row 2", "visit_num") in issues
+    rows = csv_rows(folder / "findings.csv")
+    assert ("findings.csv", "row 2", "visit_num") in issues
+    assert ("findings.csv", f"row {_first_row(rows, testcd='FVC') + 1}", "visit_num") in issues
 
 
 def test_missing_visits_file_is_reported_for_findings(folder: Path) -> None:
@@ -193,7 +282,7 @@ def test_missing_visits_file_is_reported_for_findings(folder: Path) -> None:
         read_records(folder)
     messages = {(i.where, i.field, i.message) for i in caught.value.issues}
     assert (
-        "skin_scores.csv",
+        "findings.csv",
         "visit_num",
         "this subject's visit is not in visits.csv (every visit with records needs its row there, for SV)",
     ) in messages

@@ -149,6 +149,8 @@ def _snapshot(records: m.TrialRecords) -> dict[str, object]:
     out: dict[str, object] = {"study": records.study}
     for f in dataclasses.fields(records):
         rows = getattr(records, f.name)
+        if f.name == "subjects":
+            out["attributes"] = [[type(v) for pair in r.attributes for v in pair] for r in rows]
         if isinstance(rows, tuple):
             out[f.name] = [(type(r), r, r.origin, [type(v) for v in dataclasses.astuple(r)]) for r in rows]
     return out
@@ -160,7 +162,7 @@ def _exact_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    study = read_records(BUNDLED).study
+    study = read_records(BUNDLED).definition
     return write_records(generate_trial(study, subjects=60, seed=7), tmp_path_factory.mktemp("gen") / "records")
 
 
@@ -232,24 +234,21 @@ def test_unreadable_line_after_good_chunks(folder: Path, monkeypatch: pytest.Mon
 
 
 def test_unknown_visit_and_subject_in_cross_check(folder: Path) -> None:
-    path = folder / "skin_scores.csv"
+    path = folder / "findings.csv"
     rows = csv_rows(path)
     header = rows[0]
+    rows[2][header.index("subject_id")] = "09-999"
     rows[3][header.index("visit_num")] = "99"
     save_rows(path, rows)
-    path = folder / "spirometry.csv"
-    rows = csv_rows(path)
-    rows[2][rows[0].index("subject_id")] = "09-999"
-    save_rows(path, rows)
     assert _issues(folder) == [
+        ("findings.csv", "row 3", "subject_id", "not in subjects.csv", "09-999"),
         (
-            "skin_scores.csv",
+            "findings.csv",
             "row 4",
             "visit_num",
-            "neither a planned visit of study.json nor an unplanned visit in visits.csv",
+            "neither a planned visit of the study definition nor an unplanned visit in visits.csv",
             "99",
         ),
-        ("spirometry.csv", "row 3", "subject_id", "not in subjects.csv", "09-999"),
     ]
 
 

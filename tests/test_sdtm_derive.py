@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from test_sdtm_factory import context, records, rows
+from trialinterop.definition import bundled_definition
 from trialinterop.sdtm.derive import (
     SubjectReference,
     compute_age,
@@ -23,6 +24,10 @@ from trialinterop.sdtm.derive import (
     derive_study_day,
     derive_usubjid,
 )
+from trialinterop.sdtm.design import Element
+from trialinterop.sdtm.reference_dates import compute_event_date
+from trialinterop.sdtm.subject_arms import compute_subject_arms
+from trialinterop.source import models as m
 
 
 def test_usubjid_joins_study_and_subject() -> None:
@@ -199,3 +204,84 @@ def test_epoch_of_an_undated_finding_comes_from_its_visit() -> None:
     # visit 3 was missed (no date), visit 4 took place on 2022-09-05; a record's own date always wins
     assert rows(by_visit, ["EPOCH"]) == [(None,), ("FOLLOW-UP",), ("FOLLOW-UP",)]
     assert rows(by_date, ["EPOCH"]) == [(None,), (None,), ("FOLLOW-UP",)]
+
+
+def _element(event: str, *, treatment: str | None = "DRUG A", visit: float | None = None) -> Element:
+    return Element("E", "Element", "rule", None, None, "TREATMENT", event, treatment=treatment, visit=visit)
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ("consent", "2022-01-01"),
+        ("first_dose", "2022-01-05T08:00"),
+        ("day_after_first_dose", "2022-01-06"),
+        ("last_dose", "2022-01-09T08:00"),
+        ("day_after_last_dose", "2022-01-11"),  # the last administration ends on 2022-01-10
+    ],
+)
+def test_element_events_from_the_administrations(event: str, expected: str) -> None:
+    given = (
+        m.Exposure("S", "DRUG A", "2022-01-09T08:00", 1, "mg", "ORAL", end="2022-01-10T08:00"),
+        m.Exposure("S", "DRUG A", "2022-01-05T08:00", 1, "mg", "ORAL"),
+        m.Exposure("S", "DRUG B", "2022-01-02", 1, "mg", "ORAL", end="2022-01-20"),  # another treatment
+    )
+    assert compute_event_date(_element(event), consent="2022-01-01", exposures=given, visit_dates={}) == expected
+
+
+def test_element_events_that_did_not_happen() -> None:
+    assert compute_event_date(_element("first_dose"), consent="2022-01-01", exposures=(), visit_dates={}) is None
+    visit = _element("visit", treatment=None, visit=12.0)
+    assert compute_event_date(visit, consent="2022-01-01", exposures=(), visit_dates={12.0: "2022-03-01"}) == (
+        "2022-03-01"
+    )
+    assert compute_event_date(visit, consent="2022-01-01", exposures=(), visit_dates={4.0: "2022-02-01"}) is None
+
+
+def test_usubjid_follows_the_definition_template() -> None:
+    template = "{study}-{site}-{subject}"
+    assert derive_usubjid("XANAD01", "1015", site_id="701", template=template) == "XANAD01-701-1015"
+    assert derive_usubjid("XANAD01", "1015", template=template) == "XANAD01-1015"  # site unknown: the default form
+
+
+@pytest.mark.parametrize(
+    ("subject", "received", "expected"),
+    [
+        (m.Subject("1", "701", "F", "USA", "2013-01-01", "N", arm="Pbo"), set(), (None, None, "SCREEN FAILURE", None)),
+        (m.Subject("1", "701", "F", "USA", "2013-01-01", "Y"), set(), (None, None, "NOT ASSIGNED", None)),
+        (
+            m.Subject("1", "701", "F", "USA", "2013-01-01", "Y"),
+            {"PLACEBO"},
+            (None, None, "UNPLANNED TREATMENT", "PLACEBO"),
+        ),
+        (
+            m.Subject("1", "701", "F", "USA", "2013-01-01", "Y", arm="Xan_Hi"),
+            set(),
+            ("Xan_Hi", None, "ASSIGNED, NOT TREATED", None),
+        ),
+        (
+            m.Subject("1", "701", "F", "USA", "2013-01-01", "Y", arm="Xan_Hi"),
+            {"XANOMELINE 81 MG"},
+            ("Xan_Hi", "Xan_Hi", None, None),
+        ),
+        (
+            m.Subject("1", "701", "F", "USA", "2013-01-01", "Y", arm="Xan_Lo"),
+            {"XANOMELINE 81 MG", "PLACEBO"},
+            ("Xan_Lo", None, "UNPLANNED TREATMENT", "PLACEBO AND XANOMELINE 81 MG WITHOUT XANOMELINE 54 MG"),
+        ),
+        (
+            m.Subject("1", "701", "F", "USA", "2013-01-01", "Y", arm="Xan_Lo", actual_arm="Xan_Hi"),
+            {"XANOMELINE 81 MG"},
+            ("Xan_Lo", "Xan_Hi", None, None),
+        ),
+    ],
+)
+def test_arms_of_a_multi_arm_study(subject: m.Subject, received: set[str], expected: tuple) -> None:
+    arms = compute_subject_arms(subject, bundled_definition("XANAD01"), received)
+    assert (arms.armcd, arms.actarmcd, arms.armnrs, arms.actarmud) == expected
+
+
+def test_one_arm_study_puts_an_enrolled_subject_without_arm_in_its_arm() -> None:
+    subject = m.Subject("01-009", "01", "F", "ATG", "2022-01-01", "Y")
+    arms = compute_subject_arms(subject, records().definition, set())
+    assert (arms.armcd, arms.actarmcd, arms.armnrs) == ("ALLORX", None, "ASSIGNED, NOT TREATED")

@@ -8,8 +8,6 @@ from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
 from trialinterop.sdtm.domains.ds import build_ds
 from trialinterop.sdtm.domains.ex import build_ex
 from trialinterop.sdtm.domains.ie import build_ie
-from trialinterop.sdtm.domains.qs import build_qs
-from trialinterop.sdtm.domains.respiratory import build_re
 from trialinterop.sdtm.domains.se import build_se
 from trialinterop.sdtm.domains.sv import build_sv
 from trialinterop.source import models as m
@@ -50,14 +48,15 @@ def test_dm_arms_and_null_reasons() -> None:
     ]
 
 
-def test_dm_unplanned_treatment_when_only_the_vaccine_was_given() -> None:
+def test_dm_actual_arm_when_any_intervention_of_the_arm_was_given() -> None:
     trial = records(
         exposures=(m.Exposure("01-003", "AUTOLOGOUS T-CELL VACCINE", "2022-02-20", 1, "mL", "SUBCUTANEOUS"),)
     )
     dm = build_dm(trial, context(trial))
-    assert rows(dm[dm.USUBJID == S3], ["ACTARMCD", "ARMNRS", "ACTARMUD"]) == [
-        (None, "UNPLANNED TREATMENT", "AUTOLOGOUS T-CELL VACCINE WITHOUT ALLORX")
-    ]
+    arm = "AlloRx UC-MSC 100 million cells IV"
+    assert rows(dm[dm.USUBJID == S3], ["ACTARMCD", "ACTARM", "ARMNRS", "ACTARMUD", "RFXSTDTC"]) == [
+        ("ALLORX", arm, None, None, "2022-02-20")
+    ]  # the vaccine is an intervention of the arm (Subject.actual_arm empty: the assigned arm)
 
 
 def test_suppdm_lists_each_race_of_a_multiple_race_subject() -> None:
@@ -109,7 +108,7 @@ def test_ae_coding_seriousness_and_timing() -> None:
 def test_uncoded_events_are_reported() -> None:
     issues = check_uncoded_events(records())
     assert [(i.rule, i.severity.name, i.field, i.value) for i in issues] == [
-        ("TI-AE-UNCODED", "WARNING", "AEDECOD", "ITCHY SKIN")
+        ("TI-BLD-AEUNCODED", "WARNING", "AEDECOD", "ITCHY SKIN")
     ]
 
 
@@ -125,48 +124,7 @@ def test_suppae_treatment_emergent_flag_and_serious_specify() -> None:
     ]
 
 
-def test_qs_items_total_and_not_done() -> None:
-    qs = build_qs(records(), context())
-    assert len(qs) == 3 * 18
-    area = qs[qs.QSTESTCD == "MRSS0101"]
-    assert rows(area, ["QSSEQ", "QSTEST", "QSCAT", "QSORRES", "QSSTRESC", "QSSTRESN", "QSSTAT", "QSREASND"]) == [
-        (1, "MRSS01-Fingers Right", "MRSS", "1", "1", 1.0, None, None),
-        (2, "MRSS01-Fingers Right", "MRSS", "2", "2", 2.0, None, None),
-        (3, "MRSS01-Fingers Right", "MRSS", None, None, None, "NOT DONE", "PATIENT REFUSED"),
-    ]
-    total = qs[qs.QSTESTCD == "MRSS0118"]
-    assert rows(total, ["QSTEST", "QSORRES", "QSSTRESN", "QSDRVFL", "QSSTAT", "QSLOBXFL"]) == [
-        ("MRSS01-Total Skin Score", "17", 17.0, "Y", None, None),  # derived: total left blank
-        ("MRSS01-Total Skin Score", "34", 34.0, None, None, "Y"),  # collected; date-only on infusion day
-        ("MRSS01-Total Skin Score", None, None, None, "NOT DONE", None),  # one area missing
-    ]
-    assert rows(total, ["VISITNUM", "VISIT", "EPOCH", "QSDTC", "QSDY"]) == [
-        (1.0, "SCREENING", "SCREENING", "2022-03-01", -9),
-        (2.0, "DAY 1", "TREATMENT", "2022-03-10", 1),
-        (4.0, "MONTH 6", "FOLLOW-UP", "2022-09-05", 180),
-    ]
-    assert rows(qs[qs.QSTESTCD == "MRSS0117"], ["QSTEST"]) == [("MRSS01-Feet Left",)] * 3
-
-
-def test_re_fvc_with_predicted_value_and_percent_predicted() -> None:
-    re_ = build_re(records(), context())
-    columns = ["RESEQ", "RETESTCD", "RETEST", "REORRES", "REORRESU", "REORREF", "RESTRESN", "RESTREFN", "RESTRESU"]
-    assert rows(re_, columns) == [
-        (1, "FVC", "Forced Vital Capacity", "2.5", "L", "3", 2.5, 3.0, "L"),
-        (2, "FVC", "Forced Vital Capacity", "2.4", "L", "3", 2.4, 3.0, "L"),
-        (3, "FVC", "Forced Vital Capacity", None, None, None, None, None, None),
-        (4, "FVCPP", "Percent Predicted Forced Vital Capacity", "83.3", "%", None, 83.3, None, "%"),
-        (5, "FVCPP", "Percent Predicted Forced Vital Capacity", "80", "%", None, 80.0, None, "%"),
-        (6, "FVCPP", "Percent Predicted Forced Vital Capacity", None, None, None, None, None, None),
-    ]
-    assert rows(re_, ["RESTAT", "REREASND", "REMETHOD", "REPOS", "RELOBXFL", "VISIT", "EPOCH", "REDY"]) == [
-        (None, None, "SPIROMETRY", "SITTING", "Y", "SCREENING", "SCREENING", -9),
-        (None, None, "SPIROMETRY", "SITTING", None, "DAY 1", "TREATMENT", 1),  # 14:00, after the infusion
-        ("NOT DONE", "SPIROMETER OUT OF SERVICE", "SPIROMETRY", None, None, "MONTH 6", "FOLLOW-UP", None),
-        (None, None, "SPIROMETRY", "SITTING", "Y", "SCREENING", "SCREENING", -9),
-        (None, None, "SPIROMETRY", "SITTING", None, "DAY 1", "TREATMENT", 1),
-        ("NOT DONE", "SPIROMETER OUT OF SERVICE", "SPIROMETRY", None, None, "MONTH 6", "FOLLOW-UP", None),
-    ]  # a test not done takes the EPOCH of its visit (2022-09-05)
+# QS and RE: tests/test_sdtm_findings.py
 
 
 def test_sv_planned_missed_and_unplanned_visits() -> None:

@@ -9,17 +9,15 @@ Four subjects around one AlloRx infusion on 2022-03-10T10:00:
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import pandas as pd
 
 from trialinterop.ct import load_terminology
+from trialinterop.definition import bundled_definition
+from trialinterop.definition.model import StudyDefinition
 from trialinterop.sdtm.context import SdtmContext, build_context
-from trialinterop.sdtm.design import load_trial_design
 from trialinterop.source import models as m
-from trialinterop.source.reader import _study_from_json
 
 # TS parameters CDISC rule CG0287 requires (CORE-000740, sdtm.md section 3)
 CG0287 = [
@@ -52,11 +50,9 @@ CG0287 = [
     "HLTSUBJI",
 ]
 
-STUDY_JSON = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "study.json"
 
-
-def study() -> m.Study:
-    return _study_from_json(json.loads(STUDY_JSON.read_text(encoding="utf-8")))
+def definition() -> StudyDefinition:
+    return bundled_definition("NCT05016804")
 
 
 def subjects() -> tuple[m.Subject, ...]:
@@ -129,19 +125,39 @@ def adverse_events() -> tuple[m.AdverseEvent, ...]:
     )  # fmt: skip
 
 
-def skin_scores() -> tuple[m.SkinScore, ...]:
-    return (
-        m.SkinScore("01-001", 1, "2022-03-01", scores=(1,) * 17, total=None),
-        m.SkinScore("01-001", 2, "2022-03-10", scores=(2,) * 17, total=34),
-        m.SkinScore("01-001", 4, "2022-09-05", scores=(None,) + (0,) * 16, not_done_reason="PATIENT REFUSED"),
-    )
+MRSS_AREAS = tuple(f"MRSS01{n:02d}" for n in range(1, 18))
 
 
-def spirometry() -> tuple[m.Spirometry, ...]:
+def _mrss(visit: float, dtc: str, scores: tuple, total: int | None = None, reason: str | None = None) -> list:
+    rows = [
+        m.Finding("01-001", "MRSS", testcd, visit, datetime=dtc, result=None if score is None else str(score),
+                  status="NOT DONE" if score is None else None, reason_not_done=reason if score is None else None)
+        for testcd, score in zip(MRSS_AREAS, scores, strict=True)
+    ]  # fmt: skip
+    if total is not None:
+        rows.append(m.Finding("01-001", "MRSS", "MRSS0118", visit, datetime=dtc, result=str(total)))
+    return rows
+
+
+def _spirometry(visit: float, dtc: str, fvc: str, predicted: str, percent: str) -> list:
+    return [
+        m.Finding("01-001", "FVC", "FVC", visit, datetime=dtc, result=fvc, unit="L", position="SITTING",
+                  reference_result=predicted),
+        m.Finding("01-001", "FVC", "FVCPP", visit, datetime=dtc, result=percent, unit="%", position="SITTING"),
+    ]  # fmt: skip
+
+
+def findings() -> tuple[m.Finding, ...]:
+    """mRSS at visits 1, 2 (total collected) and 4 (one area not done); spirometry at 1, 2 and not done at 4."""
+    not_done = "SPIROMETER OUT OF SERVICE"
     return (
-        m.Spirometry("01-001", 1, "2022-03-01T09:00", 2.5, 3.0, 83.3, "SITTING"),
-        m.Spirometry("01-001", 2, "2022-03-10T14:00", 2.4, 3.0, 80.0, "SITTING"),
-        m.Spirometry("01-001", 4, None, position=None, not_done_reason="SPIROMETER OUT OF SERVICE"),
+        *_mrss(1, "2022-03-01", (1,) * 17),
+        *_mrss(2, "2022-03-10", (2,) * 17, total=34),
+        *_mrss(4, "2022-09-05", (None,) + (0,) * 16, reason="PATIENT REFUSED"),
+        *_spirometry(1, "2022-03-01T09:00", "2.5", "3", "83.3"),
+        *_spirometry(2, "2022-03-10T14:00", "2.4", "3", "80"),
+        m.Finding("01-001", "FVC", "FVC", 4, status="NOT DONE", reason_not_done=not_done),
+        m.Finding("01-001", "FVC", "FVCPP", 4, status="NOT DONE", reason_not_done=not_done),
     )
 
 
@@ -159,12 +175,11 @@ def eligibility() -> tuple[m.EligibilityException, ...]:
 
 def records(**overrides: object) -> m.TrialRecords:
     parts = {
-        "study": study(),
+        "definition": definition(),
         "subjects": subjects(),
         "exposures": exposures(),
         "adverse_events": adverse_events(),
-        "skin_scores": skin_scores(),
-        "spirometry": spirometry(),
+        "findings": findings(),
         "visits": visits(),
         "dispositions": dispositions(),
         "eligibility": eligibility(),
@@ -174,7 +189,7 @@ def records(**overrides: object) -> m.TrialRecords:
 
 
 def context(trial: m.TrialRecords | None = None) -> SdtmContext:
-    return build_context(trial or records(), load_terminology(), load_trial_design())
+    return build_context(trial or records(), load_terminology())
 
 
 def rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:

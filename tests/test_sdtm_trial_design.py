@@ -1,18 +1,16 @@
-"""TS, TA, TE, TV, TI from study.json + mappings/trial_design.yaml; the YAML loader; the mapping verbs."""
+"""TS, TA, TE, TV, TI from the study definition (NCT05016804 and XANAD01); the design bridge; the mapping verbs."""
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from test_sdtm_factory import CG0287, context, records, rows
+from test_sdtm_factory import CG0287, context, definition, records, rows
 from trialinterop.ct import load_terminology
 from trialinterop.errors import SpecError
 from trialinterop.sdtm.algorithms import assign_ct, assign_dtc, hardcode, hardcode_ct
-from trialinterop.sdtm.design import load_trial_design
 from trialinterop.sdtm.domains.trial_design import build_ta, build_te, build_ti, build_tv
 from trialinterop.sdtm.domains.ts import build_ts
 
@@ -73,7 +71,10 @@ def test_ts_parameter_names_match_the_cdisc_codelist() -> None:
 
 
 def test_ts_phase_from_the_registry_when_given() -> None:
-    trial = records(study=dataclasses.replace(records().study, phase="PHASE1_PHASE2"))
+    original = definition()
+    trial = records(
+        definition=dataclasses.replace(original, study=dataclasses.replace(original.study, phase="PHASE1_PHASE2"))
+    )
     ts = build_ts(trial, context(trial))
     assert _ts_value(ts, "TPHASE") == [(1, "PHASE I/II TRIAL", None, "C15693", "CDISC CT", "2025-03-28")]
 
@@ -105,27 +106,6 @@ def test_ta_te_tv_ti() -> None:
         ("INCL001", "Diagnosis of Systemic Sclerosis", "INCLUSION"),
         ("EXCL010", "Hypersensitivity to sulfur", "EXCLUSION"),
     ]
-
-
-def _write_design(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "trial_design.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def test_design_loader_rejects_unknown_keys(tmp_path: Path) -> None:
-    original = (Path(__file__).resolve().parents[1] / "mappings" / "trial_design.yaml").read_text(encoding="utf-8")
-    bad = original.replace("    tedur: P1D\n", "    tedur: P1D\n    colour: red\n")
-    with pytest.raises(SpecError, match=r"elements\[1\]: unknown key\(s\) colour"):
-        load_trial_design(_write_design(tmp_path, bad))
-
-
-def test_design_loader_rejects_unknown_derivation_and_element(tmp_path: Path) -> None:
-    original = (Path(__file__).resolve().parents[1] / "mappings" / "trial_design.yaml").read_text(encoding="utf-8")
-    with pytest.raises(SpecError, match="unknown derivation 'sponsr'"):
-        load_trial_design(_write_design(tmp_path, original.replace("derive: sponsor}", "derive: sponsr}")))
-    with pytest.raises(SpecError, match="undefined element"):
-        load_trial_design(_write_design(tmp_path, original.replace("[SCRN, MSC, FU]", "[SCRN, MSC, LTFU]")))
 
 
 def test_verbs_hardcode_where_and_ct_mapping() -> None:

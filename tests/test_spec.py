@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from trialinterop.definition import bundled_definition
 from trialinterop.errors import SpecError
 from trialinterop.spec import load_spec
 
@@ -18,8 +19,15 @@ def spec():
     return load_spec()
 
 
-def test_spec_lists_the_seventeen_datasets(spec) -> None:
-    assert " ".join(spec.dataset_names) == "DM SE SV EX AE DS IE QS RE TA TE TV TI TS SUPPDM SUPPAE SUPPDS"
+@pytest.fixture(scope="module")
+def study_spec():
+    """The specification of NCT05016804: its value-level metadata and test codelists come from its definition."""
+    return load_spec(definition=bundled_definition("NCT05016804"))
+
+
+def test_spec_lists_the_datasets(spec) -> None:
+    assert spec.dataset_names[:12] == ("DM", "SE", "SV", "EX", "AE", "DS", "IE", "QS", "RE", "VS", "LB", "FT")
+    assert {"TA", "TE", "TV", "TI", "TS", "SUPPDM", "SUPPAE", "SUPPDS"} <= set(spec.dataset_names)
 
 
 def test_dataset_metadata(spec) -> None:
@@ -76,15 +84,55 @@ def test_variable_attributes(spec) -> None:
     assert spec.dictionaries["MEDDRA"].dictionary == "MedDRA"
 
 
-def test_value_level_for_qs_re_and_supp(spec) -> None:
-    qsorres = spec.value_level("QS", "QSORRES")
+def test_value_level_for_qs_re_from_the_definition_and_supp(spec, study_spec) -> None:
+    assert spec.value_level("QS") == () and spec.value_level("RE") == ()  # study facts: only with a definition
+    qsorres = study_spec.value_level("QS", "QSORRES")
     assert [e.where_values[0] for e in qsorres] == ["MRSS0101", "MRSS0118"]
     assert len(qsorres[0].where_values) == 17 and qsorres[0].codelist == "MRSS01RS"
-    stresn = spec.value_level("QS", "QSSTRESN")
+    assert [(e.label, e.length_limit, e.method_id) for e in qsorres] == [
+        ("Modified Rodnan skin score", 1, ""),
+        ("MRSS01-Total Skin Score", 2, "MT.QSDRVFL"),
+    ]
+    stresn = study_spec.value_level("QS", "QSSTRESN")
     assert [(e.minimum, e.maximum) for e in stresn] == [(0.0, 3.0), (0.0, 51.0)]
-    assert [e.where_values for e in spec.value_level("RE", "REORRES")] == [("FVC",), ("FVCPP",)]
-    assert {e.where_values[0] for e in spec.value_level("SUPPAE")} == {"AETRTEM", "AESOSP"}
-    assert spec.value_level("SUPPDM")[0].codelist == "RACE"
+    assert [e.where_values for e in study_spec.value_level("RE", "REORRES")] == [("FVC",), ("FVCPP",)]
+    assert [e.label for e in study_spec.value_level("RE", "REORREF")] == ["Reference Forced Vital Capacity in L"]
+    for found in (spec, study_spec):
+        assert {e.where_values[0] for e in found.value_level("SUPPAE")} == {"AETRTEM", "AESOSP"}
+        assert found.value_level("SUPPDM")[0].codelist == "RACE"
+
+
+def test_xanad01_value_level_groups_tests_and_converts_ranges() -> None:
+    spec = load_spec(definition=bundled_definition("XANAD01"))
+    lbstresn = spec.value_level("LB", "LBSTRESN")
+    assert [(e.label, len(e.where_values), e.minimum, e.maximum) for e in lbstresn] == [
+        ("Clinical chemistry", 18, 0.0, None),
+        ("Haematology", 11, 0.0, None),
+        ("Hematocrit in %", 1, 0.0, 100.0),
+    ]
+    temp = [e for e in spec.value_level("VS", "VSORRES") if e.where_values == ("TEMP",)]
+    assert [(e.label, e.data_type, e.length_limit) for e in temp] == [("Temperature in C", "float", 20)]
+    presence = [e for e in spec.value_level("QS", "QSORRES") if "NPITM01" in e.where_values]
+    assert [(e.data_type, e.length_limit, e.where_comparator) for e in presence] == [("text", 200, "IN")]
+    assert spec.variable("VS", "VSTESTCD").codelist == "VSTESTCD" and spec.variable("LB", "LBTEST").codelist == "LBTEST"
+    assert spec.variable("QS", "QSTESTCD").codelist == ""  # ADAS-Cog, CIBIC+ and NPI-X name no list
+    vstestcd = spec.codelist("VSTESTCD")
+    assert vstestcd is not None and (vstestcd.code, vstestcd.extensible) == ("C66741", True)
+    assert [(t.value, t.code, t.decode) for t in vstestcd.terms][:2] == [
+        ("SYSBP", "C25298", "Systolic Blood Pressure"),
+        ("DIABP", "C25299", "Diastolic Blood Pressure"),
+    ]
+    assert spec.study.study_oid == "XANAD01" and spec.study.define_file_oid == "DEF.XANAD01.SDTM"
+    qscat = spec.codelist("QSCAT")
+    assert qscat is not None and [(t.value, t.code) for t in qscat.terms][1:] == [
+        ("ADAS-COG", ""),  # not a QSCAT term of current CT: a sponsor extension
+        ("ADCS-CGIC", "C103515"),
+        ("NPI", "C100772"),
+    ]
+
+
+def test_study_settings_from_the_definition_equal_study_yaml(spec, study_spec) -> None:
+    assert study_spec.study == spec.study
 
 
 def test_study_settings(spec) -> None:
@@ -100,8 +148,18 @@ def test_added_codelists_carry_nci_codes(spec) -> None:
     assert terms.code("TSPARM", "Study Start Date") == "C69208"
     assert terms.code("DOMAIN", "RE") == "C95098"
     assert terms.code("DICTNAM", "MedDRA") == "C43820"
-    assert terms.term("MRSS01TC", "MRSS0118").decode == "MRSS01-Total Skin Score"
     assert terms.term("QSCAT", "MRSS").code == ""  # sponsor extension: no invented NCI code
+
+
+def test_definition_test_codelists(study_spec) -> None:
+    terms = study_spec.terminology
+    assert terms.term("MRSS01TC", "MRSS0118").decode == "MRSS01-Total Skin Score"
+    assert terms.term("MRSS01TN", "MRSS01-Feet Left").code == ""
+    assert terms.code("RETESTCD", "FVCPP") == "C112381"
+    assert (study_spec.variable("QS", "QSTESTCD").codelist, study_spec.variable("QS", "QSTEST").codelist) == (
+        "MRSS01TC",
+        "MRSS01TN",
+    )
 
 
 def test_unknown_accessors_raise(spec) -> None:
@@ -170,12 +228,17 @@ def _line_of(folder: Path, name: str, fragment: str) -> int:
             r"datasets.csv:\d+: key AETERMX",
         ),
         ("datasets.csv", "DM,Demographics,SPECIAL PURPOSE", "DM,Demographics,SPECIAL", r"datasets.csv:\d+: class"),
-        ("value_level.csv", "QS,QSORRES,QSTESTCD,IN", "QS,QSORRES,QSTESTX,IN", r"value_level.csv:2: where_variable"),
         (
             "value_level.csv",
-            "QS,QSORRES,QSTESTCD,EQ,MRSS0118",
-            "QS,QSORRES,QSTESTCD,EQ,MRSS0101",
-            r"value_level.csv:3: .*MRSS0101 repeats value_level.csv:2",
+            "DS,DSDECOD,DSCAT,EQ,DISPOSITION",
+            "DS,DSDECOD,DSCATX,EQ,DISPOSITION",
+            r"value_level.csv:2: where_variable",
+        ),
+        (
+            "value_level.csv",
+            "DS,DSDECOD,DSCAT,EQ,PROTOCOL MILESTONE",
+            "DS,DSDECOD,DSCAT,EQ,DISPOSITION EVENT",
+            r"value_level.csv:3: .*DISPOSITION EVENT repeats value_level.csv:2",
         ),
         ("methods.csv", "MT.BLFL,Baseline flag", "MT.BLFL2,Baseline flag", r"method_id 'MT.BLFL' is not defined"),
         ("comments.csv", "COM.TV,", "COM.TVX,", r"comment_id 'COM.TV' is not defined"),

@@ -13,7 +13,6 @@ import yaml
 from trialinterop.definition import bundled_definition, bundled_study_ids, definition_schema, load_definition
 from trialinterop.definition.registry_record import study_record
 from trialinterop.errors import InputError
-from trialinterop.source.reader import read_study
 
 ROOT = Path(__file__).resolve().parents[1]
 NCT = ROOT / "mappings" / "studies" / "nct05016804.yaml"
@@ -52,12 +51,31 @@ def test_bundled_nct05016804_facts() -> None:
     assert "NCT05016804" in bundled_study_ids()
 
 
-def test_definition_gives_the_registry_record_of_the_records_folder() -> None:
-    """Today's study.json and the definition hold the same registry record."""
-    problems: list = []
-    expected = read_study(ROOT / "fixtures" / "records" / "study.json", problems)
-    assert problems == []
-    assert study_record(bundled_definition("NCT05016804")) == expected
+def test_definition_gives_the_registry_record() -> None:
+    """The registry record the builders read (formerly the records folder's study.json), from the definition."""
+    record = study_record(bundled_definition("NCT05016804"))
+    assert (record.study_id, record.nct_id, record.overall_status, record.phase) == (
+        "NCT05016804",
+        "NCT05016804",
+        "RECRUITING",
+        None,
+    )
+    assert (record.allocation, record.masking, record.intervention_model) == ("NA", "NONE", "SINGLE_GROUP")
+    assert [(a.code, a.label) for a in record.arms] == [("ALLORX", "AlloRx UC-MSC 100 million cells IV")]
+    assert [(i.code, i.treatment, i.dose, i.route) for i in record.interventions] == [
+        ("ALLORX", "ALLORX", 100, "INTRAVENOUS"),
+        ("TCV", "AUTOLOGOUS T-CELL VACCINE", None, "SUBCUTANEOUS"),
+    ]
+    assert [(v.visit_num, v.name, v.planned_day, v.window_days) for v in record.visits[:3]] == [
+        (1.0, "SCREENING", None, 30),
+        (2.0, "DAY 1", 1, 0),
+        (3.0, "MONTH 1", 31, 7),
+    ]
+    assert [(s.site_id, s.country, s.country_name) for s in record.sites] == [
+        ("01", "ATG", "Antigua and Barbuda"),
+        ("02", "ARG", "Argentina"),
+    ]
+    assert (record.sex, record.minimum_age, record.maximum_age, len(record.criteria)) == ("ALL", "P18Y", None, 12)
 
 
 def test_json_definition_loads_like_yaml(tmp_path: Path) -> None:
@@ -175,13 +193,17 @@ def test_check_study_command(tmp_path: Path) -> None:
     assert "edited.yaml [/sites/0/country] country: not an ISO 3166-1 alpha-3 country code (value 'XXX')" in done.stderr
 
 
-def test_definition_gives_the_trial_design_of_mappings() -> None:
-    """TE, TA, the treatment element's opener and every TS parameter (order, values, codes) equal
-    mappings/trial_design.yaml, which the SDTM builders read today."""
+def test_definition_gives_the_trial_design_the_builders_take() -> None:
+    """TE elements with the event that opens each in SE, and TA element order per arm."""
     from trialinterop.definition.trial_design import trial_design
-    from trialinterop.sdtm.design import load_trial_design
 
-    assert trial_design(bundled_definition("NCT05016804")) == load_trial_design()
+    design = trial_design(bundled_definition("NCT05016804"))
+    assert [(e.etcd, e.epoch, e.event, e.treatment) for e in design.elements] == [
+        ("SCRN", "SCREENING", "consent", None),
+        ("MSC", "TREATMENT", "first_dose", "ALLORX"),
+        ("FU", "FOLLOW-UP", "day_after_first_dose", "ALLORX"),
+    ]
+    assert dict(design.arms) == {"ALLORX": ("SCRN", "MSC", "FU")}
 
 
 def test_trial_design_codes_definition_values_with_cdisc_ct(tmp_path: Path) -> None:
@@ -197,12 +219,11 @@ def test_trial_design_codes_definition_values_with_cdisc_ct(tmp_path: Path) -> N
     assert [v.val for v in by_code["OBJSEC"]] == ["To see more"]
 
 
-def test_trial_design_refuses_what_the_builders_cannot_follow(tmp_path: Path) -> None:
+def test_trial_design_follows_an_element_opened_by_a_visit(tmp_path: Path) -> None:
     from trialinterop.definition.trial_design import trial_design
-    from trialinterop.errors import SpecError
 
     def visit_start(d):
         d["elements"][2]["starts_at"] = {"event": "visit", "visit": 3}
 
-    with pytest.raises(SpecError, match="element FU starts at 'visit'"):
-        trial_design(load_definition(_edited(tmp_path, visit_start)))
+    element = trial_design(load_definition(_edited(tmp_path, visit_start))).element("FU")
+    assert (element.event, element.treatment, element.visit) == ("visit", None, 3.0)

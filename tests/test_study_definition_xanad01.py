@@ -257,11 +257,18 @@ def test_the_differences_are_the_expected_ones(xanad: StudyDefinition, nct: Stud
     assert (_countries(xanad), _countries(nct)) == ({"USA"}, {"ATG", "ARG"})
 
 
-def test_trial_design_bridge_refuses_xanad01_until_the_builders_follow_several_arms() -> None:
-    """Documented current limit (docs/study-definition.md): the SE builder follows one opening treatment only."""
+def test_trial_design_of_xanad01_follows_three_arms() -> None:
+    """Each arm has its own element order; HIE is opened by visit 12 (docs/study-definition.md)."""
     from trialinterop.definition.trial_design import trial_design
-    from trialinterop.errors import SpecError
 
-    expected = r"element HIE starts at 'visit'; the SE builder follows only consent, first_dose, day_after_first_dose"
-    with pytest.raises(SpecError, match=expected):
-        trial_design(bundled_definition("XANAD01"))
+    design = trial_design(bundled_definition("XANAD01"))
+    assert dict(design.arms) == {
+        "Pbo": ("SCRN", "PBO"),
+        "Xan_Lo": ("SCRN", "LO"),
+        "Xan_Hi": ("SCRN", "HIS", "HIM", "HIE"),
+    }
+    assert [(e.etcd, e.event, e.treatment, e.visit) for e in design.elements if e.etcd.startswith("HI")] == [
+        ("HIS", "first_dose", "XANOMELINE 54 MG", None),
+        ("HIM", "first_dose", "XANOMELINE 81 MG", None),
+        ("HIE", "visit", None, 12.0),
+    ]

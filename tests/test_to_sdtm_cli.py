@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from pathlib import Path
 
@@ -52,7 +51,7 @@ def test_writes_the_package_and_prints_a_summary(records: Path, tmp_path: Path) 
     assert (out / "define.xml").is_file()
     assert "<h1>" in (out / "define.html").read_text(encoding="utf-8")
     assert {p.name for p in out.glob("*.xpt")} >= {"dm.xpt", "ae.xpt", "ts.xpt", "suppae.xpt"}
-    assert "TI-AE-UNCODED" in result.stderr  # the uncoded AE of 02-006 is reported, not hidden
+    assert "TI-BLD-AEUNCODED" in result.stderr  # the uncoded AE of 02-006 is reported, not hidden
 
 
 def test_json_only_without_define(records: Path, tmp_path: Path) -> None:
@@ -89,13 +88,16 @@ def test_unknown_format_is_a_usage_error(records: Path, previous_output: Path) -
     assert _untouched(previous_output)
 
 
-def test_an_arm_unknown_to_the_trial_design_is_refused(tmp_path: Path) -> None:
+def test_an_arm_unknown_to_the_study_definition_is_refused(tmp_path: Path) -> None:
     records = tmp_path / "records"
     shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "records", records)
-    study = json.loads((records / "study.json").read_text())
-    study["arms"][0]["code"] = "ARMX"
-    (records / "study.json").write_text(json.dumps(study))
+    lines = (records / "subjects.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("arm")] = "ARMX"
+    lines[1] = ",".join(cells)
+    (records / "subjects.csv").write_text("\n".join(lines) + "\n")
     result = CliRunner().invoke(main, ["to-sdtm", str(records), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "study.json [arms/0] code: arm has no planned elements in mappings/trial_design.yaml" in result.output
+    assert "subjects.csv [row 2] arm: must be one of ALLORX (value 'ARMX')" in result.output
     assert not (tmp_path / "out").exists()

@@ -39,8 +39,8 @@ FHIR_SUMMARY = (
 VALIDATE_SUMMARY = (
     "Validated 16 dataset(s), 2374 record(s), define.xml out/sdtm/define.xml, 2356 FHIR resource(s)\nNo findings.\n"
 )
-RECORD_FILES = ["adverse_events.csv", "disposition.csv", "eligibility.csv", "exposures.csv", "skin_scores.csv"]
-RECORD_FILES += ["spirometry.csv", "study.json", "subjects.csv", "visits.csv"]
+RECORD_FILES = ["adverse_events.csv", "disposition.csv", "eligibility.csv", "exposures.csv", "findings.csv"]
+RECORD_FILES += ["medical_history.csv", "medications.csv", "study.yaml", "subjects.csv", "visits.csv"]
 
 
 def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -88,7 +88,7 @@ def test_the_package_runs_from_its_wheel(installed: Path) -> None:
 def test_fixtures_without_study_writes_the_bundled_trial(installed: Path, tmp_path: Path) -> None:
     done = _run([str(installed / "trialinterop"), "fixtures", "-o", "generated"], cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout == "generated: 20 subjects, 23 exposures, 49 adverse events (seed 5016804)\n"
+    assert done.stdout == "generated: 20 subjects, 25 exposures, 1820 findings, 44 adverse events (seed 5016804)\n"
     assert sorted(p.name for p in (tmp_path / "generated").iterdir()) == RECORD_FILES
     _, mismatch, errors = filecmp.cmpfiles(
         tmp_path / "generated", REPO / "fixtures" / "records", RECORD_FILES, shallow=False

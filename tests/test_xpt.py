@@ -188,3 +188,15 @@ def test_a_checked_frame_with_issues_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConformanceError, match="TI-XPT006"):
         xpt.write_checked_xpt(checked, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_xpt_member_has_its_own_module_and_is_re_exported() -> None:
+    """The read-back check needs XptMember but not the writer: importing it no longer pulls writers.xpt (no cycle)."""
+    import subprocess
+    import sys
+
+    from trialinterop.writers import xpt_member
+
+    assert XptMember is xpt_member.XptMember
+    code = "import sys, trialinterop.writers.xpt_readback; print('trialinterop.writers.xpt' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -12,6 +12,7 @@ import pytest
 
 from test_spec_sample_frames import sample_frames
 from trialinterop.errors import ConformanceError
+from trialinterop.sdtm.conform import conform
 from trialinterop.spec import load_spec
 from trialinterop.writers.package import write_package
 from trialinterop.writers.xpt import XptMember, write_xpt
@@ -23,6 +24,10 @@ FRAME = pd.DataFrame({"STUDYID": ["NCT05016804"] * 2, "USUBJID": ["NCT05016804-A
 @pytest.fixture(scope="module")
 def spec():
     return load_spec()
+
+
+def _conformed(spec):
+    return conform(sample_frames(), spec)[0]
 
 
 def _decoded(path: Path):
@@ -60,8 +65,8 @@ def test_limits_are_still_checked_before_the_native_encoder(tmp_path: Path) -> N
 
 
 def test_native_package_is_byte_deterministic(tmp_path: Path, spec) -> None:
-    first = write_package(sample_frames(), tmp_path / "a", spec=spec, define=False)
-    second = write_package(sample_frames(), tmp_path / "b", spec=spec, define=False)
+    first = write_package(_conformed(spec), tmp_path / "a", spec=spec, define=False)
+    second = write_package(_conformed(spec), tmp_path / "b", spec=spec, define=False)
     assert first.files == second.files and "dm.xpt" in first.files
     for name in first.files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -70,8 +75,8 @@ def test_native_package_is_byte_deterministic(tmp_path: Path, spec) -> None:
 
 
 def test_package_with_the_reference_engine_decodes_the_same(tmp_path: Path, spec) -> None:
-    native = write_package(sample_frames(), tmp_path / "native", spec=spec, define=False)
-    reference = write_package(sample_frames(), tmp_path / "ref", spec=spec, define=False, xpt_engine="pyreadstat")
+    native = write_package(_conformed(spec), tmp_path / "native", spec=spec, define=False)
+    reference = write_package(_conformed(spec), tmp_path / "ref", spec=spec, define=False, xpt_engine="pyreadstat")
     assert native.files == reference.files
     for name in native.files:
         _same(tmp_path / "native" / name, tmp_path / "ref" / name)
@@ -79,5 +84,5 @@ def test_package_with_the_reference_engine_decodes_the_same(tmp_path: Path, spec
 
 def test_package_refuses_an_unknown_engine(tmp_path: Path, spec) -> None:
     with pytest.raises(ValueError, match="xpt_engine"):
-        write_package(sample_frames(), tmp_path / "x", spec=spec, xpt_engine="sas")  # type: ignore[arg-type]
+        write_package(_conformed(spec), tmp_path / "x", spec=spec, xpt_engine="sas")  # type: ignore[arg-type]
     assert not (tmp_path / "x").exists()

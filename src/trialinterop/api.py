@@ -15,7 +15,7 @@ from trialinterop.ct import load_terminology
 from trialinterop.issues import Issue
 from trialinterop.progress import progress_task
 from trialinterop.sdtm.build import build_sdtm, check_build
-from trialinterop.sdtm.design import load_trial_design
+from trialinterop.sdtm.conform import conform
 from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
 from trialinterop.spec import load_spec
@@ -49,15 +49,16 @@ def convert_to_sdtm(
             records = read_records(records)
         task.advance()
         terminology = load_terminology()
-        design = load_trial_design()
-        spec = load_spec()
-        frames = build_sdtm(records, terminology, design=design)
+        spec = load_spec(definition=records.definition)
+        frames = build_sdtm(records, terminology, spec=spec)
         findings = check_build(records)
         task.advance()
+        conformed, conform_issues = conform(frames, spec)  # writers take conformed datasets
         package = write_package(
-            frames,
+            conformed,
             out_dir,
             spec=spec,
+            issues=conform_issues,
             formats=tuple(formats),
             define=define,
             define_html=define,

@@ -60,7 +60,8 @@ def _importable(module_name: str) -> bool:
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="trialinterop")
 def main() -> None:
-    """trialinterop: NCT05016804 trial records to CDISC SDTM and HL7 FHIR, and a conformance validator."""
+    """trialinterop: clinical trial records to CDISC SDTM and HL7 FHIR (any trial a study definition describes),
+    and a conformance validator."""
 
 
 def run() -> None:

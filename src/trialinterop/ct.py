@@ -100,3 +100,16 @@ def _load_cached(path_text: str) -> Terminology:
     return Terminology(
         {name: Codelist(name, code, title, ext, tuple(terms[name])) for name, (code, title, ext) in heads.items()}
     )
+
+
+@cache
+def _standard_terms_by_name() -> dict[str, dict[str, str]]:
+    from trialinterop.validate.standards import load_standard  # the bundled SDTMIG metadata; loaded on first use
+
+    return {found.name: found.terms for found in load_standard().codelists.values()}
+
+
+def cdisc_terms(codelist: str) -> dict[str, str]:
+    """Submission value -> NCI code of a bundled CDISC CT codelist by its short name (UNIT, ROUTE, ...); {} if the
+    codelist is not bundled."""
+    return _standard_terms_by_name().get(codelist, {})

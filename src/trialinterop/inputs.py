@@ -1,6 +1,6 @@
 """One entry point for every kind of trial input: a records folder, an EDC's ODM 1.3 export with its mapping and
 study.json, or FHIR R4/R5 (a Bundle `.json` file, or a folder of `*.ndjson` files as a server's bulk export writes
-them; optionally with the study.json that replaces the registry record it carries).
+them; optionally with the study definition, a file or a bundled study id, that replaces what it carries).
 
 Commands call `load_trial` and never care which reader ran. Readers raise `InputError` naming file, row/element and
 field; what a reader assumed or dropped (ODM rows under a configured policy, FHIR fallbacks) comes back as warnings.
@@ -34,10 +34,12 @@ def load_trial(
     odm_mapping: str | Path | None = None,
     study: str | Path | None = None,
     fhir_version: str = "auto",
+    strict: bool = True,
 ) -> LoadedTrial:
     """A records folder, an ODM XML file (then `odm_mapping` and `study` are required), or FHIR input (a Bundle
-    `.json` file or a folder of `*.ndjson`; `fhir_version` auto, R4 or R5; `study` replaces the registry record the
-    input carries, and is needed when it carries none)."""
+    `.json` file or a folder of `*.ndjson`; `fhir_version` auto, R4 or R5; `study` is the study definition, a file or
+    a bundled study id, without which the definition is rebuilt from the input and its findings are not mapped, an
+    error unless `strict` is False)."""
     source = Path(source)
     fhir = source.exists() and is_fhir_source(source)
     if fhir or source.is_dir():
@@ -46,10 +48,13 @@ def load_trial(
         if fhir:
             from trialinterop.fhir_in import read_fhir_trial
 
-            trial = read_fhir_trial(source, version=fhir_version, study=study)
+            trial = read_fhir_trial(source, version=fhir_version, study=study, strict=strict)
             return LoadedTrial(trial.records, trial.warnings)
         if study is not None:
-            raise _usage(source, "--study applies to ODM or FHIR input; a records folder has its own study.json")
+            raise _usage(
+                source,
+                "--study applies to ODM or FHIR input; a records folder has its own study definition (study.yaml)",
+            )
         return LoadedTrial(read_records(source))
     if not source.exists():
         raise _usage(source, "input not found (expected a records folder or an ODM XML file, or FHIR)")
@@ -60,7 +65,7 @@ def load_trial(
             "or FHIR (a Bundle .json file or a folder of .ndjson files)",
         )
     if odm_mapping is None or study is None:
-        raise _usage(source, "an ODM file needs --odm-mapping (mappings/odm/*.yaml) and --study (study.json)")
+        raise _usage(source, "an ODM file needs --odm-mapping (mappings/odm/*.yaml) and --study (a study definition file or a bundled study id)")
     from trialinterop.odm.reader import load_odm
 
     result = load_odm(source, odm_mapping, study)

@@ -1,4 +1,4 @@
-"""Locate the data shipped with the package (`mappings/`, the default study) in a wheel or a source checkout."""
+"""Locate the data shipped with the package (`mappings/`, the default study definition) in a wheel or a checkout."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ def mappings_dir() -> Path:
 
 
 def default_study_path() -> Path:
-    """The study `fixtures` generates for: `trialinterop/_fixtures/study.json` in a wheel, else the checkout's
-    `fixtures/records/study.json`. The path may not exist (a broken install); the caller reports that."""
-    for candidate in (HERE / "_fixtures" / "study.json", CHECKOUT / "fixtures" / "records" / "study.json"):
-        if candidate.is_file():
-            return candidate
-    return HERE / "_fixtures" / "study.json"
+    """The definition `fixtures` generates for when no --study is given: the first bundled study definition in file
+    name order (`mappings/studies/*.yaml`; today the NCT registry study, before XANAD01). The path may not exist (a
+    broken install); the caller reports that."""
+    studies = mappings_dir() / "studies"
+    return min(studies.glob("*.yaml"), default=studies / "missing.yaml")

@@ -1,11 +1,13 @@
-"""`trialinterop fhir-to-sdtm BUNDLE_OR_NDJSON_DIR -o OUT [--fhir-version auto|R4|R5] [--study study.json]
-[--format xpt,json] [--no-define]`: rebuild the trial's records from FHIR R4/R5 and write the SDTM package as `to-sdtm`
-does. `--study` gives the registry record (as for ODM input) when the input does not carry it in the sponsor
-extensions, e.g. resources shaped by the HL7 FHIR-to-CDISC Joint Mapping IG.
+"""`trialinterop fhir-to-sdtm BUNDLE_OR_NDJSON_DIR -o OUT [--fhir-version auto|R4|R5] [--study DEFINITION]
+[--no-strict] [--format xpt,json] [--no-define]`: rebuild the trial's records from FHIR R4/R5 and write the SDTM
+package as `to-sdtm` does. `--study` gives the study definition (a YAML/JSON file or a bundled study id): it replaces
+what the input carries about the study and is the only source of the findings instruments; without it the definition
+is rebuilt from the input, and every findings Observation is reported as not mapped.
 
-Exit 0 when written (each fallback the mapping took is printed as a WARNING naming resource and element), 1 when the
-built datasets break the specification (nothing written), 2 when the FHIR input cannot be read (the message names
-file, entry or line, resource and element; nothing written).
+Exit 0 when written (each fallback the mapping took is printed as a WARNING naming resource and element; with
+--no-strict also each kind of Observation not mapped, with its count), 1 when the built datasets break the
+specification (nothing written), 2 when the FHIR input cannot be read or, unless --no-strict, holds Observations that
+map to nothing (the message names file, entry or line, resource and element; nothing written).
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ import click
 
 from trialinterop.commands.common import guarded
 from trialinterop.commands.sdtm_output import define_option, format_option, write_sdtm_and_report
+
+STUDY_HELP = (
+    "The study definition: a YAML/JSON file or the id of a bundled study (mappings/studies/). It replaces what the "
+    "input carries about the study and gives the findings instruments; without it every findings Observation is "
+    "not mapped."
+)
 
 
 @click.command("fhir-to-sdtm")
@@ -26,16 +34,24 @@ from trialinterop.commands.sdtm_output import define_option, format_option, writ
     show_default=True,
     help="FHIR release of the input; auto tells R4 from R5 by the resources' shape.",
 )
+@click.option("--study", metavar="DEFINITION", help=STUDY_HELP)
 @click.option(
-    "--study",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="study.json: the registry record, replacing the one the input carries (needed when it carries none).",
+    "--strict/--no-strict",
+    default=True,
+    show_default=True,
+    help="Refuse input with Observations that map to nothing (--no-strict: convert without them, each listed).",
 )
 @format_option
 @define_option
 @guarded
 def command(
-    source: str, out: str, fhir_version: str, study: str | None, formats: tuple[str, ...], define: bool
+    source: str,
+    out: str,
+    fhir_version: str,
+    study: str | None,
+    strict: bool,
+    formats: tuple[str, ...],
+    define: bool,
 ) -> None:
     """Build the SDTM package of the trial in SOURCE (a FHIR Bundle .json file or an NDJSON export folder) into OUT
     (replaced only when everything succeeds)."""
@@ -48,5 +64,5 @@ def command(
         raise click.BadParameter(f"{source}: not found", param_hint="SOURCE")
     if path.is_dir() and not any(path.glob("*.ndjson")):
         raise click.BadParameter(f"{source}: a folder must hold *.ndjson files (a FHIR export)", param_hint="SOURCE")
-    trial = read_fhir_trial(path, version=fhir_version, study=study)
+    trial = read_fhir_trial(path, version=fhir_version, study=study, strict=strict)
     write_sdtm_and_report(trial.records, out, formats=formats, define=define, warnings=trial.warnings)

@@ -19,15 +19,16 @@ from trialinterop.fhir.emit import FORMS
 @click.option("--odm-mapping", type=click.Path(dir_okay=False, path_type=str), help="ODM input: mapping YAML.")
 @click.option(
     "--study",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="ODM or FHIR input: the study.json (registry record) to use; FHIR input without it must carry its own.",
+    metavar="DEFINITION",
+    help="ODM or FHIR input: the study definition (a YAML/JSON file or the id of a bundled study); "
+    "FHIR input without it gets a definition rebuilt from its resources, which has no findings instruments.",
 )
 @guarded
 def command(records: str, out: str, fhir_version: str, form: str, odm_mapping: str | None, study: str | None) -> None:
     """Build FHIR resources for every fact of RECORDS and write them to OUT (nothing written on any error).
 
     RECORDS is a records folder, an ODM 1.3 XML export together with --odm-mapping and --study, or FHIR R4/R5 (a
-    Bundle .json file or a folder of .ndjson files; --study when it does not carry the registry record).
+    Bundle .json file or a folder of .ndjson files; --study gives its study definition).
     """
     from trialinterop.fhir_api import convert_to_fhir
     from trialinterop.inputs import load_trial

@@ -1,8 +1,8 @@
 """`trialinterop to-sdtm INPUT -o OUT [--format xpt,json] [--no-define]`: build and write the SDTM package.
 
 INPUT is a records folder, an ODM 1.3 export (with --odm-mapping and --study), or FHIR R4/R5 (a Bundle .json or a
-folder of NDJSON files; the release is detected; --study gives the registry record it may not carry). Exit 0 when
-written, 1 when the built datasets break the specification (every ERROR listed; nothing written), 2 when the run
+folder of NDJSON files; the release is detected; --study gives the study definition it cannot carry in full). Exit 0
+when written, 1 when the built datasets break the specification (every ERROR listed; nothing written), 2 when the run
 cannot start (invalid input, bad arguments).
 """
 
@@ -22,8 +22,9 @@ from trialinterop.commands.sdtm_output import define_option, format_option, writ
 @click.option("--odm-mapping", type=click.Path(dir_okay=False, path_type=str), help="ODM input: mapping YAML.")
 @click.option(
     "--study",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="ODM or FHIR input: the study.json (registry record) to use; FHIR input without it must carry its own.",
+    metavar="DEFINITION",
+    help="ODM or FHIR input: the study definition (a YAML/JSON file or the id of a bundled study); "
+    "FHIR input without it gets a definition rebuilt from its resources, which has no findings instruments.",
 )
 @guarded
 def command(
@@ -32,7 +33,7 @@ def command(
     """Build the SDTM datasets of RECORDS and write them to OUT (replaced only when everything succeeds).
 
     RECORDS is a records folder, an ODM 1.3 XML export together with --odm-mapping and --study, or FHIR R4/R5 (a
-    Bundle .json file or a folder of .ndjson files; --study when it does not carry the registry record).
+    Bundle .json file or a folder of .ndjson files; --study gives its study definition).
     """
     from trialinterop.inputs import load_trial
 

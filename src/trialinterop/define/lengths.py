@@ -13,7 +13,9 @@ from typing import TypeGuard
 import numpy as np
 import pandas as pd
 
+from trialinterop.number_text import format_number
 from trialinterop.text_columns import is_categorical, text_codes
+from trialinterop.writers.lengths import max_bytes
 
 
 def _present(values: Iterable[object]) -> list[object]:
@@ -28,8 +30,7 @@ def _all_text(values: list[object]) -> TypeGuard[list[str]]:
 def _number_text(value: object) -> str:
     if isinstance(value, str):
         return value.strip()
-    number = float(value)  # type: ignore[arg-type]  # a present value of a numeric column
-    return str(int(number)) if number.is_integer() else f"{number:.15g}"
+    return format_number(float(value), digits=15)  # type: ignore[arg-type]  # a present value of a numeric column
 
 
 def value_length(values: Iterable[object], data_type: str) -> tuple[int | None, int | None]:
@@ -38,9 +39,7 @@ def value_length(values: Iterable[object], data_type: str) -> tuple[int | None, 
         return None, None  # decided by the type alone: the values are not looked at
     present = _present(_distinct(values, numeric=data_type in ("integer", "float")))
     if data_type == "text":
-        if _all_text(present) and "".join(present).isascii():
-            return max(1, *map(len, present)), None  # ASCII: characters are bytes
-        return max([1, *(len(str(v).encode("utf-8")) for v in present)]), None
+        return max_bytes(present if _all_text(present) else map(str, present)), None
     texts = [_number_text(v) for v in present]
     digits = max([1, *(sum(c.isdigit() for c in t) for t in texts)])
     if data_type == "integer":

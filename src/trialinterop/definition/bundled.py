@@ -16,7 +16,7 @@ def _studies_dir() -> Path:
 
 
 def bundled_study_ids() -> tuple[str, ...]:
-    """Ids of the bundled definitions: their file names, upper-cased (nct05016804.yaml -> NCT05016804)."""
+    """Ids of the bundled definitions: their file names, upper-cased (xanad01.yaml -> XANAD01)."""
     return tuple(sorted(p.stem.upper() for p in _studies_dir().glob("*.yaml")))
 
 
@@ -33,3 +33,15 @@ def bundled_definition(study_id: str) -> StudyDefinition:
                                         f"study id in lower case ({study_id.lower()}.yaml)", definition.study.id)],
                          summary="misnamed bundled study definition")  # fmt: skip
     return definition
+
+
+def resolve_definition(study: str | Path) -> StudyDefinition:
+    """What a `--study` option names: a definition file (YAML/JSON) when such a file exists, else a bundled study id
+    (case-insensitive); InputError naming both readings when it is neither."""
+    path = Path(study)
+    if path.is_file():
+        return load_definition(path)
+    text = str(study)
+    if path.suffix.lower() in {".yaml", ".yml", ".json"} or "/" in text or "\\" in text:
+        raise InputError([input_problem(text, "", "", "study definition file not found")], summary="cannot read")
+    return bundled_definition(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +272,7 @@ class StudyDefinition:
     instruments: tuple[Instrument, ...]
     code_system_base: str
     trial_summary: tuple[TrialSummaryParameter, ...] = ()
-    source: str = ""
+    source: str = field(default="", compare=False)
 
     def arm(self, code: str) -> Arm | None:
         return next((a for a in self.arms if a.code == code), None)

@@ -1,47 +1,113 @@
-"""The trial design the SDTM builders read (`sdtm.design.TrialDesign`: TE elements, TA element order per arm, the
-treatment that opens the treatment element, TS parameters) taken from a study definition.
+"""The trial design the SDTM builders read (`sdtm.design.TrialDesign`: TE elements and the event that opens each in
+SE, TA element order per arm, TS parameters) taken from a study definition.
 
-The registry-value-to-CT tables (`registry_terms`, `null_flavors`) are standard terminology, not trial facts: they
-come from `mappings/trial_design.yaml` as before. TS parameters keep the order and derivations of that file; their
-trial-specific values come from the definition, coded with the bundled CDISC CT (`mappings/sdtmig-3.4/ct.csv`).
+TS values come from the definition, coded with the bundled CDISC CT (`mappings/sdtmig-3.4/ct.csv`): registry-style
+values (phase, masking, allocation, ...) through the fixed CDISC term each stands for (`REGISTRY_TERMS`, standard
+terminology, not a trial fact). Three parameters depend on the records (SSTDTC, SENDTC, ACTSUB) and are left to the
+TS builder (`derive`). A null value gets an ISO 21090 null flavor where TS needs the parameter (`NULL_FLAVORS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from types import MappingProxyType
 
-from trialinterop.definition.model import CodedValue, StudyDefinition
+from trialinterop.ct import cdisc_terms
+from trialinterop.definition.model import CodedValue, Intervention, StudyDefinition
 from trialinterop.errors import SpecError
-from trialinterop.sdtm.design import Element, TrialDesign, TsParameter, TsValue, load_trial_design
-from trialinterop.validate.standards import load_standard
+from trialinterop.number_text import format_number
+from trialinterop.sdtm.design import Element, TrialDesign, TsParameter, TsValue
 
-ELEMENT_EVENTS = {"consent": "consent", "first_dose": "first_infusion", "day_after_first_dose": "day_after_infusion"}
-"""Definition start events the SE builder follows today, by its name for them; others are refused (SpecError)."""
+CDISC_CT = "CDISC CT"
 
-EXTRA_PARAMETERS = {"OBJSEC": "Trial Secondary Objective"}
-"""TS parameters with values from the definition that `mappings/trial_design.yaml` does not list: appended."""
+REGISTRY_TERMS: dict[str, tuple[str, dict[str, str]]] = {
+    "phase": ("TPHASE", {
+        "EARLY_PHASE1": "EARLY PHASE I", "PHASE1": "PHASE I TRIAL", "PHASE1_PHASE2": "PHASE I/II TRIAL",
+        "PHASE2": "PHASE II TRIAL", "PHASE2_PHASE3": "PHASE II/III TRIAL", "PHASE3": "PHASE III TRIAL",
+        "PHASE4": "PHASE IV TRIAL", "NA": "NOT APPLICABLE",
+    }),
+    "study_type": ("STYPE", {"INTERVENTIONAL": "INTERVENTIONAL", "OBSERVATIONAL": "OBSERVATIONAL"}),
+    "intervention_model": ("INTMODEL", {
+        "SINGLE_GROUP": "SINGLE GROUP", "PARALLEL": "PARALLEL", "CROSSOVER": "CROSS-OVER", "FACTORIAL": "FACTORIAL",
+        "SEQUENTIAL": "SEQUENTIAL",
+    }),
+    # CDISC TBLIND has no triple or quadruple blinding: more than two masked roles is still double blind (decision)
+    "masking": ("TBLIND", {
+        "NONE": "OPEN LABEL", "SINGLE": "SINGLE BLIND", "DOUBLE": "DOUBLE BLIND", "TRIPLE": "DOUBLE BLIND",
+        "QUADRUPLE": "DOUBLE BLIND",
+    }),
+    "allocation": ("NY", {"NA": "N", "NON_RANDOMIZED": "N", "RANDOMIZED": "Y"}),
+    "sex": ("SEXPOP", {"ALL": "BOTH", "FEMALE": "F", "MALE": "M"}),
+    "primary_purpose": ("TINDTP", {
+        "TREATMENT": "TREATMENT", "PREVENTION": "PREVENTION", "DIAGNOSTIC": "DIAGNOSIS",
+        "SUPPORTIVE_CARE": "SUPPORTIVE CARE", "SCREENING": "SCREENING",
+        "HEALTH_SERVICES_RESEARCH": "HEALTH SERVICES RESEARCH", "BASIC_SCIENCE": "BASIC SCIENCE",
+        "DEVICE_FEASIBILITY": "DEVICE FEASIBILITY",
+    }),
+    "intervention_type": ("INTTYPE", {
+        "DRUG": "DRUG", "BIOLOGICAL": "BIOLOGIC", "DEVICE": "DEVICE", "PROCEDURE": "PROCEDURE",
+        "RADIATION": "RADIATION", "BEHAVIORAL": "BEHAVIORAL THERAPY", "GENETIC": "GENETIC",
+        "DIETARY_SUPPLEMENT": "DIETARY SUPPLEMENT", "COMBINATION_PRODUCT": "COMBINATION PRODUCT",
+        "DIAGNOSTIC_TEST": "DIAGNOSTIC TEST",
+    }),
+    "control_type": ("TCNTRL", {
+        "NONE": "NONE", "PLACEBO": "PLACEBO", "ACTIVE": "ACTIVE", "DOSE_RESPONSE": "DOSE RESPONSE",
+    }),
+}  # fmt: skip
+"""Definition field -> (CDISC codelist, definition value -> submission value). A value without a CDISC term
+(e.g. primary_purpose OTHER, control_type HISTORICAL) is given as text without a code."""
 
-CONTROL_TERMS = {"NONE": "NONE", "PLACEBO": "PLACEBO", "ACTIVE": "ACTIVE", "DOSE_RESPONSE": "DOSE RESPONSE",
-                 "HISTORICAL": "HISTORICAL"}  # fmt: skip
+NULL_FLAVORS = {"phase": "UNK", "maximum_age": "PINF", "minimum_age": "UNK", "data_cutoff": "UNK",
+                "stop_rules": "UNK", "registry_id": "NA"}  # fmt: skip
+PUBLIC_REGISTRIES = {"NCT": "ClinicalTrials.gov", "EUCT": "EU CT", "EUDRACT": "EudraCT", "ISRCTN": "ISRCTN",
+                     "CTRI": "CTRI", "JRCT": "jRCT", "ANZCTR": "ANZCTR", "WHO-UTN": "WHO UTN"}  # fmt: skip
+"""Registries whose ids are TS REGID values (TSVCDREF); a sponsor number or an IND is not a registry id."""
+
+COMPARATOR_ROLES = ("PLACEBO", "COMPARATOR")
+STANDARD_VERSIONS = (("SDTIGVER", "SDTM IG Version", "3.4"), ("SDTMVER", "SDTM Version", "2.0"))
+
+TS_PARAMETERS = (
+    ("ADAPT", "Adaptive Design"), ("ADDON", "Added on to Existing Treatments"),
+    ("CURTRT", "Current Therapy or Treatment"), ("AGEMAX", "Planned Maximum Age of Subjects"),
+    ("AGEMIN", "Planned Minimum Age of Subjects"), ("LENGTH", "Trial Length"),
+    ("PLANSUB", "Planned Number of Subjects"), ("RANDOM", "Trial is Randomized"), ("SEXPOP", "Sex of Participants"),
+    ("STOPRULE", "Study Stop Rules"), ("TBLIND", "Trial Blinding Schema"), ("TCNTRL", "Control Type"),
+    ("TITLE", "Trial Title"), ("TPHASE", "Trial Phase Classification"), ("TTYPE", "Trial Type"),
+    ("OBJPRIM", "Trial Primary Objective"), ("OBJSEC", "Trial Secondary Objective"),
+    ("SPONSOR", "Clinical Study Sponsor"), ("REGID", "Registry Identifier"),
+    ("OUTMSPRI", "Primary Outcome Measure"), ("OUTMSSEC", "Secondary Outcome Measure"),
+    ("FCNTRY", "Planned Country of Investigational Sites"), ("DCUTDTC", "Data Cutoff Date"),
+    ("DCUTDESC", "Data Cutoff Description"), ("NARMS", "Planned Number of Arms"), ("STYPE", "Study Type"),
+    ("SSTDTC", "Study Start Date"), ("SENDTC", "Study End Date"), ("ACTSUB", "Actual Number of Subjects"),
+    ("HLTSUBJI", "Healthy Subject Indicator"), ("INTMODEL", "Intervention Model"),
+    ("INTTYPE", "Intervention Type"), ("PCLAS", "Pharmacologic Class"),
+    ("INDIC", "Trial Disease/Condition Indication"), ("TDIGRP", "Diagnosis Group"),
+    ("TINDTP", "Trial Intent Type"), ("TRT", "Investigational Therapy or Treatment"),
+    ("COMPTRT", "Comparative Treatment Name"), ("DOSE", "Dose per Administration"), ("DOSU", "Dose Units"),
+    ("DOSFRQ", "Dosing Frequency"), ("ROUTE", "Route of Administration"), ("DOSFRM", "Dose Form"),
+    ("PDSTIND", "Pediatric Study Indicator"), ("RDIND", "Rare Disease Indicator"),
+    ("EXTTIND", "Extension Trial Indicator"),
+)  # fmt: skip
+"""TS parameters in output order; one without values is left out (a definition's `trial_summary` rows follow)."""
+
+RECORD_DERIVED = {"SSTDTC": "study_start", "SENDTC": "study_end", "ACTSUB": "enrolled_subjects"}
 
 
-@cache
-def _terms_by_codelist_name() -> dict[str, dict[str, str]]:
-    """Term -> NCI code of every bundled CDISC CT codelist, by its short name (TCNTRL, TTYPE, NY, ...)."""
-    return {found.name: found.terms for found in load_standard().codelists.values()}
-
-
-def _ct(codelist: str, term: str) -> TsValue:
+def _ct(codelist: str, term: str, *, grpid: str | None = None) -> TsValue:
     """A TS value coded from the bundled CDISC CT; SpecError when the term is not in the codelist."""
-    terms = _terms_by_codelist_name().get(codelist)
-    if terms is None:
+    terms = cdisc_terms(codelist)
+    if not terms:
         raise SpecError(f"CDISC codelist {codelist} is not bundled")
     code = terms.get(term)
     if code is None:
         raise SpecError(f"{term!r} is not a term of CDISC codelist {codelist}")
-    return TsValue(val=term, valcd=code, vcdref="CDISC CT")
+    return TsValue(val=term, valcd=code, vcdref=CDISC_CT, grpid=grpid)
+
+
+def _registry(field: str, value: str) -> TsValue:
+    codelist, terms = REGISTRY_TERMS[field]
+    term = terms.get(value)
+    return _ct(codelist, term) if term is not None else TsValue(val=value.replace("_", " "))
 
 
 def _flag(value: bool | None) -> tuple[TsValue, ...]:
@@ -52,71 +118,166 @@ def _coded(values: tuple[CodedValue, ...]) -> tuple[TsValue, ...]:
     return tuple(TsValue(val=v.value, valcd=v.code, vcdref=v.system, vcdver=v.version) for v in values)
 
 
-def _text(value: str | None) -> tuple[TsValue, ...]:
-    return () if value is None else (TsValue(val=" ".join(value.split())),)
+def _text(value: object, null_flavor: str | None = None) -> tuple[TsValue, ...]:
+    if value is None or value == "":
+        return (TsValue(valnf=null_flavor),) if null_flavor else ()
+    return (TsValue(val=" ".join(str(value).split())),)
 
 
-def _literal_values(definition: StudyDefinition) -> dict[str, Callable[[], tuple[TsValue, ...]]]:
-    """TS parameters whose values are trial facts, by TSPARMCD (computed only when the parameter is listed)."""
-    design = definition.design
+def _investigational(definition: StudyDefinition) -> tuple[Intervention, ...]:
+    """The interventions TS TRT lists (and its dose parameters): every one not a placebo, comparator or background
+    product."""
+    return tuple(i for i in definition.interventions if i.role in ("INVESTIGATIONAL", "CHALLENGE"))
+
+
+def _treatment(intervention: Intervention) -> TsValue:
+    unii = next((c for c in intervention.codes if c.system == "UNII"), None)
+    return TsValue(
+        val=intervention.treatment, valcd=unii.code if unii else None, vcdref="UNII" if unii else None,
+        grpid=intervention.code,
+    )  # fmt: skip
+
+
+def _per_intervention(definition: StudyDefinition, attribute: str, codelist: str | None) -> tuple[TsValue, ...]:
+    values = []
+    for intervention in _investigational(definition):
+        value = getattr(intervention, attribute)
+        if value is None:
+            continue
+        if codelist is None:
+            values.append(TsValue(val=format_number(value), grpid=intervention.code))
+        else:
+            values.append(_ct(codelist, value, grpid=intervention.code))
+    return tuple(values)
+
+
+def _registry_ids(definition: StudyDefinition) -> tuple[TsValue, ...]:
+    found = tuple(
+        TsValue(val=r.id, valcd=r.id, vcdref=PUBLIC_REGISTRIES[r.registry])
+        for r in definition.study.registry_ids
+        if r.registry in PUBLIC_REGISTRIES
+    )
+    return found or (TsValue(valnf=NULL_FLAVORS["registry_id"]),)
+
+
+def _parameter_values(definition: StudyDefinition) -> dict[str, Callable[[], tuple[TsValue, ...]]]:
+    """Values of each TS parameter from the definition, by TSPARMCD (computed in output order)."""
+    facts, design, eligibility = definition.study, definition.design, definition.eligibility
     return {
         "ADAPT": lambda: _flag(design.adaptive),
         "ADDON": lambda: _flag(design.add_on),
         "CURTRT": lambda: _coded(design.background_treatments),
-        "LENGTH": lambda: () if design.trial_length is None else (TsValue(val=design.trial_length),),
-        "STOPRULE": lambda: _text(design.stop_rules) or (TsValue(valnf="UNK"),),
-        "TCNTRL": lambda: () if design.control_type is None else (_ct("TCNTRL", CONTROL_TERMS[design.control_type]),),
+        "AGEMAX": lambda: _text(eligibility.maximum_age, NULL_FLAVORS["maximum_age"]),
+        "AGEMIN": lambda: _text(eligibility.minimum_age, NULL_FLAVORS["minimum_age"]),
+        "LENGTH": lambda: _text(design.trial_length),
+        "PLANSUB": lambda: _text(facts.enrollment_target),
+        "RANDOM": lambda: (_registry("allocation", design.allocation),),
+        "SEXPOP": lambda: (_registry("sex", eligibility.sex),),
+        "STOPRULE": lambda: _text(design.stop_rules, NULL_FLAVORS["stop_rules"]),
+        "TBLIND": lambda: (_registry("masking", design.masking),),
+        "TCNTRL": lambda: () if design.control_type is None else (_registry("control_type", design.control_type),),
+        "TITLE": lambda: _text(facts.official_title),
+        "TPHASE": lambda: (
+            (_registry("phase", facts.phase),) if facts.phase else (TsValue(valnf=NULL_FLAVORS["phase"]),)
+        ),
         "TTYPE": lambda: tuple(_ct("TTYPE", t) for t in design.trial_types),
         "OBJPRIM": lambda: _text(design.primary_objective),
-        "OBJSEC": lambda: tuple(TsValue(val=" ".join(o.split())) for o in design.secondary_objectives),
+        "OBJSEC": lambda: tuple(v for o in design.secondary_objectives for v in _text(o)),
+        "SPONSOR": lambda: (
+            TsValue(
+                val=facts.sponsor_name,
+                valcd=facts.sponsor_duns,
+                vcdref="D-U-N-S NUMBER" if facts.sponsor_duns else None,
+            ),
+        ),
+        "REGID": lambda: _registry_ids(definition),
+        "OUTMSPRI": lambda: tuple(TsValue(val=o.measure) for o in definition.outcomes if o.kind == "PRIMARY"),
+        "OUTMSSEC": lambda: tuple(TsValue(val=o.measure) for o in definition.outcomes if o.kind == "SECONDARY"),
+        "FCNTRY": lambda: tuple(
+            TsValue(val=c, valcd=c, vcdref="ISO 3166") for c in dict.fromkeys(s.country for s in definition.sites)
+        ),
+        "DCUTDTC": lambda: _text(facts.data_cutoff_date, NULL_FLAVORS["data_cutoff"]),
+        "DCUTDESC": lambda: _text(facts.data_cutoff_description, NULL_FLAVORS["data_cutoff"]),
+        "NARMS": lambda: _text(len(definition.arms)),
+        "STYPE": lambda: (_registry("study_type", facts.type),),
+        "HLTSUBJI": lambda: _flag(eligibility.healthy_volunteers),
+        "INTMODEL": lambda: (_registry("intervention_model", design.intervention_model),),
+        "INTTYPE": lambda: tuple(
+            _registry("intervention_type", t) for t in dict.fromkeys(i.type for i in definition.interventions)
+        ),
         "PCLAS": lambda: _coded(design.pharmacologic_class),
+        "INDIC": lambda: _conditions(definition),
+        "TDIGRP": lambda: _conditions(definition),
+        "TINDTP": lambda: (_registry("primary_purpose", design.primary_purpose),),
+        "TRT": lambda: tuple(_treatment(i) for i in _investigational(definition)),
+        "COMPTRT": lambda: tuple(
+            TsValue(val=i.treatment, grpid=i.code) for i in definition.interventions if i.role in COMPARATOR_ROLES
+        ),
+        "DOSE": lambda: _per_intervention(definition, "dose", None),
+        "DOSU": lambda: _per_intervention(definition, "dose_unit", "UNIT"),
+        "DOSFRQ": lambda: _per_intervention(definition, "frequency", "FREQ"),
+        "ROUTE": lambda: _per_intervention(definition, "route", "ROUTE"),
+        "DOSFRM": lambda: _per_intervention(definition, "dose_form", "FRM"),
         "PDSTIND": lambda: _flag(design.pediatric),
         "RDIND": lambda: _flag(design.rare_disease),
         "EXTTIND": lambda: _flag(design.extension_trial),
     }
 
 
-def trial_design(definition: StudyDefinition) -> TrialDesign:
-    """TE, TA and TS facts of `definition` in the builders' form; SpecError for what the builders cannot follow yet
-    (an element opened by another event than consent or the first dose, or arms opened by different treatments)."""
-    standard = load_trial_design()
-    elements = []
-    openers = set()
-    for element in definition.elements:
-        event = ELEMENT_EVENTS.get(element.starts_at.event)
-        if event is None:
-            raise SpecError(f"{definition.source}: element {element.code} starts at {element.starts_at.event!r}; the "
-                            f"SE builder follows only {', '.join(ELEMENT_EVENTS)}")  # fmt: skip
-        if element.starts_at.intervention:
-            intervention = definition.intervention(element.starts_at.intervention)
-            openers.add(intervention.treatment if intervention else element.starts_at.intervention)
-        elements.append(Element(element.code, element.name, element.start_rule, element.end_rule, element.duration,
-                                element.epoch, event))  # fmt: skip
-    if len(openers) != 1:
-        raise SpecError(f"{definition.source}: the SE builder needs exactly one treatment that opens the treatment "
-                        f"element, found {sorted(openers) or 'none'}")  # fmt: skip
-    literal = _literal_values(definition)
+def _conditions(definition: StudyDefinition) -> tuple[TsValue, ...]:
+    return tuple(
+        TsValue(val=c.name, valcd=c.snomed, vcdref="SNOMED" if c.snomed else None) for c in definition.study.conditions
+    )
+
+
+def trial_summary_parameters(definition: StudyDefinition) -> tuple[TsParameter, ...]:
+    """TS parameters in output order: definition values, record-derived ones as `derive`, the standard versions,
+    then the definition's `trial_summary` rows for parameters not already given."""
+    values = _parameter_values(definition)
     parameters = []
-    for parameter in standard.ts:
-        if parameter.parmcd in literal:
-            values = literal[parameter.parmcd]()
-            if values:
-                parameters.append(TsParameter(parameter.parmcd, parameter.parm, values))
-        else:
-            parameters.append(parameter)
-    for parmcd, parm in EXTRA_PARAMETERS.items():
-        values = literal[parmcd]()
-        if values and all(p.parmcd != parmcd for p in standard.ts):
-            parameters.append(TsParameter(parmcd, parm, values))
+    for parmcd, parm in TS_PARAMETERS:
+        if parmcd in RECORD_DERIVED:
+            parameters.append(TsParameter(parmcd, parm, derive=RECORD_DERIVED[parmcd]))
+            continue
+        found = values[parmcd]()
+        if found:
+            parameters.append(TsParameter(parmcd, parm, found))
+    parameters += [TsParameter(parmcd, parm, (TsValue(val=value),)) for parmcd, parm, value in STANDARD_VERSIONS]
     listed = {p.parmcd for p in parameters}
     parameters += [
         TsParameter(p.parmcd, p.parm, _coded(p.values)) for p in definition.trial_summary if p.parmcd not in listed
     ]
+    return tuple(parameters)
+
+
+def _element(definition: StudyDefinition, code: str) -> Element:
+    element = definition.element(code)
+    if element is None:  # the loader checks every arm's elements; a hand-built definition may not be checked
+        raise SpecError(f"{definition.source}: element {code} of an arm is not in elements")
+    start = element.starts_at
+    treatment = None
+    if start.intervention is not None:
+        intervention = definition.intervention(start.intervention)
+        if intervention is None:
+            raise SpecError(f"{definition.source}: element {code} starts at intervention {start.intervention}, "
+                            f"which is not in interventions")  # fmt: skip
+        treatment = intervention.treatment
+    return Element(
+        etcd=element.code, element=element.name, testrl=element.start_rule, teenrl=element.end_rule,
+        tedur=element.duration, epoch=element.epoch, event=start.event, treatment=treatment,
+        visit=float(start.visit) if start.visit is not None else None,
+    )  # fmt: skip
+
+
+def trial_design(definition: StudyDefinition) -> TrialDesign:
+    """TE, TA and TS facts of `definition` in the builders' form; SpecError for an element an arm names that the
+    definition lacks (the loader's cross-reference checks prevent it for a loaded file)."""
+    elements = tuple(_element(definition, e.code) for e in definition.elements)
+    for arm in definition.arms:
+        for code in arm.elements:
+            _element(definition, code)
     return TrialDesign(
-        elements=tuple(elements),
-        arms=MappingProxyType({arm.code: arm.elements for arm in definition.arms}),
-        infusion_treatment=openers.pop(),
-        registry_terms=standard.registry_terms,
-        null_flavors=standard.null_flavors,
-        ts=tuple(parameters),
+        elements=elements,
+        arms=MappingProxyType({arm.code: tuple(arm.elements) for arm in definition.arms}),
+        ts=trial_summary_parameters(definition),
     )

@@ -35,7 +35,7 @@ def build_resources(
     `references='relative'` gives `Type/id` references (NDJSON, servers); `'urn'` gives `urn:uuid:id` references that
     resolve against the `urn:uuid` fullUrls of a Bundle. Pass `context` to inspect what was referenced afterwards.
     """
-    ctx = context or Context(records.study, release(version), terminology or load_terminology(), references)
+    ctx = context or Context(records.definition, release(version), terminology or load_terminology(), references)
     enrolled = sum(1 for s in records.subjects if s.enrolled == "Y")
     yield from build_study.build_study_resources(ctx, records.exposures, enrolled)
     for facts in subject_facts(records):
@@ -52,20 +52,19 @@ def build_subject_resources(ctx: Context, facts: SubjectFacts) -> Iterator[Resou
         age = build_subject.build_age_observation(ctx, facts)
         if age is not None:
             yield age
-        yield from build_subject.build_screening_observations(ctx, facts)
+        yield from build_subject.build_attribute_observations(ctx, facts)
         for row in facts.visits:
             yield build_care.build_encounter(ctx, facts, row)
         for row in facts.exposures:
-            apheresis = build_care.build_apheresis(ctx, facts, row)
-            if apheresis is not None:
-                yield apheresis
+            procedure = build_care.build_preceding_procedure(ctx, facts, row)
+            if procedure is not None:
+                yield procedure
             yield build_care.build_administration(ctx, facts, row)
         for row in facts.eligibility:
             yield build_observations.build_eligibility_exception(ctx, facts, row)
-        for row in facts.skin_scores:
-            yield from build_observations.build_skin_score(ctx, facts, row)
-        for row in facts.spirometry:
-            yield from build_observations.build_spirometry(ctx, facts, row)
+        for rows in build_observations.assessments(facts):
+            row = next(iter(rows.values()))
+            yield from build_observations.build_assessment(ctx, facts, rows)
         for row in facts.adverse_events:
             yield ae_builder.build_adverse_event(ctx, facts, row)
     except (TrialInteropError, KeyError, ValueError, TypeError) as exc:

@@ -77,7 +77,7 @@ def _criteria_extensions(ctx: Context, ae: AdverseEvent) -> list[Resource]:
     return extensions
 
 
-def _coding_facts(ae: AdverseEvent) -> Resource | None:
+def _coding_facts(ctx: Context, ae: AdverseEvent) -> Resource | None:
     """MedDRA levels above the PT; the LLT when it has no coding of its own (same code as the PT, or no code); the
     dictionary version when there is no coding to carry it."""
     levels = ["hlt", "hlt_code", "hlgt", "hlgt_code", "soc", "soc_code"]
@@ -85,14 +85,16 @@ def _coding_facts(ae: AdverseEvent) -> Resource | None:
         levels += ["llt", "llt_code"]
     if ae.pt_code is None:
         levels.append("meddra_version")
-    return sponsor.fields_extension(sponsor.MEDDRA_HIERARCHY, {name: getattr(ae, name) for name in levels})
+    return sponsor.fields_extension(
+        ctx.extension(sponsor.MEDDRA_HIERARCHY), {name: getattr(ae, name) for name in levels}
+    )
 
 
-def _criteria_answers(ae: AdverseEvent) -> Resource | None:
+def _criteria_answers(ctx: Context, ae: AdverseEvent) -> Resource | None:
     """Seriousness criteria answered for a non-serious event: the IG's criteria extension marks a serious event, so
     these answers (usually all N) travel in the sponsor extension."""
     answers = {name: getattr(ae, name) for name in (*SERIOUSNESS_CRITERIA, "serious_specify")}
-    return sponsor.fields_extension(sponsor.SERIOUSNESS_ANSWERS, answers)
+    return sponsor.fields_extension(ctx.extension(sponsor.SERIOUSNESS_ANSWERS), answers)
 
 
 def _severity(ctx: Context, ae: AdverseEvent) -> Resource | None:
@@ -122,14 +124,16 @@ def _action(ctx: Context, ae: AdverseEvent) -> Resource | None:
 
 
 def _suspects(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> list[dict[str, str]]:
-    """What causality is assessed against: the subject's study-product administrations, else the study product;
-    none when causality has not been assessed."""
+    """What causality is assessed against: the subject's study-product administrations, else the first intervention of
+    the subject's assigned arm (of the study when none); none when causality has not been assessed."""
     if ae.relationship is None:
         return []
     if facts.exposures:
         return [ctx.ref("MedicationAdministration", e.subject_id, e.treatment, e.start) for e in facts.exposures]
-    primary = ctx.study.interventions[0]
-    ref = medication_ref(ctx, primary.treatment, None)
+    arm = facts.assigned_arm
+    code = arm.interventions[0] if arm is not None and arm.interventions else ctx.definition.interventions[0].code
+    intervention = ctx.definition.intervention(code)
+    ref = medication_ref(ctx, intervention.treatment, None) if intervention is not None else None
     return [ref] if ref is not None else []
 
 
@@ -156,9 +160,9 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
     grade = _grade(ctx, ae)
     if grade is not None:
         extensions.append(grade)
-    sponsor.with_extension({"extension": extensions}, _coding_facts(ae))
+    sponsor.with_extension({"extension": extensions}, _coding_facts(ctx, ae))
     if not serious:
-        sponsor.with_extension({"extension": extensions}, _criteria_answers(ae))
+        sponsor.with_extension({"extension": extensions}, _criteria_answers(ctx, ae))
     status = codes.AE_STATUS_COMPLETED if ae.end else codes.AE_STATUS_IN_PROGRESS
     resource: Resource = {"resourceType": "AdverseEvent", "id": ctx.id("AdverseEvent", sid, ae.ae_id)}
     base = ctx.release.ae_ig_base
@@ -169,7 +173,7 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
             extensions.append({"url": base + "/resolve-date", "valueDateTime": resolved})
             if record_dtc(resolved) != ae.end:  # fhir.resources rejects a primitive extension inside an extension
                 sponsor.with_extension(
-                    {"extension": extensions}, sponsor.fields_extension(sponsor.AE_END, {"end": ae.end})
+                    {"extension": extensions}, sponsor.fields_extension(ctx.extension(sponsor.AE_END), {"end": ae.end})
                 )
         for suspect in _suspects(ctx, facts, ae):
             causality = [{"url": "entityRelatedness", "valueCodeableConcept": relatedness}]

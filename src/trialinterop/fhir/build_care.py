@@ -1,5 +1,6 @@
 """What happened to a subject: visits as Encounters, study-product administrations as MedicationAdministrations
-(Medication per intervention and lot), and the apheresis for the autologous T-cell vaccine as a Procedure.
+(Medication per intervention and lot), and the procedure an intervention needs first (definition
+`interventions[].preceded_by`, collected as `Exposure.preceded_by_date`) as a Procedure the administration cites.
 """
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from trialinterop.fhir import codes, sponsor
-from trialinterop.fhir.build_study import medication_ref, visit_code
+from trialinterop.fhir.build_schedule import visit_code
+from trialinterop.fhir.build_study import medication_ref
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.dates import datetime_element
 from trialinterop.fhir.facts import SubjectFacts
@@ -22,7 +24,7 @@ def build_encounter(ctx: Context, facts: SubjectFacts, visit: Visit) -> Resource
     name = planned.name if planned is not None else "UNPLANNED"
     code = visit_code(visit.visit_num)
     visit_type = {
-        "coding": [{"system": codes.sponsor_code_system(ctx.study_key, "visit"), "code": code, "display": name}],
+        "coding": [{"system": ctx.code_system("visit"), "code": code, "display": name}],
         "text": name,
     }
     occurred = visit.occurred == "Y"
@@ -64,20 +66,31 @@ def encounter_ref(ctx: Context, facts: SubjectFacts, visit_num: float) -> dict[s
     return ctx.ref("Encounter", facts.subject.subject_id, visit_code(visit_num))
 
 
-def build_apheresis(ctx: Context, facts: SubjectFacts, exposure: Exposure) -> Resource | None:
-    """The T-cell collection (apheresis) behind an autologous vaccine administration."""
-    if exposure.apheresis_date is None:
+def _preceding_key(exposure: Exposure, procedure: str) -> tuple[str, str, str]:
+    return (exposure.subject_id, procedure.upper(), exposure.preceded_by_date or "")
+
+
+def build_preceding_procedure(ctx: Context, facts: SubjectFacts, exposure: Exposure) -> Resource | None:
+    """The procedure the intervention's `preceded_by` names (e.g. a cell collection), on its collected date; None when
+    no date was collected or the intervention names no procedure. Coded with SNOMED CT when the definition gives it."""
+    intervention = ctx.definition.intervention_for_treatment(exposure.treatment)
+    if exposure.preceded_by_date is None or intervention is None or intervention.preceded_by is None:
         return None
+    procedure = intervention.preceded_by
+    sid, name, when = _preceding_key(exposure, procedure)
+    code: Resource = {"text": f"{procedure} (before {exposure.treatment})"}
+    if intervention.preceded_by_snomed:
+        code = {"coding": [codes.coding(codes.SNOMED, intervention.preceded_by_snomed, procedure)], **code}
     resource: Resource = {
         "resourceType": "Procedure",
-        "id": ctx.id("Procedure", exposure.subject_id, "APHERESIS", exposure.apheresis_date),
-        "identifier": [ctx.identifier("procedure", f"{exposure.subject_id}/APHERESIS/{exposure.apheresis_date}")],
+        "id": ctx.id("Procedure", sid, name, when),
+        "identifier": [ctx.identifier("procedure", f"{sid}/{name}/{when}")],
         "status": "completed",
-        "code": {"text": f"Apheresis (T-cell collection for {exposure.treatment})"},
-        "subject": ctx.ref("Patient", exposure.subject_id),
+        "code": code,
+        "subject": ctx.ref("Patient", sid),
     }
-    name = "performedDateTime" if ctx.is_r4 else "occurrenceDateTime"
-    resource.update(datetime_element(name, exposure.apheresis_date, facts.offset))
+    element = "performedDateTime" if ctx.is_r4 else "occurrenceDateTime"
+    resource.update(datetime_element(element, when, facts.offset))
     return resource
 
 
@@ -105,7 +118,7 @@ def build_administration(ctx: Context, facts: SubjectFacts, exposure: Exposure) 
     if text:
         dosage["text"] = ", ".join(text)
     collected = {"dose_form": exposure.dose_form, "frequency": exposure.frequency}
-    sponsor.with_extension(dosage, sponsor.fields_extension(sponsor.EXPOSURE, collected))
+    sponsor.with_extension(dosage, sponsor.fields_extension(ctx.extension(sponsor.EXPOSURE), collected))
     medication = medication_ref(ctx, exposure.treatment, exposure.lot)
     resource: Resource = {
         "resourceType": "MedicationAdministration",
@@ -128,9 +141,8 @@ def build_administration(ctx: Context, facts: SubjectFacts, exposure: Exposure) 
         resource[when_key + "Period"] = {**period, **datetime_element("end", exposure.end, facts.offset)}
     else:
         resource.update(datetime_element(when_key + "DateTime", exposure.start, facts.offset))
-    if exposure.apheresis_date is not None:
-        resource["supportingInformation"] = [
-            ctx.ref("Procedure", exposure.subject_id, "APHERESIS", exposure.apheresis_date)
-        ]
+    intervention = ctx.definition.intervention_for_treatment(exposure.treatment)
+    if exposure.preceded_by_date is not None and intervention is not None and intervention.preceded_by is not None:
+        resource["supportingInformation"] = [ctx.ref("Procedure", *_preceding_key(exposure, intervention.preceded_by))]
     resource["dosage"] = dosage
     return resource

@@ -1,6 +1,7 @@
-"""The registry record as FHIR: sponsor Organization, site Locations, study Medications, visit-schedule
-PlanDefinition, eligibility Group, the ResearchStudy and one site-level ResearchStudy per site (partOf the study, as
-the HL7 FHIR-to-CDISC Joint Mapping IG expects for SITEID).
+"""The study definition as FHIR: sponsor Organization, site Locations, study Medications (R5: and the EvidenceVariable
+of each intervention that arms point at), visit-schedule PlanDefinition (build_schedule), eligibility Group
+(build_eligibility), the ResearchStudy (arms and design: build_design) and one site-level ResearchStudy per site
+(partOf the study, as the HL7 FHIR-to-CDISC Joint Mapping IG expects for SITEID).
 
 R4 and R5 differ only where the releases differ (status vs progressStatus, sponsor vs associatedParty, arm vs
 comparisonGroup, enrollment vs recruitment, location vs region); every other element is shared.
@@ -13,9 +14,12 @@ from typing import Any
 
 from trialinterop.countries import country
 from trialinterop.fhir import codes, sponsor
+from trialinterop.fhir.build_design import build_arms, build_design_concepts, build_exposure_variable
+from trialinterop.fhir.build_eligibility import build_eligibility_group
+from trialinterop.fhir.build_schedule import build_schedule
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.text import fhir_string
-from trialinterop.source.models import Arm, Criterion, Exposure, Intervention, Outcome, PlannedVisit, Site, Study
+from trialinterop.source.models import Exposure, Intervention, Outcome, Site, Study
 
 Resource = dict[str, Any]
 
@@ -30,6 +34,9 @@ def build_study_resources(ctx: Context, exposures: tuple[Exposure, ...], enrolle
         yield build_medication(ctx, intervention, None)
     for intervention, lot in medication_lots(study, exposures):
         yield build_medication(ctx, intervention, lot)
+    if not ctx.is_r4:
+        for definition_intervention in ctx.definition.interventions:
+            yield build_exposure_variable(ctx, definition_intervention)
     yield build_schedule(ctx)
     yield build_eligibility_group(ctx)
     yield build_research_study(ctx, enrolled)
@@ -66,7 +73,8 @@ def build_sponsor(ctx: Context) -> Resource:
 
 
 def build_location(ctx: Context, site: Site) -> Resource:
-    address: dict[str, Any] = {"city": site.city, "country": site.country}
+    address: dict[str, Any] = {"city": site.city} if site.city else {}
+    address["country"] = site.country
     if site.state:
         address["state"] = site.state
     location: Resource = {
@@ -78,7 +86,8 @@ def build_location(ctx: Context, site: Site) -> Resource:
         "address": address,
     }
     if site.country_name:
-        location["description"] = f"Study site {site.site_id}, {site.city}, {site.country_name}"
+        place = ", ".join(part for part in (site.city, site.country_name) if part)
+        location["description"] = f"Study site {site.site_id}, {place}"
     return location
 
 
@@ -89,7 +98,7 @@ def build_medication(ctx: Context, intervention: Intervention, lot: str | None) 
         "resourceType": "Medication",
         "id": ctx.id("Medication", *key),
         "identifier": [ctx.identifier("medication", value)],
-        "code": {"text": intervention.name},
+        "code": _medication_code(ctx, intervention),
         "status": "active",
     }
     if intervention.dose_form and ctx.terminology.has("FRM", intervention.dose_form):
@@ -100,12 +109,20 @@ def build_medication(ctx: Context, intervention: Intervention, lot: str | None) 
     if lot is not None:
         medication["batch"] = {"lotNumber": fhir_string(lot)}
     else:
-        sponsor.with_extension(medication, _intervention_extension(intervention))
+        sponsor.with_extension(medication, _intervention_extension(ctx, intervention))
     return medication
 
 
-def _intervention_extension(intervention: Intervention) -> Resource | None:
-    fields = {
+def _medication_code(ctx: Context, intervention: Intervention) -> Resource:
+    """The intervention's name as text, with its definition codes (e.g. UNII) as codings."""
+    defined = ctx.definition.intervention(intervention.code)
+    found = [ctx.coding(value) for value in defined.codes] if defined is not None else []
+    coding = [c for c in found if c is not None]
+    return {"coding": coding, "text": intervention.name} if coding else {"text": intervention.name}
+
+
+def _intervention_extension(ctx: Context, intervention: Intervention) -> Resource | None:
+    fields: dict[str, object] = {
         "type": intervention.type,
         "description": intervention.description,
         "treatment": intervention.treatment,
@@ -116,7 +133,12 @@ def _intervention_extension(intervention: Intervention) -> Resource | None:
         "frequency": intervention.frequency,
         "population": intervention.population,
     }
-    return sponsor.fields_extension(sponsor.INTERVENTION, fields)
+    defined = ctx.definition.intervention(intervention.code)
+    if defined is not None:
+        fields["given_when"] = [f"{c.attribute}={'|'.join(c.values)}" for c in defined.given_when]
+        fields["preceded_by"] = defined.preceded_by
+        fields["preceded_by_snomed"] = defined.preceded_by_snomed
+    return sponsor.fields_extension(ctx.extension(sponsor.INTERVENTION), fields)
 
 
 def medication_ref(ctx: Context, treatment: str, lot: str | None) -> dict[str, str] | None:
@@ -127,121 +149,13 @@ def medication_ref(ctx: Context, treatment: str, lot: str | None) -> dict[str, s
     return ctx.ref("Medication", *key)
 
 
-def visit_code(visit_num: float) -> str:
-    """Visit number as text: 1 -> '1', 3.01 -> '3.01'."""
-    return f"{visit_num:g}" if visit_num != int(visit_num) else str(int(visit_num))
-
-
-def _visit_action(ctx: Context, visit: PlannedVisit) -> Resource:
-    description = visit.start_rule
-    if visit.end_rule:
-        description += f"; ends: {visit.end_rule}"
-    if visit.window_days is not None:
-        description += f"; window ±{visit.window_days} days"
-    coding = {
-        "system": codes.sponsor_code_system(ctx.study_key, "visit"),
-        "code": visit_code(visit.visit_num),
-        "display": visit.name,
-    }
-    action: Resource = {"title": visit.name, "description": description}
-    timing = {
-        "planned_day": visit.planned_day,
-        "window_days": visit.window_days,
-        "start_rule": visit.start_rule,
-        "end_rule": visit.end_rule,
-    }
-    sponsor.with_extension(action, sponsor.fields_extension(sponsor.PLANNED_VISIT, timing))
-    if ctx.is_r4:
-        action["code"] = [{"coding": [coding]}]
-    else:
-        action["linkId"] = f"visit-{visit_code(visit.visit_num)}"
-        action["code"] = {"coding": [coding]}
-    if visit.planned_day is not None:
-        window = visit.window_days or 0
-        action["timingRange"] = {
-            "low": {"value": visit.planned_day - window, "unit": "d", "system": codes.UCUM, "code": "d"},
-            "high": {"value": visit.planned_day + window, "unit": "d", "system": codes.UCUM, "code": "d"},
-        }
-    if visit.assessments:
-        action["action"] = [{"title": assessment} for assessment in visit.assessments]
-    return action
-
-
-def build_schedule(ctx: Context) -> Resource:
-    """The protocol's visit schedule (planned study day ± window, assessments per visit) as a PlanDefinition."""
-    study = ctx.study
-    schedule: Resource = {
-        "resourceType": "PlanDefinition",
-        "id": ctx.id("PlanDefinition", "schedule"),
-        "identifier": [ctx.identifier("plan", "schedule")],
-        "name": "VisitSchedule",
-        "title": f"Schedule of visits, {study.nct_id}",
-        "status": "active",
-        "description": "Planned visits; timing is the planned study day (infusion = day 1) ± the visit window.",
-        "action": [_visit_action(ctx, visit) for visit in study.visits],
-    }
-    return sponsor.with_extension(schedule, _registry_extension(study))
-
-
-def _registry_extension(study: Study) -> Resource | None:
-    """Registry facts without a FHIR element, on the protocol (the ResearchStudy's `protocol` PlanDefinition)."""
-    fields = {
-        name: getattr(study, name)
-        for name in (
-            "official_title", "brief_summary", "overall_status", "study_type", "allocation", "intervention_model",
-            "masking", "primary_purpose", "phase", "sex", "minimum_age", "maximum_age", "healthy_volunteers",
-            "data_cutoff_date", "data_cutoff_description",
-        )
-    }  # fmt: skip
-    return sponsor.fields_extension(sponsor.REGISTRY_RECORD, fields)
-
-
-def _arm(arm: Arm, element: Resource) -> Resource:
-    fields = {"code": arm.code, "interventions": arm.interventions}
-    return sponsor.with_extension(element, sponsor.fields_extension(sponsor.ARM, fields))
-
-
-def _objective(outcome: Outcome) -> Resource:
+def _objective(ctx: Context, outcome: Outcome) -> Resource:
     objective: Resource = {
         "name": outcome.measure,
         "type": codes.concept(codes.OBJECTIVE_TYPE_SYSTEM, codes.OBJECTIVE_TYPE[outcome.kind]),
     }
     fields = {"kind": outcome.kind, "time_frame": outcome.time_frame, "description": outcome.description}
-    return sponsor.with_extension(objective, sponsor.fields_extension(sponsor.OUTCOME, fields))
-
-
-def _criterion_characteristic(ctx: Context, criterion: Criterion) -> Resource:
-    return {
-        "code": {
-            "coding": [
-                {
-                    "system": codes.sponsor_code_system(ctx.study_key, "criteria"),
-                    "code": criterion.id,
-                    "display": criterion.short or criterion.text,
-                }
-            ],
-            "text": criterion.text,
-        },
-        "valueBoolean": True,
-        "exclude": criterion.category == "EXCLUSION",
-    }
-
-
-def build_eligibility_group(ctx: Context) -> Resource:
-    """Inclusion criteria as characteristics that must hold, exclusion criteria as characteristics with exclude=true."""
-    group: Resource = {
-        "resourceType": "Group",
-        "id": ctx.id("Group", "eligibility"),
-        "identifier": [ctx.identifier("group", "eligibility")],
-        "type": "person",
-        "name": f"Eligibility criteria, {ctx.study.nct_id}",
-        "characteristic": [_criterion_characteristic(ctx, c) for c in ctx.study.criteria],
-    }
-    if ctx.is_r4:
-        group["actual"] = False
-    else:
-        group["membership"] = "definitional"
-    return group
+    return sponsor.with_extension(objective, sponsor.fields_extension(ctx.extension(sponsor.OUTCOME), fields))
 
 
 def _country(site: Site) -> Resource:
@@ -301,13 +215,16 @@ def _condition(study: Study) -> list[Resource]:
     return concepts
 
 
-def _design_concepts(study: Study) -> list[Resource]:
-    return [
-        {"text": f"Study type: {study.study_type}"},
-        {"text": f"Allocation: {study.allocation}"},
-        {"text": f"Intervention model: {study.intervention_model}"},
-        {"text": f"Masking: {study.masking}"},
-    ]
+def _registry_identifiers(ctx: Context) -> list[Resource]:
+    """The ClinicalTrials.gov number (use official), other registries' ids (type text = the registry), then the
+    sponsor study identifier (which a SPONSOR registry id is)."""
+    identifiers: list[Resource] = []
+    for registered in ctx.definition.study.registry_ids:
+        if registered.registry == "NCT":
+            identifiers.append({"use": "official", "system": codes.CTGOV, "value": registered.id})
+        elif registered.registry != "SPONSOR":
+            identifiers.append({"type": {"text": registered.registry}, "value": registered.id})
+    return [*identifiers, ctx.identifier("study", ctx.study.study_id)]
 
 
 def build_research_study(ctx: Context, enrolled: int) -> Resource:
@@ -316,10 +233,7 @@ def build_research_study(ctx: Context, enrolled: int) -> Resource:
     resource: Resource = {
         "resourceType": "ResearchStudy",
         "id": ctx.id("ResearchStudy", "study"),
-        "identifier": [
-            {"use": "official", "system": codes.CTGOV, "value": study.nct_id},
-            ctx.identifier("study", study.study_id),
-        ],
+        "identifier": _registry_identifiers(ctx),
         "title": study.brief_title,
         "protocol": [ctx.ref("PlanDefinition", "schedule")],
     }
@@ -334,27 +248,24 @@ def build_research_study(ctx: Context, enrolled: int) -> Resource:
     if study.start_date:
         resource["period"] = {"start": study.start_date}
     resource["site"] = [ctx.ref("Location", site.site_id) for site in study.sites]
-    objectives = [_objective(o) for o in study.outcomes]
+    objectives = [_objective(ctx, o) for o in study.outcomes]
     focus_names = [i.name for i in study.interventions]
     if ctx.is_r4:
         resource["extension"] = [{"url": codes.TARGET_NUMBER_EXTENSION, "valueUnsignedInt": study.enrollment_target}]
         resource["status"] = codes.R4_STUDY_STATUS[study.overall_status]
-        resource["category"] = _design_concepts(study)
+        resource["category"] = build_design_concepts(ctx)
         resource["focus"] = [{"text": name} for name in focus_names]
         resource["location"] = [_country(site) for site in countries.values()]
         resource["enrollment"] = [ctx.ref("Group", "eligibility")]
         resource["sponsor"] = ctx.ref("Organization", "sponsor")
-        resource["arm"] = [
-            _arm(arm, {"name": arm.label, "type": {"text": arm.type}, "description": arm.description})
-            for arm in study.arms
-        ]
+        resource["arm"] = build_arms(ctx)
         resource["objective"] = objectives
         return resource
     resource["label"] = [
         {"type": codes.concept("http://hl7.org/fhir/title-type", "official"), "value": study.official_title}
     ]
     resource["status"] = "active"
-    resource["studyDesign"] = _design_concepts(study)
+    resource["studyDesign"] = build_design_concepts(ctx)
     resource["focus"] = [
         {"concept": {"text": i.name}, "reference": ctx.ref("Medication", i.code)} for i in study.interventions
     ]
@@ -375,10 +286,7 @@ def build_research_study(ctx: Context, enrolled: int) -> Resource:
         "actualNumber": enrolled,
         "eligibility": ctx.ref("Group", "eligibility"),
     }
-    resource["comparisonGroup"] = [
-        _arm(arm, {"linkId": arm.code, "name": arm.label, "type": {"text": arm.type}, "description": arm.description})
-        for arm in study.arms
-    ]
+    resource["comparisonGroup"] = build_arms(ctx)
     resource["objective"] = objectives
     resource["outcomeMeasure"] = [
         {

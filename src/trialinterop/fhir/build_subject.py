@@ -1,6 +1,7 @@
 """One subject as FHIR: Patient (no names; sponsor subject identifier), Consent (informed consent date = RFICDTC),
-ResearchSubject (site-level study, arm, state, enrolment and end dates) and, when collected, Observations of age,
-disease-severity group and methotrexate use at screening (sponsor codes SEVGRP, MTX).
+ResearchSubject (site-level study, arm, state, enrolment and end dates) and, when collected, Observations of age and
+of the definition's subject attributes (`subjects.attributes`, e.g. a stratification factor; sponsor CodeSystem
+`-subject-characteristic`, code = the attribute's QNAM or name).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from trialinterop.fhir import codes, sponsor
+from trialinterop.fhir.build_design import arm_link_id
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.dates import datetime_element, fhir_date
 from trialinterop.fhir.facts import SubjectFacts
@@ -96,14 +98,14 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
             "event_date": row.event_date,
             "last_contact_date": row.last_contact_date,
         }
-        sponsor.with_extension(resource, sponsor.fields_extension(sponsor.DISPOSITION, fields))
+        sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.DISPOSITION), fields))
     if ctx.is_r4:
         resource["status"] = facts.state
         resource["individual"] = ctx.ref("Patient", subject.subject_id)
         if facts.assigned_arm is not None:
-            resource["assignedArm"] = facts.assigned_arm.label
+            resource["assignedArm"] = facts.assigned_arm.name
         if facts.actual_arm is not None:
-            resource["actualArm"] = facts.actual_arm.label
+            resource["actualArm"] = facts.actual_arm.name
         return resource
     resource["status"] = "active"
     progress: Resource = {
@@ -123,9 +125,9 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
     resource["subject"] = ctx.ref("Patient", subject.subject_id)
     resource["consent"] = [resource["consent"]]
     if facts.assigned_arm is not None:
-        resource["assignedComparisonGroup"] = facts.assigned_arm.code
+        resource["assignedComparisonGroup"] = arm_link_id(facts.assigned_arm.code)
     if facts.actual_arm is not None:
-        resource["actualComparisonGroup"] = facts.actual_arm.code
+        resource["actualComparisonGroup"] = arm_link_id(facts.actual_arm.code)
     return resource
 
 
@@ -146,27 +148,30 @@ def build_age_observation(ctx: Context, facts: SubjectFacts) -> Resource | None:
     }
 
 
-def build_screening_observations(ctx: Context, facts: SubjectFacts) -> list[Resource]:
-    """Severity group (SEVERE: T-cell vaccine candidate) and methotrexate use at screening, when collected."""
+def build_attribute_observations(ctx: Context, facts: SubjectFacts) -> list[Resource]:
+    """One Observation per subject attribute of the definition the subject has a value for: a Y/N attribute as
+    valueBoolean, any other as valueCodeableConcept text."""
     subject = facts.subject
-    system = codes.sponsor_code_system(ctx.study_key, "subject-characteristic")
-    found: list[tuple[str, str, Resource]] = []
-    if subject.severity_group:
-        found.append(("SEVGRP", "Disease severity group", {"valueCodeableConcept": {"text": subject.severity_group}}))
-    if subject.methotrexate:
-        label = "On methotrexate or another chemotherapeutic drug at screening"
-        found.append(("MTX", label, {"valueBoolean": subject.methotrexate == "Y"}))
+    system = ctx.code_system("subject-characteristic")
     resources = []
-    for code, display, value in found:
+    for attribute in ctx.definition.subjects.attributes:
+        value = subject.attribute(attribute.name)
+        if value is None:
+            continue
+        code = attribute.qnam or attribute.name
+        if set(attribute.values) == {"Y", "N"}:
+            answer: Resource = {"valueBoolean": value == "Y"}
+        else:
+            answer = {"valueCodeableConcept": {"text": fhir_string(value)}}
         resources.append(
             {
                 "resourceType": "Observation",
                 "id": ctx.id("Observation", subject.subject_id, code),
                 "identifier": [ctx.identifier("observation", f"{subject.subject_id}/{code}")],
                 "status": "final",
-                "code": codes.concept(system, code, display, display),
+                "code": codes.concept(system, code, attribute.label, attribute.label),
                 "subject": ctx.ref("Patient", subject.subject_id),
-                **value,
+                **answer,
             }
         )
     return resources

@@ -2,8 +2,9 @@
 
 Sources: FHIR R4/R5 core code systems (terminology.hl7.org, hl7.org/fhir), the HL7 Adverse Event Clinical Research
 IG 1.0.1 and its R4 backport (seriousness criteria, outcomes, causality and grades as NCI Thesaurus codes), LOINC
-(spirometry, age), SNOMED CT (condition), CDC race & ethnicity (US Core extensions), UCUM units. CDISC terms keep their
-NCI codes from `mappings/codelists.csv` (via `ct.Terminology`) so FHIR and SDTM share one terminology.
+(age, sex, consent), SNOMED CT (condition), CDC race & ethnicity (US Core extensions), UCUM units. CDISC terms keep
+their NCI codes from `mappings/codelists.csv` (via `ct.Terminology`) so FHIR and SDTM share one terminology. Everything
+trial-specific (sponsor base URI, test codes, site offsets) comes from the study definition, never from here.
 """
 
 from __future__ import annotations
@@ -20,24 +21,31 @@ CDC_RACE = "urn:oid:2.16.840.1.113883.6.238"
 NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
 ISO_COUNTRY = "urn:iso:std:iso:3166"
 
-SPONSOR_BASE = "https://fomr.example.org/fhir"
-"""Sponsor (The Foundation for Orthopaedics and Regenerative Medicine) namespace for identifiers and code systems."""
+
+def identifier_system(base: str, study_id: str, kind: str) -> str:
+    """Sponsor identifier system for one kind of record: `{base}/sid/{study id in lower case}-{kind}` (base: the
+    definition's `code_systems.base_uri`)."""
+    return f"{base}/sid/{study_id.lower()}-{kind}"
 
 
-def identifier_system(study_id: str, kind: str) -> str:
-    """Sponsor identifier system for one kind of record, e.g. https://fomr.example.org/fhir/sid/nct05016804-subject."""
-    return f"{SPONSOR_BASE}/sid/{study_id.lower()}-{kind}"
+def sponsor_code_system(base: str, study_id: str, name: str) -> str:
+    """Sponsor CodeSystem `{base}/CodeSystem/{study id in lower case}-{name}` (e.g. -qstestcd, -criteria, -visit)."""
+    return f"{base}/CodeSystem/{study_id.lower()}-{name}"
 
 
-def sponsor_code_system(study_id: str, name: str) -> str:
-    """Sponsor CodeSystem URI, e.g. .../CodeSystem/nct05016804-qstestcd (mRSS test codes), ...-criteria, ...-visit."""
-    return f"{SPONSOR_BASE}/CodeSystem/{study_id.lower()}-{name}"
-
-
-# --- fixed, documented offsets of the two site countries (neither observes daylight saving time) -----------------
-COUNTRY_UTC_OFFSET: dict[str, str] = {"ATG": "-04:00", "ARG": "-03:00"}
-"""Local clock times in the records carry no zone; FHIR dateTime needs one. Antigua and Barbuda keeps AST (UTC-4) and
-Argentina ART (UTC-3) all year, so the offset is exact. For any other country a time is dropped (date kept)."""
+DEFINITION_SYSTEMS: dict[str, str] = {
+    "CDISC CT": NCI,
+    "LOINC": LOINC,
+    "SNOMED": SNOMED,
+    "UNII": "http://fdasis.nlm.nih.gov",
+    "MED-RT": "http://va.gov/terminology/medrt",
+    "RXNORM": "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "ATC": "http://www.whocc.no/atc",
+    "MEDDRA": MEDDRA,
+    "ISO 3166": ISO_COUNTRY,
+}
+"""System name of a coded value in a study definition -> FHIR system URI (HL7 terminology / FHIR core names).
+'SPONSOR' has no fixed URI: the study's own code system is used for it."""
 
 
 # --- ResearchStudy -------------------------------------------------------------------------------------------------
@@ -89,6 +97,46 @@ PARTY_ROLE_SYSTEM = "http://hl7.org/fhir/research-study-party-role"
 TARGET_NUMBER_EXTENSION = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ResearchStudy.recruitment.targetNumber"
 """R5 element carried in R4 through the official cross-version extension (R4 has no target enrolment)."""
 
+ARM_TYPE_SYSTEM = "http://hl7.org/fhir/research-study-arm-type"
+ARM_TYPE = {
+    "EXPERIMENTAL": ("experimental", "Experimental"),
+    "ACTIVE_COMPARATOR": ("active-comparator", "Active Comparator"),
+    "PLACEBO_COMPARATOR": ("placebo-comparator", "Placebo Comparator"),
+    "SHAM_COMPARATOR": ("sham-comparator", "Sham Comparator"),
+    "NO_INTERVENTION": ("no-intervention", "No Intervention"),
+    "OTHER": ("other-arm-type", "Other Arm Type"),
+}
+"""Definition arm type (ClinicalTrials.gov) -> R5 research-study-arm-type (R5 comparisonGroup.type, extensible; used
+in R4 arm.type too, whose binding is an example)."""
+STUDY_DESIGN_SYSTEM = "http://hl7.org/fhir/study-design"
+"""R5 core CodeSystem study-design (SEVCO codes), bound (preferred) to R5 ResearchStudy.studyDesign; checked against
+hl7.fhir.r5.core 5.0.0. terminology.hl7.org has no study-design CodeSystem."""
+STUDY_TYPE_DESIGN = {
+    "INTERVENTIONAL": ("SEVCO:01001", "Interventional research"),
+    "OBSERVATIONAL": ("SEVCO:01002", "Observational research"),
+}
+ALLOCATION_DESIGN = {
+    "RANDOMIZED": ("SEVCO:01003", "randomized assignment"),
+    "NON_RANDOMIZED": ("SEVCO:01005", "Non-randomized assignment"),
+}
+MODEL_DESIGN = {
+    "PARALLEL": ("SEVCO:01011", "Parallel cohort design"),
+    "CROSSOVER": ("SEVCO:01012", "Crossover cohort design"),
+    "SINGLE_GROUP": ("SEVCO:01016", "Uncontrolled cohort design"),
+}
+MASKED_ROLE_DESIGN = {
+    "PARTICIPANT": ("SEVCO:01060", "Blinding of study participants"),
+    "CARE_PROVIDER": ("SEVCO:01061", "Blinding of intervention providers"),
+    "OUTCOMES_ASSESSOR": ("SEVCO:01062", "Blinding of outcome assessors"),
+}
+"""Masked roles without a SEVCO code (INVESTIGATOR) keep their text only."""
+
+# --- eligibility Group -----------------------------------------------------------------------------------------------
+LOINC_SEX = ("46098-0", "Sex")
+ADMINISTRATIVE_GENDER_SYSTEM = "http://hl7.org/fhir/administrative-gender"
+ELIGIBLE_SEX = {"FEMALE": ("female", "Female"), "MALE": ("male", "Male")}
+"""Definition eligibility sex -> administrative gender; ALL gives no sex characteristic."""
+
 # --- ResearchSubject -----------------------------------------------------------------------------------------------
 SUBJECT_STATE_SYSTEM = "http://terminology.hl7.org/CodeSystem/research-subject-state"
 SUBJECT_STATE_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/research-subject-state-type"
@@ -117,14 +165,7 @@ ETHNICITY_OMB: dict[str, tuple[str, str, str]] = {
 # --- Observation ---------------------------------------------------------------------------------------------------
 OBS_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-MRSS_TOTAL_TESTCD = "MRSS0118"
-"""QSTESTCD of the total; areas are MRSS0101..MRSS0117 in MRSS_AREAS order. No LOINC or SNOMED CT code for the mRSS
-total was found, so the sponsor CodeSystem carries it (with text)."""
-# LOINC checked against published value sets: 19868-9 is FVC "by Spirometry" (19870-5 is FVC without a method);
-# 19876-2 is FVC by spirometry "--pre bronchodilation", not % predicted; % predicted is 19872-1 (measured/predicted).
-LOINC_FVC = ("19868-9", "Forced vital capacity [Volume] Respiratory system by Spirometry")
-LOINC_FVC_PREDICTED = ("19869-7", "Forced vital capacity [Volume] Respiratory system Predicted")
-LOINC_FVC_PERCENT = ("19872-1", "Forced vital capacity measured/predicted")
+REFERENCE_RANGE_MEANING_SYSTEM = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
 LOINC_AGE = ("30525-0", "Age")
 LOINC_PATIENT_CONSENT = ("59284-0", "Patient Consent")
 

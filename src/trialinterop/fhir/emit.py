@@ -43,7 +43,7 @@ def write_fhir(records: TrialRecords, out: str | Path, *, version: str = "R4", f
     if form not in FORMS:
         raise TrialInteropError(f"unknown output form {form!r}: choose one of {', '.join(FORMS)}")
     out = Path(out)
-    ctx = Context(records.study, fhir_release, load_terminology(), "relative" if form == "ndjson" else "urn")
+    ctx = Context(records.definition, fhir_release, load_terminology(), "relative" if form == "ndjson" else "urn")
     resources = progress(build_resources(records, context=ctx), description=f"FHIR {fhir_release.name} resources")
     if form == "ndjson":
         require_replaceable_folder(out)

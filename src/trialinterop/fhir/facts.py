@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from trialinterop.fhir import codes
+from trialinterop.definition.model import Arm, StudyDefinition
 from trialinterop.source import models as m
 
 SubjectState = Literal["on-study", "ineligible", "off-study", "withdrawn"]
@@ -19,16 +19,15 @@ SubjectState = Literal["on-study", "ineligible", "off-study", "withdrawn"]
 class SubjectFacts:
     subject: m.Subject
     offset: str | None
-    """UTC offset of the subject's site country (None when unknown: times are then dropped)."""
+    """UTC offset of the subject's site (definition `sites[].utc_offset`; None when unknown: times are then dropped)."""
     state: SubjectState
     end_date: str | None
     end_reason: m.Disposition | None
-    assigned_arm: m.Arm | None
-    actual_arm: m.Arm | None
+    assigned_arm: Arm | None
+    actual_arm: Arm | None
     exposures: tuple[m.Exposure, ...]
     adverse_events: tuple[m.AdverseEvent, ...]
-    skin_scores: tuple[m.SkinScore, ...]
-    spirometry: tuple[m.Spirometry, ...]
+    findings: tuple[m.Finding, ...]
     visits: tuple[m.Visit, ...]
     eligibility: tuple[m.EligibilityException, ...]
     visit_nums: frozenset[float]
@@ -55,41 +54,49 @@ def _state(subject: m.Subject, dispositions: list[m.Disposition]) -> tuple[Subje
     return ("off-study" if last.event == "COMPLETED" else "withdrawn"), last
 
 
+def _arms(
+    definition: StudyDefinition, subject: m.Subject, exposures: tuple[m.Exposure, ...]
+) -> tuple[Arm | None, Arm | None]:
+    """(assigned, actual) arm. Assigned: `subject.arm`, or the only arm of a one-arm study for an enrolled subject.
+    Actual: `subject.actual_arm`, else the assigned arm when the subject received any of its interventions."""
+    assigned = definition.arm(subject.arm) if subject.arm else None
+    if assigned is None and subject.arm is None and subject.enrolled == "Y" and len(definition.arms) == 1:
+        assigned = definition.arms[0]
+    if subject.actual_arm:
+        return assigned, definition.arm(subject.actual_arm)
+    if assigned is None:
+        return None, None
+    treatments = {i.treatment for i in definition.interventions if i.code in assigned.interventions}
+    return assigned, (assigned if any(e.treatment in treatments for e in exposures) else None)
+
+
 def subject_facts(records: m.TrialRecords) -> Iterator[SubjectFacts]:
     """One SubjectFacts per subject, in record order."""
-    study = records.study
-    single_arm = study.arms[0] if len(study.arms) == 1 else None
+    definition = records.definition
+    offsets = {site.id: site.utc_offset for site in definition.sites}
     exposures = _by_subject(records.exposures)
     aes = _by_subject(records.adverse_events)
-    skin = _by_subject(records.skin_scores)
-    spiro = _by_subject(records.spirometry)
+    findings = _by_subject(records.findings)
     visits = _by_subject(records.visits)
     dispositions = _by_subject(records.dispositions)
     eligibility = _by_subject(records.eligibility)
-    treatment_of = {i.code: i.treatment for i in study.interventions}
-    arm_by_treatment = {
-        treatment_of[code]: arm for arm in study.arms for code in arm.interventions if code in treatment_of
-    }
     for subject in records.subjects:
         sid = subject.subject_id
         state, reason = _state(subject, dispositions.get(sid, []))
         subject_exposures = tuple(exposures.get(sid, ()))
-        actual = next(
-            (arm_by_treatment[e.treatment] for e in subject_exposures if e.treatment in arm_by_treatment), None
-        )
+        assigned, actual = _arms(definition, subject, subject_exposures)
         subject_visits = tuple(visits.get(sid, ()))
         yield SubjectFacts(
             subject=subject,
-            offset=codes.COUNTRY_UTC_OFFSET.get(subject.country),
+            offset=offsets.get(subject.site_id),
             state=state,
             end_date=reason.event_date if reason is not None and state != "on-study" else None,
             end_reason=reason,
-            assigned_arm=single_arm if subject.enrolled == "Y" else None,
+            assigned_arm=assigned,
             actual_arm=actual,
             exposures=subject_exposures,
             adverse_events=tuple(aes.get(sid, ())),
-            skin_scores=tuple(skin.get(sid, ())),
-            spirometry=tuple(spiro.get(sid, ())),
+            findings=tuple(findings.get(sid, ())),
             visits=subject_visits,
             eligibility=tuple(eligibility.get(sid, ())),
             visit_nums=frozenset(v.visit_num for v in subject_visits if v.occurred == "Y"),

@@ -1,7 +1,8 @@
 """Sponsor extensions: the record facts that neither R4 nor R5 has an element for, carried so that FHIR -> records
 (and so FHIR -> SDTM) loses nothing.
 
-Each is a complex extension under `https://fomr.example.org/fhir/StructureDefinition/<name>` whose sub-extensions are
+Each is a complex extension under `{base}/StructureDefinition/<name>` (base: the study definition's
+`code_systems.base_uri`, see `extension_url`) whose sub-extensions are
 named after the record fields (valueString / valueInteger / valueDecimal / valueBoolean; a repeated sub-extension is a
 list). They are listed in mappings/fhir.yaml (`sponsor_extensions`). Standard elements are used wherever one exists;
 these only fill the gaps (registry design facts, planned-visit timing, arm codes, outcome time frames, intervention
@@ -14,33 +15,41 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from trialinterop.fhir.codes import SPONSOR_BASE
 from trialinterop.fhir.text import fhir_text
 
-STRUCTURE_BASE = SPONSOR_BASE + "/StructureDefinition"
-REGISTRY_RECORD = STRUCTURE_BASE + "/registry-record"
+REGISTRY_RECORD = "registry-record"
 """On the protocol PlanDefinition: study type, design, status, titles, summary, eligibility limits, data cut-off."""
-PLANNED_VISIT = STRUCTURE_BASE + "/planned-visit"
+PLANNED_VISIT = "planned-visit"
 """On PlanDefinition.action: planned study day, window, start and end rules."""
-ARM = STRUCTURE_BASE + "/arm"
+ARM = "arm"
 """On ResearchStudy.arm (R4) / comparisonGroup (R5): arm code and the codes of its interventions."""
-OUTCOME = STRUCTURE_BASE + "/outcome"
+OUTCOME = "outcome"
 """On ResearchStudy.objective: outcome kind, time frame, description."""
-INTERVENTION = STRUCTURE_BASE + "/intervention"
+INTERVENTION = "intervention"
 """On the study Medication of an intervention: type, description, treatment name, planned dose, route, form..."""
-MEDDRA_HIERARCHY = STRUCTURE_BASE + "/meddra-hierarchy"
+MEDDRA_HIERARCHY = "meddra-hierarchy"
 """On AdverseEvent: HLT, HLGT and SOC names and codes of the coded term."""
-SERIOUSNESS_ANSWERS = STRUCTURE_BASE + "/seriousness-answers"
+SERIOUSNESS_ANSWERS = "seriousness-answers"
 """On a non-serious AdverseEvent: seriousness criteria answered (Y/N) and the specify text, when collected."""
-AE_END = STRUCTURE_BASE + "/ae-end"
+AE_END = "ae-end"
 """On an R4 AdverseEvent whose resolution date the resolve-date extension cannot give back exactly (e.g. a time known
 only to the hour): the end as collected (R5 carries it as originalText on occurrencePeriod.end)."""
-DISPOSITION = STRUCTURE_BASE + "/disposition"
+DISPOSITION = "disposition"
 """On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date."""
-EXPOSURE = STRUCTURE_BASE + "/exposure"
+EXPOSURE = "exposure"
 """On MedicationAdministration.dosage: collected dose form and frequency."""
 
 Resource = dict[str, Any]
+
+
+def extension_url(base: str, name: str) -> str:
+    """The URL of sponsor extension `name` (one of the names above) under the study's base URI."""
+    return f"{base}/StructureDefinition/{name}"
+
+
+def is_extension(url: object, name: str) -> bool:
+    """Whether `url` is sponsor extension `name` under any base (FHIR input need not know the base)."""
+    return isinstance(url, str) and url.endswith("/StructureDefinition/" + name)
 
 
 def _value(value: object) -> Resource:

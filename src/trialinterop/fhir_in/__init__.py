@@ -2,8 +2,9 @@
 
 `load.read_fhir` parses and indexes the resources (version detection, reference resolution, size limits);
 `to_records.fhir_to_records` rebuilds the trial's records, from which SDTM is built as from any other input;
-`read_fhir_trial` also returns the warnings of every fallback taken. A study.json given as `study` replaces the
-registry record carried in the input (needed for input without the sponsor extensions).
+`read_fhir_trial` also returns the warnings of every fallback taken. `study` (a study definition file, a bundled id
+or a `StudyDefinition`) replaces what the input carries about the study and gives the findings instruments; without it
+the definition is rebuilt from the input and findings Observations are not mapped (an error unless `strict=False`).
 """
 
 from __future__ import annotations

@@ -1,20 +1,22 @@
 """Arms: the study's (ResearchStudy.arm in R4, comparisonGroup in R5) and each subject's assigned and actual arm
 (R4 ResearchSubject.assignedArm/actualArm hold the arm's name, R5 assignedComparisonGroup/actualComparisonGroup its
-linkId), matched against the study's arms by code or name.
+linkId, the arm code made a FHIR id), matched against the definition's arms by code, name or linkId.
 
 ARMCD comes from the sponsor arm extension, else the R5 linkId (in R4 the official cross-version extension of
 comparisonGroup.linkId); an R4 arm with only a name is an error, since no arm code can be made up. The arm's
 interventions come from the sponsor extension, else (with a warning) every study intervention when there is one arm.
+FHIR has no element for an arm's trial elements: an arm read from FHIR has none (TA/TE need the definition).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from trialinterop.definition import model as d
 from trialinterop.fhir import sponsor
+from trialinterop.fhir.build_design import arm_link_id
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.values import extension_value, extensions
-from trialinterop.source import models as m
 
 R4_LINK_ID = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ResearchStudy.comparisonGroup.linkId"
 SUBJECT_ARM_ELEMENTS = {
@@ -23,7 +25,7 @@ SUBJECT_ARM_ELEMENTS = {
 }
 
 
-def study_arms(fhir: FhirInput, item: Located, interventions: tuple[m.Intervention, ...]) -> tuple[m.Arm, ...]:
+def study_arms(fhir: FhirInput, item: Located, interventions: tuple[d.Intervention, ...]) -> tuple[d.Arm, ...]:
     """The arms of the main ResearchStudy `item`."""
     element = "ResearchStudy.arm" if fhir.version == "R4" else "ResearchStudy.comparisonGroup"
     found = item.resource.get("arm" if fhir.version == "R4" else "comparisonGroup") or []
@@ -31,8 +33,8 @@ def study_arms(fhir: FhirInput, item: Located, interventions: tuple[m.Interventi
 
 
 def _arm(
-    fhir: FhirInput, item: Located, path: str, arm: dict[str, Any], interventions: tuple[m.Intervention, ...], arms: int
-) -> m.Arm:
+    fhir: FhirInput, item: Located, path: str, arm: dict[str, Any], interventions: tuple[d.Intervention, ...], arms: int
+) -> d.Arm:
     name = arm.get("name") or ""
     given = extensions(arm, sponsor.ARM)
     parts = sponsor.read_fields(given[0]) if given else {}
@@ -41,7 +43,7 @@ def _arm(
         raise item.fail(
             path,
             f"arm {name!r} has no arm code (ARMCD): an R4 arm has only a name; add the code as extension "
-            f"{R4_LINK_ID} (or the sponsor arm extension), or give the registry record with --study study.json",
+            f"{R4_LINK_ID} (or the sponsor arm extension), or give the study definition with --study",
         )
     if "interventions" in parts:
         codes = tuple(str(c) for c in parts["interventions"])
@@ -51,41 +53,42 @@ def _arm(
     else:
         codes = ()
         fhir.warn(item, path, f"arm {code} names no interventions: none assumed")
-    return m.Arm(
+    return d.Arm(
         code=str(code),
-        label=name,
+        name=name,
         type=(arm.get("type") or {}).get("text") or "",
-        description=arm.get("description") or "",
+        elements=(),
         interventions=codes,
+        description=arm.get("description") or None,
     )
 
 
-def check_subject_arms(item: Located, study: m.Study, version: str) -> None:
-    """The subject's assigned/actual arm must be one of the study's arms, and the first (the only arm the records, and
-    so DM ARM, can give a subject). Absent arms are fine (screen failures, or systems that do not record them)."""
+def subject_arms(item: Located, definition: d.StudyDefinition, version: str) -> tuple[str | None, str | None]:
+    """(ARMCD assigned, ARMCD actually received) of a ResearchSubject: each must be one of the definition's arms;
+    an absent one is None (screen failures, or systems that do not record them)."""
+    found: list[str | None] = []
     for key in SUBJECT_ARM_ELEMENTS[version]:
         value = item.resource.get(key)
         if value is None:
+            found.append(None)
             continue
-        element = f"ResearchSubject.{key}"
-        arm = match_arm(study, value)
+        arm = match_arm(definition, value)
         if arm is None:
-            known = ", ".join(f"{a.code} ({a.label})" for a in study.arms) or "none"
-            raise item.fail(element, f"{value!r} is none of the study's arms by code or name (arms: {known})")
-        if arm is not study.arms[0]:
+            known = ", ".join(f"{a.code} ({a.name})" for a in definition.arms) or "none"
             raise item.fail(
-                element,
-                f"arm {arm.code} is not the study's first arm {study.arms[0].code}: the records give every enrolled "
-                "subject that arm (trials with several arms are not supported)",
+                f"ResearchSubject.{key}", f"{value!r} is none of the study's arms by code or name (arms: {known})"
             )
+        found.append(arm.code)
+    return found[0], found[1]
 
 
-def match_arm(study: m.Study, value: Any) -> m.Arm | None:
-    """The study arm whose code or name equals `value` (exactly, else ignoring case and surrounding blanks)."""
+def match_arm(definition: d.StudyDefinition, value: Any) -> d.Arm | None:
+    """The arm whose code, name or R5 linkId (the code as a FHIR id) equals `value` (exactly, else ignoring case and
+    surrounding blanks)."""
     if not isinstance(value, str):
         return None
     for key in (lambda s: s, lambda s: s.strip().casefold()):
-        for arm in study.arms:
-            if key(value) in (key(arm.code), key(arm.label)):
+        for arm in definition.arms:
+            if key(value) in (key(arm.code), key(arm.name), key(arm_link_id(arm.code))):
                 return arm
     return None

@@ -1,34 +1,31 @@
-"""The registry record given with `--study study.json`, as for ODM input: it replaces whatever the FHIR input carries
-about the study (needed when the input has no sponsor extensions, e.g. a Joint Mapping IG export). The input's main
-ResearchStudy must identify the same trial: its STUDYID or NCT number among the ResearchStudy's identifiers.
+"""The study definition given with `--study` (a definition file or a bundled study id): it replaces whatever the FHIR
+input carries about the study, and it is what tells the findings Observations apart (instruments and their tests).
+The input's main ResearchStudy must identify the same trial: its STUDYID or a registry id (e.g. the NCT number)
+among the ResearchStudy's identifiers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from trialinterop.errors import InputError
+from trialinterop.definition import StudyDefinition, resolve_definition
 from trialinterop.fhir_in.load import FhirInput
 from trialinterop.fhir_in.to_study import main_study
-from trialinterop.issues import Issue
-from trialinterop.source import models as m
-from trialinterop.source.reader import read_study
 
 
-def read_given_study(fhir: FhirInput, path: str | Path) -> m.Study:
-    """study.json at `path`, checked against the input's main ResearchStudy."""
-    problems: list[Issue] = []
-    study = read_study(Path(path), problems)
-    if study is None:
-        raise InputError(problems, summary=f"invalid study file {path}")
+def read_given_definition(fhir: FhirInput, study: str | Path | StudyDefinition) -> StudyDefinition:
+    """The definition `study` names (or is), checked against the input's main ResearchStudy."""
+    definition = study if isinstance(study, StudyDefinition) else resolve_definition(study)
     item = main_study(fhir)
     identifiers = item.resource.get("identifier")
     found = [i.get("value") for i in identifiers if isinstance(i, dict)] if isinstance(identifiers, list) else []
     values = [str(v) for v in dict.fromkeys(found) if v]
-    if study.study_id not in values and study.nct_id not in values:
+    ids = [definition.study.id, *(r.id for r in definition.study.registry_ids)]
+    if not set(ids) & set(values):
+        named = study.study.id if isinstance(study, StudyDefinition) else Path(study).name
         raise item.fail(
             "ResearchStudy.identifier",
-            f"the input's study ({', '.join(values) or 'no identifier'}) is not the study of --study "
-            f"{Path(path).name} (STUDYID {study.study_id}, NCT number {study.nct_id})",
+            f"the input's study ({', '.join(values) or 'no identifier'}) is not the study of --study {named} "
+            f"(STUDYID {definition.study.id}; registry ids {', '.join(r.id for r in definition.study.registry_ids)})",
         )
-    return study
+    return definition

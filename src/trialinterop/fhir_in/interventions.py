@@ -1,27 +1,34 @@
-"""Study interventions from the study Medications, and which intervention an administration gave.
+"""Study interventions (of the study definition) from the study Medications, and which intervention an administration
+gave.
 
 A Medication without a lot (`batch`) is a study intervention: code = its identifier, name = code.text (or a coding's
-display). The registry facts FHIR has no element for (type, treatment name, planned dose, route, frequency,
-population) come from the sponsor intervention extension; without it the treatment name (EXTRT) is the name in
-upper case and the rest unknown, with a warning. MedicationAdministration.medication[x] (a CodeableConcept, or the
-referenced Medication's identifier and code) is matched against the interventions' codes, names and treatment names;
+display), codes = its codings of a system the definition format names (UNII, RxNorm, ...). The facts FHIR has no
+element for (type, treatment name, planned dose, route, frequency, population, role, preceded_by...) come from the
+sponsor intervention extension (any field named as in the definition); without it the treatment name (EXTRT) is the
+name in upper case and the rest unknown, with a warning. MedicationAdministration.medication[x] (a CodeableConcept, or
+the referenced Medication's identifier and code) is matched against the interventions' codes, names and treatment names;
 an administration of anything else is an error, as in a records folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from trialinterop.fhir import sponsor
+from trialinterop.definition import model as d
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.load import FhirInput, Located
-from trialinterop.fhir_in.values import codings, fields, identifier_value
-from trialinterop.source import models as m
+from trialinterop.fhir_in.values import codings, extensions, fields, identifier_value
 
 UNKNOWN_WITHOUT_EXTENSION = "planned dose, dose unit, route, frequency, population and description"
+STUDY_OPTION = "give the study definition with --study"
+TEXT_FIELDS = ("role", "description", "dose_unit", "route", "frequency", "population", "preceded_by",
+               "preceded_by_snomed")  # fmt: skip
+SYSTEM_NAMES = {uri: name for name, uri in codes.DEFINITION_SYSTEMS.items()}
 
 
-def study_interventions(fhir: FhirInput) -> tuple[m.Intervention, ...]:
+def study_interventions(fhir: FhirInput) -> tuple[d.Intervention, ...]:
     """One per study Medication that is not a lot (no batch), in input order."""
     found = []
     for item in fhir.each("Medication"):
@@ -29,6 +36,8 @@ def study_interventions(fhir: FhirInput) -> tuple[m.Intervention, ...]:
         if "batch" in medication:
             continue
         facts = fields(medication, sponsor.INTERVENTION)
+        given = extensions(medication, sponsor.INTERVENTION)
+        conditions = _conditions(item, sponsor.read_fields(given[0]).get("given_when", []) if given else [])
         name = _name(medication.get("code"))
         if not name:
             raise item.fail("Medication.code.text", "required: the intervention's name (a study Medication)")
@@ -40,29 +49,70 @@ def study_interventions(fhir: FhirInput) -> tuple[m.Intervention, ...]:
                 item,
                 f"Medication.extension({sponsor.INTERVENTION})",
                 f"intervention {code} has no registry facts: treatment name (EXTRT) assumed {treatment!r} (the "
-                f"name in upper case), type assumed DRUG; {UNKNOWN_WITHOUT_EXTENSION} unknown; give the registry "
-                "record with --study study.json",
+                f"name in upper case), type assumed DRUG; {UNKNOWN_WITHOUT_EXTENSION} unknown; {STUDY_OPTION}",
             )
+        text = {name: str(facts[name]) for name in TEXT_FIELDS if facts.get(name) is not None}
         found.append(
-            m.Intervention(
+            d.Intervention(
                 code=code,
                 name=name,
                 type=facts.get("type", "DRUG"),
-                description=facts.get("description", ""),
                 treatment=facts.get("treatment", name.upper() if not facts else name),
-                dose=float(facts["dose"]) if facts.get("dose") is not None else None,
-                dose_unit=facts.get("dose_unit"),
-                route=facts.get("route"),
+                role=text.get("role", "INVESTIGATIONAL"),
+                description=text.get("description"),
+                dose=float(facts["dose"]) if isinstance(facts.get("dose"), int | float) else None,
+                dose_unit=text.get("dose_unit"),
                 dose_form=facts.get("dose_form", form.get("text")),
-                frequency=facts.get("frequency"),
-                population=facts.get("population"),
+                route=text.get("route"),
+                frequency=text.get("frequency"),
+                doses=facts["doses"] if isinstance(facts.get("doses"), int) else None,
+                population=text.get("population"),
+                given_when=conditions,
+                preceded_by=text.get("preceded_by"),
+                preceded_by_snomed=text.get("preceded_by_snomed"),
+                codes=_coded(medication.get("code")),
             )
         )
     return tuple(found)
 
 
-def administered(fhir: FhirInput, item: Located, study: m.Study) -> tuple[str, str | None]:
+def _conditions(item: Located, values: list[Any]) -> tuple[d.SubjectCondition, ...]:
+    """`given_when` fields 'attribute=v1|v2' as subject conditions."""
+    found = []
+    for value in values:
+        attribute, sep, allowed = str(value).partition("=")
+        if not sep or not attribute:
+            element = f"Medication.extension({sponsor.INTERVENTION}).given_when"
+            raise item.fail(element, f"expected 'attribute=value|value', got {value!r}")
+        found.append(d.SubjectCondition(attribute, tuple(allowed.split("|"))))
+    return tuple(found)
+
+
+def _coded(concept: Any) -> tuple[d.CodedValue, ...]:
+    """The codings of a system the definition format names, as its coded values (display as the value)."""
+    found = []
+    for coding in codings(concept):
+        name = SYSTEM_NAMES.get(coding.get("system") or "")
+        if name is not None and isinstance(coding.get("code"), str):
+            value = coding.get("display") or coding["code"]
+            found.append(d.CodedValue(str(value), coding["code"], name, coding.get("version")))
+    return tuple(found)
+
+
+def administered(fhir: FhirInput, item: Located, definition: d.StudyDefinition) -> tuple[str, str | None]:
     """(treatment name, lot) of a MedicationAdministration: the study intervention its medication[x] names."""
+    names, lot, element = _given(fhir, item)
+    intervention = match_intervention(definition.interventions, names)
+    if intervention is None:
+        known = ", ".join(f"{i.code} ({i.name})" for i in definition.interventions) or "none"
+        raise item.fail(
+            element, f"{names[0]!r} matches none of the study's interventions by code or name (interventions: {known})"
+        )
+    return intervention.treatment, lot
+
+
+def _given(fhir: FhirInput, item: Located) -> tuple[list[str], str | None, str]:
+    """(names of what was given, lot, element) of a MedicationAdministration's medication[x]."""
     given = item.resource
     r4 = fhir.version == "R4"
     medication = given.get("medication") or {}
@@ -78,20 +128,36 @@ def administered(fhir: FhirInput, item: Located, study: m.Study) -> tuple[str, s
         names, lot = list(_concept_names(concept)), None
     if not names:
         raise item.fail(element, "required: the treatment given (EXTRT), as a code, display or text")
-    intervention = match_intervention(study, names)
-    if intervention is None:
-        known = ", ".join(f"{i.code} ({i.name})" for i in study.interventions) or "none"
-        raise item.fail(
-            element, f"{names[0]!r} matches none of the study's interventions by code or name (interventions: {known})"
-        )
-    return intervention.treatment, lot
+    return names, lot, element
 
 
-def match_intervention(study: m.Study, names: list[str]) -> m.Intervention | None:
+def with_preceding_procedures(fhir: FhirInput, interventions: tuple[d.Intervention, ...]) -> tuple[d.Intervention, ...]:
+    """Interventions whose administrations cite a Procedure (supportingInformation) and that name no `preceded_by`
+    get that procedure: its SNOMED CT display and code, else its code text up to ' (before'."""
+    found: dict[str, dict[str, Any]] = {}
+    for item in fhir.each("MedicationAdministration"):
+        for ref in item.resource.get("supportingInformation") or []:
+            info = fhir.resolve(ref, item, "MedicationAdministration.supportingInformation")
+            intervention = match_intervention(interventions, _given(fhir, item)[0])
+            if info.type == "Procedure" and intervention is not None:
+                found.setdefault(intervention.code, info.resource.get("code") or {})
+    updated = []
+    for intervention in interventions:
+        concept = found.get(intervention.code)
+        if concept is not None and intervention.preceded_by is None:
+            snomed = next((c for c in codings(concept) if c.get("system") == codes.SNOMED), {})
+            name = snomed.get("display") or str(concept.get("text") or "").split(" (before")[0]
+            if name:
+                intervention = replace(intervention, preceded_by=name, preceded_by_snomed=snomed.get("code"))
+        updated.append(intervention)
+    return tuple(updated)
+
+
+def match_intervention(interventions: tuple[d.Intervention, ...], names: list[str]) -> d.Intervention | None:
     """The first intervention whose code, name or treatment equals one of `names` (exactly, else ignoring case)."""
     for key in (lambda s: s, lambda s: s.strip().casefold()):
         for name in names:
-            for intervention in study.interventions:
+            for intervention in interventions:
                 if key(name) in (key(intervention.code), key(intervention.name), key(intervention.treatment)):
                     return intervention
     return None

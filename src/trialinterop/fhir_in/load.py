@@ -135,9 +135,10 @@ class FhirInput:
 
 
 def is_fhir_source(path: Path) -> bool:
-    """A `.json` file, or a folder holding `*.ndjson` files and no records `study.json`."""
+    """A `.json` file, or a folder holding `*.ndjson` files and no records study definition (`study.yaml`)."""
     if path.is_dir():
-        return not (path / "study.json").exists() and any(path.glob("*.ndjson"))
+        records = any((path / name).exists() for name in ("study.yaml", "study.yml", "study.json"))
+        return not records and any(path.glob("*.ndjson"))
     return path.suffix.lower() == ".json"
 
 

@@ -2,7 +2,7 @@
 sponsor registry-record extension on the protocol PlanDefinition, else the standard element named by the caller.
 
 Facts found nowhere that SDTM cannot do without are refused together in one error; any other is assumed (a stated
-default) or left unknown, and reported in one warning. Both point to `--study study.json`.
+default) or left unknown, and reported in one warning. Both point to `--study` (a study definition).
 """
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ from trialinterop.fhir import sponsor
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.values import extensions
 
-STUDY_OPTION = "give the registry record with --study study.json"
+STUDY_OPTION = "give the study definition with --study"
 
 
 class RegistryFacts:
     def __init__(self, study: Located, plan: Located | None) -> None:
         found = extensions(plan.resource, sponsor.REGISTRY_RECORD) if plan is not None else []
+        self.lists: dict[str, list[Any]] | None = sponsor.read_fields(found[0]) if found else None
+        """Every value of each field of the extension; None when the input has no registry-record extension."""
         self.given: dict[str, Any] | None = (
-            {name: values[0] for name, values in sponsor.read_fields(found[0]).items()} if found else None
+            {name: values[0] for name, values in self.lists.items()} if self.lists is not None else None
         )
-        """The extension's fields; None when the input has no registry-record extension."""
+        """The extension's fields (first value); None when the input has no registry-record extension."""
         self.place = plan if plan is not None else study
         self.assumed: list[str] = []
         self.unknown: list[str] = []
@@ -45,6 +47,14 @@ class RegistryFacts:
         elif self.given is None:
             self.unknown.append(name)
         return None
+
+    def optional(self, name: str) -> Any:
+        """The extension's value of `name`, None when absent (nothing recorded as assumed or unknown)."""
+        return (self.given or {}).get(name)
+
+    def all(self, name: str) -> list[Any]:
+        """Every value of the repeated field `name` of the extension (none when absent)."""
+        return list((self.lists or {}).get(name) or [])
 
     def require(self) -> None:
         """An InputError naming every required fact not found."""

@@ -2,33 +2,40 @@
 FHIR-to-CDISC Joint Mapping IG (DM from Patient + ResearchSubject with STUDYID from the parent study and SITEID from
 the site-level study; AE from AdverseEvent, see fhir_in.adverse_events; findings from Observation).
 
-Subject: Patient + ResearchSubject (+ age, severity-group and methotrexate Observations); the informed consent date
-from ResearchSubject.period.start (R5 progress.startDate), else the referenced Consent's date. Exposures:
-MedicationAdministration matched to a study intervention (+ the apheresis Procedure it cites). Visits: Encounter. mRSS
-and FVC: Observations keyed by the sponsor test codes / LOINC. Dispositions: fhir_in.dispositions. Eligibility
-exceptions: Observations coded with the criteria CodeSystem.
+The study definition is the one given (`study`: a definition file, a bundled study id or a `StudyDefinition`;
+fhir_in.given_study), else rebuilt from the input (fhir_in.to_study), which cannot know the findings instruments.
+Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attribute Observations); the informed
+consent date from ResearchSubject.period.start (R5 progress.startDate), else the referenced Consent's date.
+Exposures: MedicationAdministration matched to a study intervention (+ the Procedure of its `preceded_by` it cites).
+Visits: Encounter. Findings: Observations matched to the definition's tests (fhir_in.findings). Dispositions:
+fhir_in.dispositions. Eligibility exceptions: Observations coded with the criteria CodeSystem.
 
-The registry record comes from the input (fhir_in.to_study) or, given `study`, from that study.json
-(fhir_in.given_study). Every fallback taken is a warning in `FhirTrial.warnings`.
+Every Observation is accounted for: one that maps to nothing (e.g. any finding when the definition was rebuilt from
+FHIR) is listed with its count; `strict` (the default) refuses the input then, else each is a warning. Every fallback
+taken is a warning in `FhirTrial.warnings`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from trialinterop.ct import Terminology, load_terminology
+from trialinterop.definition import StudyDefinition
+from trialinterop.errors import InputError
 from trialinterop.fhir import codes, sponsor
-from trialinterop.fhir.build_observations import MRSS_TESTCD
 from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
-from trialinterop.fhir_in.arms import check_subject_arms
+from trialinterop.fhir_in.arms import subject_arms
 from trialinterop.fhir_in.dispositions import read_dispositions
-from trialinterop.fhir_in.given_study import read_given_study
+from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
+from trialinterop.fhir_in.given_study import read_given_definition
 from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located, fail, read_fhir
-from trialinterop.fhir_in.to_study import build_study, main_study
+from trialinterop.fhir_in.to_study import attribute_value, build_definition, main_study
+from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import (
     code_in,
     codings,
@@ -40,7 +47,7 @@ from trialinterop.fhir_in.values import (
     record_dtc,
     reverse,
 )
-from trialinterop.issues import Issue
+from trialinterop.issues import Issue, Severity
 from trialinterop.source import models as m
 
 Resource = dict[str, Any]
@@ -53,43 +60,59 @@ class FhirTrial:
     """What was assumed where the input did not say (each names resource and element)."""
 
 
-def read_fhir_trial(source: str | Path, *, version: str = "auto", study: str | Path | None = None) -> FhirTrial:
-    """Read a Bundle file or NDJSON folder and rebuild the trial's records; `study` is a study.json that replaces the
-    registry record carried in the input."""
+StudyOption = str | Path | StudyDefinition | None
+
+
+def read_fhir_trial(
+    source: str | Path, *, version: str = "auto", study: StudyOption = None, strict: bool = True
+) -> FhirTrial:
+    """Read a Bundle file or NDJSON folder and rebuild the trial's records under the study definition `study` (a
+    definition file, a bundled study id or a definition; None: rebuilt from the input). `strict`: Observations that
+    map to nothing are an InputError (else warnings)."""
     fhir = read_fhir(source, version=version)
-    records = fhir_to_records(fhir, study=study)
+    records = fhir_to_records(fhir, study=study, strict=strict)
     return FhirTrial(records, tuple(fhir.warnings))
 
 
-def load_fhir_trial(source: str | Path, *, version: str = "auto", study: str | Path | None = None) -> m.TrialRecords:
+def load_fhir_trial(
+    source: str | Path, *, version: str = "auto", study: StudyOption = None, strict: bool = True
+) -> m.TrialRecords:
     """The records of `read_fhir_trial` (its warnings dropped)."""
-    return read_fhir_trial(source, version=version, study=study).records
+    return read_fhir_trial(source, version=version, study=study, strict=strict).records
 
 
 def fhir_to_records(
-    fhir: FhirInput, terminology: Terminology | None = None, *, study: str | Path | None = None
+    fhir: FhirInput, terminology: Terminology | None = None, *, study: StudyOption = None, strict: bool = True
 ) -> m.TrialRecords:
     """The records of the trial; an element of the wrong JSON type anywhere is an InputError naming its resource."""
     try:
-        given = read_given_study(fhir, study) if study is not None else None
-        return _Reader(fhir, terminology or load_terminology(), given).records()
+        given = read_given_definition(fhir, study) if study is not None else None
+        reader = _Reader(fhir, terminology or load_terminology(), given)
+        records = reader.records()
     except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
         where = fhir.current.where if fhir.current is not None else str(fhir.source)
         detail = f"{type(exc).__name__}: {exc}"
         raise fail(f"malformed resource: an element has the wrong JSON type or shape ({detail})", where=where) from None
+    if reader.unmapped.total and strict:
+        issues = reader.unmapped.issues(given=given is not None, severity=Severity.ERROR)
+        raise InputError(issues, summary=reader.unmapped.summary(given=given is not None))
+    fhir.warnings.extend(reader.unmapped.issues(given=given is not None))
+    return records
 
 
 class _Reader:
-    def __init__(self, fhir: FhirInput, terminology: Terminology, given: m.Study | None) -> None:
+    def __init__(self, fhir: FhirInput, terminology: Terminology, given: StudyDefinition | None) -> None:
         self.fhir = fhir
         self.terms = terminology
         self.is_r4 = fhir.version == "R4"
-        self.study = given if given is not None else build_study(fhir, main_study(fhir))
-        sid = self.study.study_id
-        self.systems = {kind: codes.identifier_system(sid, kind) for kind in ("subject", "site", "ae", "observation")}
-        self.visit_system = codes.sponsor_code_system(sid, "visit")
+        self.definition = given if given is not None else build_definition(fhir, main_study(fhir))
+        sid, base = self.definition.study.id, self.definition.code_system_base
+        kinds = ("subject", "site", "ae", "observation")
+        self.systems = {kind: codes.identifier_system(base, sid, kind) for kind in kinds}
+        self.visit_system = codes.sponsor_code_system(base, sid, "visit")
         self.patient_subject: dict[int, str] = {}
         """id() of a Patient resource -> subject id."""
+        self.unmapped = Unmapped()
 
     # --- subjects -------------------------------------------------------------------------------------------------
     def records(self) -> m.TrialRecords:
@@ -101,17 +124,47 @@ class _Reader:
         observations = self._observations_by_kind()
         characteristics = self._characteristics(observations)
         subjects = [dataclasses.replace(s, **characteristics.get(s.subject_id, {})) for s in subjects]
+        exposures = self._exposures()
+        subjects = [self._record_arms(s, exposures) for s in subjects]
         return m.TrialRecords(
-            study=self.study,
+            definition=self.definition,
             subjects=tuple(sorted(subjects, key=lambda r: r.subject_id)),
-            exposures=tuple(sorted(self._exposures(), key=lambda r: (r.subject_id, r.start, r.treatment))),
+            exposures=tuple(sorted(exposures, key=lambda r: (r.subject_id, r.start, r.treatment))),
             adverse_events=tuple(sorted(self._adverse_events(), key=lambda r: (r.subject_id, r.ae_id))),
-            skin_scores=tuple(sorted(self._skin_scores(observations), key=lambda r: (r.subject_id, r.visit_num))),
-            spirometry=tuple(sorted(self._spirometry(observations), key=lambda r: (r.subject_id, r.visit_num))),
+            findings=tuple(sorted(self._findings(observations), key=self._finding_order())),
             visits=tuple(sorted(self._visits(), key=lambda r: (r.subject_id, r.visit_num))),
             dispositions=tuple(sorted(dispositions, key=lambda r: (r.subject_id, r.event))),
             eligibility=tuple(sorted(self._eligibility(observations), key=lambda r: (r.subject_id, r.criterion_id))),
         )
+
+    def _finding_order(self) -> Callable[[m.Finding], tuple[str, int, float, str, int]]:
+        """Subject, then instrument in definition order, visit, time point and test in definition order."""
+        rank = {
+            (i.code, t.testcd): (n, k) for n, i in enumerate(self.definition.instruments) for k, t in enumerate(i.tests)
+        }
+
+        def key(row: m.Finding) -> tuple[str, int, float, str, int]:
+            instrument, test = rank[(row.instrument, row.testcd)]
+            return (row.subject_id, instrument, row.visit_num, row.timepoint or "", test)
+
+        return key
+
+    def _record_arms(self, subject: m.Subject, exposures: list[m.Exposure]) -> m.Subject:
+        """The arms as the records state them (the inverse of fhir.facts): the only arm of a one-arm study, assigned
+        to an enrolled subject, is left implicit (None); the actual arm is left implicit when it is what the assigned
+        arm implies (that arm when the subject received any of its interventions, else none)."""
+        definition = self.definition
+        assigned, actual = subject.arm, subject.actual_arm
+        arm = definition.arm(assigned) if assigned else None
+        treated = False
+        if arm is not None:
+            treatments = {i.treatment for i in definition.interventions if i.code in arm.interventions}
+            treated = any(e.subject_id == subject.subject_id and e.treatment in treatments for e in exposures)
+        if actual == (assigned if treated else None):
+            actual = None
+        if len(definition.arms) == 1 and subject.enrolled == "Y" and assigned == definition.arms[0].code:
+            assigned = None
+        return dataclasses.replace(subject, arm=assigned, actual_arm=actual)
 
     def _subject(self, item: Located) -> tuple[m.Subject, list[m.Disposition]]:
         rs = item.resource
@@ -137,7 +190,7 @@ class _Reader:
         if state is None:
             element = "ResearchSubject.status" if self.is_r4 else "ResearchSubject.progress.subjectState"
             self.fhir.warn(item, element, "no subject state: assumed enrolled and still on study")
-        check_subject_arms(item, self.study, self.fhir.version)
+        arm, actual_arm = subject_arms(item, self.definition, self.fhir.version)
         race_text = extension_value(_extension(patient, codes.US_CORE_RACE), "text")
         ethnicity = extension_value(_extension(patient, codes.US_CORE_ETHNICITY), "text")
         gender = patient.get("gender")
@@ -151,7 +204,7 @@ class _Reader:
             self.fhir.warn(patient_item, "Patient.deceasedBoolean", message)
         subject = m.Subject(
             subject_id=subject_id,
-            site_id=site.site_id,
+            site_id=site.id,
             sex=sex or "U",
             country=address.get("country") or site.country,
             consent_date=record_dtc(consent) or consent,
@@ -159,6 +212,8 @@ class _Reader:
             birth_date=patient.get("birthDate"),
             race=tuple(race_text.split("|")) if race_text else _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB),
             ethnicity=ethnicity or (_omb(patient, codes.US_CORE_ETHNICITY, codes.ETHNICITY_OMB) or (None,))[0],
+            arm=arm,
+            actual_arm=actual_arm,
             death_date=original_dtc(patient, "deceasedDateTime"),
             origin=patient_item.origin,
         )
@@ -167,16 +222,16 @@ class _Reader:
         )
         return subject, rows
 
-    def _site(self, item: Located) -> m.Site:
+    def _site(self, item: Located) -> Any:
         """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy."""
         if not item.resource.get("study"):
             raise item.fail("ResearchSubject.study", "required: the (site-level) ResearchStudy")
         site_item = self.fhir.resolve(item.resource["study"], item, "ResearchSubject.study", "ResearchStudy")
         resource = site_item.resource
         site_id = identifier_value(resource, self.systems["site"]) or identifier_value(resource, None)
-        site = self.study.site(site_id or "")
+        site = self.definition.site(site_id or "")
         if site is None:
-            known = ", ".join(s.site_id for s in self.study.sites) or "none"
+            known = ", ".join(s.id for s in self.definition.sites) or "none"
             raise item.fail(
                 "ResearchSubject.study",
                 f"must be a site-level ResearchStudy (partOf the trial) whose identifier is a site of the study "
@@ -214,45 +269,58 @@ class _Reader:
 
     # --- observations ---------------------------------------------------------------------------------------------
     def _observations_by_kind(self) -> dict[str, list[tuple[str, Located]]]:
-        """Observations by what they record: AGE, SEVGRP, MTX, MRSS, FVC, FVCPRED, FVCPP, IE (others skipped)."""
-        sid = self.study.study_id
-        qs_system = codes.sponsor_code_system(sid, "qstestcd")
-        characteristic = codes.sponsor_code_system(sid, "subject-characteristic")
-        criteria = codes.sponsor_code_system(sid, "criteria")
-        loinc = {
-            codes.LOINC_AGE[0]: "AGE",
-            codes.LOINC_FVC[0]: "FVC",
-            codes.LOINC_FVC_PREDICTED[0]: "FVCPRED",
-            codes.LOINC_FVC_PERCENT[0]: "FVCPP",
-        }
+        """Observations by what they record: AGE, ATTRIBUTE (a subject attribute), IE (an eligibility answer), FINDING
+        (a test of an instrument); derived totals of a known test are dropped (the SDTM builder derives them), any
+        other Observation is counted as not mapped."""
+        definition = self.definition
+        sid, base = definition.study.id, definition.code_system_base
+        self.tests = TestIndex(definition)
+        characteristic = codes.sponsor_code_system(base, sid, "subject-characteristic")
+        criteria = codes.sponsor_code_system(base, sid, "criteria")
         found: dict[str, list[tuple[str, Located]]] = defaultdict(list)
         for item in self.fhir.each("Observation"):
             concept = item.resource.get("code")
-            kind = loinc.get(code_in(concept, codes.LOINC) or "")
-            if kind is None and code_in(concept, qs_system):
-                kind = "MRSS"
-            elif kind is None and code_in(concept, characteristic) in ("SEVGRP", "MTX"):
-                kind = code_in(concept, characteristic)
-            elif kind is None and code_in(concept, criteria):
+            subject_id = self.subject_of(item)
+            if self.tests.candidates(concept):
+                kind: str | None = None if is_derived(item.resource) else "FINDING"
+                if kind is None:
+                    continue
+            elif code_in(concept, codes.LOINC) == codes.LOINC_AGE[0]:
+                kind = "AGE"
+            elif code_in(concept, characteristic) in self.attribute_names:
+                kind = "ATTRIBUTE"
+            elif code_in(concept, criteria):
                 kind = "IE"
-            if kind is not None:
-                found[kind].append((self.subject_of(item), item))
+            else:
+                self.unmapped.add(item, concept)
+                continue
+            found[kind].append((subject_id, item))
         return found
 
+    @property
+    def attribute_names(self) -> dict[str, str]:
+        """Code in the subject-characteristic CodeSystem (QNAM or name) -> attribute name."""
+        return {a.qnam or a.name: a.name for a in self.definition.subjects.attributes}
+
     def _characteristics(self, found: dict[str, list[tuple[str, Located]]]) -> dict[str, dict[str, Any]]:
-        """Subject id -> age, severity_group, methotrexate as read from the screening Observations."""
+        """Subject id -> age and attributes (definition order) as read from the screening Observations."""
         values: dict[str, dict[str, Any]] = defaultdict(dict)
-        for kind in ("AGE", "SEVGRP", "MTX"):
-            for sid, item in found.get(kind, []):
-                self.fhir.current = item
-                obs = item.resource
-                if kind == "AGE":
-                    value = (obs.get("valueQuantity") or {}).get("value")
-                    values[sid]["age"] = int(value) if isinstance(value, int | float) else None
-                elif kind == "SEVGRP":
-                    values[sid]["severity_group"] = (obs.get("valueCodeableConcept") or {}).get("text")
-                elif isinstance(obs.get("valueBoolean"), bool):
-                    values[sid]["methotrexate"] = "Y" if obs["valueBoolean"] else "N"
+        attributes: dict[str, dict[str, str]] = defaultdict(dict)
+        names = self.attribute_names
+        base, study_id = self.definition.code_system_base, self.definition.study.id
+        system = codes.sponsor_code_system(base, study_id, "subject-characteristic")
+        for sid, item in found.get("AGE", []):
+            self.fhir.current = item
+            value = (item.resource.get("valueQuantity") or {}).get("value")
+            values[sid]["age"] = int(value) if isinstance(value, int | float) else None
+        for sid, item in found.get("ATTRIBUTE", []):
+            self.fhir.current = item
+            value = attribute_value(item.resource)
+            if value is not None:
+                attributes[sid][names[code_in(item.resource.get("code"), system) or ""]] = value
+        order = [a.name for a in self.definition.subjects.attributes]
+        for sid, given in attributes.items():
+            values[sid]["attributes"] = tuple((name, given[name]) for name in order if name in given)
         return values
 
     def _visit_num(self, item: Located) -> float:
@@ -272,63 +340,18 @@ class _Reader:
                 return float(code)
         raise item.fail(f"{item.type}.encounter", "cannot tell the visit (no sponsor identifier, no visit Encounter)")
 
-    def _skin_scores(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.SkinScore]:
-        qs_system = codes.sponsor_code_system(self.study.study_id, "qstestcd")
-        grouped: dict[tuple[str, float], dict[str, Located]] = defaultdict(dict)
-        for sid, item in found.get("MRSS", []):
+    def _findings(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.Finding]:
+        rows = []
+        for sid, item in found.get("FINDING", []):
             self.fhir.current = item
-            grouped[(sid, self._visit_num(item))][code_in(item.resource.get("code"), qs_system) or ""] = item
-        rows = []
-        for (sid, visit_num), by_code in grouped.items():
-            total = by_code.get(codes.MRSS_TOTAL_TESTCD)
-            anchor = total or next(iter(by_code.values()))
-            self.fhir.current = anchor
-            obs = anchor.resource
-            when = original_dtc(obs, "effectiveDateTime")
-            if total is not None and obs.get("status") == "cancelled":
-                reason = (obs.get("dataAbsentReason") or {}).get("text")
-                rows.append(m.SkinScore(sid, visit_num, when, not_done_reason=reason, origin=anchor.origin))
-                continue
-            scores = tuple(_integer(by_code[cd].resource) if cd in by_code else None for cd in MRSS_TESTCD)
-            derived = "Derived" in str(((total.resource if total else {}).get("method") or {}).get("text"))
-            value = None if total is None or derived else _integer(total.resource)
-            rows.append(m.SkinScore(sid, visit_num, when, scores, value, origin=anchor.origin))
-        return rows
-
-    def _spirometry(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.Spirometry]:
-        grouped: dict[tuple[str, float], dict[str, Located]] = defaultdict(dict)
-        for kind in ("FVC", "FVCPRED", "FVCPP"):
-            for sid, item in found.get(kind, []):
-                self.fhir.current = item
-                grouped[(sid, self._visit_num(item))][kind] = item
-        rows = []
-        for (sid, visit_num), by_kind in grouped.items():
-            fvc = by_kind.get("FVC")
-            anchor = fvc or next(iter(by_kind.values()))
-            self.fhir.current = anchor
-            obs = anchor.resource
-            position = None
-            for component in obs.get("component") or []:
-                concept = component.get("valueCodeableConcept")
-                position = (concept or {}).get("text") or component.get("valueString") or position
-            reason = (obs.get("dataAbsentReason") or {}).get("text") if obs.get("status") == "cancelled" else None
-            rows.append(
-                m.Spirometry(
-                    sid,
-                    visit_num,
-                    original_dtc(obs, "effectiveDateTime"),
-                    _quantity(fvc),
-                    _quantity(by_kind.get("FVCPRED")),
-                    _quantity(by_kind.get("FVCPP")),
-                    position,
-                    reason,
-                    origin=anchor.origin,
-                )
-            )
+            key = identifier_key(item.resource, self.systems["observation"], sid)
+            test = self.tests.match(item, key)
+            if test is not None:
+                rows.append(read_finding(item, test, sid, self._visit_num(item), key))
         return rows
 
     def _eligibility(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.EligibilityException]:
-        system = codes.sponsor_code_system(self.study.study_id, "criteria")
+        system = codes.sponsor_code_system(self.definition.code_system_base, self.definition.study.id, "criteria")
         rows = []
         for sid, item in found.get("IE", []):
             self.fhir.current = item
@@ -374,7 +397,7 @@ class _Reader:
         for item in self.fhir.each("MedicationAdministration"):
             given = item.resource
             sid = self.subject_of(item)
-            treatment, lot = administered(self.fhir, item, self.study)
+            treatment, lot = administered(self.fhir, item, self.definition)
             when_key = "effective" if self.is_r4 else "occurence"
             period = given.get(when_key + "Period") or {}
             start = original_dtc(period, "start") or original_dtc(given, when_key + "DateTime")
@@ -382,8 +405,9 @@ class _Reader:
                 raise item.fail(f"MedicationAdministration.{when_key}[x]", "required: when it was given (EXSTDTC)")
             dosage = given.get("dosage") or {}
             dose = dosage.get("dose") or {}
-            if not isinstance(dose.get("value"), int | float):
-                raise item.fail("MedicationAdministration.dosage.dose.value", "required: the dose given (EXDOSE)")
+            value = dose.get("value")
+            if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+                raise item.fail("MedicationAdministration.dosage.dose.value", f"a number expected, got {value!r}")
             route = dosage.get("route") or {}
             collected = fields(dosage, sponsor.EXPOSURE)
             rows.append(
@@ -391,20 +415,21 @@ class _Reader:
                     sid,
                     treatment,
                     start,
-                    float(dose["value"]),
-                    dose.get("unit") or dose.get("code") or "",
+                    float(value) if value is not None else None,  # type: ignore[arg-type]  # optional in records
+                    dose.get("unit") or dose.get("code") or None,  # type: ignore[arg-type]  # optional in records
                     route.get("text") or next((c.get("display") for c in codings(route)), None) or "",
                     end=original_dtc(period, "end"),
                     dose_form=collected.get("dose_form"),
                     frequency=collected.get("frequency"),
                     lot=lot,
-                    apheresis_date=self._apheresis(item),
+                    preceded_by_date=self._preceded_by(item),
                     origin=item.origin,
                 )
             )
         return rows
 
-    def _apheresis(self, item: Located) -> str | None:
+    def _preceded_by(self, item: Located) -> str | None:
+        """The date of the Procedure the administration cites (the intervention's `preceded_by`)."""
         for ref in item.resource.get("supportingInformation") or []:
             info = self.fhir.resolve(ref, item, "MedicationAdministration.supportingInformation")
             if info.type == "Procedure":
@@ -464,15 +489,3 @@ def _omb(patient: Resource, url: str, table: dict[str, tuple[str, str, str]]) ->
         if term:
             found.append(term)
     return tuple(found)
-
-
-def _integer(obs: Resource) -> int | None:
-    value = obs.get("valueInteger")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _quantity(item: Located | None) -> float | None:
-    if item is None:
-        return None
-    value = (item.resource.get("valueQuantity") or {}).get("value")
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

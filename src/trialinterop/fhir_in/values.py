@@ -10,14 +10,16 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from trialinterop.ct import Terminology
-from trialinterop.fhir import codes
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.dates import original_dtc, record_dtc
-from trialinterop.fhir.sponsor import read_fields
+from trialinterop.fhir.sponsor import is_extension, read_fields
 from trialinterop.fhir_in.load import Located
 
 Resource = dict[str, Any]
 K = TypeVar("K")
 __all__ = ["original_dtc", "record_dtc"]  # re-exported: the date inverse lives beside fhir.dates.fhir_datetime
+SPONSOR_NAMES = frozenset(v for k, v in vars(sponsor).items() if k.isupper() and isinstance(v, str) and "/" not in v)
+"""The sponsor extension names of fhir.sponsor (REGISTRY_RECORD = 'registry-record', ...)."""
 
 
 def codings(concept: Any) -> list[Resource]:
@@ -45,9 +47,14 @@ def identifier_value(resource: Resource, system: str | None) -> str | None:
 
 
 def extensions(element: Any, url: str) -> list[Resource]:
+    """Extensions of `element` with `url`, or, for a sponsor extension name (see fhir.sponsor), whose URL is that
+    sponsor extension under any base URI."""
     if not isinstance(element, dict):
         return []
-    return [e for e in element.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+    found = [e for e in element.get("extension") or [] if isinstance(e, dict)]
+    if url in SPONSOR_NAMES:
+        return [e for e in found if is_extension(e.get("url"), url)]
+    return [e for e in found if e.get("url") == url]
 
 
 def extension_value(element: Any, url: str) -> Any:

@@ -1,7 +1,8 @@
-"""The protocol's visit schedule (TV) from the PlanDefinition: one planned visit per action.
+"""The protocol's visit schedule (TV) from the PlanDefinition: one planned visit of the definition per action.
 
-VISITNUM is the action's code; planned study day and window come from the sponsor planned-visit extension, else from
-the standard `action.timingRange` (days: planned day = midpoint, window = half-width) or `timingDuration`. The start
+VISITNUM is the action's code; planned study day and window (before/after) come from the sponsor planned-visit
+extension (`window_days` for both sides when it gives no side), else from the standard `action.timingRange` (days:
+planned day = midpoint, window = half-width on both sides) or `timingDuration`. The start
 rule (TVSTRL) comes from the extension, else the action's description, else the timing ('Study day 24 to 38'); text
 is made ASCII (see fhir_in.text).
 """
@@ -10,23 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from trialinterop.definition import model as d
 from trialinterop.fhir import sponsor
 from trialinterop.fhir_in.load import Located
 from trialinterop.fhir_in.text import ascii_text
 from trialinterop.fhir_in.values import codings, fields
-from trialinterop.source import models as m
 
 DAY_UNITS = frozenset({"d", "day", "days"})
 
 
-def planned_visits(plan: Located | None) -> tuple[m.PlannedVisit, ...]:
+def planned_visits(plan: Located | None) -> tuple[d.PlannedVisit, ...]:
     """The planned visits of `plan` (none without a protocol PlanDefinition)."""
     if plan is None:
         return ()
     return tuple(_visit(plan, number, action) for number, action in enumerate(plan.resource.get("action") or []))
 
 
-def _visit(plan: Located, number: int, action: dict[str, Any]) -> m.PlannedVisit:
+def _visit(plan: Located, number: int, action: dict[str, Any]) -> d.PlannedVisit:
     path = f"PlanDefinition.action[{number}]"
     code_element = action.get("code")
     concept = code_element[0] if isinstance(code_element, list) and code_element else code_element
@@ -36,9 +37,12 @@ def _visit(plan: Located, number: int, action: dict[str, Any]) -> m.PlannedVisit
     except (TypeError, ValueError):
         raise plan.fail(f"{path}.code", f"visit number expected, got {code!r}") from None
     given = fields(action, sponsor.PLANNED_VISIT)
-    day, window, timing_rule = _timing(plan, path, action)
     if given:  # the extension leaves out what the protocol does not state
-        day, window = given.get("planned_day"), given.get("window_days")
+        day, window, timing_rule = given.get("planned_day"), given.get("window_days"), None
+        before, after = given.get("window_before", window), given.get("window_after", window)
+    else:
+        day, window, timing_rule = _timing(plan, path, action)
+        before = after = window
     rule, rule_element = given.get("start_rule"), f"{path}.extension({sponsor.PLANNED_VISIT}).start_rule"
     if rule is None and action.get("description"):
         rule, rule_element = action["description"], f"{path}.description"
@@ -48,13 +52,14 @@ def _visit(plan: Located, number: int, action: dict[str, Any]) -> m.PlannedVisit
             f"{path}.description", "no start rule (TVSTRL): give the action a description or a timingRange in days"
         )
     end_rule = given.get("end_rule")
-    return m.PlannedVisit(
-        visit_num=visit_num,
+    return d.PlannedVisit(
+        number=visit_num,
         name=action.get("title") or "",
-        planned_day=day,
         start_rule=ascii_text(plan, rule_element, rule),
+        planned_day=day,
+        window_before=before,
+        window_after=after,
         end_rule=ascii_text(plan, f"{path}.extension.end_rule", end_rule) if end_rule else None,
-        window_days=window,
         assessments=tuple(a.get("title") for a in action.get("action") or [] if a.get("title")),
     )
 

@@ -24,6 +24,17 @@ out as ODM. Shape (every key checked on load; unknown keys, tables, fields or ro
           IT.SEX: {field: sex, values: {Male: M, Female: F}}    # values: code-list translation (null = no value)
           IT.AETOXGR: [{field: ctcae_grade, values: {...}}, {field: severity, values: {...}}]
           IT.RACE_W: {field: race, list: true, values: {"1": WHITE, "0": null}}  # several items -> one list field
+          IT.DM.SEVERITY: severity_group   # a subjects.csv field that is no column: a subject attribute of the study
+    findings:                     # item groups of findings: one group row unpivots into one Finding per test
+      IG.FVC:
+        instrument: FVC           # instrument code of the study definition
+        form: F.FVC               # writer placement; the visit is the study event
+        fields: {datetime: IT.FVC.DATETIME, position: IT.FVC.POSITION, reason_not_done: IT.FVC.ND_REASON}
+        tests: {IT.FVC.FVC_L: FVC, IT.FVC.FVCPP: FVCPP}       # ItemOID -> testcd (its result)
+        references: {IT.FVC.PREDICTED_L: FVC}                 # ItemOID -> testcd (its reference_result)
+  A group's `fields` hold for every test of the group; a test without a result is NOT DONE (with the group's
+  reason) when the group has a reason or status, unless it is a total (`total_of`: derived). A result's unit is the
+  test's unit in the definition.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ import yaml
 
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
-from trialinterop.source.schema import load_schema
+from trialinterop.source.schema import generic_tables
 
 ROW_KINDS = ("subject", "event", "group")
 INCOMPLETE_POLICIES = ("error", "skip_row", "skip_subject")
@@ -59,7 +70,10 @@ _TOP_KEYS = {
     "incomplete",
     "ignore",
     "item_groups",
+    "findings",
 }
+FINDING_FIELDS = ("datetime", "timepoint", "status", "reason_not_done", "position")
+_FINDING_KEYS = {"instrument", "form", "fields", "tests", "references"}
 _GROUP_KEYS = {"table", "row", "form", "study_event", "defaults", "context", "items"}
 _ITEM_KEYS = {"field", "values", "list"}
 
@@ -86,6 +100,22 @@ class GroupMap:
 
 
 @dataclass(frozen=True, slots=True)
+class FindingsMap:
+    """One item group of findings: group-level fields (field -> ItemOID), results and references (ItemOID -> testcd)."""
+
+    oid: str
+    instrument: str
+    form: str | None
+    fields: dict[str, str]
+    tests: dict[str, str]
+    references: dict[str, str]
+
+    @property
+    def items(self) -> frozenset[str]:
+        return frozenset(self.fields.values()) | frozenset(self.tests) | frozenset(self.references)
+
+
+@dataclass(frozen=True, slots=True)
 class OdmMapping:
     path: str
     description: str
@@ -99,6 +129,7 @@ class OdmMapping:
     ignore_groups: frozenset[str]
     ignore_items: frozenset[str]
     groups: dict[str, GroupMap] = field(default_factory=dict)
+    findings: dict[str, FindingsMap] = field(default_factory=dict)
 
     def groups_for(self, table: str) -> list[GroupMap]:
         return [g for g in self.groups.values() if g.table == table]
@@ -134,7 +165,7 @@ def _build(name: str, doc: Any, problems: list[Issue]) -> OdmMapping | None:
         return None
     for key in sorted(set(doc) - _TOP_KEYS):
         problems.append(_issue(name, key, "unknown key"))
-    _, tables = load_schema()
+    tables = generic_tables()
     subject_key = doc.get("subject_key") or {}
     if not isinstance(subject_key, dict) or set(subject_key) - {"pattern", "replace"}:
         problems.append(_issue(name, "subject_key", "must have only 'pattern' and 'replace'"))
@@ -154,9 +185,18 @@ def _build(name: str, doc: Any, problems: list[Issue]) -> OdmMapping | None:
         ignore = {}
     groups: dict[str, GroupMap] = {}
     raw_groups = doc.get("item_groups")
-    if not isinstance(raw_groups, dict) or not raw_groups:
+    raw_findings = doc.get("findings") or {}
+    if not isinstance(raw_findings, dict):
+        problems.append(_issue(name, "findings", "must map ItemGroupOID -> findings group"))
+        raw_findings = {}
+    if not isinstance(raw_groups, dict) or not (raw_groups or raw_findings):
         problems.append(_issue(name, "item_groups", "required: at least one item group"))
         raw_groups = {}
+    findings = {}
+    for oid, spec in raw_findings.items():
+        found = _findings(name, str(oid), spec, problems)
+        if found is not None:
+            findings[found.oid] = found
     for oid, spec in raw_groups.items():
         group = _group(name, str(oid), spec, tables, problems)
         if group is not None:
@@ -174,7 +214,33 @@ def _build(name: str, doc: Any, problems: list[Issue]) -> OdmMapping | None:
         ignore_groups=frozenset(str(x) for x in ignore.get("item_groups") or ()),
         ignore_items=frozenset(str(x) for x in ignore.get("items") or ()),
         groups=groups,
+        findings=findings,
     )
+
+
+def _findings(name: str, oid: str, spec: Any, problems: list[Issue]) -> FindingsMap | None:
+    at = f"findings/{oid}"
+    if not isinstance(spec, dict):
+        problems.append(_issue(name, at, "must be a mapping"))
+        return None
+    for key in sorted(set(spec) - _FINDING_KEYS):
+        problems.append(_issue(name, f"{at}/{key}", "unknown key"))
+    if not isinstance(spec.get("instrument"), str):
+        problems.append(_issue(name, f"{at}/instrument", "required: an instrument code of the study definition"))
+        return None
+    parts = {}
+    for key in ("fields", "tests", "references"):
+        value = spec.get(key) or {}
+        if not isinstance(value, dict):
+            problems.append(_issue(name, f"{at}/{key}", "must be a mapping"))
+            value = {}
+        parts[key] = {str(k): str(v) for k, v in value.items()}
+    for fname in parts["fields"]:
+        if fname not in FINDING_FIELDS:
+            problems.append(_issue(name, f"{at}/fields/{fname}", f"must be one of {', '.join(FINDING_FIELDS)}"))
+    if not parts["tests"]:
+        problems.append(_issue(name, f"{at}/tests", "required: at least one ItemOID -> testcd"))
+    return FindingsMap(oid, spec["instrument"], spec.get("form"), parts["fields"], parts["tests"], parts["references"])
 
 
 def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) -> GroupMap | None:
@@ -213,7 +279,7 @@ def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) 
             if not isinstance(target, dict) or set(target) - _ITEM_KEYS:
                 problems.append(_issue(name, where, "must be a field name or {field, values, list}"))
                 continue
-            if target.get("field") not in columns:
+            if target.get("field") not in columns and not (table == "subjects.csv" and _attribute(target.get("field"))):
                 problems.append(_issue(name, where, f"not a column of {table}", str(target.get("field"))))
                 continue
             values = target.get("values")
@@ -238,6 +304,11 @@ def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) 
         context=context,
         items=items,
     )
+
+
+def _attribute(name: Any) -> bool:
+    """A subjects.csv field that is no column names a subject attribute (checked against the definition on read)."""
+    return isinstance(name, str) and name.isidentifier() and name == name.lower()
 
 
 def _text(value: Any) -> str:

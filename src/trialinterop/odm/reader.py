@@ -1,6 +1,7 @@
 """Read a CDISC ODM 1.3.x ClinicalData export into `TrialRecords`, driven by a mapping file (see `odm.mapping`).
 
-Study metadata comes from a study.json given alongside (a registry record is not part of ODM). The ClinicalData is
+The study definition is given alongside (a file or a bundled study id): ODM carries no trial design. Findings item
+groups (the mapping's `findings:`) unpivot into one long-form Finding per test. The ClinicalData is
 replayed in document order as a transaction stream, so snapshots and transactional audit streams (Medidata Rave:
 TransactionType Insert/Update/Upsert/Remove, the same subject repeated in many SubjectData blocks) read alike: the
 last value wins and Remove deletes the item, item group, form, study event or subject. Vendor extensions (`redcap:`,
@@ -18,17 +19,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
+from trialinterop.definition import StudyDefinition, resolve_definition
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
-from trialinterop.odm.mapping import INCOMPLETE_POLICIES, GroupMap, OdmMapping, load_mapping
+from trialinterop.number_text import format_number as _number_text
+from trialinterop.odm.mapping import INCOMPLETE_POLICIES, FindingsMap, GroupMap, OdmMapping, load_mapping
 from trialinterop.odm.xmlsafe import MAX_XML_BYTES, parse_untrusted_xml
 from trialinterop.source import models as m
-from trialinterop.source.reader import TABLE_ATTRS, TABLE_MODELS, build_row, convert_cell, cross_check, read_study
-from trialinterop.source.schema import TableSpec, load_schema
+from trialinterop.source.generate import finding_order
+from trialinterop.source.reader import TABLE_ATTRS, TABLE_MODELS, build_row, convert_cell, cross_check
+from trialinterop.source.schema import TableSpec, records_schema
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 _KEY_ATTRS = (
@@ -88,19 +92,19 @@ class _Row:
 def read_odm(
     odm_path: str | Path,
     mapping_path: str | Path,
-    study_path: str | Path,
+    study: str | Path | StudyDefinition,
     *,
     strict: bool | None = None,
     max_bytes: int = MAX_XML_BYTES,
 ) -> m.TrialRecords:
-    """ODM ClinicalData + mapping + study.json -> TrialRecords; InputError listing every problem."""
-    return load_odm(odm_path, mapping_path, study_path, strict=strict, max_bytes=max_bytes).records
+    """ODM ClinicalData + mapping + study definition -> TrialRecords; InputError listing every problem."""
+    return load_odm(odm_path, mapping_path, study, strict=strict, max_bytes=max_bytes).records
 
 
 def load_odm(
     odm_path: str | Path,
     mapping_path: str | Path,
-    study_path: str | Path,
+    study: str | Path | StudyDefinition,
     *,
     strict: bool | None = None,
     incomplete: str | None = None,
@@ -114,17 +118,14 @@ def load_odm(
         if incomplete not in INCOMPLETE_POLICIES:
             raise ValueError(f"incomplete must be one of {', '.join(INCOMPLETE_POLICIES)}")
         mapping = dc_replace(mapping, incomplete=incomplete)
-    problems: list[Issue] = []
-    study = read_study(Path(study_path), problems)
-    if study is None:
-        raise InputError(problems, summary=f"invalid study file {study_path}")
+    definition = study if isinstance(study, StudyDefinition) else resolve_definition(study)
     tree = parse_untrusted_xml(odm_path, max_bytes=max_bytes)
-    return _Reader(Path(odm_path).name, mapping, study).run(tree)
+    return _Reader(Path(odm_path).name, mapping, definition).run(tree)
 
 
 class _Reader:
-    def __init__(self, file: str, mapping: OdmMapping, study: m.Study) -> None:
-        self.file, self.mapping, self.study = file, mapping, study
+    def __init__(self, file: str, mapping: OdmMapping, definition: StudyDefinition) -> None:
+        self.file, self.mapping, self.definition = file, mapping, definition
         self.problems: list[Issue] = []
         self.subjects: dict[str, _Subject] = {}
         self.groups: dict[tuple[str, ...], _Group] = {}
@@ -209,10 +210,12 @@ class _Reader:
             self._remove(key)
             return
         gmap = self.mapping.groups.get(oid)
-        if gmap is None:
+        fmap = self.mapping.findings.get(oid)
+        if gmap is None and fmap is None:
             if oid not in self.mapping.ignore_groups and self.mapping.strict:
                 self.error(_line(el), location, f"ItemGroupOID {oid!r} is not in the mapping", field=oid)
             return
+        known = gmap.items if gmap is not None else cast(FindingsMap, fmap).items
         group = self.groups.setdefault(key, _Group(ctx, _line(el), location))
         for child in el:
             name = _name(child)
@@ -220,7 +223,7 @@ class _Reader:
                 continue
             item_oid = child.get("ItemOID", "")
             item_location = f"{location}/{_segment(child)}"
-            if item_oid not in gmap.items:
+            if item_oid not in known:
                 if item_oid not in self.mapping.ignore_items and self.mapping.strict:
                     self.error(
                         _line(child), item_location, f"ItemOID {item_oid!r} is not mapped for {oid}", field=item_oid
@@ -242,11 +245,13 @@ class _Reader:
     # --- rows ----------------------------------------------------------------------------------------------------
 
     def _records(self) -> OdmResult:
-        _, tables = load_schema()
+        tables = records_schema(self.definition)
         rows: dict[str, dict[tuple[str, ...], _Row]] = {file: {} for file in tables}
         for subject in self.subjects.values():
             rows["subjects.csv"][(subject.key,)] = _Row(subject.key, "", subject.line, subject.location)
         for key, group in self.groups.items():
+            if group.ctx["ItemGroupOID"] in self.mapping.findings:
+                continue
             gmap = self.mapping.groups[group.ctx["ItemGroupOID"]]
             if gmap.row == "subject":
                 row_key: tuple[str, ...] = key[:1]
@@ -265,6 +270,7 @@ class _Reader:
         built: dict[str, list[tuple[_Row, dict[str, Any]]]] = {}
         for file, spec in tables.items():
             built[file] = list(self._convert_rows(file, spec, rows[file].values(), skipped, warnings))
+        built["findings.csv"] += self._findings(tables["findings.csv"])
         if self.problems:
             raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
         for file, spec in tables.items():
@@ -283,14 +289,78 @@ class _Reader:
                     )
                     continue
                 seen[pk] = row.line
-                loaded[file].append(build_row(TABLE_MODELS[file], values, m.Origin(self.file, row.line)))
+                origin = m.Origin(self.file, row.line)
+                loaded[file].append(build_row(TABLE_MODELS[file], values, origin, attributes=spec.attributes))
         if not self.problems:
-            for issue in cross_check(self.study, loaded, tables):
+            for issue in cross_check(self.definition, loaded):
                 self.problems.append(dc_replace(issue, rule="ODM", key=issue.key.replace("row ", "line ")))
         if self.problems:
             raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
-        records = m.TrialRecords(study=self.study, **{TABLE_ATTRS[f]: tuple(r) for f, r in loaded.items()})
+        loaded["findings.csv"].sort(key=finding_order(self.definition))
+        records = m.TrialRecords(definition=self.definition, **{TABLE_ATTRS[f]: tuple(r) for f, r in loaded.items()})
         return OdmResult(records, tuple(warnings))
+
+    def _findings(self, spec: TableSpec) -> list[tuple[_Row, dict[str, Any]]]:
+        """Every findings group -> one Finding per test with a result (or NOT DONE: a test without a result in a
+        group that has a reason or status, totals aside); the unit of a result is its test's unit."""
+        out: list[tuple[_Row, dict[str, Any]]] = []
+        fields = {f.name: f for f in spec.fields}
+        for group in self.groups.values():
+            fmap = self.mapping.findings.get(group.ctx["ItemGroupOID"])
+            if fmap is None:
+                continue
+            sid = self._subject_id(group.ctx["SubjectKey"])
+            visit = self._finding_visit(group)
+            instrument = self.definition.instrument(fmap.instrument)
+            if sid is None or visit is None:
+                continue
+            if instrument is None:
+                self.error(group.line, group.location, f"instrument {fmap.instrument!r} is not in the study definition",
+                           field=f"findings/{fmap.oid}/instrument")  # fmt: skip
+                continue
+            shared = {f: group.items[oid].text for f, oid in fmap.fields.items() if oid in group.items}
+            not_done = "reason_not_done" in shared or "status" in shared
+            references = {
+                testcd: group.items[oid].text for oid, testcd in fmap.references.items() if oid in group.items
+            }
+            for oid, testcd in fmap.tests.items():
+                test = instrument.test(testcd)
+                value = group.items.get(oid)
+                texts = {"subject_id": sid, "instrument": fmap.instrument, "testcd": testcd, "visit_num": visit}
+                if value is not None:
+                    texts.update(shared, result=value.text, unit=(test.unit if test else None) or "")
+                    texts.pop("status", None)
+                    texts.pop("reason_not_done", None)
+                elif not_done and test is not None and not test.total_of:
+                    texts.update(shared, status=shared.get("status") or "NOT DONE")
+                else:
+                    continue
+                if testcd in references:
+                    texts["reference_result"] = references[testcd]
+                values: dict[str, Any] = {}
+                for name, fspec in fields.items():
+                    try:
+                        values[name] = convert_cell(texts.get(name, ""), fspec)
+                    except ValueError as exc:
+                        where = value.location if value is not None else group.location
+                        self.error(group.line, where, str(exc), field=f"{oid} -> findings.csv.{name}",
+                                   value=texts.get(name, ""))  # fmt: skip
+                        break
+                else:
+                    out.append((_Row(group.ctx["SubjectKey"], group.ctx["StudyEventOID"], group.line, group.location),
+                                values))  # fmt: skip
+        return out
+
+    def _finding_visit(self, group: _Group) -> str | None:
+        event = group.ctx.get("StudyEventOID", "")
+        if event in self.mapping.study_events:
+            return _number_text(self.mapping.study_events[event])
+        repeat = group.ctx.get("StudyEventRepeatKey", "")
+        if event and event == self.mapping.unscheduled_event and _as_number(repeat) is not None:
+            return repeat
+        self.error(group.line, group.location, f"study event {event!r} gives no visit number for findings",
+                   field="StudyEventOID", value=event)  # fmt: skip
+        return None
 
     def _fill(self, row: _Row, group: _Group, gmap: GroupMap) -> None:
         for fname, ctx_key in gmap.context.items():
@@ -445,7 +515,7 @@ class _Reader:
                 )
             else:
                 texts["site_id"] = site_id
-        site = self.study.site(texts.get("site_id", ""))
+        site = self.definition.site(texts.get("site_id", ""))
         if site is not None and not texts.get("country"):
             texts["country"] = site.country
 
@@ -481,7 +551,3 @@ def _as_number(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)

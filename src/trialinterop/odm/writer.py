@@ -1,7 +1,8 @@
 """Export `TrialRecords` as a CDISC ODM 1.3.2 file (metadata + ClinicalData) laid out by an ODM mapping file.
 
 This is the EDC side of the end-to-end test EDC -> ODM -> records: the mapping that reads the file also says where
-each field goes (item group, form, study event), so `read_odm(write_odm(r, mapping), mapping, study) == r`.
+each field goes (item group, form, study event), so `read_odm(write_odm(r, mapping), mapping, definition) == r`.
+Findings are pivoted back: one item group per subject, instrument, visit and timepoint (the mapping's `findings:`).
 The MetaDataVersion is derived from the mapping and records.schema.json (data types, code lists from the schema's
 enumerations, lengths from the data). Output is deterministic: CreationDateTime is the study's data cut-off date.
 """
@@ -17,16 +18,16 @@ from lxml import etree
 
 from trialinterop.atomic import staged_file
 from trialinterop.errors import SpecError
-from trialinterop.odm.mapping import GroupMap, OdmMapping, load_mapping
+from trialinterop.odm.mapping import FindingsMap, GroupMap, OdmMapping, load_mapping
 from trialinterop.odm.reader import ODM_NS
 from trialinterop.source import models as m
 from trialinterop.source.reader import TABLE_ATTRS
-from trialinterop.source.schema import FieldSpec, load_schema
+from trialinterop.source.schema import FieldSpec, records_schema
 from trialinterop.source.writer import format_cell
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 _DATA_TYPES = {"string": "text", "list": "text", "integer": "integer", "number": "float", "datetime": "partialDatetime"}
-_DERIVED = {("subjects.csv", "site_id"), ("subjects.csv", "country")}  # SiteRef, study.json site
+_DERIVED = {("subjects.csv", "site_id"), ("subjects.csv", "country")}  # SiteRef, the definition's site
 
 
 def write_odm(records: m.TrialRecords, mapping_path: str | Path, destination: str | Path) -> Path:
@@ -59,8 +60,11 @@ def _text(parent: etree._Element, tag: str, text: str) -> None:
 class _Layout:
     """Where each table goes: its one item group, and field -> (ItemOID, reverse code map)."""
 
-    def __init__(self, mapping: OdmMapping) -> None:
-        _, self.tables = load_schema()
+    def __init__(self, mapping: OdmMapping, records: m.TrialRecords) -> None:
+        self.tables = records_schema(records.definition)
+        if mapping.findings:
+            self.tables.pop("findings.csv")
+        self.findings = {f.instrument: f for f in mapping.findings.values()}
         self.mapping = mapping
         self.groups: dict[str, GroupMap] = {}
         self.items: dict[str, dict[str, tuple[str, dict[str, str] | None]]] = {}
@@ -101,7 +105,7 @@ class _Layout:
 
 
 def build_odm(records: m.TrialRecords, mapping: OdmMapping) -> etree._Element:
-    layout = _Layout(mapping)
+    layout = _Layout(mapping, records)
     study = records.study
     created = f"{study.data_cutoff_date or study.start_date or '2000-01-01'}T00:00:00"
     root = _e(
@@ -176,13 +180,60 @@ def _rows(records: m.TrialRecords, layout: _Layout) -> _Rows:
                 if ctx == "ItemGroupRepeatKey":
                     repeat = format_cell(values[fname])
             out[row.subject_id][event][group.form or ""].append((group.oid, repeat, items))
+    if layout.findings:
+        _finding_rows(records, layout, out)
     return out
 
 
+def _finding_rows(records: m.TrialRecords, layout: _Layout, out: _Rows) -> None:
+    """Findings pivoted into one item group per (subject, instrument, visit, timepoint); SpecError when the mapping
+    cannot hold a value (no item for it, or group-level values that differ between the tests of one group)."""
+    grouped: dict[tuple, list[m.Finding]] = defaultdict(list)
+    for f in records.findings:
+        grouped[(f.subject_id, f.instrument, f.visit_num, f.timepoint or "")].append(f)
+    for (sid, instrument, num, _), rows in grouped.items():
+        fmap = layout.findings.get(instrument)
+        if fmap is None:
+            raise SpecError(f"{layout.mapping.path}: no findings item group for instrument {instrument}")
+        items: list[tuple[str, str]] = []
+        for fname, oid in fmap.fields.items():
+            values = {getattr(r, fname) for r in rows} - {None}
+            if fname == "status":
+                values -= (
+                    {"NOT DONE"} if "reason_not_done" in fmap.fields and any(r.reason_not_done for r in rows) else set()
+                )
+            if len(values) > 1:
+                raise SpecError(
+                    f"{layout.mapping.path}: {sid} {instrument} visit {num:g}: {fname} differs between tests"
+                )
+            if values:
+                items.append((oid, str(values.pop())))
+        by_test = {testcd: oid for oid, testcd in fmap.tests.items()}
+        refs = {testcd: oid for oid, testcd in fmap.references.items()}
+        for r in rows:
+            if r.testcd not in by_test:
+                raise SpecError(f"{layout.mapping.path}: findings/{fmap.oid} has no item for test {r.testcd}")
+            if r.result is not None:
+                items.append((by_test[r.testcd], r.result))
+            if r.reference_result is not None:
+                if r.testcd not in refs:
+                    raise SpecError(f"{layout.mapping.path}: findings/{fmap.oid} has no reference item for {r.testcd}")
+                items.append((refs[r.testcd], r.reference_result))
+        order = {oid: i for i, oid in enumerate([*fmap.fields.values(), *fmap.tests, *fmap.references])}
+        items.sort(key=lambda item: order[item[0]])
+        if num in layout.event_oids:
+            event = (layout.event_oids[num], "", num)
+        elif layout.mapping.unscheduled_event:
+            event = (layout.mapping.unscheduled_event, format_cell(num), num)
+        else:
+            raise SpecError(f"{layout.mapping.path}: visit {num:g} is neither in study_events nor unscheduled")
+        out[sid][event][fmap.form or ""].append((fmap.oid, None, items))
+
+
 def _values(row: Any) -> dict[str, Any]:
-    values = {name: getattr(row, name) for name in row.__slots__ if name not in ("origin", "scores")}
-    if isinstance(row, m.SkinScore):
-        values.update(zip(m.MRSS_AREAS, row.scores, strict=True))
+    values = {name: getattr(row, name) for name in row.__slots__ if name not in ("origin", "attributes")}
+    if isinstance(row, m.Subject):
+        values.update(row.attributes)
     return values
 
 
@@ -234,6 +285,9 @@ def _metadata(study_el: etree._Element, records: m.TrialRecords, layout: _Layout
     for table, group in layout.groups.items():
         form_el = _e(mdv, "FormDef", OID=group.form or "", Name=table.removesuffix(".csv"), Repeating="No")
         _e(form_el, "ItemGroupRef", ItemGroupOID=group.oid, Mandatory="Yes")
+    for fmap in layout.findings.values():
+        form_el = _e(mdv, "FormDef", OID=fmap.form or "", Name=fmap.instrument, Repeating="No")
+        _e(form_el, "ItemGroupRef", ItemGroupOID=fmap.oid, Mandatory="Yes")
     specs = {table: {f.name: f for f in spec.fields} for table, spec in layout.tables.items()}
     item_defs: list[tuple[str, FieldSpec, str, list[str]]] = []
     for table, group in layout.groups.items():
@@ -246,6 +300,10 @@ def _metadata(study_el: etree._Element, records: m.TrialRecords, layout: _Layout
             _e(group_el, "ItemRef", ItemOID=oid, OrderNumber=str(order), Mandatory=mandatory)
             texts = [format_cell(v) for v in _column(records, table, fname)]
             item_defs.append((oid, specs[table][fname], table, texts))
+    for fmap in layout.findings.values():
+        group_el = _e(mdv, "ItemGroupDef", OID=fmap.oid, Name=fmap.instrument, Repeating="No")
+        for order, oid in enumerate([*fmap.fields.values(), *fmap.tests, *fmap.references], start=1):
+            _e(group_el, "ItemRef", ItemOID=oid, OrderNumber=str(order), Mandatory="No")
     for oid, spec, _table, texts in item_defs:
         data_type = _DATA_TYPES.get(spec.type) or ("date" if spec.complete else "partialDate")
         attrs: dict[str, str | None] = {"OID": oid, "Name": spec.name, "DataType": data_type}
@@ -257,6 +315,13 @@ def _metadata(study_el: etree._Element, records: m.TrialRecords, layout: _Layout
         _text(item, "Description", spec.description)
         if spec.enum is not None:
             _e(item, "CodeListRef", CodeListOID=f"CL.{oid.removeprefix('IT.')}")
+    finding_texts = _finding_texts(records, layout)
+    for fmap in layout.findings.values():
+        for oid in [*fmap.fields.values(), *fmap.tests, *fmap.references]:
+            texts = finding_texts.get(oid, [])
+            item = _e(mdv, "ItemDef", OID=oid, Name=oid.removeprefix("IT."), DataType="text",
+                      Length=str(max([len(t) for t in texts] + [1])))  # fmt: skip
+            _text(item, "Description", _finding_description(fmap, oid))
     for oid, spec, _table, _texts in item_defs:
         if spec.enum is None:
             continue
@@ -265,8 +330,34 @@ def _metadata(study_el: etree._Element, records: m.TrialRecords, layout: _Layout
             _e(code_list, "EnumeratedItem", CodedValue=value)
 
 
+def _finding_texts(records: m.TrialRecords, layout: _Layout) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for f in records.findings:
+        fmap = layout.findings.get(f.instrument)
+        if fmap is None:
+            continue
+        for oid, testcd in fmap.tests.items():
+            if testcd == f.testcd and f.result is not None:
+                out[oid].append(f.result)
+        for oid, testcd in fmap.references.items():
+            if testcd == f.testcd and f.reference_result is not None:
+                out[oid].append(f.reference_result)
+        for fname, oid in fmap.fields.items():
+            if getattr(f, fname) is not None:
+                out[oid].append(str(getattr(f, fname)))
+    return out
+
+
+def _finding_description(fmap: FindingsMap, oid: str) -> str:
+    if oid in fmap.tests:
+        return f"{fmap.instrument} {fmap.tests[oid]} result"
+    if oid in fmap.references:
+        return f"{fmap.instrument} {fmap.references[oid]} reference result"
+    return f"{fmap.instrument} {next(f for f, o in fmap.fields.items() if o == oid)}"
+
+
 def _form_order(layout: _Layout) -> Any:
-    order = [g.form for g in layout.groups.values()]
+    order = [g.form for g in layout.groups.values()] + [f.form for f in layout.findings.values()]
     return lambda form: order.index(form) if form in order else len(order)
 
 

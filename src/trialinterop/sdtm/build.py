@@ -12,38 +12,49 @@ import pandas as pd
 from trialinterop.ct import Terminology
 from trialinterop.issues import Issue
 from trialinterop.sdtm.context import build_context
-from trialinterop.sdtm.design import TrialDesign, load_trial_design
 from trialinterop.sdtm.domains.ae import build_ae, build_suppae, check_uncoded_events
+from trialinterop.sdtm.domains.cm import build_cm
 from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
 from trialinterop.sdtm.domains.ds import build_ds
 from trialinterop.sdtm.domains.ex import build_ex
+from trialinterop.sdtm.domains.findings import build_findings
 from trialinterop.sdtm.domains.ie import build_ie
-from trialinterop.sdtm.domains.qs import build_qs
-from trialinterop.sdtm.domains.respiratory import build_re
+from trialinterop.sdtm.domains.mh import build_mh
 from trialinterop.sdtm.domains.se import build_se
 from trialinterop.sdtm.domains.sv import build_sv
 from trialinterop.sdtm.domains.trial_design import build_ta, build_te, build_ti, build_tv
 from trialinterop.sdtm.domains.ts import build_ts
 from trialinterop.source.models import TrialRecords
+from trialinterop.spec import Spec, load_spec
 
 
 def build_sdtm(
-    records: TrialRecords, terminology: Terminology, *, design: TrialDesign | None = None
+    records: TrialRecords,
+    terminology: Terminology,
+    *,
+    spec: Spec | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, DS, IE, QS, RE, TA, TE, TV, TI, TS, SUPP--);
-    SUPP-- only when they have records."""
-    ctx = build_context(records, terminology, design or load_trial_design())
+    """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, DS, IE, one findings dataset per domain of the
+    definition's instruments (QS, RE, VS, LB, FT, ...), TA, TE, TV, TI, TS, SUPP--); SUPP-- only when they have
+    records. `spec` gives each findings domain its variables (default: the bundled spec for the definition)."""
+    ctx = build_context(records, terminology)  # the design comes from records.definition
     ae = build_ae(records, ctx)
+    spec = spec or load_spec(definition=records.definition)
+    findings = {
+        domain: build_findings(records, ctx, domain, variables=spec.variables(domain))
+        for domain in dict.fromkeys(i.domain for i in records.definition.instruments)
+    }
     frames = {
         "DM": build_dm(records, ctx),
         "SE": build_se(records, ctx),
         "SV": build_sv(records, ctx),
         "EX": build_ex(records, ctx),
         "AE": ae,
+        **({"CM": build_cm(records, ctx)} if records.medications else {}),
+        **({"MH": build_mh(records, ctx)} if records.medical_history else {}),
         "DS": build_ds(records, ctx),
         "IE": build_ie(records, ctx),
-        "QS": build_qs(records, ctx),
-        "RE": build_re(records, ctx),
+        **findings,
         "TA": build_ta(records, ctx),
         "TE": build_te(records, ctx),
         "TV": build_tv(records, ctx),

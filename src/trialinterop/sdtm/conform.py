@@ -1,9 +1,11 @@
 """Apply the specification to built SDTM frames, attribute by attribute, in the manner of R's xportr.
 
 Builders never label, order or type their output: this module does, and reports everything it finds as an `Issue`
-instead of repairing data silently. Steps per dataset: dataset known -> variables known/present -> type -> length
--> codelists (variable and value level) -> required values -> SUPP-- QLABEL/QORIG per QNAM -> drop Permissible
-variables without data -> order columns -> sort rows by the dataset keys.
+instead of repairing data silently. `conform_dataset` is a chain of small named steps, each usable alone on a
+`Conforming` (one dataset on its way): `check_known_variables` -> per variable `check_present`, `apply_type`,
+`check_length`, `check_codelist`, `check_required` -> `check_value_level` -> `check_supp_labels` (SUPP-- QLABEL/QORIG
+per QNAM) -> `drop_empty_permissible` -> `select_and_order` (spec variables, spec order) -> `sort_rows` (dataset
+keys). A check types the column it reads (`apply_type`) when no step has yet.
 
 Decision (SDTMIG 3.4 sections 2.5 and 4.1.5): a Permissible variable for a data item the study collects stays in the
 dataset even when every value is null (Define-XML then marks it def:HasNoData); a Permissible variable with no data
@@ -21,7 +23,7 @@ row-by-row code that words the issues; row keys are worded only for rows that ge
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,29 +31,17 @@ import numpy as np
 import pandas as pd
 
 from trialinterop.distinct import lexsort_rows
+from trialinterop.issue_ids import DECLARED
 from trialinterop.issues import Issue, Severity
+from trialinterop.number_text import format_number
 from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec
 from trialinterop.text_columns import as_categorical, is_categorical, text_codes, with_nulls
 
 ITEMISE_LIMIT = 25
 """At most this many issues per rule and variable; then one summary issue with the remaining count."""
 
-RULES = {
-    "TI-CF001": "dataset is not in the specification",
-    "TI-CF002": "Required or Expected variable is missing (SD0056/SD0057)",
-    "TI-CF003": "variable is not in the specification",
-    "TI-CF004": "value is not a number in a Num variable",
-    "TI-CF005": "numbers converted to text in a Char variable",
-    "TI-CF006": "Required variable is null (SD0002)",
-    "TI-CF007": "value is longer than the specified length",
-    "TI-CF008": "value not in a non-extensible codelist (CT2001)",
-    "TI-CF009": "value not in an extensible codelist (CT2002)",
-    "TI-CF010": "value outside the value-level range",
-    "TI-CF011": "no value-level metadata for this value",
-    "TI-CF012": "Permissible variable without data (not a collected item) dropped",
-    "TI-CF013": "date/time or other non-text objects in a Char variable",
-    "TI-CF014": "SUPP-- QLABEL or QORIG differs from the value-level metadata of its QNAM",
-}
+RULES = {issue_id: entry.message for issue_id, entry in DECLARED.items() if entry.stage == "conform"}
+"""Conform's issue ids and what they mean, as declared in `trialinterop.issue_ids`."""
 
 
 @dataclass
@@ -73,12 +63,14 @@ class _Collector:
             self.issues.append(Issue(rule, severity, message, self.dataset, key, var, value))
 
     def finish(self) -> list[Issue]:
+        """The itemised issues, then one summary per (rule, variable) that had more than ITEMISE_LIMIT."""
+        summaries = []
         for (rule, var), count in self.counts.items():
             if count > ITEMISE_LIMIT:
                 extra = count - ITEMISE_LIMIT
                 message = f"{extra} more like this ({count} in all): {RULES[rule]}"
-                self.issues.append(Issue(rule, self.severities[(rule, var)], message, self.dataset, "", var))
-        return self.issues
+                summaries.append(Issue(rule, self.severities[(rule, var)], message, self.dataset, "", var))
+        return [*self.issues, *summaries]
 
 
 def conform(
@@ -101,72 +93,160 @@ def conform(
 def conform_dataset(
     frame: pd.DataFrame, name: str, spec: Spec, *, drop_empty_perm: bool = True
 ) -> tuple[pd.DataFrame, list[Issue]]:
-    out = _Collector(name)
-    variables = spec.variables(name)
-    known = {v.name for v in variables}
-    for column in frame.columns:
-        if column not in known:
-            out.add("TI-CF003", Severity.ERROR, RULES["TI-CF003"], var=str(column))
-    frame = frame.reset_index(drop=True)
-    keys = _row_keys(frame, spec.dataset(name).keys)
-    columns: dict[str, pd.Series] = {}
-    distincts: dict[str, _Distinct] = {}
-    empty: dict[str, bool] = {}
-    for variable in variables:
-        if variable.name not in frame.columns:
-            if variable.core in ("Req", "Exp"):
-                out.add(
-                    "TI-CF002",
-                    Severity.ERROR,
-                    f"{variable.core} variable {variable.name} is missing",
-                    var=variable.name,
-                )
-            continue
-        series, distinct = _coerce(frame[variable.name], variable, keys, out)
-        distincts[variable.name] = distinct
-        if not variable.is_numeric:
-            _check_lengths(distinct, variable.length_limit, variable.name, keys, out)
-        _check_codelist(distinct, variable.codelist, variable.name, spec, keys, out)
-        missing = distinct.missing_rows()
-        empty[variable.name] = len(missing) == len(series)
-        if variable.core == "Req":
-            for index in missing:
-                out.add(
-                    "TI-CF006",
-                    Severity.ERROR,
-                    f"Req variable {variable.name} is null",
-                    key=keys[index],
-                    var=variable.name,
-                )
-        columns[variable.name] = series
-    for entry_variable in {e.variable for e in spec.value_level(name)}:
-        if entry_variable in columns:
-            _check_value_level(distincts, entry_variable, spec.value_level(name, entry_variable), spec, keys, out)
-    if name.startswith("SUPP"):
-        _check_supp_labels(columns, spec.value_level(name, "QVAL"), keys, out)
+    """The conformed copy of dataset `name` and every issue found: the steps below, in order."""
+    dataset = Conforming(frame, name, spec)
+    check_known_variables(dataset)
+    for variable in dataset.variables:
+        if check_present(dataset, variable):
+            apply_type(dataset, variable)
+            check_length(dataset, variable)
+            check_codelist(dataset, variable)
+            check_required(dataset, variable)
+    check_value_level(dataset)
+    check_supp_labels(dataset)
     if drop_empty_perm:
-        for variable in variables:
-            collected = variable.origin == "Collected"
-            if (
-                variable.core == "Perm"
-                and not collected
-                and variable.name in columns
-                and empty[variable.name]
-                and not _has_dated_partner(variable.name, columns)
-            ):
-                del columns[variable.name]
-                out.add(
-                    "TI-CF012",
-                    Severity.NOTICE,
-                    f"Perm variable {variable.name} has no data and was dropped",
-                    var=variable.name,
-                )
-    conformed = pd.DataFrame(columns, index=frame.index)
-    conformed = _sort_by_keys(conformed, spec.dataset(name).keys, variables)
-    return conformed, out.finish()
+        drop_empty_permissible(dataset)
+    return sort_rows(select_and_order(dataset), name, spec), dataset.issues()
 
 
-def _has_dated_partner(name: str, columns: Mapping[str, pd.Series]) -> bool:
+class Conforming:
+    """One dataset on its way through conform: the input frame (index 0..n-1), a key per row, the typed columns so
+    far, the variables dropped and the issues found. Each step takes one and adds to it."""
+
+    def __init__(self, frame: pd.DataFrame, name: str, spec: Spec) -> None:
+        self.name = name
+        self.spec = spec
+        self.frame = frame.reset_index(drop=True)
+        self.variables = spec.variables(name)
+        self.keys = _row_keys(self.frame, spec.dataset(name).keys)
+        self.columns: dict[str, pd.Series] = {}
+        self.distincts: dict[str, _Distinct] = {}
+        self.dropped: set[str] = set()
+        self.out = _Collector(name)
+
+    def present(self) -> list[VariableSpec]:
+        """The specified variables the frame has and no step dropped, in spec order."""
+        return [v for v in self.variables if v.name in self.frame.columns and v.name not in self.dropped]
+
+    def issues(self) -> list[Issue]:
+        """Every issue so far: at most ITEMISE_LIMIT per rule and variable, then one summary for the rest."""
+        return self.out.finish()
+
+
+def check_known_variables(dataset: Conforming) -> None:
+    """TI-CF003 (ERROR) for each column the specification does not list for the dataset; such columns are not kept."""
+    known = {v.name for v in dataset.variables}
+    for column in dataset.frame.columns:
+        if column not in known:
+            dataset.out.add("TI-CF003", Severity.ERROR, RULES["TI-CF003"], var=str(column))
+
+
+def check_present(dataset: Conforming, variable: VariableSpec) -> bool:
+    """Whether the frame has `variable`; TI-CF002 (ERROR) when a Required or Expected one is absent."""
+    if variable.name in dataset.frame.columns:
+        return True
+    if variable.core in ("Req", "Exp"):
+        message = f"{variable.core} variable {variable.name} is missing"
+        dataset.out.add("TI-CF002", Severity.ERROR, message, var=variable.name)
+    return False
+
+
+def apply_type(dataset: Conforming, variable: VariableSpec) -> pd.Series:
+    """The column of `variable` typed as specified, once (later calls return it): Char -> text, empty text null
+    (TI-CF005 WARNING for numbers made text, TI-CF013 ERROR for other objects); Num -> float64 (TI-CF004 ERROR, then
+    NaN, for a value that is not a number)."""
+    if variable.name not in dataset.columns:
+        series, distinct = _coerce(dataset.frame[variable.name], variable, dataset.keys, dataset.out)
+        dataset.columns[variable.name], dataset.distincts[variable.name] = series, distinct
+    return dataset.columns[variable.name]
+
+
+def check_length(dataset: Conforming, variable: VariableSpec) -> None:
+    """TI-CF007 (ERROR) for each Char value longer in UTF-8 bytes than the variable's specified length."""
+    distinct = _typed(dataset, variable.name)
+    if distinct is not None and not variable.is_numeric:
+        _check_lengths(distinct, variable.length_limit, variable.name, dataset.keys, dataset.out)
+
+
+def check_codelist(dataset: Conforming, variable: VariableSpec) -> None:
+    """Each value outside the variable's codelist: TI-CF008 (ERROR) when it is non-extensible, TI-CF009 (WARNING)
+    when extensible; external dictionaries (MedDRA, ...) are not checked."""
+    distinct = _typed(dataset, variable.name)
+    if distinct is not None:
+        _check_codelist(distinct, variable.codelist, variable.name, dataset.spec, dataset.keys, dataset.out)
+
+
+def check_required(dataset: Conforming, variable: VariableSpec) -> None:
+    """TI-CF006 (ERROR) for each null value of a Required variable."""
+    distinct = _typed(dataset, variable.name)
+    if distinct is None or variable.core != "Req":
+        return
+    for index in distinct.missing_rows():
+        message = f"Req variable {variable.name} is null"
+        dataset.out.add("TI-CF006", Severity.ERROR, message, key=dataset.keys[index], var=variable.name)
+
+
+def check_value_level(dataset: Conforming) -> None:
+    """Each value against the value-level metadata its where-clause selects: length (TI-CF007), codelist (TI-CF008,
+    TI-CF009), type and range (TI-CF010); TI-CF011 (WARNING) when no entry matches."""
+    name, spec = dataset.name, dataset.spec
+    for variable in dict.fromkeys(e.variable for e in spec.value_level(name)):
+        entries = spec.value_level(name, variable)
+        values, selectors = _typed(dataset, variable), _typed(dataset, entries[0].where_variable)
+        if values is not None and selectors is not None:
+            _check_value_level(values, selectors, variable, entries, spec, dataset.keys, dataset.out)
+
+
+def check_supp_labels(dataset: Conforming) -> None:
+    """In a SUPP-- dataset, TI-CF014 (WARNING) for each QLABEL or QORIG that differs from the value-level metadata
+    of its QNAM (the Define-XML shows one label and origin per QNAM)."""
+    if not dataset.name.startswith("SUPP") or _typed(dataset, "QNAM") is None:
+        return
+    columns = {n: dataset.columns[n] for n in ("QNAM", "QLABEL", "QORIG") if _typed(dataset, n) is not None}
+    _check_supp_labels(columns, dataset.spec.value_level(dataset.name, "QVAL"), dataset.keys, dataset.out)
+
+
+def drop_empty_permissible(dataset: Conforming) -> None:
+    """Drop each Permissible variable that has no data and is not a collected item, with a TI-CF012 NOTICE; a study
+    day stays beside its date (`_has_dated_partner`)."""
+    for variable in dataset.variables:
+        if variable.core != "Perm" or variable.origin == "Collected":
+            continue
+        distinct = _typed(dataset, variable.name)
+        if distinct is None or len(distinct.missing_rows()) != len(dataset.frame):
+            continue
+        if _has_dated_partner(variable.name, {v.name for v in dataset.present()}):
+            continue
+        dataset.dropped.add(variable.name)
+        del dataset.columns[variable.name], dataset.distincts[variable.name]
+        message = f"Perm variable {variable.name} has no data and was dropped"
+        dataset.out.add("TI-CF012", Severity.NOTICE, message, var=variable.name)
+
+
+def select_and_order(dataset: Conforming) -> pd.DataFrame:
+    """The typed columns of the specified variables present (and not dropped), in spec order."""
+    columns = {v.name: apply_type(dataset, v) for v in dataset.present()}
+    return pd.DataFrame(columns, index=dataset.frame.index)
+
+
+def sort_rows(frame: pd.DataFrame, name: str, spec: Spec) -> pd.DataFrame:
+    """Rows in the order of the dataset keys present (missing values last, stable), then --SEQ when there is one."""
+    return _sort_by_keys(frame, spec.dataset(name).keys, spec.variables(name))
+
+
+def _typed(dataset: Conforming, name: str) -> _Distinct | None:
+    """The typed values of specified variable `name` (typed now when no step has yet); None when it is not in the
+    specification, not in the frame, or dropped."""
+    if name in dataset.distincts:
+        return dataset.distincts[name]
+    variable = next((v for v in dataset.present() if v.name == name), None)
+    if variable is None:
+        return None
+    apply_type(dataset, variable)
+    return dataset.distincts[name]
+
+
+def _has_dated_partner(name: str, columns: Collection[str]) -> bool:
     """A study day (--DY, --STDY, --ENDY) stays, even empty, beside its date (--DTC, --STDTC, --ENDTC) whenever that
     date is submitted: validators expect the pair (CDISC CORE-000321, TI-DT007) and an empty --DY says "not
     computable" (e.g. no RFSTDTC). The date may itself be all null: an Expected AESTDTC stays in AE when no AE of
@@ -255,9 +335,8 @@ def _is_null(value: object) -> bool:
 
 
 def _text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    """A value as shown in a key or an issue: numbers as `format_number` writes them ("1" for 1.0)."""
+    return format_number(value) if isinstance(value, float) else str(value)
 
 
 def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Collector) -> tuple[pd.Series, _Distinct]:
@@ -351,12 +430,8 @@ def _check_lengths(distinct: _Distinct, limit: int | None, name: str, keys: _Row
             )
 
 
-def _formatted(value: object) -> str:
-    return _text(value) if isinstance(value, float) else str(value)
-
-
 def _check_codelist(
-    distinct: _Distinct, codelist_name: str, name: str, spec: Spec, keys: _RowKeys, out: _Collector, *, rows=None
+    distinct: _Distinct, codelist_name: str, name: str, spec: Spec, keys: _RowKeys, out: _Collector
 ) -> None:
     if not codelist_name or spec.is_dictionary(codelist_name):
         return
@@ -365,17 +440,16 @@ def _check_codelist(
     allowed = codelist.values
     rule, severity = ("TI-CF009", Severity.WARNING) if codelist.extensible else ("TI-CF008", Severity.ERROR)
     values = distinct.values
-    for index in distinct.suspect_rows(lambda v: not _is_null(v) and _formatted(v) not in allowed):
+    for index in distinct.suspect_rows(lambda v: not _is_null(v) and _text(v) not in allowed):
         value = values[index]
-        if rows is not None and index not in rows:
+        if _is_null(value) or _text(value) in allowed:
             continue
-        if _is_null(value) or _formatted(value) in allowed:
-            continue
-        out.add(rule, severity, f"not a term of {codelist_name}", key=keys[index], var=name, value=_formatted(value))
+        out.add(rule, severity, f"not a term of {codelist_name}", key=keys[index], var=name, value=_text(value))
 
 
 def _check_value_level(
-    distincts: dict[str, _Distinct],
+    value_column: _Distinct,
+    selector_column: _Distinct,
     variable: str,
     entries: tuple[ValueLevelSpec, ...],
     spec: Spec,
@@ -384,9 +458,7 @@ def _check_value_level(
 ) -> None:
     """Value-level checks over the (selector, value) pairs the columns' own codes make: no column is hashed again."""
     where_variable = entries[0].where_variable
-    if where_variable not in distincts:
-        return
-    selectors, values = distincts[where_variable].codes(), distincts[variable].codes()
+    selectors, values = selector_column.codes(), value_column.codes()
     for index in _suspect_value_level_rows(values, selectors, entries, variable, spec):
         value = values[1][values[0][index]]
         code = selectors[0][index]
@@ -394,7 +466,7 @@ def _check_value_level(
         entry = next((e for e in entries if e.matches(selector)), None)
         if entry is None:
             message = f"no value-level entry for {where_variable}={selector}"
-            out.add("TI-CF011", Severity.WARNING, message, key=keys[index], var=variable, value=_formatted(value))
+            out.add("TI-CF011", Severity.WARNING, message, key=keys[index], var=variable, value=_text(value))
             continue
         _check_entry(value, entry, variable, keys[index], spec, out)
 
@@ -430,7 +502,7 @@ def _suspect_value_level_rows(
 
 
 def _check_entry(value: object, entry: ValueLevelSpec, variable: str, key: str, spec: Spec, out: _Collector) -> None:
-    shown = _formatted(value)
+    shown = _text(value)
     context = f"{entry.where_variable}={'|'.join(entry.where_values[:1])}"
     if entry.length_limit is not None and isinstance(value, str) and len(value.encode("utf-8")) > entry.length_limit:
         out.add(

@@ -1,20 +1,23 @@
-"""The frozen context every domain builder receives: study, terminology, design, per-subject reference dates.
+"""The frozen context every domain builder receives: study, definition, terminology, design, per-subject reference
+dates.
 
-Built once from the records (`build_context`); builders read it, nothing writes to it. Reference dates and the
-subject's element windows (SE) are computed here because DM, SE, EPOCH and every --DY depend on them.
+Built once from the records (`build_context`); builders read it, nothing writes to it. The design comes from the
+records' study definition. Reference dates, arms and the subject's element windows (SE) are computed here because
+DM, SE, EPOCH and every --DY depend on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from trialinterop.ct import Terminology
-from trialinterop.errors import InputError
-from trialinterop.issues import Issue, Severity
-from trialinterop.sdtm.derive import SubjectReference, derive_reference_dates, derive_usubjid
+from trialinterop.definition.model import StudyDefinition
+from trialinterop.definition.trial_design import trial_design
 from trialinterop.sdtm.design import TrialDesign
+from trialinterop.sdtm.reference_dates import derive_reference_dates
+from trialinterop.sdtm.subject_reference import SubjectReference, derive_usubjid
 from trialinterop.sdtm.subject_table import SubjectTable, build_subject_table
 from trialinterop.source.models import Study, TrialRecords
 
@@ -27,13 +30,22 @@ class SdtmContext:
     subjects: Mapping[str, SubjectReference]  # USUBJID -> reference dates and elements, in subject order
     visit_dates: Mapping[tuple[str, float], str]  # (USUBJID, VISITNUM) -> date of a visit that took place
     table: SubjectTable  # the same reference dates and elements as arrays, for the column derivations
+    definition: StudyDefinition | None = None  # always set by build_context; tests may build a context without
+    usubjids: Mapping[str, str] = field(default_factory=dict)  # SUBJID -> USUBJID of every subject of the records
 
     @property
     def study_id(self) -> str:
         return self.study.study_id
 
     def usubjid(self, subject_id: str) -> str:
-        return derive_usubjid(self.study.study_id, subject_id)
+        """USUBJID of a subject (the definition's template; STUDYID-SUBJID for an id the records do not list)."""
+        found = self.usubjids.get(subject_id)
+        return found if found is not None else derive_usubjid(self.study.study_id, subject_id)
+
+    def require_definition(self) -> StudyDefinition:
+        if self.definition is None:
+            raise ValueError("this SDTM context was built without a study definition")
+        return self.definition
 
     def reference(self, usubjid: str) -> SubjectReference | None:
         return self.subjects.get(usubjid)
@@ -44,34 +56,24 @@ class SdtmContext:
         return self.visit_dates.get((usubjid, float(visit_num)))
 
 
-def build_context(records: TrialRecords, terminology: Terminology, design: TrialDesign) -> SdtmContext:
-    """InputError when an arm of the study has no planned elements in mappings/trial_design.yaml (TA, SE and EPOCH
-    could not be derived)."""
-    require_designed_arms(records.study, design)
+def build_context(records: TrialRecords, terminology: Terminology) -> SdtmContext:
+    design = trial_design(records.definition)
     references = derive_reference_dates(records, design)
+    usubjids = {r.subject_id: r.usubjid for r in references}
+    study_id = records.study.study_id
     return SdtmContext(
         study=records.study,
+        definition=records.definition,
         terminology=terminology,
         design=design,
         subjects=MappingProxyType({r.usubjid: r for r in references}),
+        usubjids=MappingProxyType(usubjids),
         table=build_subject_table(references),
         visit_dates=MappingProxyType(
             {
-                (derive_usubjid(records.study.study_id, v.subject_id), float(v.visit_num)): v.visit_date
+                (usubjids.get(v.subject_id) or derive_usubjid(study_id, v.subject_id), float(v.visit_num)): v.visit_date
                 for v in records.visits
                 if v.occurred == "Y" and v.visit_date
             }
         ),
     )
-
-
-def require_designed_arms(study: Study, design: TrialDesign) -> None:
-    unknown = [(i, arm.code) for i, arm in enumerate(study.arms) if arm.code not in design.arms]
-    if unknown:
-        known = ", ".join(design.arms) or "none"
-        issues = [
-            Issue("INPUT", Severity.ERROR, f"arm has no planned elements in mappings/trial_design.yaml (arms there: "
-                  f"{known})", where="study.json", key=f"arms/{i}", field="code", value=code)
-            for i, code in unknown
-        ]  # fmt: skip
-        raise InputError(issues, summary="the study's arms do not match the trial design")

@@ -1,18 +1,12 @@
-"""Derivations shared by the domain builders: identifiers, reference dates, elements, --SEQ, --DY, EPOCH, flags.
+"""Derivations shared by the domain builders: identifiers, --SEQ, --DY, EPOCH, flags (reference dates, arms and
+element windows are made once per context by `sdtm.reference_dates`; their names are re-exported here).
 
 Names follow admiral (`derive_*` add or compute variables, `compute_*` return one value). Decisions (sdtm.md §7):
-- RFSTDTC = RFXSTDTC = start of the first administration of any protocol treatment (AlloRx or T-cell vaccine);
-  RFXENDTC = latest end (else start) of any administration. Null for subjects never treated.
-- RFENDTC = end of participation (RFPENDTC) for treated subjects (one-dose study); null for untreated subjects.
-- RFPENDTC = last known contact: the latest complete date among consent, visits that took place, disposition and
-  last-contact dates, administrations, AE start/end, mRSS and spirometry dates, eligibility dates and death.
-- Elements (SE): screening from consent; the MSC element from the start of the first AlloRx infusion to the end of
-  that day; follow-up from the next day to RFPENDTC. No gaps; the last element entered ends at RFPENDTC.
 - EPOCH: the element whose window holds the date, compared at the precision both values share; a partial date
   that is not certainly inside one element, or a date outside every element, gets no EPOCH (never imputed). A
   finding without a date (not done) takes the EPOCH of its visit's date (SV) when the visit took place.
 - --LOBXFL: last non-missing result per test not known to be after RFXSTDTC (compared at the precision both
-  share: a date-only result on the infusion day counts as pre-dose; a result timed after the infusion does not).
+  share: a date-only result on the first dose day counts as pre-dose; a result timed after the dose does not).
 - Treatment emergent: start on/after RFXSTDTC; a partial start that cannot be shown to precede RFXSTDTC counts
   as emergent (conservative), and so does an AE of a treated subject with no start date at all (the limiting case
   of a partial date); an AE of a subject never treated is N whatever its date.
@@ -20,176 +14,22 @@ Names follow admiral (`derive_*` add or compute variables, `compute_*` return on
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from trialinterop.distinct import group_codes, lexsort_rows, map_distinct, sort_ranks
 from trialinterop.iso8601 import compare_dtc, date_part, parse_dtc, to_date
-from trialinterop.sdtm.design import TrialDesign
-from trialinterop.sdtm.dtc_columns import EPOCH_ORDINAL, compare, dtc_column, study_days
-from trialinterop.source.models import Study, TrialRecords
-
-if TYPE_CHECKING:
-    from trialinterop.sdtm.context import SdtmContext
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectElement:
-    etcd: str
-    element: str
-    epoch: str
-    taetord: int
-    start: str
-    end: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectReference:
-    usubjid: str
-    subject_id: str
-    enrolled: bool
-    arm_code: str | None
-    rficdtc: str
-    rfxstdtc: str | None
-    rfxendtc: str | None
-    rfendtc: str | None
-    rfpendtc: str | None
-    dthdtc: str | None
-    elements: tuple[SubjectElement, ...]
-
-    @property
-    def rfstdtc(self) -> str | None:
-        return self.rfxstdtc
-
-    @property
-    def treated(self) -> bool:
-        return self.rfxstdtc is not None
-
-
-def derive_usubjid(study_id: str, subject_id: str) -> str:
-    """USUBJID = STUDYID-SUBJID (SUBJID is already site-prefixed, e.g. NCT05016804-01-001)."""
-    return f"{study_id}-{subject_id}"
+from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.dtc_columns import compare, dtc_column, study_days
+from trialinterop.sdtm.reference_dates import derive_reference_dates as derive_reference_dates  # re-exported
+from trialinterop.sdtm.subject_reference import SubjectElement as SubjectElement  # re-exported
+from trialinterop.sdtm.subject_reference import SubjectReference
+from trialinterop.sdtm.subject_reference import derive_usubjid as derive_usubjid  # re-exported
+from trialinterop.source.models import Study
 
 
 def _is_missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)  # NaN != NaN
-
-
-def compute_last_contacts(records: TrialRecords) -> dict[str, str | None]:
-    """RFPENDTC per subject: the latest complete date (date part) of any contact recorded for the subject (consent,
-    death, visits that took place, disposition and last-contact dates, administrations, AE start/end, mRSS and
-    spirometry dates, eligibility dates); one pass over all records, dates compared as day numbers."""
-    owners: list[str] = []
-    texts: list[str | None] = []
-
-    def add(rows: Iterable, *attributes: str) -> None:
-        for attribute in attributes:
-            owners.extend(r.subject_id for r in rows)
-            texts.extend(getattr(r, attribute) for r in rows)
-
-    add(records.subjects, "consent_date", "death_date")
-    add([v for v in records.visits if v.occurred == "Y"], "visit_date")
-    add(records.dispositions, "event_date", "last_contact_date")
-    add(records.exposures, "start", "end")
-    add(records.adverse_events, "start", "end")
-    add(records.skin_scores, "assessment_date")
-    add(records.spirometry, "test_datetime")
-    add(records.eligibility, "assessment_date")
-    subjects = {s.subject_id: i for i, s in enumerate(records.subjects)}
-    dates = dtc_column(np.array(texts, dtype=object))
-    index = np.array([subjects.get(o, -1) for o in owners], dtype=np.int64)
-    counted = dates.complete_date & (index >= 0)
-    none = np.iinfo(np.int64).min
-    latest = np.full(len(subjects), none)
-    np.maximum.at(latest, index[counted], dates.day[counted])
-    days = latest.tolist()
-    return {
-        s.subject_id: date.fromordinal(day + EPOCH_ORDINAL).isoformat() if day != none else None
-        for s, day in zip(records.subjects, days, strict=True)
-    }
-
-
-def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[SubjectReference, ...]:
-    """One SubjectReference per subject, in the order of records.subjects."""
-    study = records.study
-    arm_code = study.arms[0].code if study.arms else None
-    exposures: dict[str, list] = {s.subject_id: [] for s in records.subjects}
-    for exposure in records.exposures:
-        if exposure.subject_id in exposures:
-            exposures[exposure.subject_id].append(exposure)
-    last_contacts = compute_last_contacts(records)
-    references = []
-    for subject in records.subjects:
-        given = exposures[subject.subject_id]
-        starts = [e.start for e in given]
-        ends = [e.end or e.start for e in given]
-        rfxstdtc = min(starts) if starts else None
-        rfxendtc = max(ends) if ends else None
-        infusions = [e.start for e in given if e.treatment == design.infusion_treatment]
-        enrolled = subject.enrolled == "Y"
-        subject_arm = arm_code if enrolled else None
-        rfpendtc = last_contacts[subject.subject_id]
-        references.append(
-            SubjectReference(
-                usubjid=derive_usubjid(study.study_id, subject.subject_id),
-                subject_id=subject.subject_id,
-                enrolled=enrolled,
-                arm_code=subject_arm,
-                rficdtc=subject.consent_date,
-                rfxstdtc=rfxstdtc,
-                rfxendtc=rfxendtc,
-                rfendtc=rfpendtc if rfxstdtc is not None else None,
-                rfpendtc=rfpendtc,
-                dthdtc=subject.death_date,
-                elements=derive_subject_elements(
-                    design,
-                    arm_code=subject_arm,
-                    consent=subject.consent_date,
-                    infusion_start=min(infusions) if infusions else None,
-                    end_of_participation=rfpendtc,
-                ),
-            )
-        )
-    return tuple(references)
-
-
-def derive_subject_elements(
-    design: TrialDesign,
-    *,
-    arm_code: str | None,
-    consent: str,
-    infusion_start: str | None,
-    end_of_participation: str | None,
-) -> tuple[SubjectElement, ...]:
-    """The elements a subject entered, each ending where the next starts; the last ends at end of participation."""
-    order = design.arms.get(arm_code, ()) if arm_code else ()
-    if not order:
-        order = (design.elements[0].etcd,)  # not assigned: screening only
-    infusion_day = to_date(infusion_start)
-    starts = {
-        "consent": consent,
-        "first_infusion": infusion_start,
-        "day_after_infusion": (infusion_day + timedelta(days=1)).isoformat() if infusion_day else None,
-    }
-    entered: list[tuple[int, str, str]] = []
-    for position, etcd in enumerate(order, start=1):
-        start = starts[design.element(etcd).starts_at]
-        if start is None:
-            continue
-        if end_of_participation and entered and compare_dtc(start, end_of_participation) == 1:
-            continue
-        entered.append((position, etcd, start))
-    elements = []
-    for i, (position, etcd, start) in enumerate(entered):
-        end = entered[i + 1][2] if i + 1 < len(entered) else end_of_participation
-        spec = design.element(etcd)
-        elements.append(SubjectElement(etcd, spec.element, spec.epoch, position, start, end))
-    return tuple(elements)
 
 
 def compute_epoch(reference: SubjectReference | None, dtc: str | None) -> str | None:

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from trialinterop.sdtm.dtc_columns import DtcColumn, dtc_column
-
-if TYPE_CHECKING:
-    from trialinterop.sdtm.derive import SubjectReference
+from trialinterop.sdtm.subject_reference import SubjectReference
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,12 @@ def _field_set(model: type) -> frozenset[str]:
     return frozenset(field_names(model))
 
 
-def build_row(model: type, values: dict[str, Any], origin: m.Origin) -> Any:
-    """Field values by name -> model (`reader._field_column` is the column-wise equivalent)."""
-    if model is m.SkinScore:
-        scores = tuple(values.pop(area) for area in m.MRSS_AREAS)
-        values["scores"] = scores
+def build_row(model: type, values: dict[str, Any], origin: m.Origin, *, attributes: tuple[str, ...] = ()) -> Any:
+    """Field values by name -> model (`reader._field_column` is the column-wise equivalent); `attributes` names the
+    subject-attribute columns among `values` (folded into `Subject.attributes`)."""
     if model is m.Subject:
         values["race"] = values["race"] or ()
+        values["attributes"] = tuple((a, values[a]) for a in attributes if values.get(a) is not None)
     names = _field_set(model)
     return model(**{k: v for k, v in values.items() if k in names}, origin=origin)
 

@@ -1,44 +1,30 @@
-"""Checks between the files of a records folder: subjects, sites, visits, criteria, mRSS totals, AE seriousness,
-start/end order."""
+"""Checks between the files of a records folder and against its study definition: subjects, sites and their
+countries, visits, findings (test of its instrument, result type and range, unit, collected totals), AE
+seriousness, start/end order."""
 
 from __future__ import annotations
 
 from operator import attrgetter
 from typing import Any
 
+from trialinterop.definition.model import FindingTest, Instrument, StudyDefinition
 from trialinterop.iso8601 import compare_dtc
 from trialinterop.issues import Issue
 from trialinterop.source import models as m
 from trialinterop.source.problems import input_problem
-from trialinterop.source.schema import TableSpec
 
 
-def cross_check(study: m.Study, loaded: dict[str, list[Any]], tables: dict[str, TableSpec]) -> list[Issue]:
-    """References between files: subjects, sites, visits, criteria; mRSS totals against their areas; AE seriousness
-    against its criteria (an AE whose seriousness is not yet known needs no criterion, but may not have one = Y)."""
+def cross_check(definition: StudyDefinition, loaded: dict[str, list[Any]]) -> list[Issue]:
+    """References between files and to the definition; AE seriousness against its criteria (an AE whose seriousness
+    is not yet known needs no criterion, but may not have one = Y); findings against their tests."""
     problems: list[Issue] = []
-    _check_sites(study, loaded["subjects.csv"], problems)
-    _check_references(study, loaded, problems)
-    _check_visits(study, loaded["visits.csv"], problems)
-    criteria = {c.id for c in study.criteria}
-    for e in loaded["eligibility.csv"]:
-        if e.criterion_id not in criteria:
-            problems.append(input_problem(*_at(e), "criterion_id", "not a criterion of study.json", e.criterion_id))
-    for sc in loaded["skin_scores.csv"]:
-        if sc.total is None:
-            continue
-        derived = sc.derived_total
-        if derived is not None and sc.total != derived:
-            message = f"collected total differs from the sum of the 17 areas ({derived})"
-            problems.append(input_problem(*_at(sc), "total", message, str(sc.total)))
-    treatments = {i.treatment for i in study.interventions}
-    for ex in loaded["exposures.csv"]:
-        if ex.treatment not in treatments:
-            message = "not the treatment of any intervention in study.json"
-            problems.append(input_problem(*_at(ex), "treatment", message, ex.treatment))
+    _check_sites(definition, loaded["subjects.csv"], problems)
+    _check_references(definition, loaded, problems)
+    _check_visits(definition, loaded["visits.csv"], problems)
+    _check_findings(definition, loaded["findings.csv"], problems)
     _check_seriousness(loaded["adverse_events.csv"], problems)
-    _check_periods(loaded["adverse_events.csv"], problems)
-    _check_periods(loaded["exposures.csv"], problems)
+    for file in ("adverse_events.csv", "exposures.csv", "medications.csv", "medical_history.csv"):
+        _check_periods(loaded[file], problems)
     return problems
 
 
@@ -46,14 +32,12 @@ def _at(row: Any) -> tuple[str, int]:
     return row.origin.file, row.origin.row
 
 
-def _check_sites(study: m.Study, subjects: list[m.Subject], problems: list[Issue]) -> None:
-    sites: dict[str, m.Site] = {}
-    for entry in study.sites:
-        sites.setdefault(entry.site_id, entry)  # the first, as Study.site
+def _check_sites(definition: StudyDefinition, subjects: list[m.Subject], problems: list[Issue]) -> None:
+    sites = {entry.id: entry for entry in definition.sites}
     for s in subjects:
         site = sites.get(s.site_id)
         if site is None:
-            problems.append(input_problem(*_at(s), "site_id", "not a site of study.json", s.site_id))
+            problems.append(input_problem(*_at(s), "site_id", "not a site of the study definition", s.site_id))
         elif site.country != s.country:
             problems.append(input_problem(*_at(s), "country", f"site {s.site_id} is in {site.country}", s.country))
 
@@ -61,11 +45,11 @@ def _check_sites(study: m.Study, subjects: list[m.Subject], problems: list[Issue
 _SUBJECT_ID, _VISIT = attrgetter("subject_id"), attrgetter("visit_num")
 
 
-def _check_references(study: m.Study, loaded: dict[str, list[Any]], problems: list[Issue]) -> None:
+def _check_references(definition: StudyDefinition, loaded: dict[str, list[Any]], problems: list[Issue]) -> None:
     """Every row's subject is in subjects.csv; a row with a visit names a visit of its subject in visits.csv (SV
     holds every visit that has records), and an unplanned one is described there."""
     subjects = {s.subject_id for s in loaded["subjects.csv"]}
-    planned = {v.visit_num for v in study.visits}
+    planned = {v.number for v in definition.visits.planned}
     listed = {(v.subject_id, v.visit_num) for v in loaded["visits.csv"]}
     for file, rows in loaded.items():
         if file == "subjects.csv":
@@ -82,7 +66,7 @@ def _check_rows_references(
     rows: list[Any], subjects: set[str], planned: set[float] | None, listed: set[tuple[str, float]], problems: list
 ) -> None:
     """`_check_references` row by row; `planned` is None for a file whose visits are not checked."""
-    unknown = "neither a planned visit of study.json nor an unplanned visit in visits.csv"
+    unknown = "neither a planned visit of the study definition nor an unplanned visit in visits.csv"
     unlisted = "this subject's visit is not in visits.csv (every visit with records needs its row there, for SV)"
     for row in rows:
         known = row.subject_id in subjects
@@ -97,8 +81,8 @@ def _check_rows_references(
         problems.append(input_problem(*_at(row), "visit_num", message, f"{visit_num:g}"))
 
 
-def _check_visits(study: m.Study, visits: list[m.Visit], problems: list[Issue]) -> None:
-    planned = {v.visit_num for v in study.visits}
+def _check_visits(definition: StudyDefinition, visits: list[m.Visit], problems: list[Issue]) -> None:
+    planned = {v.number for v in definition.visits.planned}
     for v in visits:
         if v.visit_num not in planned and not v.unplanned_description:
             message = "an unplanned visit needs a description"
@@ -127,3 +111,76 @@ def _check_periods(rows: list[Any], problems: list[Issue]) -> None:
     for row in rows:
         if row.start and row.end and compare_dtc(row.end, row.start) < 0:
             problems.append(input_problem(*_at(row), "end", f"before the start {row.start}", row.end))
+
+
+def _check_findings(definition: StudyDefinition, findings: list[m.Finding], problems: list[Issue]) -> None:
+    """Each row: a test of its instrument, a result of the test's type within its range, the test's unit (an empty
+    unit is the test's own), a result or NOT DONE but not both; a collected total equals the sum of its components
+    when they all have results."""
+    tests: dict[tuple[str, str], tuple[Instrument, FindingTest] | None] = {}
+    checked: dict[tuple[str, str, str], str | None] = {}
+    totals: list[tuple[m.Finding, FindingTest]] = []
+    for row in findings:
+        key = (row.instrument, row.testcd)
+        if key not in tests:
+            instrument = definition.instrument(row.instrument)
+            test = instrument.test(row.testcd) if instrument else None
+            tests[key] = (instrument, test) if instrument and test else None
+        found = tests[key]
+        if found is None:
+            problems.append(
+                input_problem(*_at(row), "testcd", f"not a test of instrument {row.instrument}", row.testcd)
+            )
+            continue
+        test = found[1]
+        if row.status == "NOT DONE" and row.result is not None:
+            problems.append(input_problem(*_at(row), "result", "a result is given for a test NOT DONE", row.result))
+        if row.unit is not None and row.unit != test.unit:
+            expected = f"the unit of {test.testcd} is {test.unit}" if test.unit else f"{test.testcd} has no unit"
+            problems.append(input_problem(*_at(row), "unit", expected, row.unit))
+        if row.result is not None:
+            result_key = (row.instrument, row.testcd, row.result)
+            if result_key not in checked:
+                checked[result_key] = _result_problem(test, row.result)
+            if checked[result_key]:
+                problems.append(input_problem(*_at(row), "result", checked[result_key] or "", row.result))
+            elif test.total_of:
+                totals.append((row, test))
+    if totals:
+        _check_totals(findings, totals, problems)
+
+
+def _result_problem(test: FindingTest, text: str) -> str | None:
+    """Why `text` is not a result of `test`; None when it is."""
+    if test.result_type == "text":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return f"not a number ({test.testcd} results are {test.result_type})"
+    if test.result_type == "integer" and not value.is_integer():
+        return f"not an integer ({test.testcd} results are integers)"
+    low, high = test.range or (None, None)
+    if (low is not None and value < low) or (high is not None and value > high):
+        return f"outside the range of {test.testcd} ({_bound(low)} to {_bound(high)})"
+    return None
+
+
+def _bound(value: float | None) -> str:
+    return "any" if value is None else f"{value:g}"
+
+
+def _check_totals(
+    findings: list[m.Finding], totals: list[tuple[m.Finding, FindingTest]], problems: list[Issue]
+) -> None:
+    results: dict[tuple, str | None] = {
+        (f.subject_id, f.instrument, f.visit_num, f.timepoint, f.testcd): f.result for f in findings
+    }
+    for row, test in totals:
+        parts = [results.get((row.subject_id, row.instrument, row.visit_num, row.timepoint, c)) for c in test.total_of]
+        if any(p is None for p in parts) or row.result is None:
+            continue
+        derived = sum(float(p) for p in parts if p is not None)
+        if float(row.result) != derived:
+            message = f"collected total differs from the sum of its {len(parts)} components ({derived:g})"
+            problems.append(input_problem(*_at(row), "result", message, row.result))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trialinterop.source.schema import FieldSpec, load_schema
+from trialinterop.source.schema import FieldSpec, generic_tables
 
 INTRO = """\
 # Records folder format
@@ -10,12 +10,25 @@ INTRO = """\
 Generated from `src/trialinterop/source/records.schema.json`, the machine-readable schema
 (`python -m trialinterop.source.docs > docs/records.md`; a test keeps this page current).
 
-A records folder holds `study.json` (the registry record and the protocol schedule; its JSON Schema is the
-`study.json` member of the schema file) and one UTF-8 CSV file per table below, each with a header row. An empty
-cell is a missing value. `date`/`datetime` are ISO 8601; right-truncated partial values (`2023`, `2023-05`,
-`2023-05-04T10`) are allowed unless the field says complete. `list` = values separated by `|`. Only `study.json` and
-`subjects.csv` are required; a missing table has no rows. Coded fields hold CDISC submission values.
+A records folder holds `study.yaml` (or `study.json`): the study definition the data were collected under
+(docs/study-definition.md), and one UTF-8 CSV file per table below, each with a header row. The folder's schema is
+generated from its definition: "from the definition" below names where a field's allowed values come from, and each
+subject attribute of the definition is one more optional column of `subjects.csv`. An empty cell is a missing value.
+`date`/`datetime` are ISO 8601; right-truncated partial values (`2023`, `2023-05`, `2023-05-04T10`) are allowed
+unless the field says complete. `list` = values separated by `|`. Only the definition and `subjects.csv` are
+required; a missing table has no rows. Coded fields hold CDISC submission values.
 """
+
+SOURCES = {
+    "subject_id_pattern": "must match the definition's `subjects.id_pattern`",
+    "sites": "a site `id` of the definition",
+    "arms": "an arm `code` of the definition",
+    "treatments": "the `treatment` of an intervention of the definition",
+    "instruments": "an instrument `code` of the definition",
+    "testcds": "a test `testcd` of that instrument in the definition",
+    "criteria": "a criterion `id` of the definition's eligibility",
+    "countries": "an ISO 3166-1 alpha-3 code (mappings/iso3166.csv)",
+}
 
 
 def _cell(text: str) -> str:
@@ -36,11 +49,16 @@ def _describe(spec: FieldSpec) -> str:
         parts.append("Complete date required.")
     if spec.pattern:
         parts.append(f"Pattern `{spec.pattern}`.")
+    if spec.values_from and spec.values_from.startswith("ct:"):
+        codelist = spec.values_from[3:]
+        parts.append(f"From the definition: a term of CDISC CT {codelist}, or one the definition names.")
+    elif spec.values_from:
+        parts.append(f"From the definition: {SOURCES[spec.values_from]}.")
     return _cell(" ".join(parts))
 
 
 def render_records_doc() -> str:
-    _, tables = load_schema()
+    tables = generic_tables()
     lines = [INTRO]
     for file, table in tables.items():
         lines += [f"## `{file}`", "", f"{table.description} Key: {', '.join(table.primary_key)}.", ""]

@@ -1,19 +1,19 @@
 """Typed internal records of one trial: the single source both SDTM and FHIR are built from.
 
-Field names equal the column names of the records folder (see records.schema.json). Every row carries an `Origin`
-(file and 1-based row, header = row 1) so any later problem can point back at the input.
+Generic for any trial: what is specific to one (arms, sites, treatments, visits, findings tests, subject attributes)
+is data of its study definition (`definition.model.StudyDefinition`), which `TrialRecords` carries. Field names
+equal the column names of the records folder (docs/records.md; the schema is generated from the definition by
+`source.schema.records_schema`). Every row carries an `Origin` (file and 1-based row, header = row 1) so any later
+problem can point back at the input.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-MRSS_AREAS: tuple[str, ...] = (
-    "fingers_right", "fingers_left", "hands_right", "hands_left", "forearms_right", "forearms_left",
-    "upper_arms_right", "upper_arms_left", "face", "anterior_chest", "abdomen", "thighs_right", "thighs_left",
-    "lower_legs_right", "lower_legs_left", "feet_right", "feet_left",
-)  # fmt: skip
-"""The 17 mRSS body areas in protocol order; QSTESTCD MRSS0101..MRSS0117 follow this order."""
+if TYPE_CHECKING:
+    from trialinterop.definition.model import StudyDefinition
 
 SERIOUSNESS_CRITERIA: tuple[str, ...] = (
     "death", "life_threatening", "hospitalization", "disability", "congenital_anomaly", "medically_important",
@@ -34,6 +34,10 @@ NO_ORIGIN = Origin("", 0)
 
 @dataclass(frozen=True, slots=True)
 class Subject:
+    """One screened subject. `arm`/`actual_arm` are arm codes of the definition (None: not assigned / not treated,
+    or, in a one-arm study, the arm itself: see `sdtm.domains.dm`); `attributes` holds the values of the
+    definition's subject attributes as (name, value) pairs in definition order, absent ones left out."""
+
     subject_id: str
     site_id: str
     sex: str
@@ -44,10 +48,14 @@ class Subject:
     age: int | None = None
     race: tuple[str, ...] = ()
     ethnicity: str | None = None
-    severity_group: str | None = None
-    methotrexate: str | None = None
+    arm: str | None = None
+    actual_arm: str | None = None
     death_date: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
     origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+    def attribute(self, name: str) -> str | None:
+        return next((value for key, value in self.attributes if key == name), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,7 @@ class Exposure:
     dose_form: str | None = None
     frequency: str | None = None
     lot: str | None = None
-    apheresis_date: str | None = None
+    preceded_by_date: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -108,35 +116,28 @@ class AdverseEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class SkinScore:
-    """One mRSS assessment; `scores` holds the 17 area scores in MRSS_AREAS order (None = not assessed)."""
+class Finding:
+    """One result of one test of a findings instrument of the definition (long form: one row per test and time).
+
+    `result` is the collected text (a number as written); `status` is NOT DONE (then `result` is empty and
+    `reason_not_done` may say why). `reference_result` is a reference value collected with the result (e.g. the
+    predicted FVC: --ORREF); `normal_low`/`normal_high` override the test's normal range for this record (a lab's
+    own range). A total the definition defines (`total_of`) may be left out: the builder derives it."""
 
     subject_id: str
+    instrument: str
+    testcd: str
     visit_num: float
-    assessment_date: str | None = None
-    scores: tuple[int | None, ...] = (None,) * 17
-    total: int | None = None
-    not_done_reason: str | None = None
-    origin: Origin = field(default=NO_ORIGIN, compare=False)
-
-    @property
-    def derived_total(self) -> int | None:
-        """Sum of the 17 areas when all are present, else None."""
-        if any(s is None for s in self.scores):
-            return None
-        return sum(self.scores)  # type: ignore[arg-type]  # no None: checked above
-
-
-@dataclass(frozen=True, slots=True)
-class Spirometry:
-    subject_id: str
-    visit_num: float
-    test_datetime: str | None = None
-    fvc_l: float | None = None
-    fvc_predicted_l: float | None = None
-    fvc_percent_predicted: float | None = None
+    timepoint: str | None = None
+    datetime: str | None = None
+    result: str | None = None
+    unit: str | None = None
+    status: str | None = None
+    reason_not_done: str | None = None
     position: str | None = None
-    not_done_reason: str | None = None
+    reference_result: str | None = None
+    normal_low: float | None = None
+    normal_high: float | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -158,6 +159,38 @@ class Disposition:
     term: str
     event_date: str
     last_contact_date: str | None = None
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConcomitantMedication:
+    subject_id: str
+    cm_id: int
+    term: str
+    decoded: str | None = None
+    atc_class: str | None = None
+    indication: str | None = None
+    dose: float | None = None
+    dose_unit: str | None = None
+    route: str | None = None
+    frequency: str | None = None
+    start: str | None = None
+    end: str | None = None
+    ongoing: str | None = None
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MedicalHistoryEvent:
+    subject_id: str
+    mh_id: int
+    term: str
+    decoded: str | None = None
+    body_system: str | None = None
+    category: str | None = None
+    start: str | None = None
+    end: str | None = None
+    ongoing: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -289,14 +322,22 @@ class Study:
 
 @dataclass(frozen=True)
 class TrialRecords:
-    """Everything one trial has collected; tuples keep input order (sorted by the reader for determinism)."""
+    """Everything one trial has collected, with the definition it was collected under; tuples keep input order
+    (sorted by the reader for determinism). `study` is the definition's registry record, made once."""
 
-    study: Study
+    definition: StudyDefinition
     subjects: tuple[Subject, ...]
     exposures: tuple[Exposure, ...] = ()
     adverse_events: tuple[AdverseEvent, ...] = ()
-    skin_scores: tuple[SkinScore, ...] = ()
-    spirometry: tuple[Spirometry, ...] = ()
+    findings: tuple[Finding, ...] = ()
     visits: tuple[Visit, ...] = ()
     dispositions: tuple[Disposition, ...] = ()
     eligibility: tuple[EligibilityException, ...] = ()
+    medications: tuple[ConcomitantMedication, ...] = ()
+    medical_history: tuple[MedicalHistoryEvent, ...] = ()
+    study: Study = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from trialinterop.definition.registry_record import study_record  # the definition package imports this one
+
+        object.__setattr__(self, "study", study_record(self.definition))

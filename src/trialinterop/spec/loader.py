@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trialinterop.ct import Codelist, Terminology, load_terminology
 from trialinterop.errors import SpecError
 from trialinterop.resources import mappings_dir
+from trialinterop.spec.from_definition import (
+    definition_codelists,
+    definition_study,
+    definition_terms,
+    definition_value_levels,
+    definition_variables,
+)
 from trialinterop.spec.model import (
     CHAR_DATA_TYPES,
     CORE_VALUES,
@@ -41,6 +49,9 @@ from trialinterop.spec.tables import (
     require_name,
     require_yes_no,
 )
+
+if TYPE_CHECKING:
+    from trialinterop.definition.model import StudyDefinition
 
 DATASET_COLUMNS = ("dataset", "label", "class", "structure", "keys", "repeating", "reference_data", "comment_id")
 VARIABLE_COLUMNS = ("dataset", "order", "variable", "label", "data_type", "type", "length_limit", "core", "codelist",
@@ -113,11 +124,18 @@ class Spec:
         return self.terminology.codelist(name)
 
 
-def load_spec(folder: Path | None = None) -> Spec:
-    """Read and cross-check datasets/variables/value_level/methods/comments CSVs, study.yaml and codelists.csv."""
+def load_spec(folder: Path | None = None, *, definition: StudyDefinition | None = None) -> Spec:
+    """Read and cross-check datasets/variables/value_level/methods/comments CSVs, study.yaml and codelists.csv.
+
+    With a study `definition`, what is specific to the study comes from it (`spec.from_definition`): the
+    value-level metadata of its findings domains (replacing value_level.csv's entries for those datasets), its test
+    code codelists (replacing codelists.csv's lists of the same name) and the Define-XML study names and OIDs."""
     folder = Path(folder) if folder is not None else mappings_dir()
     terminology = load_terminology(folder / "codelists.csv")
     study, dictionaries = load_study(folder / "study.yaml")
+    if definition is not None:
+        terminology = Terminology({**terminology.codelists, **definition_codelists(definition)})
+        study = definition_study(definition, study)
     clash = sorted(set(dictionaries) & set(terminology.codelists))
     if clash:
         raise SpecError(f"study.yaml: dictionaries {', '.join(clash)} are also codelists in codelists.csv")
@@ -132,6 +150,13 @@ def load_spec(folder: Path | None = None) -> Spec:
             if key not in names:
                 raise SpecError(f"{dataset_lines[dataset.name]}: key {key} is not a variable of {dataset.name}")
     value_levels = _load_value_levels(folder / "value_level.csv", variables, methods, comments, known_lists)
+    if definition is not None:
+        variables = definition_variables(definition, variables)
+        terminology = Terminology({**terminology.codelists, **definition_terms(definition, variables, terminology)})
+        generated = definition_value_levels(definition, variables)
+        replaced = {entry.dataset for entry in generated} | {i.domain for i in definition.instruments}
+        value_levels = (*(v for v in value_levels if v.dataset not in replaced), *generated)
+        _require_known(generated, methods, set(terminology.codelists) | set(dictionaries))
     _require_all_used(variables, value_levels, datasets, methods, comments)
     return Spec(
         datasets=tuple(datasets),
@@ -335,6 +360,14 @@ def _load_value_levels(
             )
         )
     return tuple(entries)
+
+
+def _require_known(entries: tuple[ValueLevelSpec, ...], methods: dict[str, MethodSpec], codelists: set[str]) -> None:
+    """Value-level entries made from the definition name only methods and codelists the specification has."""
+    for entry in entries:
+        for what, name, known in (("method", entry.method_id, methods), ("codelist", entry.codelist, codelists)):
+            if name and name not in known:
+                raise SpecError(f"study definition: {what} {name!r} of {entry.dataset}.{entry.key} is not defined")
 
 
 def _require_all_used(

@@ -83,7 +83,7 @@ class ValueLevelSpec:
 
     @property
     def key(self) -> str:
-        """A short stable name for the entry, e.g. `QSORRES.MRSS0101` (first value of an IN list)."""
+        """A short stable name for the entry, e.g. `VSORRES.SYSBP` (first value of an IN list)."""
         return f"{self.variable}.{self.where_values[0]}"
 
 

@@ -8,8 +8,9 @@
         value: FINAL LAB VISIT # optional
         justification: Sponsor milestone, declared in the SDRG section 4.2.
 
-Every field given must match. Accepted issues no longer fail the run but stay in the report as accepted; an entry that
-matches nothing is reported itself (TI-ACCEPT), so the file does not silently rot.
+Every field given must match. `rule` may be any issue id of the registry (`validate.registry.all_issue_ids`, listed in
+docs/rules.md); an unknown id is refused. Accepted issues no longer fail the run but stay in the report as accepted;
+an entry that matches nothing is reported itself (TI-ACCEPT), so the file does not silently rot.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
+from trialinterop.validate.registry import all_issue_ids
 
 STALE_RULE = "TI-ACCEPT"
 _FIELDS = {"rule": "rule", "dataset": "where", "variable": "field", "key": "key", "value": "value"}
@@ -66,6 +68,7 @@ def load_accepted(path: str | Path) -> list[Acceptance]:
     if not isinstance(entries, list):
         raise _bad(path, "expected a mapping with an 'accepted' list")
     out = []
+    known = all_issue_ids()
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise _bad(path, f"entry {number}: expected a mapping")
@@ -74,6 +77,10 @@ def load_accepted(path: str | Path) -> list[Acceptance]:
             raise _bad(path, f"entry {number}: unknown field(s) {sorted(unknown)}")
         if not entry.get("rule"):
             raise _bad(path, f"entry {number}: 'rule' is required")
+        if str(entry["rule"]) not in known:
+            raise _bad(
+                path, f"entry {number}: unknown rule {entry['rule']!r} (the issue ids are listed in docs/rules.md)"
+            )
         if not str(entry.get("justification") or "").strip():
             raise _bad(path, f"entry {number} ({entry['rule']}): a justification is required")
         values = {k: (None if entry.get(k) is None else str(entry[k])) for k in ("dataset", "variable", "key", "value")}

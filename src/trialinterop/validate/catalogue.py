@@ -1,16 +1,20 @@
-"""The rules catalogue as text (`--list-rules`) and as the committed docs page `docs/rules.md`."""
+"""The rules catalogue as text (`--list-rules`) and as the committed docs page `docs/rules.md`; the page also lists
+the issue ids raised outside the validator (`trialinterop.issue_ids`), so every id the tool raises is on it."""
 
 from __future__ import annotations
 
 import json
 
+from trialinterop.issue_ids import DECLARED, STAGES, IssueId
 from trialinterop.validate.registry import Rule, all_rules
 
 HEADER = """# Validation rules
 
 Generated from the rule registry (`trialinterop validate --list-rules --format md -o docs/rules.md`); a test keeps
 this page current. Severities: Reject (FDA technical rejection), Error, Warning, Notice. `--fail-on` (default error)
-sets the severity at which `trialinterop validate` exits 1.
+sets the severity at which `trialinterop validate` exits 1. The last sections list the issue ids raised outside the
+validator (readers, SDTM builders, conform, writers; declared in `trialinterop.issue_ids`). Any id on this page may
+be named in an accepted-findings file (`--accepted`).
 
 """
 
@@ -63,7 +67,22 @@ def render_rules_markdown(rules: list[Rule] | None = None) -> str:
             sources = _cell("; ".join(r.references))
             lines.append(f"| {r.id} | {r.severity.name.title()} | {_cell(r.scope)} | {check} | {sources} |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _declared_markdown(list(DECLARED.values())))
+
+
+def _declared_markdown(declared: list[IssueId]) -> list[str]:
+    """One section per stage (pipeline order) of the issue ids raised outside the validator's rules."""
+    lines = ["# Issue ids raised outside the validator", "", f"{len(declared)} issue ids.", ""]
+    for stage, title in STAGES.items():
+        entries = sorted((d for d in declared if d.stage == stage), key=lambda d: d.id)
+        if not entries:
+            continue
+        lines += [f"## {title}", "", "| id | severity | meaning | raised by |", "|-|-|-|-|"]
+        for d in entries:
+            severities = ", ".join(s.name.title() for s in d.severities)
+            lines.append(f"| {d.id} | {severities} | {_cell(d.message)} | {_cell(d.raised_by)} |")
+        lines.append("")
+    return lines
 
 
 def render_rules_json(rules: list[Rule] | None = None) -> str:

@@ -6,6 +6,10 @@
 
 Rules yield `Finding`s (where, key, field, value, detail); the engine turns them into `Issue`s carrying the rule's
 id and severity, so both are declared once, here. The catalogue (`--list-rules`, docs/rules.md) is read from it.
+
+Together with the ids declared in `trialinterop.issue_ids` (readers, builders, conform, writers, the validator's own
+run) this is the one registry of issue ids: `all_issue_ids()` is every id the tool can raise, which the catalogue
+lists and an accepted-findings file may name. No rule may take a declared id.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from trialinterop.issue_ids import DECLARED
 from trialinterop.issues import Severity
 
 if TYPE_CHECKING:
@@ -54,6 +59,8 @@ def rule(
     def register(func: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
         if id in _REGISTRY and _REGISTRY[id].check is not func:
             raise RuntimeError(f"rule id {id} registered twice")
+        if id in DECLARED:
+            raise RuntimeError(f"rule id {id} is already declared in trialinterop.issue_ids")
         family = func.__module__.rsplit(".", 1)[-1]
         _REGISTRY[id] = Rule(id, severity, scope, message, tuple(references), family, func)
         return func
@@ -74,3 +81,10 @@ def all_rules() -> list[Rule]:
 def get_rule(rule_id: str) -> Rule:
     rules = {r.id: r for r in all_rules()}
     return rules[rule_id]
+
+
+def all_issue_ids() -> dict[str, str]:
+    """Every issue id the tool can raise -> what it means: the validator's rules and the ids of `issue_ids`, by id."""
+    found = {r.id: r.message for r in all_rules()}
+    found.update({issue_id: entry.message for issue_id, entry in DECLARED.items()})
+    return dict(sorted(found.items()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 import pandas as pd
 
@@ -22,9 +22,14 @@ def char_length(series: pd.Series, distinct: Collection[object] | None = None) -
             values = set(series.to_numpy(dtype=object))
         except TypeError:  # unhashable values
             values = list(series)
-    texts = [v for v in values if isinstance(v, str)]
+    return max_bytes(v for v in values if isinstance(v, str))
+
+
+def max_bytes(texts: Iterable[str]) -> int:
+    """The longest of `texts` in UTF-8 bytes, at least 1 (no texts: 1); ASCII text is measured in characters."""
+    texts = list(texts)
     if "".join(texts).isascii():
-        return max(1, *map(len, texts)) if texts else 1
+        return max(1, max(map(len, texts), default=0))
     return max([1, *(len(v.encode("utf-8")) for v in texts)])
 
 

@@ -1,8 +1,9 @@
-"""Write a whole SDTM package (XPT v5, optional Dataset-JSON, define.xml) or nothing at all.
+"""Write a whole SDTM package (XPT v5, optional Dataset-JSON, define.xml) of conformed datasets, or nothing at all.
 
-Order: conform every frame to the spec -> stop on any ERROR -> check every XPORT limit for every dataset -> stop on
-any violation -> write everything into a staged folder that replaces `out_dir` only when complete. A failure at any
-step leaves a previous `out_dir` exactly as it was. What the limit check computed (`CheckedXpt`, an immutable
+The caller conforms the frames (`trialinterop.sdtm.conform.conform`) and hands over what conform found; writers never
+run conform themselves. Order: check every XPORT limit for every dataset -> stop on any ERROR (conform's or a limit's,
+all listed together) -> write everything into a staged folder that replaces `out_dir` only when complete. A failure
+at any step leaves a previous `out_dir` exactly as it was. What the limit check computed (`CheckedXpt`, an immutable
 snapshot) is written, so no dataset is checked twice and what is written is what was checked.
 
 Decision: datasets with no rows are not written (the FDA asks for no empty datasets); each is reported as a NOTICE.
@@ -21,10 +22,10 @@ from trialinterop.atomic import staged_directory
 from trialinterop.define.write import write_define, write_define_html
 from trialinterop.errors import ConformanceError
 from trialinterop.issues import Issue, Severity
-from trialinterop.sdtm.conform import conform
 from trialinterop.spec import Spec
 from trialinterop.writers.dataset_json import write_dataset_json
-from trialinterop.writers.xpt import ENGINES, CheckedXpt, Engine, XptMember, check_and_prepare, write_checked_xpt
+from trialinterop.writers.xpt import ENGINES, CheckedXpt, Engine, check_and_prepare, write_checked_xpt
+from trialinterop.writers.xpt_member import XptMember
 
 FORMATS = ("xpt", "json")
 
@@ -45,17 +46,19 @@ def xpt_member(spec: Spec, dataset: str, frame: pd.DataFrame, *, created: str | 
 
 
 def write_package(
-    frames: Mapping[str, pd.DataFrame],
+    conformed: Mapping[str, pd.DataFrame],
     out_dir: str | Path,
     *,
     spec: Spec,
+    issues: Iterable[Issue] = (),
     formats: Iterable[str] = ("xpt",),
     define: bool = True,
     define_html: bool = False,
     creation_datetime: str | None = None,
     xpt_engine: Engine = "native",
 ) -> PackageResult:
-    """Conform and write `frames`; ConformanceError (listing every issue, nothing written) on any ERROR.
+    """Write `conformed` (datasets as conform returns them: spec datasets, typed, ordered); `issues` are what conform
+    found. ConformanceError (listing every issue, nothing written) on any ERROR among them or from the XPORT limits.
 
     `xpt_engine` picks the XPORT encoder ("native", or the reference "pyreadstat"); the XPT header timestamp is
     `creation_datetime` or the define.xml creation time of the spec, so the package is byte-deterministic.
@@ -67,20 +70,23 @@ def write_package(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ValueError(f"formats must be a non-empty selection of {FORMATS}, got {formats}")
-    conformed, issues = conform(frames, spec)
+    unknown_datasets = [name for name in conformed if name not in spec.dataset_names]
+    if unknown_datasets:
+        raise ValueError(f"not conformed: datasets {unknown_datasets} are not in the specification")
+    found = list(issues)
     written: dict[str, pd.DataFrame] = {}
     for name, frame in conformed.items():
         if len(frame):
             written[name] = frame
         else:
-            issues.append(Issue("TI-PKG001", Severity.NOTICE, "dataset has no records and is not written", name))
+            found.append(Issue("TI-PKG001", Severity.NOTICE, "dataset has no records and is not written", name))
     checked: dict[str, CheckedXpt] = {}
     if "xpt" in formats:
         for name, frame in written.items():
             checked[name] = check_and_prepare(frame, xpt_member(spec, name, frame, created=creation_datetime))
-            issues.extend(checked[name].issues)
-    if any(issue.severity >= Severity.ERROR for issue in issues):
-        raise ConformanceError(issues, summary="SDTM package not written")
+            found.extend(checked[name].issues)
+    if any(issue.severity >= Severity.ERROR for issue in found):
+        raise ConformanceError(found, summary="SDTM package not written")
     files: list[str] = []
     with staged_directory(out_dir) as staging:
         for name, frame in written.items():
@@ -95,4 +101,4 @@ def write_package(
             files.append(define_path.name)
             if define_html:
                 files.append(write_define_html(define_path).name)
-    return PackageResult(Path(out_dir), tuple(files), tuple(issues), written)
+    return PackageResult(Path(out_dir), tuple(files), tuple(found), written)

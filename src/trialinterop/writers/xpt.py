@@ -34,6 +34,7 @@ from trialinterop.errors import ConformanceError
 from trialinterop.issues import Issue, Severity
 from trialinterop.spec.tables import NAME_PATTERN
 from trialinterop.text_columns import is_categorical, text_codes
+from trialinterop.writers.xpt_member import XptMember  # re-exported here for older imports
 from trialinterop.writers.xpt_native import write_xport_native
 from trialinterop.writers.xpt_readback import read_back_issues
 
@@ -50,21 +51,6 @@ ITEMISE_LIMIT = 25
 
 Factorized = tuple[np.ndarray, np.ndarray]
 """(codes, distinct values) of a text column: row i holds values[codes[i]], or null where the code is -1."""
-
-
-@dataclass(frozen=True, slots=True)
-class XptMember:
-    """What goes into one transport file: upper-case dataset name, its label, a label per column, and the header
-    timestamp (native engine; None = DEFAULT_CREATED)."""
-
-    dataset: str
-    label: str
-    column_labels: tuple[str, ...]
-    created: datetime | None = None
-
-    @property
-    def file_name(self) -> str:
-        return f"{self.dataset.lower()}.xpt"
 
 
 def _label_issues(text: str, what: str, where: str, field: str, rule: str) -> list[Issue]:

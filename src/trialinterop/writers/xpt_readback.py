@@ -8,16 +8,13 @@ cells of a 10,000-subject package): here text is compared as stored bytes and nu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from trialinterop.issues import Issue, Severity
 from trialinterop.writers.xpt_decode import XportData, XportVariable, fits_a_double, ieee_from_ibm, read_xport
-
-if TYPE_CHECKING:
-    from trialinterop.writers.xpt import XptMember
+from trialinterop.writers.xpt_member import XptMember
 
 
 def read_back_issues(path: Path, frame: pd.DataFrame, member: XptMember) -> list[Issue]:

@@ -123,7 +123,7 @@ def check_uncoded_events(records: TrialRecords) -> list[Issue]:
     """One WARNING per AE without a MedDRA preferred term (AEDECOD set to UNCODED)."""
     return [
         Issue(
-            "TI-AE-UNCODED",
+            "TI-BLD-AEUNCODED",
             Severity.WARNING,
             f"adverse event is not coded to MedDRA; AEDECOD set to {UNCODED}",
             where="AE",

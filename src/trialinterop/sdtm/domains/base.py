@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from trialinterop.distinct import map_distinct
+from trialinterop.number_text import number_text as number_text  # re-exported for the domain builders
 from trialinterop.sdtm.algorithms import hardcode
 from trialinterop.sdtm.context import SdtmContext
 
@@ -51,14 +52,6 @@ def select(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
         if variable not in out.columns:
             out[variable] = pd.Series([None] * len(out), index=out.index, dtype=object)
     return out.loc[:, list(variables)].reset_index(drop=True)
-
-
-def number_text(value: Any) -> str | None:
-    """A collected number as result text: 100.0 -> "100", 2.91 -> "2.91"; None stays None."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def empty_frame(variables: Sequence[str]) -> pd.DataFrame:

@@ -1,9 +1,10 @@
-"""DM (one record per subject) and SUPPDM (RACE1..n when more than one race was collected).
+"""DM (one record per subject) and SUPPDM (RACE1..n when more than one race was collected; one qualifier per subject
+attribute of the definition that names a `qnam`).
 
 AGE: whole years from a complete BRTHDTC to RFSTDTC (RFICDTC when the subject has no RFSTDTC: screen failures and
 subjects never treated); when the birth date is partial or absent the collected age (years at informed consent) is
-used. Arms: enrolled subjects get the single planned arm; ACTARM is that arm when the AlloRx infusion was given;
-otherwise ARMNRS says why (SCREEN FAILURE, ASSIGNED, NOT TREATED, UNPLANNED TREATMENT with ACTARMUD).
+used. Arms (ARMCD/ACTARMCD, ARMNRS, ACTARMUD) are decided once per subject in `sdtm.subject_arms`; ARM/ACTARM are
+the names of those arms in the definition.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, hardcode
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import compute_age
 from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.subject_arms import SCREEN_FAILURE
 from trialinterop.source.models import Subject, TrialRecords
 
 DM_VARIABLES = (
@@ -36,23 +38,24 @@ def compute_race(races: tuple[str, ...]) -> str | None:
     return races[0] if len(races) == 1 else "MULTIPLE"
 
 
-def _arm_values(records: TrialRecords, ctx: SdtmContext, usubjid: str, treatments: set[str]) -> dict[str, str | None]:
-    """ARM/ACTARM and their null reasons for one subject, given the treatments the subject received."""
+def _arm_values(ctx: SdtmContext, usubjid: str) -> dict[str, str | None]:
+    """ARMCD/ARM, ACTARMCD/ACTARM and the null reasons of one subject."""
     reference = ctx.reference(usubjid)
-    arm = records.study.arms[0] if records.study.arms else None
-    values: dict[str, str | None] = dict.fromkeys(("ARMCD", "ARM", "ACTARMCD", "ACTARM", "ARMNRS", "ACTARMUD"))
-    if reference is None or not reference.enrolled or arm is None:
-        values["ARMNRS"] = "SCREEN FAILURE"
-        return values
-    values["ARMCD"], values["ARM"] = arm.code, arm.label
-    if ctx.design.infusion_treatment in treatments:
-        values["ACTARMCD"], values["ACTARM"] = arm.code, arm.label
-    elif treatments:
-        values["ARMNRS"] = "UNPLANNED TREATMENT"
-        values["ACTARMUD"] = " AND ".join(sorted(treatments)) + " WITHOUT " + ctx.design.infusion_treatment
-    else:
-        values["ARMNRS"] = "ASSIGNED, NOT TREATED"
-    return values
+    if reference is None:
+        return dict.fromkeys(("ARMCD", "ARM", "ACTARMCD", "ACTARM", "ACTARMUD")) | {"ARMNRS": SCREEN_FAILURE}
+
+    def name(code: str | None) -> str | None:
+        arm = ctx.require_definition().arm(code) if code else None
+        return arm.name if arm else None
+
+    return {
+        "ARMCD": reference.arm_code,
+        "ARM": name(reference.arm_code),
+        "ACTARMCD": reference.actual_arm_code,
+        "ACTARM": name(reference.actual_arm_code),
+        "ARMNRS": reference.arm_null_reason,
+        "ACTARMUD": reference.unplanned_arm,
+    }
 
 
 def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
@@ -80,17 +83,7 @@ def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         dtype=object,
     )
     derived["AGE"] = derived["AGE"].astype("Int64")
-    received: dict[str, set[str]] = {}
-    for exposure in records.exposures:
-        received.setdefault(exposure.subject_id, set()).add(exposure.treatment)
-    arms = pd.DataFrame(
-        [
-            _arm_values(records, ctx, u, received.get(s, set()))
-            for u, s in zip(frame["USUBJID"], frame["subject_id"], strict=True)
-        ],
-        index=frame.index,
-        dtype=object,
-    )
+    arms = pd.DataFrame([_arm_values(ctx, u) for u in frame["USUBJID"]], index=frame.index, dtype=object)
     frame = pd.concat([frame, derived, arms], axis=1)
     frame = (
         frame.pipe(assign, "SUBJID", "subject_id")
@@ -107,23 +100,23 @@ def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
 
 
 def build_suppdm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    """RACE1..n (QORIG Collected) for subjects with more than one race; IDVAR/IDVARVAL null (SDTMIG 8.4)."""
+    """RACE1..n (QORIG Collected) for subjects with more than one race, then one row per subject attribute of the
+    definition with a `qnam` that the subject has a value for (QLABEL = the attribute's label, QORIG Collected);
+    IDVAR/IDVARVAL null (SDTMIG 8.4)."""
+    qualifiers = [a for a in ctx.require_definition().subjects.attributes if a.qnam]
     rows = []
     for subject in sorted(records.subjects, key=lambda s: ctx.usubjid(s.subject_id)):
-        if len(subject.race) < 2:
-            continue
-        for n, race in enumerate(subject.race, start=1):
-            rows.append(
-                {
-                    "STUDYID": ctx.study_id,
-                    "RDOMAIN": "DM",
-                    "USUBJID": ctx.usubjid(subject.subject_id),
-                    "QNAM": f"RACE{n}",
-                    "QLABEL": f"Race {n}",
-                    "QVAL": race,
-                    "QORIG": "Collected",
-                }
-            )
+        usubjid = ctx.usubjid(subject.subject_id)
+        values: list[tuple[str, str, str | None]] = []
+        if len(subject.race) > 1:
+            values += [(f"RACE{n}", f"Race {n}", race) for n, race in enumerate(subject.race, start=1)]
+        values += [(a.qnam or "", a.label, subject.attribute(a.name)) for a in qualifiers]
+        rows += [
+            {"STUDYID": ctx.study_id, "RDOMAIN": "DM", "USUBJID": usubjid, "QNAM": qnam, "QLABEL": label}
+            | {"QVAL": value, "QORIG": "Collected"}
+            for qnam, label, value in values
+            if value is not None and value != ""
+        ]
     if not rows:
         return empty_frame(SUPP_VARIABLES)
     return select(pd.DataFrame(rows, dtype=object), SUPP_VARIABLES)

@@ -1,6 +1,8 @@
-"""EX: one record per administration of a protocol-specified treatment (AlloRx infusion, T-cell vaccine).
+"""EX: one record per administration (or constant-dosing interval) of an intervention of the study definition;
+a subject may have many (e.g. one per daily patch). EXSEQ is chronological (EXSTDTC, then EXTRT) and each
+administration takes the EPOCH of the element holding its start.
 
-Dose form and frequency fall back to the intervention of study.json when the record leaves them empty. EX carries no
+Dose form and frequency fall back to the definition's intervention when the record leaves them empty. EX carries no
 VISITNUM/VISIT: the specification (mappings/variables.csv, after the SDTMIG 3.4 EX table) does not list them.
 """
 
@@ -18,7 +20,7 @@ EX_VARIABLES = (
     "STUDYID", "DOMAIN", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRM", "EXDOSFRQ", "EXROUTE", "EXLOT",
     "EPOCH", "EXSTDTC", "EXENDTC", "EXSTDY", "EXENDY",
 )  # fmt: skip
-EX_KEYS = ["EXTRT", "EXSTDTC"]
+EX_KEYS = ["EXSTDTC", "EXTRT"]
 
 
 def _with_protocol_defaults(frame: pd.DataFrame, records: TrialRecords) -> pd.DataFrame:

@@ -1,5 +1,7 @@
-"""TA, TE, TV, TI: the planned design, from study.json (arms, visits, criteria) and mappings/trial_design.yaml
-(elements and their order per arm). TV has ARMCD null because every arm shares one schedule.
+"""TA, TE, TV, TI: the planned design, from the study definition (arms and their elements, visits, criteria).
+
+TA: one row per element of each arm, in the arm's order (TABRANCH/TATRANS null: arms are parallel paths). TV: one
+row per planned visit with ARMCD null when every arm has it, else one row per arm that has it (SDTMIG 3.4 TV).
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ TI_VARIABLES = ("STUDYID", "DOMAIN", "IETESTCD", "IETEST", "IECAT", "TIVERS")
 
 def build_ta(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     rows = []
-    for arm in records.study.arms:
+    for arm in ctx.require_definition().arms:
         for order, etcd in enumerate(ctx.design.arms.get(arm.code, ()), start=1):
             element = ctx.design.element(etcd)
             rows.append(
-                {"ARMCD": arm.code, "ARM": arm.label, "TAETORD": order, "ETCD": etcd}
+                {"ARMCD": arm.code, "ARM": arm.name, "TAETORD": order, "ETCD": etcd}
                 | {"ELEMENT": element.element, "EPOCH": element.epoch}
             )
     frame = _design_frame(rows, ctx, "TA")
@@ -39,10 +41,13 @@ def build_te(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
 
 
 def build_tv(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    definition = ctx.require_definition()
+    every_arm = tuple(a.code for a in definition.arms)
     rows = [
-        {"VISITNUM": v.visit_num, "VISIT": v.name, "VISITDY": v.planned_day, "TVSTRL": v.start_rule}
-        | {"TVENRL": v.end_rule}
-        for v in sorted(records.study.visits, key=lambda v: v.visit_num)
+        {"VISITNUM": float(v.number), "VISIT": v.name, "VISITDY": v.planned_day, "ARMCD": arm}
+        | {"TVSTRL": v.start_rule, "TVENRL": v.end_rule}
+        for v in sorted(definition.visits.planned, key=lambda v: v.number)
+        for arm in (v.arms if v.arms and set(v.arms) != set(every_arm) else (None,))
     ]
     frame = _design_frame(rows, ctx, "TV")
     frame["VISITNUM"] = pd.array(frame["VISITNUM"].tolist(), dtype="Float64")
@@ -51,7 +56,9 @@ def build_tv(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
 
 
 def build_ti(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    rows = [{"IETESTCD": c.id, "IETEST": c.text, "IECAT": c.category} for c in records.study.criteria]
+    rows = [
+        {"IETESTCD": c.id, "IETEST": c.text, "IECAT": c.category} for c in ctx.require_definition().eligibility.criteria
+    ]
     return select(_design_frame(rows, ctx, "TI"), TI_VARIABLES)
 
 

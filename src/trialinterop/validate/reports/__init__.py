@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from trialinterop.issues import Issue, Severity
+from trialinterop.issue_ids import DECLARED
+from trialinterop.issues import Issue
 from trialinterop.validate.registry import Rule
-
-PSEUDO_RULES = {
-    "TI-ACCEPT": ("accepted finding no longer occurs", Severity.WARNING),
-    "TI-RUN": ("a rule could not run on this package", Severity.WARNING),
-}
 
 
 def rule_message(rules: tuple[Rule, ...], rule_id: str) -> str:
+    """The message of the rule `rule_id` among `rules`, else of the issue id declared in `issue_ids` (TI-RUN, ...)."""
     for rule in rules:
         if rule.id == rule_id:
             return rule.message
-    return PSEUDO_RULES.get(rule_id, ("", Severity.NOTICE))[0]
+    declared = DECLARED.get(rule_id)
+    return declared.message if declared is not None else ""
 
 
 def issue_dict(issue: Issue) -> dict[str, str]:

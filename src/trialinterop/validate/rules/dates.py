@@ -188,7 +188,10 @@ def check_no_day_zero(ctx: Context) -> Iterator[Finding]:
     references=["SDTMIG 3.4 §4.1.3.1", "P21 SD1339"],
 )
 def check_epoch_with_date(ctx: Context) -> Iterator[Finding]:
-    """Where EPOCH is collected, a record with --DTC/--STDTC should have an EPOCH."""
+    """Where EPOCH is collected, a record with --DTC/--STDTC should have an EPOCH, unless the date lies certainly
+    before the subject's first SE element or after its last one (e.g. medical history or a prior medication that
+    began before the study): such a record has no epoch."""
+    span = _element_span(ctx)
     for ds in subject_datasets(ctx.datasets()):
         if "EPOCH" not in ds.frame.columns:
             continue
@@ -196,7 +199,24 @@ def check_epoch_with_date(ctx: Context) -> Iterator[Finding]:
         date_col = next((c for c in (f"{d}STDTC", f"{d}DTC") if c in ds.frame.columns), None)
         if date_col:
             mask = blank(ds.frame["EPOCH"]) & ~blank(ds.frame[date_col])
+            if span is not None and mask.any() and ds.domain != "SE":
+                dates, subjects = text(ds.frame[date_col]), text(ds.frame["USUBJID"])
+                first, last = (subjects.map(bound).fillna("").astype(object) for bound in span)
+                mask &= ~(_start_after_end(first, dates) | _start_after_end(dates, last))
             yield from row_findings(ds, mask, "EPOCH", values=ds.frame[date_col])
+
+
+def _element_span(ctx: Context) -> tuple[pd.Series, pd.Series] | None:
+    """Per USUBJID, the earliest SESTDTC and the latest SEENDTC (ISO 8601 text sorts in time order); None without
+    SE."""
+    se = ctx.get("SE")
+    if se is None or not {"USUBJID", "SESTDTC", "SEENDTC"} <= set(se.frame.columns):
+        return None
+    subjects = text(se.frame["USUBJID"])
+    starts, ends = text(se.frame["SESTDTC"]), text(se.frame["SEENDTC"])
+    first = starts[starts != ""].groupby(subjects[starts != ""]).min()
+    last = ends[ends != ""].groupby(subjects[ends != ""]).max()
+    return first, last
 
 
 @rule(

@@ -1,0 +1,189 @@
+"""Findings Observations -> `Finding` rows (long form), for any instrument and domain of the study definition.
+
+An Observation is a finding of test T of instrument I when one of its codings is one of T's codes in the definition
+(`FindingTest.codes`: LOINC, CDISC CT, ...) or its code is T's TESTCD in the study's CodeSystem
+`{base}/CodeSystem/{study}-{domain}testcd` (any base). A code two instruments share is told apart by the instrument
+part of the sponsor identifier `<SUBJID>/<VISITNUM>/<instrument>/<TESTCD>[/<timepoint>]` (fhir.build_observations).
+
+Values back as collected text: valueInteger, valueQuantity.value (unit = valueQuantity.unit; the number's originalText
+extension when the writer kept one, e.g. '0.30'), valueCodeableConcept text, valueString. `cancelled` is NOT DONE
+(reason = dataAbsentReason.text); position from the "Subject position" component; referenceRange "Reference result"
+is the reference result, a normal range differing from the test's is the record's own. A total whose `method.text`
+starts with "Derived:" was derived by the writer: not a record row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from trialinterop.definition import model as d
+from trialinterop.fhir import codes
+from trialinterop.fhir.dates import ORIGINAL_TEXT
+from trialinterop.fhir_in.load import Located
+from trialinterop.fhir_in.values import codings, original_dtc
+from trialinterop.source import models as m
+
+Resource = dict[str, Any]
+DERIVED_PREFIX = "Derived:"
+REFERENCE_RESULT = "Reference result"
+POSITION = "Subject position"
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    instrument: d.Instrument
+    test: d.FindingTest
+
+
+class TestIndex:
+    """The definition's tests by the codes an Observation may carry."""
+
+    def __init__(self, definition: d.StudyDefinition) -> None:
+        self.by_code: dict[tuple[str, str], list[Test]] = {}
+        self.by_testcd: dict[tuple[str, str], list[Test]] = {}
+        for instrument in definition.instruments:
+            for test in instrument.tests:
+                found = Test(instrument, test)
+                for value in test.codes:
+                    system = codes.DEFINITION_SYSTEMS.get(value.system or "")
+                    if system is not None and value.code:
+                        self.by_code.setdefault((system, value.code), []).append(found)
+                self.by_testcd.setdefault((instrument.domain.lower(), test.testcd), []).append(found)
+        self.testcd_system = re.compile(
+            r"/CodeSystem/" + re.escape(definition.study.id.lower()) + r"-([a-z0-9]+)testcd$"
+        )
+
+    def candidates(self, concept: Any) -> list[Test]:
+        found: list[Test] = []
+        for coding in codings(concept):
+            system, code = str(coding.get("system") or ""), coding.get("code")
+            if not isinstance(code, str):
+                continue
+            hits = self.by_code.get((system, code), [])
+            domain = self.testcd_system.search(system)
+            if domain is not None:
+                hits = hits + self.by_testcd.get((domain.group(1), code), [])
+            found += [t for t in hits if t not in found]
+        return found
+
+    def match(self, item: Located, key: list[str]) -> Test | None:
+        """The test of Observation `item` (`key`: its identifier parts after the subject id), None when none."""
+        found = self.candidates(item.resource.get("code"))
+        if len(found) > 1:
+            named = [t for t in found if t.instrument.code in key[1:-1]]
+            found = named or found
+        return found[0] if found else None
+
+
+def identifier_key(observation: Resource, system: str, subject_id: str) -> list[str]:
+    """The parts of the sponsor observation identifier after '<SUBJID>/' ([] without one)."""
+    for identifier in observation.get("identifier") or []:
+        if isinstance(identifier, dict) and identifier.get("system") == system:
+            value = identifier.get("value")
+            if isinstance(value, str) and value.startswith(subject_id + "/"):
+                return value[len(subject_id) + 1 :].split("/")
+    return []
+
+
+def timepoint_of(key: list[str], found: Test) -> str | None:
+    """What follows the test code in the identifier (after the visit), else None."""
+    rest = key[1:]
+    if len(rest) >= 2 and rest[0] == found.instrument.code and rest[1] == found.test.testcd:
+        rest = rest[1:]
+    if rest and rest[0] == found.test.testcd and len(rest) > 1:
+        return "/".join(rest[1:])
+    return None
+
+
+def is_derived(observation: Resource) -> bool:
+    text = (observation.get("method") or {}).get("text")
+    return isinstance(text, str) and text.startswith(DERIVED_PREFIX)
+
+
+def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, key: list[str]) -> m.Finding:
+    """The `Finding` row of Observation `item` (a finding of `found`)."""
+    obs = item.resource
+    not_done = obs.get("status") == "cancelled"
+    result, unit = (None, None) if not_done else _result(obs)
+    low, high = _normal_range(obs, found.test)
+    return m.Finding(
+        subject_id=subject_id,
+        instrument=found.instrument.code,
+        testcd=found.test.testcd,
+        visit_num=visit_num,
+        timepoint=timepoint_of(key, found),
+        datetime=original_dtc(obs, "effectiveDateTime"),
+        result=result,
+        unit=unit,
+        status="NOT DONE" if not_done else None,
+        reason_not_done=(obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
+        position=_position(obs),
+        reference_result=_reference_result(obs),
+        normal_low=low,
+        normal_high=high,
+        origin=item.origin,
+    )
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    return str(value)
+
+
+def _original(element: Resource, name: str) -> str | None:
+    """The collected text of primitive `name` (its originalText extension), when the writer had to keep it."""
+    carried = element.get("_" + name)
+    for extension in (carried.get("extension") or []) if isinstance(carried, dict) else []:
+        if isinstance(extension, dict) and extension.get("url") == ORIGINAL_TEXT:
+            text = extension.get("valueString")
+            return text if isinstance(text, str) else None
+    return None
+
+
+def _result(obs: Resource) -> tuple[str | None, str | None]:
+    """(collected text, unit) of the Observation's value; a number's originalText (e.g. '0.30') wins."""
+    if "valueInteger" in obs:
+        return _original(obs, "valueInteger") or _text(obs["valueInteger"]), None
+    quantity = obs.get("valueQuantity")
+    if isinstance(quantity, dict):
+        unit = quantity.get("unit") or quantity.get("code")
+        return _original(quantity, "value") or _text(quantity.get("value")), unit if isinstance(unit, str) else None
+    concept = obs.get("valueCodeableConcept")
+    if isinstance(concept, dict):
+        text = concept.get("text") or next((c.get("code") for c in codings(concept) if c.get("code")), None)
+        return _text(text), None
+    return _text(obs.get("valueString")), None
+
+
+def _position(obs: Resource) -> str | None:
+    for component in obs.get("component") or []:
+        if ((component.get("code") or {}).get("text")) == POSITION:
+            concept = component.get("valueCodeableConcept") or {}
+            return concept.get("text") or component.get("valueString")
+    return None
+
+
+def _reference_result(obs: Resource) -> str | None:
+    for found in obs.get("referenceRange") or []:
+        if ((found.get("type") or {}).get("text")) == REFERENCE_RESULT and isinstance(found.get("text"), str):
+            return str(found["text"])
+    return None
+
+
+def _normal_range(obs: Resource, test: d.FindingTest) -> tuple[float | None, float | None]:
+    """The record's own normal range: the Observation's normal range where it differs from the test's."""
+    defined = test.normal_range or (None, None)
+    for found in obs.get("referenceRange") or []:
+        if ((found.get("type") or {}).get("text")) == REFERENCE_RESULT:
+            continue
+        low, high = _number(found.get("low")), _number(found.get("high"))
+        return (low if low != defined[0] else None), (high if high != defined[1] else None)
+    return None, None
+
+
+def _number(quantity: Any) -> float | None:
+    value = quantity.get("value") if isinstance(quantity, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -1,0 +1,274 @@
+"""Findings domains (QS, RE, VS, LB, FT, ...): one builder for the instruments of the study definition in a domain.
+
+Rows are the collected `Finding` records of the domain's instruments, plus derived totals (`finding_totals`).
+What a record carries besides its result comes from the definition: --TEST (the test's name), --CAT (instrument
+category), --SCAT (the test's subcategory, else the instrument's), --METHOD, --SPEC, the default --POS, units, the
+conversion to standard units and the normal range (a record's own normal_low/normal_high win).
+
+Which variables a domain has is the specification's (`mappings/variables.csv`); a Permissible variable nothing in
+the study fills (no unit, no category, no time point, ...) is left out, so it is neither submitted empty nor
+dropped with a notice. A specified variable this builder does not make (e.g. --BLFL) is passed on empty.
+
+Decisions:
+- A record is done when it has a result and its status is not NOT DONE; otherwise --STAT is NOT DONE, --REASND
+  its reason, and it has no result, unit, default position, reference or normal range.
+- --STRESN is the number of --ORRES times the test's `conversion` (when the unit is the test's unit; 1 when it is
+  already the standard unit; not standardised for any other unit), rounded to `decimals`, else to 12 significant
+  digits (no float noise); --STRESC is its text, or --ORRES for a result that is no number. --STREFN likewise from
+  --ORREF; --STNRLO/--STNRHI from the normal range.
+- --NRIND (where the domain has it): LOW below the low limit, HIGH above the high one, else NORMAL; null without a
+  number or a range.
+- --LOBXFL per subject and test (instrument and test code); --SEQ by --CAT, --TESTCD, VISITNUM, --DTC, --TPT.
+- --TPTNUM is not derived: the definition has no planned time points yet (only their names in the records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trialinterop.definition.model import FindingTest, Instrument
+from trialinterop.distinct import map_distinct
+from trialinterop.number_text import number_text
+from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.derive import derive_epoch, derive_lobxfl, derive_seq, derive_study_day, derive_visit
+from trialinterop.sdtm.domains.base import select, with_identifiers
+from trialinterop.sdtm.domains.finding_totals import (
+    NULL,
+    SOURCE_COLUMNS,
+    Total,
+    add_totals,
+    is_done,
+    result_numbers,
+)
+from trialinterop.source.models import TrialRecords
+from trialinterop.spec import VariableSpec
+
+_TEST_KEY = "_test"  # the builder's own column: the index of the record's test among the domain's tests
+
+
+@dataclass(frozen=True)
+class _Tests:
+    """The domain's tests as arrays (one entry per test of each instrument, in definition order)."""
+
+    pairs: tuple[tuple[Instrument, FindingTest], ...]
+
+    def column(self, get: Any, dtype: Any = object) -> np.ndarray:
+        return np.array([get(i, t) for i, t in self.pairs], dtype=dtype)
+
+    def index(self, instruments: np.ndarray, testcds: np.ndarray) -> np.ndarray:
+        """The test index of each (instrument, testcd); ValueError naming the first unknown pair."""
+        known = pd.MultiIndex.from_tuples([(i.code, t.testcd) for i, t in self.pairs])
+        found = known.get_indexer(pd.MultiIndex.from_arrays([instruments, testcds]))
+        if (found < 0).any():
+            row = int(np.flatnonzero(found < 0)[0])
+            raise ValueError(f"finding of instrument {instruments[row]} test {testcds[row]}: not a test of the study")
+        return found.astype(np.int64)
+
+    def totals(self) -> tuple[Total, ...]:
+        found = []
+        for number, (instrument, test) in enumerate(self.pairs):
+            if test.total_of:
+                parts = tuple(self.pairs.index((instrument, instrument.test(c))) for c in test.total_of)
+                found.append(Total(number, test.testcd, instrument.code, parts))
+        return tuple(found)
+
+
+def build_findings(
+    records: TrialRecords, ctx: SdtmContext, domain: str, *, variables: Sequence[VariableSpec] | None = None
+) -> pd.DataFrame:
+    """Dataset `domain` from `records.findings` of the definition's instruments in that domain; `variables` are the
+    domain's specified variables (default: `load_spec(definition=records.definition)`)."""
+    if variables is None:
+        from trialinterop.spec import load_spec  # the spec is only read here when the caller did not pass it
+
+        variables = load_spec(definition=records.definition).variables(domain)
+    instruments = records.definition.instruments_in(domain)
+    tests = _Tests(tuple((i, t) for i in instruments for t in i.tests))
+    source = _source_frame(records, {i.code for i in instruments}, tests)
+    source = add_totals(source, tests.totals())
+    columns = _result_columns(source, tests, domain)
+    frame = (
+        with_identifiers(pd.DataFrame(columns), ctx, domain)
+        .pipe(derive_visit, study=records.study)
+        .pipe(derive_epoch, dtc=f"{domain}DTC", ctx=ctx, by_visit=True)
+        .pipe(derive_study_day, dtc=f"{domain}DTC", dy=f"{domain}DY", ctx=ctx)
+        .pipe(
+            derive_lobxfl, flag=f"{domain}LOBXFL", test=_TEST_KEY, result=f"{domain}ORRES", dtc=f"{domain}DTC", ctx=ctx
+        )
+        .pipe(derive_seq, seq=f"{domain}SEQ", order=[f"{domain}{v}" for v in ("CAT", "TESTCD")] + _later_keys(domain))
+    )
+    frame["VISITNUM"] = frame["VISITNUM"].astype("Float64")
+    unused = _unused_variables(domain, instruments, source)
+    return select(frame, [v.name for v in variables if not (v.core == "Perm" and v.name in unused)])
+
+
+def _later_keys(domain: str) -> list[str]:
+    return ["VISITNUM", f"{domain}DTC", f"{domain}TPT"]
+
+
+def _source_frame(records: TrialRecords, codes: set[str], tests: _Tests) -> pd.DataFrame:
+    """The domain's findings as columns (SOURCE_COLUMNS, text as object columns), with each record's test index."""
+    findings = [f for f in records.findings if f.instrument in codes]
+    numeric = ("visit_num", "normal_low", "normal_high")
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(list(map(attrgetter(name), findings)), dtype=np.float64 if name in numeric else object)
+            for name in SOURCE_COLUMNS
+        }
+    )
+    frame["test"] = tests.index(frame["instrument"].to_numpy(dtype=object), frame["testcd"].to_numpy(dtype=object))
+    frame["derived"] = np.full(len(frame), None, dtype=object)
+    return frame
+
+
+def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[str, Any]:
+    """Every variable the builder makes, from the source records and the definition's tests."""
+    test = source["test"].to_numpy(dtype=np.int64)
+    done = is_done(source)
+    per_test = _per_test(tests)
+    of = {name: values[test] for name, values in per_test.items()}
+    results = np.where(done, source["result"].to_numpy(dtype=object), NULL)
+    collected_unit = source["unit"].to_numpy(dtype=object)
+    unit = np.where(pd.isna(collected_unit), of["unit"], collected_unit)
+    factor = np.where(
+        pd.isna(unit) | (unit == of["unit"]), of["conversion"], np.where(unit == of["standard_unit"], 1.0, np.nan)
+    )
+    standard_unit = np.where(np.isnan(factor), unit, np.where(pd.isna(of["standard_unit"]), unit, of["standard_unit"]))
+    numbers = result_numbers(results)
+    standard = _standardise(numbers, factor, of["decimals"])
+    reference = np.where(done, source["reference_result"].to_numpy(dtype=object), NULL)
+    positions = source["position"].to_numpy(dtype=object)
+    low, high = _normal_range(source, of, done)
+    columns: dict[str, Any] = {
+        "subject_id": source["subject_id"].to_numpy(dtype=object),
+        _TEST_KEY: test,
+        "TESTCD": _text(source["testcd"].to_numpy(dtype=object)),
+        "TEST": _text(of["test"]),
+        "CAT": _text(of["category"]),
+        "SCAT": _text(of["subcategory"]),
+        "POS": _text(np.where(pd.isna(positions), np.where(done, of["position"], NULL), positions)),
+        "ORRES": _text(results),
+        "ORRESU": _text(np.where(done, unit, NULL)),
+        "ORREF": _text(reference),
+        "ORNRLO": _text(_texts(low)),
+        "ORNRHI": _text(_texts(high)),
+        "STRESC": _text(np.where(np.isnan(standard), results, _texts(standard))),
+        "STRESN": _numbers(standard),
+        "STRESU": _text(np.where(done, standard_unit, NULL)),
+        "STREFN": _numbers(_standardise(result_numbers(reference), factor, of["decimals"])),
+        "STNRLO": _numbers(_standardise(low, factor, of["decimals"])),
+        "STNRHI": _numbers(_standardise(high, factor, of["decimals"])),
+        "NRIND": _text(_range_indicator(numbers, low, high)),
+        "STAT": _text(np.where(done, NULL, "NOT DONE")),
+        "REASND": _text(np.where(done, NULL, source["reason_not_done"].to_numpy(dtype=object))),
+        "METHOD": _text(of["method"]),
+        "SPEC": _text(of["specimen"]),
+        "DRVFL": _text(source["derived"].to_numpy(dtype=object)),
+        "VISITNUM": source["visit_num"].to_numpy(dtype=np.float64),
+        "TPT": _text(source["timepoint"].to_numpy(dtype=object)),
+        "DTC": source["datetime"].to_numpy(dtype=object),
+    }
+    return {name if name in ("subject_id", _TEST_KEY, "VISITNUM") else domain + name: v for name, v in columns.items()}
+
+
+def _per_test(tests: _Tests) -> dict[str, np.ndarray]:
+    def bound(test: FindingTest, side: int) -> float:
+        value = test.normal_range[side] if test.normal_range else None
+        return np.nan if value is None else float(value)
+
+    return {
+        "test": tests.column(lambda i, t: t.test),
+        "category": tests.column(lambda i, t: i.category),
+        "subcategory": tests.column(lambda i, t: t.subcategory or i.subcategory),
+        "position": tests.column(lambda i, t: i.position),
+        "method": tests.column(lambda i, t: i.method),
+        "specimen": tests.column(lambda i, t: i.specimen),
+        "unit": tests.column(lambda i, t: t.unit),
+        "standard_unit": tests.column(lambda i, t: t.standard_unit),
+        "conversion": tests.column(lambda i, t: 1.0 if t.conversion is None else t.conversion, np.float64),
+        "decimals": tests.column(lambda i, t: -1 if t.decimals is None else t.decimals, np.int64),
+        "normal_low": tests.column(lambda i, t: bound(t, 0), np.float64),
+        "normal_high": tests.column(lambda i, t: bound(t, 1), np.float64),
+    }
+
+
+def _normal_range(source: pd.DataFrame, of: dict[str, np.ndarray], done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The record's own range when it gives either limit, else the test's; NaN for a record not done."""
+    low = source["normal_low"].to_numpy(dtype=np.float64)
+    high = source["normal_high"].to_numpy(dtype=np.float64)
+    own = ~np.isnan(low) | ~np.isnan(high)
+    low = np.where(own, low, of["normal_low"])
+    high = np.where(own, high, of["normal_high"])
+    return np.where(done, low, np.nan), np.where(done, high, np.nan)
+
+
+def _standardise(numbers: np.ndarray, factor: np.ndarray, decimals: np.ndarray) -> np.ndarray:
+    """`numbers` x `factor`, rounded to the test's decimals, else to 12 significant digits when converted."""
+    values = numbers * factor
+    out = values.copy()
+    for digits in np.unique(decimals[~np.isnan(values)]):
+        rows = (decimals == digits) & ~np.isnan(values)
+        if digits >= 0:
+            out[rows] = np.round(values[rows], int(digits))
+        else:
+            rows &= factor != 1.0
+            out[rows] = np.array(map_distinct(lambda v: float(f"{v:.12g}"), values[rows]), dtype=np.float64)
+    return out
+
+
+def _range_indicator(numbers: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    known = ~np.isnan(numbers) & (~np.isnan(low) | ~np.isnan(high))
+    with np.errstate(invalid="ignore"):
+        below, above = numbers < low, numbers > high
+    out = np.full(len(numbers), None, dtype=object)
+    out[known] = "NORMAL"
+    out[known & below] = "LOW"
+    out[known & above] = "HIGH"
+    return out
+
+
+def _texts(numbers: np.ndarray) -> np.ndarray:
+    """Numbers as result text (NaN -> None), formatted once per distinct value."""
+    return np.array(map_distinct(number_text, numbers), dtype=object).reshape(len(numbers))
+
+
+def _numbers(values: np.ndarray) -> pd.arrays.FloatingArray:
+    missing = np.isnan(values)
+    return pd.arrays.FloatingArray(np.where(missing, 0.0, values), missing)
+
+
+def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column as codes into its distinct values (a large domain repeats a few values on every row)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(uniques, dtype=object)))
+
+
+def _unused_variables(domain: str, instruments: tuple[Instrument, ...], source: pd.DataFrame) -> set[str]:
+    """The Permissible variables nothing in the study fills: no definition field and no record value feeds them."""
+    tests = [t for i in instruments for t in i.tests]
+
+    def recorded(column: str) -> bool:
+        return bool(source[column].notna().any())
+
+    fed = {
+        "CAT": any(i.category for i in instruments),
+        "SCAT": any(i.subcategory for i in instruments) or any(t.subcategory for t in tests),
+        "POS": any(i.position for i in instruments) or recorded("position"),
+        "ORRESU": any(t.unit for t in tests) or recorded("unit"),
+        "STRESU": any(t.unit or t.standard_unit for t in tests) or recorded("unit"),
+        "ORREF": any(t.reference for t in tests) or recorded("reference_result"),
+        "STREFN": any(t.reference for t in tests) or recorded("reference_result"),
+        "METHOD": any(i.method for i in instruments),
+        "SPEC": any(i.specimen for i in instruments),
+        "DRVFL": any(t.total_of for t in tests),
+        "TPT": recorded("timepoint"),
+    }
+    ranges = any(t.normal_range for t in tests) or recorded("normal_low") or recorded("normal_high")
+    fed |= {name: ranges for name in ("ORNRLO", "ORNRHI", "STNRLO", "STNRHI", "NRIND")}
+    return {domain + name for name, used in fed.items() if not used}
