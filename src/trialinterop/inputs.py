@@ -1,6 +1,6 @@
 """One entry point for every kind of trial input: a records folder, an EDC's ODM 1.3 export with its mapping and
-study.json, or FHIR R4/R5 (a Bundle `.json` file, or a folder of `*.ndjson` files as a server's bulk export writes
-them; optionally with the study definition, a file or a bundled study id, that replaces what it carries).
+the study definition, or FHIR R4/R5 (a Bundle `.json` file, or a folder of `*.ndjson` files as a server's bulk export
+writes them; optionally with the study definition, a file or a bundled study id, that replaces what it carries).
 
 Commands call `load_trial` and never care which reader ran. Readers raise `InputError` naming file, row/element and
 field; what a reader assumed or dropped (ODM rows under a configured policy, FHIR fallbacks) comes back as warnings.
@@ -65,7 +65,11 @@ def load_trial(
             "or FHIR (a Bundle .json file or a folder of .ndjson files)",
         )
     if odm_mapping is None or study is None:
-        raise _usage(source, "an ODM file needs --odm-mapping (mappings/odm/*.yaml) and --study (a study definition file or a bundled study id)")
+        raise _usage(
+            source,
+            "an ODM file needs --odm-mapping (mappings/odm/*.yaml) and --study "
+            "(a study definition file or a bundled study id)",
+        )
     from trialinterop.odm.reader import load_odm
 
     result = load_odm(source, odm_mapping, study)

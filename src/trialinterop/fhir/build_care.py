@@ -94,9 +94,14 @@ def build_preceding_procedure(ctx: Context, facts: SubjectFacts, exposure: Expos
     return resource
 
 
-def _dose(ctx: Context, exposure: Exposure) -> Resource:
-    quantity: Resource = {"value": exposure.dose, "unit": exposure.dose_unit}
-    if ctx.terminology.has("UNIT", exposure.dose_unit):
+def _dose(ctx: Context, exposure: Exposure) -> Resource | None:
+    """The dose as a Quantity; None when no dose was collected (a Quantity's elements are never null)."""
+    if exposure.dose is None:
+        return None
+    quantity: Resource = {"value": exposure.dose}
+    if exposure.dose_unit:
+        quantity["unit"] = exposure.dose_unit
+    if exposure.dose_unit and ctx.terminology.has("UNIT", exposure.dose_unit):
         quantity["system"] = codes.NCI
         quantity["code"] = ctx.terminology.code("UNIT", exposure.dose_unit)
     return quantity
@@ -105,7 +110,8 @@ def _dose(ctx: Context, exposure: Exposure) -> Resource:
 def build_administration(ctx: Context, facts: SubjectFacts, exposure: Exposure) -> Resource:
     sid = exposure.subject_id
     key = f"{sid}/{exposure.treatment}/{exposure.start}"
-    dosage: Resource = {"dose": _dose(ctx, exposure)}
+    dose = _dose(ctx, exposure)
+    dosage: Resource = {"dose": dose} if dose is not None else {}
     if ctx.terminology.has("ROUTE", exposure.route):
         dosage["route"] = {"coding": [ctx.nci("ROUTE", exposure.route)], "text": exposure.route}
     else:

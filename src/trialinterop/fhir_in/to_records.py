@@ -415,8 +415,8 @@ class _Reader:
                     sid,
                     treatment,
                     start,
-                    float(value) if value is not None else None,  # type: ignore[arg-type]  # optional in records
-                    dose.get("unit") or dose.get("code") or None,  # type: ignore[arg-type]  # optional in records
+                    float(value) if value is not None else None,
+                    dose.get("unit") or dose.get("code") or None,
                     route.get("text") or next((c.get("display") for c in codings(route)), None) or "",
                     end=original_dtc(period, "end"),
                     dose_form=collected.get("dose_form"),

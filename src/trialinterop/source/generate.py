@@ -506,7 +506,7 @@ class _SubjectBuilder:
         base: dict[str, Any] = dict(
             subject_id=self.sid,
             treatment=intervention.treatment,
-            dose=cast(float, intervention.dose),  # None when the definition fixes no dose (the field is optional)
+            dose=intervention.dose,
             dose_unit=intervention.dose_unit,
             route=intervention.route or "UNKNOWN",
             dose_form=intervention.dose_form,

@@ -63,8 +63,8 @@ class Exposure:
     subject_id: str
     treatment: str
     start: str
-    dose: float
-    dose_unit: str
+    dose: float | None
+    dose_unit: str | None
     route: str
     end: str | None = None
     dose_form: str | None = None

@@ -127,7 +127,3 @@ def _definition_values(definition: StudyDefinition) -> dict[str, tuple[str, ...]
         "ct:POSITION": tuple(sorted(positions)),
     }
 
-
-def load_schema() -> tuple[None, dict[str, TableSpec]]:
-    """Transitional: (None, the generic table specs). Use `generic_tables` or `records_schema`."""
-    return None, generic_tables()

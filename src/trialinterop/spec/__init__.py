@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from trialinterop.spec.data_terms import with_data_terms
 from trialinterop.spec.loader import Spec, load_spec
 from trialinterop.spec.model import (
     CommentSpec,
@@ -23,4 +24,5 @@ __all__ = [
     "ValueLevelSpec",
     "VariableSpec",
     "load_spec",
+    "with_data_terms",
 ]

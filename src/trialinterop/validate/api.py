@@ -6,9 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trialinterop.definition.bundled import bundled_definition, bundled_study_ids
 from trialinterop.errors import SpecError
 from trialinterop.issues import Issue, Severity
-from trialinterop.spec import Spec, load_spec
+from trialinterop.spec import Spec, load_spec, with_data_terms
 from trialinterop.validate.accept import Acceptance, apply_accepted, load_accepted
 from trialinterop.validate.engine import run_rules
 from trialinterop.validate.package import Package, load_package
@@ -71,13 +72,13 @@ def choose_spec(package: Package, spec_dir: str | Path | None = None) -> SpecCho
             raise SpecError(f"--spec {folder}: not a folder")
         spec = load_spec(folder)
         return SpecChoice(spec, f"spec: {folder} (given with --spec; study {spec.study.study_oid})")
-    spec = load_spec()
-    study_ids = {spec.study.study_oid, spec.study.study_name, spec.study.protocol_name}
     dm = package.get("DM")
     if dm is None or "STUDYID" not in dm.frame.columns or dm.frame.empty:
         return SpecChoice(None, "spec: none, SDTMIG 3.4 metadata only (no DM.STUDYID to match a bundled study)")
     found = sorted({str(v) for v in dm.frame["STUDYID"].dropna().unique()})
-    if len(found) == 1 and found[0] in study_ids:
+    if len(found) == 1 and found[0].upper() in bundled_study_ids():
+        spec = load_spec(definition=bundled_definition(found[0]))
+        spec = with_data_terms(spec, {name: dataset.frame for name, dataset in package.datasets.items()})
         return SpecChoice(spec, f"spec: bundled {spec.study.study_oid} (DM.STUDYID {found[0]} is its study)")
     return SpecChoice(
         None,

@@ -1,0 +1,48 @@
+"""The package's codelists completed with the CDISC CT terms its data use.
+
+A study's codelists (`mappings/codelists.csv` and its definition) list the terms it plans for; collected data can
+carry other terms of the same CDISC codelist (a concomitant medication's unit, route or frequency). A Define-XML
+codelist lists the terms a dataset uses, so each value that is a submission value of the variable's CDISC codelist
+joins the study's codelist, with its NCI code. A value that is no term of that CDISC codelist is left out, so conform
+and the validator still report it; sponsor-defined codelists and external dictionaries are never extended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import pandas as pd
+
+from trialinterop.ct import Codelist, Term, Terminology, cdisc_terms
+from trialinterop.spec.loader import Spec
+
+
+def with_data_terms(spec: Spec, frames: Mapping[str, pd.DataFrame]) -> Spec:
+    """`spec` whose CDISC codelists also hold the CT terms found in `frames` (dataset name -> data)."""
+    found: dict[str, dict[str, str]] = {}
+    for dataset, frame in frames.items():
+        if dataset not in spec.dataset_names:
+            continue
+        for variable in spec.variables(dataset):
+            codelist = spec.codelist(variable.codelist) if variable.codelist else None
+            if codelist is None or variable.name not in frame.columns:
+                continue
+            standard = cdisc_terms(codelist.name)
+            if not standard:
+                continue
+            values = frame[variable.name].dropna().astype(str).unique()
+            for value in sorted(set(values) - codelist.values):
+                if value in standard:
+                    found.setdefault(codelist.name, {})[value] = standard[value]
+    if not found:
+        return spec
+    codelists = dict(spec.terminology.codelists)
+    for name, terms in found.items():
+        codelists[name] = _extended(codelists[name], terms)
+    return replace(spec, terminology=Terminology(codelists))
+
+
+def _extended(codelist: Codelist, terms: Mapping[str, str]) -> Codelist:
+    added = tuple(Term(codelist.name, value, code, value) for value, code in sorted(terms.items()))
+    return replace(codelist, terms=(*codelist.terms, *added))
