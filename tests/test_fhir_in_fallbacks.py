@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from round_trip_support import canonical
 from trialinterop.cli import main
 from trialinterop.ct import load_terminology
+from trialinterop.errors import InputError
 from trialinterop.fhir import sponsor
 from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir_in import read_fhir_trial
@@ -113,15 +114,15 @@ def test_without_study_the_findings_are_not_mapped_and_the_run_refused(tmp_path:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and not out.exists()
     assert (
-        "error: 1940 Observation(s) not mapped (give --study, or use --no-strict to convert without them): "
+        "error: 1840 Observation(s) not mapped (give --study, or use --no-strict to convert without them): "
         "21 problem(s)" in result.output
     )
     assert (
-        "Observation.code: 97 Observation(s) coded http://loinc.org|19868-9 (Forced Vital Capacity): not mapped"
+        "Observation.code: 92 Observation(s) coded http://loinc.org|19868-9 (Forced Vital Capacity): not mapped"
         in result.output
     )
     assert (
-        "ERROR FHIR-IN-UNMAPPED : 1940 Observation(s) not mapped: the study definition rebuilt from FHIR has no "
+        "ERROR FHIR-IN-UNMAPPED : 1840 Observation(s) not mapped: the study definition rebuilt from FHIR has no "
         "instruments (FHIR does not carry them): give --study (a definition file or a bundled study id: "
         "NCT05016804, XANAD01)" in result.output
     )
@@ -130,7 +131,7 @@ def test_without_study_the_findings_are_not_mapped_and_the_run_refused(tmp_path:
 def test_without_study_no_strict_keeps_everything_else(tmp_path: Path, bundles: dict, records: TrialRecords) -> None:
     trial = _lenient(_write(tmp_path, bundles["R4"]))
     assert _fallbacks(trial) == []
-    assert len(trial.warnings) == 21 and trial.warnings[-1].message.startswith("1940 Observation(s) not mapped")
+    assert len(trial.warnings) == 21 and trial.warnings[-1].message.startswith("1840 Observation(s) not mapped")
     back = trial.records
     assert back.findings == ()
     assert back.definition.instruments == () and back.definition.elements == ()
@@ -284,7 +285,7 @@ def test_r5_disposition_reads_the_coded_progress_reason(tmp_path: Path, bundles:
     assert trial.warnings == ()
     events = {d.subject_id: (d.event, d.term) for d in trial.records.dispositions}
     assert events["01-005"] == ("LOST TO FOLLOW-UP", "Lost to follow-up after repeated contact attempts")
-    assert events["01-011"] == ("ADVERSE EVENT", "Withdrawn because of worsening Raynaud's phenomenon")
+    assert events["01-011"] == ("ADVERSE EVENT", "Withdrawn because of worsening arthralgia")
 
 
 # --- planned visits ---------------------------------------------------------------------------------------------------
@@ -361,3 +362,44 @@ def test_unknown_study_id_is_refused_naming_the_bundled_ones(tmp_path: Path, bun
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert "no bundled study definition (bundled: NCT05016804, XANAD01)" in result.output
+
+
+# --- concomitant medications and medical history from FHIR of elsewhere --------------------------------------------
+def test_foreign_medication_statements_and_conditions_map_from_standard_elements(
+    tmp_path: Path, bundles: dict, records: TrialRecords
+) -> None:
+    bundle = _without(_without(bundles["R4"], sponsor.CONCOMITANT_MEDICATION), sponsor.MEDICAL_HISTORY)
+    statement = _resources(bundle, "MedicationStatement")[0]  # 01-001 cm 1, PARACETAMOL 500MG
+    del statement["identifier"]
+    statement["medicationCodeableConcept"] = {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "198440",
+                    "display": "acetaminophen 500 MG Oral Tablet"}]
+    }  # fmt: skip
+    conditions = _resources(bundle, "Condition")
+    del conditions[0]["code"]  # 01-001 mh 1: no term at all
+    del conditions[1]["code"]["text"]  # 01-002 mh 1: the MedDRA display only
+    trial = read_fhir_trial(_write(tmp_path, bundle), study=STUDY, strict=False)
+    (renumbered,) = [w for w in _fallbacks(trial) if w.field == "MedicationStatement.identifier"]
+    assert renumbered.message == "no identifier: number assumed 3 (input order)"
+    unmapped = [w.message for w in trial.warnings if w.rule == UNMAPPED]
+    assert unmapped[0] == "1 Condition(s) coded (no code): not mapped"
+    assert unmapped[-1].startswith("1 Condition(s) not mapped: their codes match no test")
+    medication = next(c for c in trial.records.medications if (c.subject_id, c.cm_id) == ("01-001", 3))
+    assert (medication.term, medication.decoded, medication.atc_class) == (
+        "acetaminophen 500 MG Oral Tablet", "acetaminophen 500 MG Oral Tablet", None
+    )  # fmt: skip
+    assert (medication.dose, medication.route, medication.frequency, medication.ongoing) == (500.0, "ORAL", "PRN", "N")
+    history = {(h.subject_id, h.mh_id): h for h in trial.records.medical_history}
+    assert ("01-001", 1) not in history and len(history) == len(records.medical_history) - 1
+    assert (history["01-002", 1].term, history["01-002", 1].body_system) == ("Systemic Sclerosis", None)
+    with pytest.raises(InputError, match=r"1 Condition\(s\) not mapped"):
+        read_fhir_trial(_write(tmp_path, bundle, "strict.json"), study=STUDY)
+
+
+def test_condition_an_adverse_event_resulted_in_is_no_medical_history(tmp_path: Path, bundles: dict) -> None:
+    bundle = copy.deepcopy(bundles["R4"])
+    event = _resources(bundle, "AdverseEvent")[0]
+    entry = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition")
+    event["resultingCondition"] = [{"reference": entry["fullUrl"]}]
+    trial = read_fhir_trial(_write(tmp_path, bundle), study=STUDY)
+    assert len(trial.records.medical_history) == len(_resources(bundle, "Condition")) - 1

@@ -48,7 +48,7 @@ def test_to_sdtm_from_odm(repo_root, tmp_path, monkeypatch):
     dm, meta = pyreadstat.read_xport(str(out / "dm.xpt"))
     assert len(dm) == 20
     assert meta.table_name == "DM"
-    assert dm.loc[dm.USUBJID == "NCT05016804-01-001", "SEX"].item() == "F"
+    assert dm.loc[dm.USUBJID == "NCT05016804-01-001", "SEX"].item() == "M"
 
 
 def test_to_sdtm_odm_without_mapping_exits_2(repo_root, tmp_path, monkeypatch):

@@ -62,7 +62,7 @@ def test_every_xpt_matches_variables_csv(package: Path, repo_root: Path) -> None
     labels = {row["dataset"]: row["label"] for row in _spec_rows(repo_root, "datasets.csv")}
     files = sorted(package.glob("*.xpt"))
     assert {f.stem.upper() for f in files} >= {
-        "DM", "EX", "AE", "QS", "RE", "TS", "TA", "TE", "TV", "TI", "SV", "SE", "DS", "IE", "SUPPAE", "SUPPDM",
+        "DM", "CM", "EX", "AE", "MH", "QS", "RE", "TS", "TA", "TE", "TV", "TI", "SV", "SE", "DS", "IE", "SUPPAE",
     }  # fmt: skip
     for path in files:
         dataset = path.stem.upper()

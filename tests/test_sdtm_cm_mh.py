@@ -21,11 +21,13 @@ from trialinterop.sdtm.context import SdtmContext, build_context
 from trialinterop.sdtm.domains.cm import CM_VARIABLES, build_cm
 from trialinterop.sdtm.domains.mh import MH_VARIABLES, build_mh
 from trialinterop.source import models as m
-from trialinterop.spec import load_spec
+from trialinterop.spec import load_spec, with_data_terms
 from trialinterop.validate.engine import run_rules
 from validate_cases import NA, STUDY, clean_package, make_dataset, replace_dataset
 from validate_cases import S1 as V1
 from validate_cases import S2 as V2
+
+NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 
 S1, S2 = "XANAD01-701-1001", "XANAD01-703-1002"
 
@@ -167,18 +169,16 @@ def test_spec_rows_conform_cm_and_mh_and_describe_them_in_define_xml() -> None:
     ctx = context(trial)
     spec = load_spec(definition=trial.definition)
     conformed, issues = conform({"CM": build_cm(trial, ctx), "MH": build_mh(trial, ctx)}, spec)
-    assert [(i.rule, i.where, i.field, i.value) for i in issues] == [
-        # CDISC terms the records accept but mappings/codelists.csv does not list (its lists are the study's)
-        ("TI-CF009", "CM", "CMDOSU", "mg"),
-        ("TI-CF009", "CM", "CMDOSU", "mg"),
-        ("TI-CF009", "CM", "CMDOSFRQ", "QD"),
-        ("TI-CF009", "CM", "CMROUTE", "ORAL"),
-    ]
+    # mg, QD and ORAL are CDISC CT terms of UNIT, FREQ and ROUTE: collected values the study's lists take in
+    assert [(i.rule, i.where, i.field, i.value) for i in issues] == []
     assert list(conformed["MH"].columns) == [
         "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "EPOCH",
         "MHSTDTC", "MHENDTC", "MHENRTPT", "MHENTPT",
     ]  # fmt: skip
-    assert check_define(build_define(spec, conformed)) == []
+    define = build_define(with_data_terms(spec, conformed), conformed)
+    assert check_define(define) == []
+    units = define.xpath("//odm:CodeList[@OID='CL.UNIT']/*/@CodedValue", namespaces=NS)
+    assert "mg" in units
 
 
 def test_no_records_give_empty_frames_with_the_variables() -> None:

@@ -29,13 +29,15 @@ REPO = Path(__file__).resolve().parents[1]
 RECORDS = REPO / "fixtures" / "records"
 GOLDEN = REPO / "tests" / "golden" / "sdtm"
 REGENERATE = os.environ.get("TRIALINTEROP_REGEN_GOLDEN") == "1"
-SUBJECT_DATASETS = ("SE", "SV", "EX", "AE", "DS", "IE", "QS", "RE", "SUPPDM", "SUPPAE")
+SUBJECT_DATASETS = ("SE", "SV", "EX", "AE", "CM", "MH", "DS", "IE", "QS", "RE", "SUPPAE")
 
 
 @pytest.fixture(scope="module")
 def package() -> dict[str, pd.DataFrame]:
-    frames = build_sdtm(read_records(RECORDS), load_terminology())
-    conformed, issues = conform(frames, load_spec())
+    records = read_records(RECORDS)
+    spec = load_spec(definition=records.definition)
+    frames = build_sdtm(records, load_terminology(), spec=spec)
+    conformed, issues = conform(frames, spec)
     errors = [i.render() for i in issues if i.severity.name in ("ERROR", "REJECT")]
     assert errors == []
     return conformed
@@ -43,7 +45,7 @@ def package() -> dict[str, pd.DataFrame]:
 
 def test_every_expected_dataset_is_built(package: dict[str, pd.DataFrame]) -> None:
     assert list(package) == [
-        "DM", "SE", "SV", "EX", "AE", "DS", "IE", "QS", "RE", "TA", "TE", "TV", "TI", "TS", "SUPPDM", "SUPPAE",
+        "DM", "SE", "SV", "CM", "EX", "AE", "DS", "MH", "IE", "QS", "RE", "TA", "TE", "TV", "TI", "TS", "SUPPAE",
     ]  # fmt: skip
 
 
@@ -96,7 +98,7 @@ def test_trial_summary_has_study_start_and_required_parameters(package: dict[str
     ts = package["TS"]
     assert set(CG0287) <= set(ts.TSPARMCD)
     sstdtc = ts[ts.TSPARMCD == "SSTDTC"].TSVAL.tolist()
-    assert sstdtc == ["2021-10-09"]  # consent of 01-001, the first enrolled subject
+    assert sstdtc == ["2021-10-06"]  # consent of 01-001, the first enrolled subject
     assert parse_dtc(sstdtc[0]).is_complete_date
     assert ts[ts.TSPARMCD == "ACTSUB"].TSVAL.tolist() == ["18"]  # 20 subjects, 2 screen failures
     assert not ts.duplicated(["TSPARMCD", "TSSEQ"]).any()

@@ -26,7 +26,9 @@ def study_spec():
 
 
 def test_spec_lists_the_datasets(spec) -> None:
-    assert spec.dataset_names[:12] == ("DM", "SE", "SV", "EX", "AE", "DS", "IE", "QS", "RE", "VS", "LB", "FT")
+    assert spec.dataset_names[:14] == (
+        "DM", "SE", "SV", "CM", "EX", "AE", "DS", "MH", "IE", "QS", "RE", "VS", "LB", "FT",
+    )  # fmt: skip
     assert {"TA", "TE", "TV", "TI", "TS", "SUPPDM", "SUPPAE", "SUPPDS"} <= set(spec.dataset_names)
 
 
@@ -85,7 +87,7 @@ def test_variable_attributes(spec) -> None:
 
 
 def test_value_level_for_qs_re_from_the_definition_and_supp(spec, study_spec) -> None:
-    assert spec.value_level("QS") == () and spec.value_level("RE") == ()  # study facts: only with a definition
+    assert spec.value_level("QS") == study_spec.value_level("QS")  # without a definition: the default study's
     qsorres = study_spec.value_level("QS", "QSORRES")
     assert [e.where_values[0] for e in qsorres] == ["MRSS0101", "MRSS0118"]
     assert len(qsorres[0].where_values) == 17 and qsorres[0].codelist == "MRSS01RS"

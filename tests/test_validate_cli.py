@@ -199,11 +199,15 @@ def test_spec_that_does_not_load_exits_2_with_the_reason(clean_dir, tmp_path):
     assert "variables.csv" in result.stderr and "surprise" in result.stderr
 
 
-def test_broken_bundled_spec_is_an_error_not_no_spec(clean_dir, tmp_path, monkeypatch):
+def test_broken_bundled_spec_is_an_error_not_no_spec(tmp_path, monkeypatch):
     from trialinterop.spec import loader
 
+    package = clean_package()
+    for row in range(len(package.datasets["DM"].frame)):
+        package = set_value(package, "DM", row, "STUDYID", "NCT05016804")  # DM names a bundled study
+    bundled_study = write_xpt_package(package, tmp_path / "p")
     broken = _broken_spec(tmp_path)
     monkeypatch.setattr(loader, "mappings_dir", lambda: broken)
-    result = run(str(clean_dir))
+    result = run(str(bundled_study))
     assert result.exit_code == 2
     assert "variables.csv" in result.stderr and "spec: none" not in result.stderr

@@ -45,7 +45,7 @@ def test_cdisc_pilot_sdtm(pilot_dir):
         "TI-AE004": 21,  # NOT RECOVERED/NOT RESOLVED with an end date
         "TI-CT002": 13,  # e.g. DSDECOD 'FINAL LAB VISIT', TSVCDREF, QSCAT sponsor terms
         "TI-DM005": 104,  # ARMCD/ACTARMCD 'Scrnfail' pseudo arms (52 screen failures), not allowed in SDTMIG 3.4
-        "TI-DT006": 12,  # SV records with a date but no EPOCH
+        # TI-DT006: none; the 12 SV records dated without EPOCH (UNSCHEDULED 1.x) precede the first SE element
         "TI-EX002": 6,  # RFXENDTC one day off the last EXENDTC
         "TI-FN005": 3178,  # QS results null without QSSTAT
         "TI-FN007": 24,  # QSSTRESN unrounded while QSSTRESC is rounded

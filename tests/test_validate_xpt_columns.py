@@ -30,7 +30,7 @@ def fixture_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_fixture_package_reads_as_pyreadstat_reads_it(fixture_package: Path) -> None:
     files = _xpt_files(fixture_package)
-    assert len(files) == 16
+    assert len(files) == 17
     for path in files:
         assert decoded_frame(read_xport(path)) is not None, path.name
         dataset = read_xpt(path)

@@ -18,7 +18,7 @@ from trialinterop.sdtm.build import build_sdtm, check_build
 from trialinterop.sdtm.conform import conform
 from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
-from trialinterop.spec import load_spec, with_data_terms
+from trialinterop.spec import load_spec
 from trialinterop.writers.package import write_package
 from trialinterop.writers.xpt import Engine
 
@@ -51,7 +51,6 @@ def convert_to_sdtm(
         terminology = load_terminology()
         spec = load_spec(definition=records.definition)
         frames = build_sdtm(records, terminology, spec=spec)
-        spec = with_data_terms(spec, frames)  # define.xml lists the CT terms the data use
         findings = check_build(records)
         task.advance()
         conformed, conform_issues = conform(frames, spec)  # writers take conformed datasets

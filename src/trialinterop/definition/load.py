@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from trialinterop.countries import country
+from trialinterop.ct import cdisc_terms
 from trialinterop.definition import model as m
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue
@@ -107,12 +108,16 @@ def _consistency_problems(doc: dict[str, Any], name: str) -> list[Issue]:
     found += _duplicates(doc["instruments"], "code", "/instruments", name)
     found += _duplicates(doc["subjects"].get("attributes", []), "name", "/subjects/attributes", name)
     found += _duplicates(doc.get("trial_summary", []), "parmcd", "/trial_summary", name)
+    found += _duplicates(doc.get("codelists", []), "name", "/codelists", name)
+    for i, codelist in enumerate(doc.get("codelists", [])):
+        found += _duplicates(codelist["terms"], "value", f"/codelists/{i}/terms", name)
     elements = {e["code"]: e for e in doc["elements"]}
     interventions = {i["code"] for i in doc["interventions"]}
     arms = {a["code"] for a in doc["arms"]}
     epochs = set(doc["epochs"])
     visits = {v["number"] for v in doc["visits"]["planned"]}
     instruments = {i["code"] for i in doc["instruments"]}
+    declared = {c["name"] for c in doc.get("codelists", [])}
     attributes = {a["name"]: set(a["values"]) for a in doc["subjects"].get("attributes", [])}
     for i, arm in enumerate(doc["arms"]):
         for code in arm["elements"]:
@@ -174,6 +179,9 @@ def _consistency_problems(doc: dict[str, Any], name: str) -> list[Issue]:
                 bad(where, "total_of", "not a test of the same instrument", part)
             if test["result_type"] == "coded" and not test.get("codelist"):
                 bad(where, "codelist", "a coded result needs its codelist")
+            listed = test.get("codelist")
+            if listed and listed not in declared and not cdisc_terms(listed):
+                bad(where, "codelist", "neither in /codelists nor a CDISC CT codelist", listed)
             if ("standard_unit" in test) != ("conversion" in test):
                 bad(where, "conversion", "standard_unit and conversion come together")
     return found
@@ -300,6 +308,15 @@ def _build(doc: dict[str, Any], source: str) -> m.StudyDefinition:
         code_system_base=doc["code_systems"]["base_uri"],
         trial_summary=tuple(
             m.TrialSummaryParameter(p["parmcd"], p["parm"], _coded(p["values"])) for p in doc.get("trial_summary", ())
+        ),
+        codelists=tuple(
+            m.SponsorCodelist(
+                c["name"],
+                c["title"],
+                tuple(m.SponsorTerm(t["value"], t.get("decode"), t.get("code")) for t in c["terms"]),
+                c.get("extensible", False),
+            )
+            for c in doc.get("codelists", ())
         ),
         source=source,
     )

@@ -248,6 +248,23 @@ class Instrument:
 
 
 @dataclass(frozen=True, slots=True)
+class SponsorTerm:
+    value: str
+    decode: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SponsorCodelist:
+    """A codelist the definition declares (e.g. the scores of a coded result)."""
+
+    name: str
+    title: str
+    terms: tuple[SponsorTerm, ...]
+    extensible: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TrialSummaryParameter:
     parmcd: str
     parm: str
@@ -272,6 +289,7 @@ class StudyDefinition:
     instruments: tuple[Instrument, ...]
     code_system_base: str
     trial_summary: tuple[TrialSummaryParameter, ...] = ()
+    codelists: tuple[SponsorCodelist, ...] = ()
     source: str = field(default="", compare=False)
 
     def arm(self, code: str) -> Arm | None:

@@ -1,5 +1,5 @@
-"""The registry record (`source.models.Study`, what the records folder's study.json holds today) taken from a study
-definition, so every builder that reads a `Study` can run from a definition file."""
+"""The registry record (`source.models.Study`: identifiers, titles, arms, visits, criteria) taken from a study
+definition, so every builder that reads a `Study` runs from the definition file."""
 
 from __future__ import annotations
 

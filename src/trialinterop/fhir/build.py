@@ -13,7 +13,7 @@ from typing import Any
 from trialinterop.ct import Terminology, load_terminology
 from trialinterop.errors import TrialInteropError
 from trialinterop.fhir import build_adverse_event as ae_builder
-from trialinterop.fhir import build_care, build_observations, build_study, build_subject
+from trialinterop.fhir import build_care, build_history, build_observations, build_study, build_subject
 from trialinterop.fhir.context import Context, ReferenceStyle
 from trialinterop.fhir.facts import SubjectFacts, subject_facts
 from trialinterop.fhir.versions import release
@@ -67,6 +67,10 @@ def build_subject_resources(ctx: Context, facts: SubjectFacts) -> Iterator[Resou
             yield from build_observations.build_assessment(ctx, facts, rows)
         for row in facts.adverse_events:
             yield ae_builder.build_adverse_event(ctx, facts, row)
+        for row in facts.medical_history:
+            yield build_history.build_history_condition(ctx, facts, row)
+        for row in facts.medications:
+            yield build_history.build_medication_statement(ctx, facts, row)
     except (TrialInteropError, KeyError, ValueError, TypeError) as exc:
         raise TrialInteropError(f"{_where(row)}: cannot express as FHIR: {exc}") from exc
 

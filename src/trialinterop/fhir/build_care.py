@@ -94,28 +94,38 @@ def build_preceding_procedure(ctx: Context, facts: SubjectFacts, exposure: Expos
     return resource
 
 
-def _dose(ctx: Context, exposure: Exposure) -> Resource | None:
-    """The dose as a Quantity; None when no dose was collected (a Quantity's elements are never null)."""
-    if exposure.dose is None:
-        return None
-    quantity: Resource = {"value": exposure.dose}
-    if exposure.dose_unit:
-        quantity["unit"] = exposure.dose_unit
-    if exposure.dose_unit and ctx.terminology.has("UNIT", exposure.dose_unit):
-        quantity["system"] = codes.NCI
-        quantity["code"] = ctx.terminology.code("UNIT", exposure.dose_unit)
-    return quantity
+def dose_quantity(ctx: Context, value: float | None, unit: str | None) -> Resource | None:
+    """A dose as a Quantity (the unit NCI coded when it is a UNIT term); None when neither value nor unit was collected
+    (a Quantity's elements are never null)."""
+    quantity: Resource = {} if value is None else {"value": value}
+    unit = fhir_text(unit)
+    if unit:
+        quantity["unit"] = unit
+        if ctx.terminology.has("UNIT", unit):
+            quantity["system"] = codes.NCI
+            quantity["code"] = ctx.terminology.code("UNIT", unit)
+    return quantity or None
+
+
+def coded_text(ctx: Context, codelist: str, value: str) -> Resource:
+    """A CodeableConcept of a collected CDISC value: its NCI coding when a term of `codelist`, the value as text."""
+    if ctx.terminology.has(codelist, value):
+        return {"coding": [ctx.nci(codelist, value)], "text": value}
+    return {"text": value}
+
+
+NO_DOSE: Resource = {"extension": [{"url": codes.DATA_ABSENT_REASON, "valueCode": "unknown"}]}
+"""The dose of an administration without a collected dose: R4/R5 invariant mad-1 needs dosage.dose (or a rate)."""
 
 
 def build_administration(ctx: Context, facts: SubjectFacts, exposure: Exposure) -> Resource:
     sid = exposure.subject_id
     key = f"{sid}/{exposure.treatment}/{exposure.start}"
-    dose = _dose(ctx, exposure)
-    dosage: Resource = {"dose": dose} if dose is not None else {}
-    if ctx.terminology.has("ROUTE", exposure.route):
-        dosage["route"] = {"coding": [ctx.nci("ROUTE", exposure.route)], "text": exposure.route}
-    else:
-        dosage["route"] = {"text": exposure.route}
+    dose = dose_quantity(ctx, exposure.dose, exposure.dose_unit)
+    if exposure.dose is None:
+        dose = {**NO_DOSE, **(dose or {})}
+    dosage: Resource = {"dose": dose}
+    dosage["route"] = coded_text(ctx, "ROUTE", exposure.route)
     text = []
     if exposure.dose_form:
         text.append(exposure.dose_form)

@@ -165,6 +165,7 @@ ETHNICITY_OMB: dict[str, tuple[str, str, str]] = {
 # --- Observation ---------------------------------------------------------------------------------------------------
 OBS_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 REFERENCE_RANGE_MEANING_SYSTEM = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
 LOINC_AGE = ("30525-0", "Age")
 LOINC_PATIENT_CONSENT = ("59284-0", "Patient Consent")
@@ -200,6 +201,17 @@ R4_AE_OUTCOME = {
 }
 """R4 core binds AdverseEvent.outcome (required) to this system; the NCI code of the CDISC term is added beside it."""
 AE_STATUS_COMPLETED, AE_STATUS_IN_PROGRESS = "completed", "in-progress"
+
+# --- MedicationStatement (concomitant medication) and Condition (medical history) -----------------------------------
+R5_ADHERENCE_SYSTEM = "http://hl7.org/fhir/CodeSystem/medication-statement-adherence"
+R5_ADHERENCE = {"Y": ("taking", "Taking"), "N": ("stopped", "Stopped")}
+"""CM "ongoing" answer -> R5 MedicationStatement.adherence (R5 status only says the statement was recorded)."""
+R4_STATEMENT_STATUS = {"Y": "active", "N": "completed", None: "unknown"}
+CONDITION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_CLINICAL = {"Y": ("active", "Active"), "N": ("resolved", "Resolved"), None: ("unknown", "Unknown")}
+"""MH "ongoing" answer -> clinicalStatus; no answer: R5 `unknown` (R5 makes clinicalStatus 1..1), none in R4."""
+CONDITION_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 # --- Encounter -----------------------------------------------------------------------------------------------------
 ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"

@@ -33,6 +33,8 @@ class SubjectFacts:
     visit_nums: frozenset[float]
     """Visits that took place (an Observation links to the Encounter of its visit only when it exists)."""
     dispositions: tuple[m.Disposition, ...] = ()
+    medications: tuple[m.ConcomitantMedication, ...] = ()
+    medical_history: tuple[m.MedicalHistoryEvent, ...] = ()
 
 
 def _by_subject(rows: tuple) -> dict[str, list]:
@@ -80,6 +82,8 @@ def subject_facts(records: m.TrialRecords) -> Iterator[SubjectFacts]:
     visits = _by_subject(records.visits)
     dispositions = _by_subject(records.dispositions)
     eligibility = _by_subject(records.eligibility)
+    medications = _by_subject(records.medications)
+    history = _by_subject(records.medical_history)
     for subject in records.subjects:
         sid = subject.subject_id
         state, reason = _state(subject, dispositions.get(sid, []))
@@ -101,4 +105,6 @@ def subject_facts(records: m.TrialRecords) -> Iterator[SubjectFacts]:
             eligibility=tuple(eligibility.get(sid, ())),
             visit_nums=frozenset(v.visit_num for v in subject_visits if v.occurred == "Y"),
             dispositions=tuple(dispositions.get(sid, ())),
+            medications=tuple(medications.get(sid, ())),
+            medical_history=tuple(history.get(sid, ())),
         )

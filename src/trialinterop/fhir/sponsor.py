@@ -7,7 +7,7 @@ named after the record fields (valueString / valueInteger / valueDecimal / value
 list). They are listed in mappings/fhir.yaml (`sponsor_extensions`). Standard elements are used wherever one exists;
 these only fill the gaps (registry design facts, planned-visit timing, arm codes, outcome time frames, intervention
 details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, exposure dose
-form and frequency).
+form and frequency, concomitant medication ATC class, medical history body system).
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ DISPOSITION = "disposition"
 """On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date."""
 EXPOSURE = "exposure"
 """On MedicationAdministration.dosage: collected dose form and frequency."""
+CONCOMITANT_MEDICATION = "concomitant-medication"
+"""On MedicationStatement (a concomitant medication): the ATC class as collected (CMCLAS, text, no code)."""
+MEDICAL_HISTORY = "medical-history"
+"""On Condition (a medical history event): the MedDRA body system as collected (MHBODSYS, text, no code)."""
 
 Resource = dict[str, Any]
 

@@ -12,7 +12,6 @@ the subject's events (with a warning).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +25,9 @@ from trialinterop.fhir_in.values import (
     extension_value,
     extensions,
     fields,
-    identifier_value,
     original_dtc,
     record_dtc,
+    record_number,
     reverse,
 )
 from trialinterop.source import models as m
@@ -49,18 +48,11 @@ R4_SERIOUS_CRITERIA = {
 }
 """R4 core adverse-event-seriousness codes that name a criterion (R5 has only serious / non-serious)."""
 PREVENT_IMPAIRMENT = "Requires intervention to prevent permanent impairment"
-_TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 
 def ae_number(item: Located, system: str) -> int | None:
     """AESPID: the number that ends the identifier (sponsor system first); None without an identifier."""
-    ident = identifier_value(item.resource, system) or identifier_value(item.resource, None)
-    if not ident:
-        return None
-    found = _TRAILING_NUMBER.search(ident)
-    if found is None:
-        raise item.fail("AdverseEvent.identifier", f"AE number expected at the end of the identifier, got {ident!r}")
-    return int(found.group(1))
+    return record_number(item, system, "AE")
 
 
 @dataclass(frozen=True)

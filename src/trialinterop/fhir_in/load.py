@@ -30,8 +30,8 @@ BUNDLE_TYPES = ("transaction", "collection", "batch", "searchset", "document")
 READ_TYPES = frozenset(
     {
         "AdverseEvent", "Condition", "Consent", "Encounter", "Group", "Location", "Medication",
-        "MedicationAdministration", "Observation", "Organization", "Patient", "PlanDefinition", "Procedure",
-        "ResearchStudy", "ResearchSubject",
+        "MedicationAdministration", "MedicationStatement", "Observation", "Organization", "Patient", "PlanDefinition",
+        "Procedure", "ResearchStudy", "ResearchSubject",
     }
 )  # fmt: skip
 """Resource types the trial is rebuilt from; other valid FHIR resources (Provenance, Practitioner...) are skipped."""
@@ -46,6 +46,7 @@ _R4_ONLY: dict[str, tuple[str, ...]] = {
     "Procedure": ("performedDateTime", "performedPeriod"),
     "Group": ("actual",),
     "Medication": ("form",),
+    "MedicationStatement": ("medicationCodeableConcept", "medicationReference", "reasonCode", "context"),
 }
 _R5_ONLY: dict[str, tuple[str, ...]] = {
     "ResearchSubject": ("subject", "progress", "assignedComparisonGroup", "actualComparisonGroup"),
@@ -57,6 +58,7 @@ _R5_ONLY: dict[str, tuple[str, ...]] = {
     "Procedure": ("occurrenceDateTime", "occurrencePeriod"),
     "Group": ("membership",),
     "Medication": ("doseForm",),
+    "MedicationStatement": ("medication", "reason", "adherence", "encounter"),
 }
 VERSION_ONLY = {"R4": _R4_ONLY, "R5": _R5_ONLY}
 

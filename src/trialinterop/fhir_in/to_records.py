@@ -8,11 +8,12 @@ Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attri
 consent date from ResearchSubject.period.start (R5 progress.startDate), else the referenced Consent's date.
 Exposures: MedicationAdministration matched to a study intervention (+ the Procedure of its `preceded_by` it cites).
 Visits: Encounter. Findings: Observations matched to the definition's tests (fhir_in.findings). Dispositions:
-fhir_in.dispositions. Eligibility exceptions: Observations coded with the criteria CodeSystem.
+fhir_in.dispositions. Eligibility exceptions: Observations coded with the criteria CodeSystem. Concomitant
+medications and medical history: MedicationStatement and Condition (fhir_in.history).
 
-Every Observation is accounted for: one that maps to nothing (e.g. any finding when the definition was rebuilt from
-FHIR) is listed with its count; `strict` (the default) refuses the input then, else each is a warning. Every fallback
-taken is a warning in `FhirTrial.warnings`.
+Every Observation, Condition and MedicationStatement is accounted for: one that maps to nothing (e.g. any finding when
+the definition was rebuilt from FHIR) is listed with its count; `strict` (the default) refuses the input then, else
+each is a warning. Every fallback taken is a warning in `FhirTrial.warnings`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from trialinterop.fhir_in.arms import subject_arms
 from trialinterop.fhir_in.dispositions import read_dispositions
 from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
 from trialinterop.fhir_in.given_study import read_given_definition
+from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located, fail, read_fhir
 from trialinterop.fhir_in.to_study import attribute_value, build_definition, main_study
@@ -107,7 +109,7 @@ class _Reader:
         self.is_r4 = fhir.version == "R4"
         self.definition = given if given is not None else build_definition(fhir, main_study(fhir))
         sid, base = self.definition.study.id, self.definition.code_system_base
-        kinds = ("subject", "site", "ae", "observation")
+        kinds = ("subject", "site", "ae", "observation", "cm", "mh")
         self.systems = {kind: codes.identifier_system(base, sid, kind) for kind in kinds}
         self.visit_system = codes.sponsor_code_system(base, sid, "visit")
         self.patient_subject: dict[int, str] = {}
@@ -126,6 +128,7 @@ class _Reader:
         subjects = [dataclasses.replace(s, **characteristics.get(s.subject_id, {})) for s in subjects]
         exposures = self._exposures()
         subjects = [self._record_arms(s, exposures) for s in subjects]
+        history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped)
         return m.TrialRecords(
             definition=self.definition,
             subjects=tuple(sorted(subjects, key=lambda r: r.subject_id)),
@@ -135,6 +138,8 @@ class _Reader:
             visits=tuple(sorted(self._visits(), key=lambda r: (r.subject_id, r.visit_num))),
             dispositions=tuple(sorted(dispositions, key=lambda r: (r.subject_id, r.event))),
             eligibility=tuple(sorted(self._eligibility(observations), key=lambda r: (r.subject_id, r.criterion_id))),
+            medications=tuple(sorted(history.medications(), key=lambda r: (r.subject_id, r.cm_id))),
+            medical_history=tuple(sorted(history.medical_history(), key=lambda r: (r.subject_id, r.mh_id))),
         )
 
     def _finding_order(self) -> Callable[[m.Finding], tuple[str, int, float, str, int]]:

@@ -1,7 +1,8 @@
-"""Observations that map to nothing in the study definition, counted by code so a run that drops them says so.
+"""Resources that map to nothing, counted by type and code so a run that drops them says so.
 
 Without a given definition (rebuilt from FHIR) no instrument is known, so every findings Observation lands here; with
-one, an Observation coded with no test, subject attribute, age or eligibility criterion of it does.
+one, an Observation coded with no test, subject attribute, age or eligibility criterion of it does. A Condition or
+MedicationStatement lands here when it names no term (MHTERM / CMTRT) or was entered in error.
 """
 
 from __future__ import annotations
@@ -28,10 +29,18 @@ def code_label(concept: Any) -> str:
 
 class Unmapped:
     def __init__(self) -> None:
-        self.found: dict[str, list[Located]] = {}
+        self.found: dict[tuple[str, str, str], list[Located]] = {}
+        """(resource type, element, code label) -> the resources."""
 
-    def add(self, item: Located, concept: Any) -> None:
-        self.found.setdefault(code_label(concept), []).append(item)
+    def add(self, item: Located, concept: Any, element: str = "code") -> None:
+        self.found.setdefault((item.type, element, code_label(concept)), []).append(item)
+
+    def _counts(self) -> str:
+        """'1940 Observation(s)', or per type: '3 Observation(s), 1 Condition(s)'."""
+        counts: dict[str, int] = {}
+        for (kind, _, _), items in self.found.items():
+            counts[kind] = counts.get(kind, 0) + len(items)
+        return ", ".join(f"{count} {kind}(s)" for kind, count in counts.items())
 
     @property
     def total(self) -> int:
@@ -48,13 +57,15 @@ class Unmapped:
             else "the study definition rebuilt from FHIR has no instruments (FHIR does not carry them): give --study "
             f"(a definition file or a bundled study id: {', '.join(bundled_study_ids())})"
         )
+        if any(kind != "Observation" for kind, _, _ in self.found):
+            why += "; a Condition or MedicationStatement needs a term (text or a coding display), not entered-in-error"
         found = [
-            Issue(RULE, severity, f"{len(items)} Observation(s) coded {label}: not mapped", where=items[0].where,
-                  field="Observation.code")
-            for label, items in self.found.items()
+            Issue(RULE, severity, f"{len(items)} {kind}(s) coded {label}: not mapped", where=items[0].where,
+                  field=f"{kind}.{element}")
+            for (kind, element, label), items in self.found.items()
         ]  # fmt: skip
-        return [*found, Issue(RULE, severity, f"{self.total} Observation(s) not mapped: {why}")]
+        return [*found, Issue(RULE, severity, f"{self._counts()} not mapped: {why}")]
 
     def summary(self, *, given: bool) -> str:
         hint = "" if given else "give --study, or "
-        return f"{self.total} Observation(s) not mapped ({hint}use --no-strict to convert without them)"
+        return f"{self._counts()} not mapped ({hint}use --no-strict to convert without them)"

@@ -6,6 +6,7 @@ Every reader that can fail takes the `Located` resource and the element path, so
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -44,6 +45,22 @@ def identifier_value(resource: Resource, system: str | None) -> str | None:
             if isinstance(value, str):
                 return value
     return None
+
+
+_TRAILING_NUMBER = re.compile(r"(\d+)$")
+
+
+def record_number(item: Located, system: str, what: str) -> int | None:
+    """The record's number (AESPID, CMSPID, ...): the number ending its identifier (sponsor `system` first); None
+    without an identifier. `what` names the number in the error ('AE', 'CM', 'MH')."""
+    ident = identifier_value(item.resource, system) or identifier_value(item.resource, None)
+    if not ident:
+        return None
+    found = _TRAILING_NUMBER.search(ident)
+    if found is None:
+        message = f"{what} number expected at the end of the identifier, got {ident!r}"
+        raise item.fail(f"{item.type}.identifier", message)
+    return int(found.group(1))
 
 
 def extensions(element: Any, url: str) -> list[Resource]:

@@ -32,6 +32,8 @@ out as ODM. Shape (every key checked on load; unknown keys, tables, fields or ro
         fields: {datetime: IT.FVC.DATETIME, position: IT.FVC.POSITION, reason_not_done: IT.FVC.ND_REASON}
         tests: {IT.FVC.FVC_L: FVC, IT.FVC.FVCPP: FVCPP}       # ItemOID -> testcd (its result)
         references: {IT.FVC.PREDICTED_L: FVC}                 # ItemOID -> testcd (its reference_result)
+  A records table without an item group (e.g. no concomitant medication or medical history form) reads as empty;
+  ItemGroupData of a group the mapping does not name is an error when `strict` (else skipped), unless ignored.
   A group's `fields` hold for every test of the group; a test without a result is NOT DONE (with the group's
   reason) when the group has a reason or status, unless it is a total (`total_of`: derived). A result's unit is the
   test's unit in the definition.

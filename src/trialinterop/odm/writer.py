@@ -5,6 +5,8 @@ each field goes (item group, form, study event), so `read_odm(write_odm(r, mappi
 Findings are pivoted back: one item group per subject, instrument, visit and timepoint (the mapping's `findings:`).
 The MetaDataVersion is derived from the mapping and records.schema.json (data types, code lists from the schema's
 enumerations, lengths from the data). Output is deterministic: CreationDateTime is the study's data cut-off date.
+A table the mapping has no item group for (e.g. a layout without concomitant medication or medical history forms) is
+left out when the records have no row of it; with rows it is refused (SpecError), as any field without an item is.
 """
 
 from __future__ import annotations
@@ -68,8 +70,16 @@ class _Layout:
         self.mapping = mapping
         self.groups: dict[str, GroupMap] = {}
         self.items: dict[str, dict[str, tuple[str, dict[str, str] | None]]] = {}
-        for table, spec in self.tables.items():
+        for table, spec in list(self.tables.items()):
             groups = mapping.groups_for(table)
+            rows = getattr(records, TABLE_ATTRS[table])
+            if not groups and table != "subjects.csv":
+                if rows:
+                    raise SpecError(
+                        f"{mapping.path}: {table} has {len(rows)} row(s) but no item group: export would lose them"
+                    )
+                del self.tables[table]  # a layout without this form, and nothing of it to export
+                continue
             if len(groups) != 1:
                 raise SpecError(f"{mapping.path}: the ODM writer needs exactly one item group for {table}")
             group = groups[0]

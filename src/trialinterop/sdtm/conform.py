@@ -34,7 +34,7 @@ from trialinterop.distinct import lexsort_rows
 from trialinterop.issue_ids import DECLARED
 from trialinterop.issues import Issue, Severity
 from trialinterop.number_text import format_number
-from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec
+from trialinterop.spec import Spec, ValueLevelSpec, VariableSpec, with_data_terms
 from trialinterop.text_columns import as_categorical, is_categorical, text_codes, with_nulls
 
 ITEMISE_LIMIT = 25
@@ -76,7 +76,9 @@ class _Collector:
 def conform(
     frames: Mapping[str, pd.DataFrame], spec: Spec, *, drop_empty_perm: bool = True
 ) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
-    """Return conformed copies of `frames` (spec datasets only, in spec order) and every issue found."""
+    """Return conformed copies of `frames` (spec datasets only, in spec order) and every issue found. A value that is
+    a term of the variable's CDISC codelist is a term of the study's list too (`spec.with_data_terms`)."""
+    spec = with_data_terms(spec, frames)
     issues: list[Issue] = []
     result: dict[str, pd.DataFrame] = {}
     for name in frames:

@@ -77,7 +77,7 @@ def compute_treatment_emergent(start: str | None, rfxstdtc: str | None) -> str:
 
 
 def compute_visit_name(study: Study, visit_num: float | None) -> str | None:
-    """Planned visit name from study.json; unplanned visits are "UNSCHEDULED <number>"."""
+    """Planned visit name from the study definition; unplanned visits are "UNSCHEDULED <number>"."""
     if visit_num is None or _is_missing(visit_num):
         return None
     planned = study.planned_visit(float(visit_num))

@@ -120,6 +120,7 @@ def _check_findings(definition: StudyDefinition, findings: list[m.Finding], prob
     tests: dict[tuple[str, str], tuple[Instrument, FindingTest] | None] = {}
     checked: dict[tuple[str, str, str], str | None] = {}
     totals: list[tuple[m.Finding, FindingTest]] = []
+    wrong: set[tuple] = set()  # rows whose own result is reported: no total is checked against them
     for row in findings:
         key = (row.instrument, row.testcd)
         if key not in tests:
@@ -144,10 +145,11 @@ def _check_findings(definition: StudyDefinition, findings: list[m.Finding], prob
                 checked[result_key] = _result_problem(test, row.result)
             if checked[result_key]:
                 problems.append(input_problem(*_at(row), "result", checked[result_key] or "", row.result))
+                wrong.add(_finding_key(row))
             elif test.total_of:
                 totals.append((row, test))
     if totals:
-        _check_totals(findings, totals, problems)
+        _check_totals(findings, totals, wrong, problems)
 
 
 def _result_problem(test: FindingTest, text: str) -> str | None:
@@ -170,15 +172,19 @@ def _bound(value: float | None) -> str:
     return "any" if value is None else f"{value:g}"
 
 
+def _finding_key(row: m.Finding, testcd: str | None = None) -> tuple:
+    return (row.subject_id, row.instrument, row.visit_num, row.timepoint, testcd or row.testcd)
+
+
 def _check_totals(
-    findings: list[m.Finding], totals: list[tuple[m.Finding, FindingTest]], problems: list[Issue]
+    findings: list[m.Finding], totals: list[tuple[m.Finding, FindingTest]], wrong: set[tuple], problems: list[Issue]
 ) -> None:
-    results: dict[tuple, str | None] = {
-        (f.subject_id, f.instrument, f.visit_num, f.timepoint, f.testcd): f.result for f in findings
-    }
+    """A collected total equals the sum of its components, when each has a result that is not itself reported."""
+    results: dict[tuple, str | None] = {_finding_key(f): f.result for f in findings}
     for row, test in totals:
-        parts = [results.get((row.subject_id, row.instrument, row.visit_num, row.timepoint, c)) for c in test.total_of]
-        if any(p is None for p in parts) or row.result is None:
+        keys = [_finding_key(row, c) for c in test.total_of]
+        parts = [results.get(k) for k in keys]
+        if any(p is None for p in parts) or row.result is None or any(k in wrong for k in keys):
             continue
         derived = sum(float(p) for p in parts if p is not None)
         if float(row.result) != derived:

@@ -22,6 +22,7 @@ from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING
 
+from trialinterop.countries import country
 from trialinterop.ct import Codelist, Term, Terminology, cdisc_terms
 from trialinterop.resources import mappings_dir
 from trialinterop.spec.model import StudySettings, ValueLevelSpec, VariableSpec
@@ -57,6 +58,45 @@ def test_name_codelist(testcd_codelist: str) -> str:
 
 
 def definition_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
+    """Every codelist the definition makes: its declared ones (`codelists`), the sponsor-defined lists of its arms
+    (ARMCD), elements (ETCD), criteria (IETESTCD) and site countries (COUNTRY), and its test code/name lists."""
+    return {**_declared_codelists(definition), **_design_codelists(definition), **_test_codelists(definition)}
+
+
+def _declared_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
+    return {
+        c.name: Codelist(c.name, "", c.title, c.extensible,
+                         tuple(Term(c.name, t.value, t.code or "", t.decode or t.value) for t in c.terms))
+        for c in definition.codelists
+    }  # fmt: skip
+
+
+def _design_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
+    def sponsor(name: str, title: str, pairs: list[tuple[str, str]]) -> Codelist:
+        terms = tuple(Term(name, value, "", decode) for value, decode in dict(pairs).items())
+        return Codelist(name, "", title, False, terms)
+
+    countries = sorted({site.country for site in definition.sites})
+    return {
+        "ARMCD": sponsor("ARMCD", "Planned Arm Code (sponsor-defined)", [(a.code, a.name) for a in definition.arms]),
+        "ETCD": sponsor("ETCD", "Element Code (sponsor-defined)", [(e.code, e.name) for e in definition.elements]),
+        "IETESTCD": sponsor(
+            "IETESTCD",
+            "Inclusion/Exclusion Criterion Short Name (sponsor-defined)",
+            [(c.id, c.short or c.text) for c in definition.eligibility.criteria],
+        ),
+        "COUNTRY": sponsor(
+            "COUNTRY", "Country (ISO 3166-1 alpha-3)", [(code, _country_name(code)) for code in countries]
+        ),
+    }
+
+
+def _country_name(alpha3: str) -> str:
+    found = country(alpha3)
+    return found.name if found is not None else alpha3
+
+
+def _test_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     """The test code and test name codelists of the definition's instruments (instruments sharing a list merge)."""
     terms: dict[str, dict[str, Term]] = {}
     for instrument in definition.instruments:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trialinterop.ct import Codelist, Terminology, load_terminology
+from trialinterop.definition.load import load_definition
 from trialinterop.errors import SpecError
-from trialinterop.resources import mappings_dir
+from trialinterop.resources import default_study_path, mappings_dir
 from trialinterop.spec.from_definition import (
     definition_codelists,
     definition_study,
@@ -127,15 +128,17 @@ class Spec:
 def load_spec(folder: Path | None = None, *, definition: StudyDefinition | None = None) -> Spec:
     """Read and cross-check datasets/variables/value_level/methods/comments CSVs, study.yaml and codelists.csv.
 
-    With a study `definition`, what is specific to the study comes from it (`spec.from_definition`): the
-    value-level metadata of its findings domains (replacing value_level.csv's entries for those datasets), its test
-    code codelists (replacing codelists.csv's lists of the same name) and the Define-XML study names and OIDs."""
+    What is specific to the study comes from its `definition` (the default study's when none is given,
+    `resources.default_study_path`), through `spec.from_definition`: the value-level metadata of its findings domains
+    (replacing value_level.csv's entries for those datasets), its codelists (arms, elements, criteria, countries, test
+    codes, declared lists; replacing codelists.csv's lists of the same name) and the Define-XML study names and OIDs."""
     folder = Path(folder) if folder is not None else mappings_dir()
+    if definition is None:
+        definition = load_definition(default_study_path())
     terminology = load_terminology(folder / "codelists.csv")
     study, dictionaries = load_study(folder / "study.yaml")
-    if definition is not None:
-        terminology = Terminology({**terminology.codelists, **definition_codelists(definition)})
-        study = definition_study(definition, study)
+    terminology = Terminology({**terminology.codelists, **definition_codelists(definition)})
+    study = definition_study(definition, study)
     clash = sorted(set(dictionaries) & set(terminology.codelists))
     if clash:
         raise SpecError(f"study.yaml: dictionaries {', '.join(clash)} are also codelists in codelists.csv")
@@ -150,13 +153,12 @@ def load_spec(folder: Path | None = None, *, definition: StudyDefinition | None 
             if key not in names:
                 raise SpecError(f"{dataset_lines[dataset.name]}: key {key} is not a variable of {dataset.name}")
     value_levels = _load_value_levels(folder / "value_level.csv", variables, methods, comments, known_lists)
-    if definition is not None:
-        variables = definition_variables(definition, variables)
-        terminology = Terminology({**terminology.codelists, **definition_terms(definition, variables, terminology)})
-        generated = definition_value_levels(definition, variables)
-        replaced = {entry.dataset for entry in generated} | {i.domain for i in definition.instruments}
-        value_levels = (*(v for v in value_levels if v.dataset not in replaced), *generated)
-        _require_known(generated, methods, set(terminology.codelists) | set(dictionaries))
+    variables = definition_variables(definition, variables)
+    terminology = Terminology({**terminology.codelists, **definition_terms(definition, variables, terminology)})
+    generated = definition_value_levels(definition, variables)
+    replaced = {entry.dataset for entry in generated} | {i.domain for i in definition.instruments}
+    value_levels = (*(v for v in value_levels if v.dataset not in replaced), *generated)
+    _require_known(generated, methods, set(terminology.codelists) | set(dictionaries))
     _require_all_used(variables, value_levels, datasets, methods, comments)
     return Spec(
         datasets=tuple(datasets),

@@ -22,7 +22,7 @@ from trialinterop.atomic import staged_directory
 from trialinterop.define.write import write_define, write_define_html
 from trialinterop.errors import ConformanceError
 from trialinterop.issues import Issue, Severity
-from trialinterop.spec import Spec
+from trialinterop.spec import Spec, with_data_terms
 from trialinterop.writers.dataset_json import write_dataset_json
 from trialinterop.writers.xpt import ENGINES, CheckedXpt, Engine, check_and_prepare, write_checked_xpt
 from trialinterop.writers.xpt_member import XptMember
@@ -73,6 +73,7 @@ def write_package(
     unknown_datasets = [name for name in conformed if name not in spec.dataset_names]
     if unknown_datasets:
         raise ValueError(f"not conformed: datasets {unknown_datasets} are not in the specification")
+    spec = with_data_terms(spec, conformed)  # define.xml lists the CDISC CT terms the data use
     found = list(issues)
     written: dict[str, pd.DataFrame] = {}
     for name, frame in conformed.items():

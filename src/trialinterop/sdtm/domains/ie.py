@@ -1,5 +1,5 @@
 """IE: one record per inclusion criterion not met or exclusion criterion met (eligibility.csv), collected at the
-screening visit; IETEST and IECAT come from the criterion in study.json (= TI)."""
+screening visit; IETEST and IECAT come from the criterion in the study definition (= TI)."""
 
 from __future__ import annotations
 

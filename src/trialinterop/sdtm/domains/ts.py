@@ -3,7 +3,8 @@
 Values come from the study definition (coded there with CDISC CT); three parameters come from the records here:
 SSTDTC = earliest consent of enrolled subjects, ACTSUB = number enrolled, SENDTC = the last subject's last contact
 once the study is COMPLETED or TERMINATED (else null flavor UNK). TSSEQ numbers the values of one parameter 1..n.
-TSVCDREF "CDISC CT" rows carry the pinned CT package date in TSVCDVER.
+TSVCDREF "CDISC CT" rows carry the pinned CT package date in TSVCDVER. A value longer than 200 bytes goes on in
+TSVAL1..TSVALn (SDTMIG 3.4 TS assumption), cut at word boundaries.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from collections.abc import Callable
 import pandas as pd
 
 from trialinterop.ct import CT_VERSION
+from trialinterop.errors import SpecError
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.design import TsValue
 from trialinterop.sdtm.domains.base import select
+from trialinterop.sdtm.split_text import split_text
 from trialinterop.source.models import TrialRecords
 
 TS_VARIABLES = (
-    "STUDYID", "DOMAIN", "TSSEQ", "TSGRPID", "TSPARMCD", "TSPARM", "TSVAL", "TSVALNF", "TSVALCD", "TSVCDREF",
-    "TSVCDVER",
+    "STUDYID", "DOMAIN", "TSSEQ", "TSGRPID", "TSPARMCD", "TSPARM", "TSVAL", "TSVAL1", "TSVAL2", "TSVAL3", "TSVALNF",
+    "TSVALCD", "TSVCDREF", "TSVCDVER",
 )  # fmt: skip
+CONTINUATIONS = ("TSVAL1", "TSVAL2", "TSVAL3")
 CDISC_CT = "CDISC CT"
 UNKNOWN = "UNK"
 
@@ -55,13 +59,17 @@ def build_ts(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         values = derivations[parameter.derive]() if parameter.derive else list(parameter.values)
         for seq, value in enumerate(values, start=1):
             vcdver = value.vcdver or (CT_VERSION if value.vcdref == CDISC_CT else None)
+            pieces = split_text(value.val) if value.val else [value.val]
+            if len(pieces) > 1 + len(CONTINUATIONS):
+                raise SpecError(f"TS {parameter.parmcd}: value longer than {1 + len(CONTINUATIONS)} x 200 bytes")
             rows.append(
                 {
                     "TSSEQ": seq,
                     "TSGRPID": value.grpid,
                     "TSPARMCD": parameter.parmcd,
                     "TSPARM": parameter.parm,
-                    "TSVAL": value.val,
+                    "TSVAL": pieces[0],
+                    **dict(zip(CONTINUATIONS, pieces[1:], strict=False)),
                     "TSVALNF": value.valnf,
                     "TSVALCD": value.valcd,
                     "TSVCDREF": value.vcdref,

@@ -1,0 +1,207 @@
+"""Concomitant medications from MedicationStatements and medical history from Conditions: the inverse of
+fhir.build_history, and a sensible reading of FHIR from elsewhere.
+
+CM: CMTRT = the medication's text, else its first coding display (R4 medicationCodeableConcept / R5
+medication.concept, or the code of the referenced Medication); CMDECOD = the first coding display; ongoing from R4
+status (active / completed / stopped ...) or R5 adherence (taking / stopped ...); start and end from effectivePeriod
+(or effectiveDateTime: the start); the indication from the reason's text or display; dose, unit, route and frequency
+from the first Dosage; the ATC class from the sponsor concomitant-medication extension.
+
+MH: every Condition that no AdverseEvent names as the condition it resulted in (that one is read with its event).
+MHTERM = code text, else the first coding display; MHDECOD = the MedDRA coding's display; MHCAT = the text of a
+category that has no HL7 condition-category coding; ongoing from clinicalStatus; start and end from onset and
+abatement dateTime (or Period); the body system from the sponsor medical-history extension.
+
+CMSPID / MHSPID: the number ending the identifier; a resource without one is numbered after the subject's highest,
+with a warning. One naming no term, or entered in error, is listed as not mapped (fhir_in.unmapped).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from trialinterop.fhir import codes, sponsor
+from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.unmapped import Unmapped
+from trialinterop.fhir_in.values import code_in, codings, fields, original_dtc, record_number
+from trialinterop.source import models as m
+
+Resource = dict[str, Any]
+SubjectOf = Callable[[Located], str]
+ONGOING_STATUS = {"active": "Y", "intended": "Y", "on-hold": "Y", "completed": "N", "stopped": "N", "not-taken": "N"}
+"""R4 MedicationStatement.status -> the ongoing answer (unknown: none)."""
+ONGOING_CLINICAL = {"active": "Y", "recurrence": "Y", "relapse": "Y", "inactive": "N", "remission": "N",
+                    "resolved": "N"}  # fmt: skip
+"""Condition.clinicalStatus -> the ongoing answer (unknown: none)."""
+ONGOING_ADHERENCE = {"taking": "Y", "on": "Y", "not": "N", "stopped": "N"}
+"""First word of an R5 MedicationStatement.adherence code (taking-as-directed, on-hold, not-taking...) -> ongoing."""
+ERROR = "entered-in-error"
+
+
+def _name(concept: Any) -> str | None:
+    """text, else the first coding display."""
+    text = concept.get("text") if isinstance(concept, dict) else None
+    return text or next((c["display"] for c in codings(concept) if c.get("display")), None)
+
+
+def _display(concept: Any, system: str | None = None) -> str | None:
+    """The first coding display (of `system` when given)."""
+    found = (c["display"] for c in codings(concept) if c.get("display") and system in (None, c.get("system")))
+    return next(found, None)
+
+
+def _numbered(fhir: FhirInput, found: list[tuple[Located, str, int | None]]) -> Iterator[tuple[Located, str, int]]:
+    """Each (resource, subject, number); a missing number is the subject's highest + 1 (input order), with a warning."""
+    highest: dict[str, int] = defaultdict(int)
+    for _, sid, number in found:
+        highest[sid] = max(highest[sid], number or 0)
+    for item, sid, number in found:
+        if number is None:
+            highest[sid] += 1
+            number = highest[sid]
+            fhir.warn(item, f"{item.type}.identifier", f"no identifier: number assumed {number} (input order)")
+        yield item, sid, number
+
+
+def _start_end(resource: Resource, prefix: str) -> tuple[str | None, str | None]:
+    """(start, end) of `prefix`Period, else (`prefix`DateTime, None)."""
+    period = resource.get(prefix + "Period")
+    if isinstance(period, dict):
+        return original_dtc(period, "start"), original_dtc(period, "end")
+    return original_dtc(resource, prefix + "DateTime"), None
+
+
+def _number(value: Any, item: Located, element: str) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise item.fail(element, f"a number expected, got {value!r}")
+    return float(value)
+
+
+class HistoryReader:
+    """Reads the CM and MH records of a FHIR input; what maps to nothing goes to `unmapped`."""
+
+    def __init__(self, fhir: FhirInput, subject_of: SubjectOf, systems: dict[str, str], unmapped: Unmapped) -> None:
+        self.fhir, self.subject_of, self.systems, self.unmapped = fhir, subject_of, systems, unmapped
+        self.is_r4 = fhir.version == "R4"
+        self.resulting: set[int] = set()
+        """id() of the Conditions that AdverseEvents resulted in."""
+
+    def _found(self, resource_type: str, what: str, keep: Callable[[Located], bool]) -> list[tuple[Located, str, int]]:
+        """The resources of a type that `keep` accepts, with their subject and number."""
+        found = []
+        for item in self.fhir.each(resource_type):
+            if keep(item):
+                found.append((item, self.subject_of(item), record_number(item, self.systems[what.lower()], what)))
+        return list(_numbered(self.fhir, found))
+
+    # --- concomitant medications ----------------------------------------------------------------------------------
+    def medications(self) -> list[m.ConcomitantMedication]:
+        rows = []
+        for item, sid, number in self._found("MedicationStatement", "CM", self._mappable_statement):
+            self.fhir.current = item
+            rows.append(self._medication(item, sid, number))
+        return rows
+
+    def _medication_concept(self, item: Located) -> Any:
+        """The medication as a CodeableConcept: given inline, or the code of the referenced Medication."""
+        statement = item.resource
+        medication = statement.get("medication") or {}
+        concept = statement.get("medicationCodeableConcept") if self.is_r4 else medication.get("concept")
+        reference = statement.get("medicationReference") if self.is_r4 else medication.get("reference")
+        if concept is None and reference is not None:
+            element = "MedicationStatement.medication" + ("Reference" if self.is_r4 else "")
+            concept = self.fhir.resolve(reference, item, element, "Medication").resource.get("code")
+        return concept
+
+    def _mappable_statement(self, item: Located) -> bool:
+        concept = self._medication_concept(item)
+        if item.resource.get("status") == ERROR or not _name(concept):
+            self.unmapped.add(item, concept, "medication")
+            return False
+        return True
+
+    def _ongoing(self, statement: Resource) -> str | None:
+        if self.is_r4:
+            return ONGOING_STATUS.get(str(statement.get("status")))
+        code = code_in((statement.get("adherence") or {}).get("code"), codes.R5_ADHERENCE_SYSTEM)
+        return ONGOING_ADHERENCE.get(code.split("-")[0]) if code else None
+
+    def _medication(self, item: Located, sid: str, number: int) -> m.ConcomitantMedication:
+        statement = item.resource
+        concept = self._medication_concept(item)
+        reasons = statement.get("reasonCode") if self.is_r4 else statement.get("reason")
+        reason = (reasons or [{}])[0]
+        reason = reason if self.is_r4 else reason.get("concept")
+        dosage = (statement.get("dosage") or [{}])[0]
+        quantity = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity") or {}
+        start, end = _start_end(statement, "effective")
+        return m.ConcomitantMedication(
+            subject_id=sid,
+            cm_id=number,
+            term=str(_name(concept)),
+            decoded=_display(concept),
+            atc_class=fields(statement, sponsor.CONCOMITANT_MEDICATION).get("atc_class"),
+            indication=_name(reason),
+            dose=_number(quantity.get("value"), item, "MedicationStatement.dosage.doseAndRate.doseQuantity.value"),
+            dose_unit=quantity.get("unit") or quantity.get("code"),
+            route=_name(dosage.get("route")),
+            frequency=_name((dosage.get("timing") or {}).get("code")),
+            start=start,
+            end=end,
+            ongoing=self._ongoing(statement),
+            origin=item.origin,
+        )
+
+    # --- medical history ------------------------------------------------------------------------------------------
+    def medical_history(self) -> list[m.MedicalHistoryEvent]:
+        self.resulting = self._resulting_conditions()
+        rows = []
+        for item, sid, number in self._found("Condition", "MH", self._mappable_condition):
+            self.fhir.current = item
+            rows.append(self._history(item, sid, number))
+        return rows
+
+    def _resulting_conditions(self) -> set[int]:
+        """id() of the Conditions that AdverseEvents resulted in (read as part of the event)."""
+        element = "resultingCondition" if self.is_r4 else "resultingEffect"
+        found = set()
+        for item in self.fhir.of_type("AdverseEvent"):
+            for ref in item.resource.get(element) or []:
+                target = self.fhir.resolve(ref, item, f"AdverseEvent.{element}")
+                found.add(id(target.resource))
+        return found
+
+    def _mappable_condition(self, item: Located) -> bool:
+        """False for a Condition read with its AdverseEvent, and (listed as not mapped) one without a term."""
+        if id(item.resource) in self.resulting:
+            return False
+        concept = item.resource.get("code")
+        verification = code_in(item.resource.get("verificationStatus"), codes.CONDITION_VERIFICATION_SYSTEM)
+        if verification == ERROR or not _name(concept):
+            self.unmapped.add(item, concept)
+            return False
+        return True
+
+    def _history(self, item: Located, sid: str, number: int) -> m.MedicalHistoryEvent:
+        condition = item.resource
+        concept = condition.get("code")
+        categories = [c for c in condition.get("category") or [] if not code_in(c, codes.CONDITION_CATEGORY_SYSTEM)]
+        onset, _ = _start_end(condition, "onset")
+        abated, abatement_end = _start_end(condition, "abatement")
+        status = code_in(condition.get("clinicalStatus"), codes.CONDITION_CLINICAL_SYSTEM)
+        return m.MedicalHistoryEvent(
+            subject_id=sid,
+            mh_id=number,
+            term=str(_name(concept)),
+            decoded=_display(concept, codes.MEDDRA),
+            body_system=fields(condition, sponsor.MEDICAL_HISTORY).get("body_system"),
+            category=next((_name(c) for c in categories if _name(c)), None),
+            start=onset,
+            end=abated or abatement_end,
+            ongoing=ONGOING_CLINICAL.get(str(status)),
+            origin=item.origin,
+        )
