@@ -14,6 +14,7 @@ from trialinterop.source import models as m
 STUDY = "NCT05016804"
 SPONSOR = "https://fomr.example.org/fhir"
 THO = "http://terminology.hl7.org/CodeSystem/"
+NCI = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 PATIENT_01_001 = {"reference": "Patient/" + resource_id("Patient", STUDY, "01-001")}
 
 
@@ -45,9 +46,9 @@ def test_r4_medication_statement_of_a_fixture_medication() -> None:
         "reasonCode": [{"text": "Headache"}],
         "dosage": [
             {
-                "doseAndRate": [{"doseQuantity": {"value": 500.0, "unit": "mg"}}],
-                "route": {"text": "ORAL"},
-                "timing": {"code": {"text": "PRN"}},
+                "doseAndRate": [{"doseQuantity": {"value": 500.0, "unit": "mg", "system": NCI, "code": "C28253"}}],
+                "route": {"coding": [{"system": NCI, "code": "C38288", "display": "ORAL"}], "text": "ORAL"},
+                "timing": {"code": {"coding": [{"system": NCI, "code": "C64499", "display": "PRN"}], "text": "PRN"}},
             }
         ],
     }

@@ -377,7 +377,9 @@ def test_foreign_medication_statements_and_conditions_map_from_standard_elements
     }  # fmt: skip
     conditions = _resources(bundle, "Condition")
     del conditions[0]["code"]  # 01-001 mh 1: no term at all
-    del conditions[1]["code"]["text"]  # 01-002 mh 1: the MedDRA display only
+    coded = next(c for c in conditions if c.get("code", {}).get("coding"))  # 01-002 mh 2, MedDRA-coded
+    assert coded["identifier"][0]["value"] == "01-002/2"
+    del coded["code"]["text"]  # the MedDRA display only
     trial = read_fhir_trial(_write(tmp_path, bundle), study=STUDY, strict=False)
     (renumbered,) = [w for w in _fallbacks(trial) if w.field == "MedicationStatement.identifier"]
     assert renumbered.message == "no identifier: number assumed 3 (input order)"
@@ -391,7 +393,7 @@ def test_foreign_medication_statements_and_conditions_map_from_standard_elements
     assert (medication.dose, medication.route, medication.frequency, medication.ongoing) == (500.0, "ORAL", "PRN", "N")
     history = {(h.subject_id, h.mh_id): h for h in trial.records.medical_history}
     assert ("01-001", 1) not in history and len(history) == len(records.medical_history) - 1
-    assert (history["01-002", 1].term, history["01-002", 1].body_system) == ("Systemic Sclerosis", None)
+    assert (history["01-002", 2].term, history["01-002", 2].body_system) == ("Hypercholesterolaemia", None)
     with pytest.raises(InputError, match=r"1 Condition\(s\) not mapped"):
         read_fhir_trial(_write(tmp_path, bundle, "strict.json"), study=STUDY)
 

@@ -38,10 +38,8 @@ def test_bundled_odm_reads_back_as_the_records(records: m.TrialRecords) -> None:
 
 
 def test_bundled_odm_is_current(tmp_path: Path, records: m.TrialRecords) -> None:
-    """fixtures/odm is what write_odm makes of fixtures/records today (regenerate both together: after
-    `trialinterop fixtures`, `python -c "from trialinterop.odm.writer import write_odm; from trialinterop.source.reader
-    import read_records; write_odm(read_records('fixtures/records'), 'mappings/odm/nct05016804.yaml',
-    'fixtures/odm/nct05016804-odm.xml')"`)."""
+    """fixtures/odm is what write_odm makes of fixtures/records today (`bash scripts/regen_fixtures.sh` regenerates
+    both, and the golden SDTM package)."""
     fresh = write_odm(records, MAPPING, tmp_path / "odm.xml")
     assert fresh.read_bytes() == BUNDLED_ODM.read_bytes()
 

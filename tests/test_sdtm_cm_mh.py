@@ -128,8 +128,8 @@ def test_cm_timing_partial_dates_study_days_epoch_and_ongoing() -> None:
 def test_mh_variables_in_sdtmig_order_without_mhdy() -> None:
     trial = records()
     assert tuple(build_mh(trial, context(trial)).columns) == MH_VARIABLES == (
-        "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "EPOCH",
-        "MHSTDTC", "MHENDTC", "MHENRTPT", "MHENTPT",
+        "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "MHSOC", "EPOCH",
+        "MHSTDTC", "MHENDTC", "MHSTDY", "MHENDY", "MHENRTPT", "MHENTPT",
     )  # fmt: skip
 
 
@@ -172,9 +172,10 @@ def test_spec_rows_conform_cm_and_mh_and_describe_them_in_define_xml() -> None:
     # mg, QD and ORAL are CDISC CT terms of UNIT, FREQ and ROUTE: collected values the study's lists take in
     assert [(i.rule, i.where, i.field, i.value) for i in issues] == []
     assert list(conformed["MH"].columns) == [
-        "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "EPOCH",
-        "MHSTDTC", "MHENDTC", "MHENRTPT", "MHENTPT",
+        "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "MHSOC", "EPOCH",
+        "MHSTDTC", "MHENDTC", "MHSTDY", "MHENDY", "MHENRTPT", "MHENTPT",
     ]  # fmt: skip
+    assert conformed["MH"]["MHSTDY"].tolist()[1] == -5  # 2013-01-05, five days before RFSTDTC 2013-01-10
     define = build_define(with_data_terms(spec, conformed), conformed)
     assert check_define(define) == []
     units = define.xpath("//odm:CodeList[@OID='CL.UNIT']/*/@CodedValue", namespaces=NS)

@@ -232,10 +232,10 @@ def _ts(trial: m.TrialRecords, parmcd: str) -> list[tuple]:
 def test_ts_of_a_randomised_placebo_controlled_trial() -> None:
     trial = records()
     assert _ts(trial, "TRT") == [
-        (1, "XAN54", XAN54, None, "9ORI6L73CJ", "UNII"),
-        (2, "XAN81", XAN81, None, "9ORI6L73CJ", "UNII"),
+        (1, "XAN54", "XANOMELINE", None, "9ORI6L73CJ", "UNII"),  # the substance; its dose in DOSE of the group
+        (2, "XAN81", "XANOMELINE", None, "9ORI6L73CJ", "UNII"),
     ]
-    assert _ts(trial, "COMPTRT") == [(1, "PLACEBO", "PLACEBO", None, None, None)]
+    assert _ts(trial, "COMPTRT") == [(1, "PLACEBO", "Placebo patch", None, None, None)]
     assert _ts(trial, "DOSE") == [(1, "XAN54", "54", None, None, None), (2, "XAN81", "81", None, None, None)]
     assert _ts(trial, "NARMS") == [(1, None, "3", None, None, None)]
     assert _ts(trial, "RANDOM") == [(1, None, "Y", None, "C49488", "CDISC CT")]

@@ -14,8 +14,10 @@ def test_cut_at_the_last_space_that_fits() -> None:
 
 
 def test_no_piece_ends_or_starts_with_a_blank() -> None:
-    text = ("To determine whether the changes from baseline in ADAS-Cog and CIBIC+ at week 24 differ between the "
-            "xanomeline patch and placebo arms, in patients with mild to moderate Alzheimer's disease, at either dose.")  # fmt: skip
+    text = (
+        "To determine whether the changes from baseline in ADAS-Cog and CIBIC+ at week 24 differ between the "
+        "xanomeline patch and placebo arms, in patients with mild to moderate Alzheimer's disease, at either dose."
+    )
     pieces = split_text(text, limit=100)
     assert all(len(p.encode()) <= 100 and p == p.strip() for p in pieces)
     assert " ".join(pieces) == text

@@ -131,11 +131,12 @@ def _investigational(definition: StudyDefinition) -> tuple[Intervention, ...]:
 
 
 def _treatment(intervention: Intervention) -> TsValue:
+    """TRT: the substance its UNII codes (TSVAL the code's name, so TSVAL and TSVALCD pair one to one while the
+    dose of each intervention sits in the DOSE row of the same TSGRPID), else the treatment as given."""
     unii = next((c for c in intervention.codes if c.system == "UNII"), None)
-    return TsValue(
-        val=intervention.treatment, valcd=unii.code if unii else None, vcdref="UNII" if unii else None,
-        grpid=intervention.code,
-    )  # fmt: skip
+    if unii is None:
+        return TsValue(val=intervention.treatment, grpid=intervention.code)
+    return TsValue(val=unii.value.upper(), valcd=unii.code, vcdref="UNII", grpid=intervention.code)
 
 
 def _per_intervention(definition: StudyDefinition, attribute: str, codelist: str | None) -> tuple[TsValue, ...]:
@@ -210,8 +211,8 @@ def _parameter_values(definition: StudyDefinition) -> dict[str, Callable[[], tup
         "TDIGRP": lambda: _conditions(definition),
         "TINDTP": lambda: (_registry("primary_purpose", design.primary_purpose),),
         "TRT": lambda: tuple(_treatment(i) for i in _investigational(definition)),
-        "COMPTRT": lambda: tuple(
-            TsValue(val=i.treatment, grpid=i.code) for i in definition.interventions if i.role in COMPARATOR_ROLES
+        "COMPTRT": lambda: tuple(  # its name: TSVAL PLACEBO is TCNTRL's coded term, a second reading breaks 1:1
+            TsValue(val=i.name, grpid=i.code) for i in definition.interventions if i.role in COMPARATOR_ROLES
         ),
         "DOSE": lambda: _per_intervention(definition, "dose", None),
         "DOSU": lambda: _per_intervention(definition, "dose_unit", "UNIT"),

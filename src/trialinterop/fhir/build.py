@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from trialinterop.ct import Terminology, load_terminology
+from trialinterop.ct import Terminology
 from trialinterop.errors import TrialInteropError
 from trialinterop.fhir import build_adverse_event as ae_builder
 from trialinterop.fhir import build_care, build_history, build_observations, build_study, build_subject
 from trialinterop.fhir.context import Context, ReferenceStyle
 from trialinterop.fhir.facts import SubjectFacts, subject_facts
+from trialinterop.fhir.terminology import fhir_terminology
 from trialinterop.fhir.versions import release
 from trialinterop.source.models import TrialRecords
 
@@ -35,7 +36,9 @@ def build_resources(
     `references='relative'` gives `Type/id` references (NDJSON, servers); `'urn'` gives `urn:uuid:id` references that
     resolve against the `urn:uuid` fullUrls of a Bundle. Pass `context` to inspect what was referenced afterwards.
     """
-    ctx = context or Context(records.definition, release(version), terminology or load_terminology(), references)
+    ctx = context or Context(
+        records.definition, release(version), terminology or fhir_terminology(records.definition), references
+    )
     enrolled = sum(1 for s in records.subjects if s.enrolled == "Y")
     yield from build_study.build_study_resources(ctx, records.exposures, enrolled)
     for facts in subject_facts(records):

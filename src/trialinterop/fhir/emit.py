@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trialinterop.atomic import staged_directory, staged_file
-from trialinterop.ct import load_terminology
 from trialinterop.errors import TrialInteropError
 from trialinterop.fhir.build import build_resources
 from trialinterop.fhir.bundle import BundleType, write_bundle
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.ids import resource_id
 from trialinterop.fhir.ndjson import write_ndjson
+from trialinterop.fhir.terminology import fhir_terminology
 from trialinterop.fhir.versions import release
 from trialinterop.progress import progress
 from trialinterop.source.models import TrialRecords
@@ -43,7 +43,12 @@ def write_fhir(records: TrialRecords, out: str | Path, *, version: str = "R4", f
     if form not in FORMS:
         raise TrialInteropError(f"unknown output form {form!r}: choose one of {', '.join(FORMS)}")
     out = Path(out)
-    ctx = Context(records.definition, fhir_release, load_terminology(), "relative" if form == "ndjson" else "urn")
+    ctx = Context(
+        records.definition,
+        fhir_release,
+        fhir_terminology(records.definition),
+        "relative" if form == "ndjson" else "urn",
+    )
     resources = progress(build_resources(records, context=ctx), description=f"FHIR {fhir_release.name} resources")
     if form == "ndjson":
         require_replaceable_folder(out)

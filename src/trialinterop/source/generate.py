@@ -345,7 +345,8 @@ class _SubjectBuilder:
              ("WHITE", "BLACK OR AFRICAN AMERICAN"), ("OTHER",), ("NOT REPORTED",)],
             weights=[58, 17, 9, 4, 6, 3, 3],
         )[0]  # fmt: skip
-        ethnicity = rng.choices(["NOT HISPANIC OR LATINO", "HISPANIC OR LATINO", "NOT REPORTED"], [72, 23, 5])[0]
+        # the two categories FDA expects collected (FB5701); NOT REPORTED is valid CT but draws a regulator warning
+        ethnicity = rng.choices(["NOT HISPANIC OR LATINO", "HISPANIC OR LATINO"], [72, 28])[0]
         self.rows.subjects.append(
             m.Subject(
                 subject_id=self.sid,
@@ -778,12 +779,12 @@ class _SubjectBuilder:
     def _history(self) -> None:
         """The study's condition (primary diagnosis) and 0-3 general conditions, collected at screening."""
         rng, consent = self.rng, self.plan.consent
-        rows: list[tuple[str, str, str | None, str, str, str | None, str]] = []
+        rows: list[tuple[str, str | None, str | None, str, str, str | None, str]] = []
         conditions = self.definition.study.conditions
         if conditions:
             onset = consent - timedelta(days=rng.randint(200, 3000))
             name = conditions[0].name
-            rows.append((name, name, None, c.PRIMARY_DIAGNOSIS, onset.isoformat()[:7], None, "Y"))
+            rows.append((name, None, None, c.PRIMARY_DIAGNOSIS, onset.isoformat()[:7], None, "Y"))  # not MedDRA-coded
         self.chronic: list[str] = []
         for entry in rng.sample(c.HISTORY, rng.choices(range(4), weights=[35, 35, 20, 10])[0]):
             onset = consent - timedelta(days=rng.randint(365, 9000))

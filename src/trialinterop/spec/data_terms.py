@@ -2,11 +2,11 @@
 
 A study's codelists (`mappings/codelists.csv` and its definition) list the terms it plans for; collected data can
 carry other terms of the same CDISC codelist (a concomitant medication's unit, route or frequency). A Define-XML
-codelist lists the terms a dataset uses, so each value of a collected variable that is a submission value of the
-variable's CDISC codelist joins the study's codelist, with its NCI code. A value that is no term of that CDISC
-codelist is left out, so conform and the validator still report it; so is any value of a derived or assigned
-variable (an EPOCH the study does not have is an error of the study, not a new term); sponsor-defined codelists and
-external dictionaries are never extended.
+codelist lists the terms a dataset uses, so each value of a collected or protocol variable (the data, or the
+definition's TS parameters) that is a submission value of the variable's CDISC codelist joins the study's codelist,
+with its NCI code. A value that is no term of that CDISC codelist is left out, so conform and the validator still
+report it; so is any value of a derived or assigned variable (an EPOCH the study does not have is an error of the
+study, not a new term); sponsor-defined codelists and external dictionaries are never extended.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import pandas as pd
 from trialinterop.ct import Codelist, Term, Terminology, cdisc_terms
 from trialinterop.spec.loader import Spec
 
+OPEN_ORIGINS = frozenset({"Collected", "Protocol"})
+
 
 def with_data_terms(spec: Spec, frames: Mapping[str, pd.DataFrame]) -> Spec:
     """`spec` whose CDISC codelists also hold the CT terms found in `frames` (dataset name -> data)."""
@@ -28,7 +30,7 @@ def with_data_terms(spec: Spec, frames: Mapping[str, pd.DataFrame]) -> Spec:
             continue
         for variable in spec.variables(dataset):
             codelist = spec.codelist(variable.codelist) if variable.codelist else None
-            if codelist is None or variable.origin != "Collected" or variable.name not in frame.columns:
+            if codelist is None or variable.origin not in OPEN_ORIGINS or variable.name not in frame.columns:
                 continue
             standard = cdisc_terms(codelist.name)
             if not standard:

@@ -1,12 +1,14 @@
 """MH (one record per medical history event per subject) from `records.medical_history`.
 
 MHTERM is the condition as collected and MHSPID the sponsor's condition number; MHDECOD and MHBODSYS are the MedDRA
-preferred term and system organ class as coded (null when not coded), MHCAT the collected category. The "ongoing at
+preferred term and system organ class as coded (null when not coded), MHSOC the same primary SOC (MHBODSYS is the
+SOC of analysis, here the primary one: CDISC CG0039), MHCAT the collected category. The "ongoing at
 the start of the study" answer is relative timing after SDTMIG 3.4 MH example 1 and §4.4.7: Y -> MHENRTPT ONGOING,
 N -> MHENRTPT BEFORE, with MHENTPT the date the subject entered the study (DM.RFICDTC, informed consent: when the
 history is taken); no answer leaves both null. Dates stay as collected (partial allowed, never imputed). EPOCH is
-the element holding MHSTDTC, so it is null for history that began before the study. MHDY is not submitted: it is
-the study day of the collection date MHDTC, which the records do not hold.
+the element holding MHSTDTC, so it is null for history that began before the study. MHSTDY/MHENDY (SDTM model
+timing variables, FDA FB3201/FB3202) are the study days of complete dates relative to RFSTDTC; MHDY is not
+submitted: it is the study day of the collection date MHDTC, which the records do not hold.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import pandas as pd
 from trialinterop.distinct import map_distinct
 from trialinterop.sdtm.algorithms import assign, assign_dtc, hardcode_ct, records_frame
 from trialinterop.sdtm.context import SdtmContext
-from trialinterop.sdtm.derive import derive_epoch, derive_seq
+from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
 from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
 from trialinterop.source.models import TrialRecords
 
 MH_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "EPOCH", "MHSTDTC",
-    "MHENDTC", "MHENRTPT", "MHENTPT",
+    "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "MHSOC", "EPOCH",
+    "MHSTDTC", "MHENDTC", "MHSTDY", "MHENDY", "MHENRTPT", "MHENTPT",
 )  # fmt: skip
 
 
@@ -37,6 +39,7 @@ def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(assign, "MHDECOD", "decoded")
         .pipe(assign, "MHCAT", "category")
         .pipe(assign, "MHBODSYS", "body_system")
+        .pipe(assign, "MHSOC", "body_system")
         .pipe(assign_dtc, "MHSTDTC", "start")
         .pipe(assign_dtc, "MHENDTC", "end")
         .pipe(hardcode_ct, "MHENRTPT", "ONGOING", codelist="STENRF", terminology=terms, where=ongoing)
@@ -45,8 +48,11 @@ def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     consent = pd.Series(map_distinct(lambda u: _consent(ctx, u), frame["USUBJID"]), index=frame.index, dtype=object)
     frame["MHENTPT"] = consent.where(ongoing | ended, None)
     frame["MHSPID"] = frame["mh_id"].map(str).astype(object)
-    frame = frame.pipe(derive_epoch, dtc="MHSTDTC", ctx=ctx).pipe(
-        derive_seq, seq="MHSEQ", order=["MHTERM", "MHSTDTC", "mh_id"]
+    frame = (
+        frame.pipe(derive_epoch, dtc="MHSTDTC", ctx=ctx)
+        .pipe(derive_study_day, dtc="MHSTDTC", dy="MHSTDY", ctx=ctx)
+        .pipe(derive_study_day, dtc="MHENDTC", dy="MHENDY", ctx=ctx)
+        .pipe(derive_seq, seq="MHSEQ", order=["MHTERM", "MHSTDTC", "mh_id"])
     )
     return select(frame, MH_VARIABLES)
 

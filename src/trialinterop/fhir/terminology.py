@@ -1,0 +1,25 @@
+"""The terms the FHIR builders code with NCI Thesaurus: the study's codelists (its specification, `codelists.csv`
+and its definition) completed with every CDISC CT term of the same lists, so a collected value such as a
+medication's route or unit is coded even when the study's list does not name it. Such a term's display is its
+submission value: the bundled CT (`mappings/sdtmig-3.4/ct.csv`) holds no decodes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+
+from trialinterop.ct import Term, Terminology, cdisc_terms
+from trialinterop.definition.model import StudyDefinition
+from trialinterop.spec import load_spec
+
+
+@cache
+def fhir_terminology(definition: StudyDefinition) -> Terminology:
+    study = load_spec(definition=definition).terminology
+    codelists = dict(study.codelists)
+    for name, codelist in study.codelists.items():
+        missing = {v: c for v, c in cdisc_terms(name).items() if codelist.find(v) is None}
+        if missing:
+            added = tuple(Term(name, value, code, value) for value, code in missing.items())
+            codelists[name] = replace(codelist, terms=(*codelist.terms, *added))
+    return Terminology(codelists)
