@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,7 +119,13 @@ def test_xanad01_twenty_subjects(xanad20: m.TrialRecords) -> None:
     assert {s.country for s in r.subjects} == {"USA"}
     assert Counter(s.arm for s in r.subjects) == {"Pbo": 6, "Xan_Lo": 6, "Xan_Hi": 6, None: 2}
     assert all(s.arm is None for s in r.subjects if s.enrolled == "N")
-    assert Counter(e.treatment for e in r.exposures) == {"XANOMELINE 54 MG": 16, "XANOMELINE 81 MG": 6, "PLACEBO": 6}
+    arms = {s.subject_id: s.arm for s in r.subjects}
+    assert {(arms[e.subject_id], e.treatment) for e in r.exposures} == {
+        ("Pbo", "PLACEBO"),
+        ("Xan_Lo", "XANOMELINE 54 MG"),
+        ("Xan_Hi", "XANOMELINE 54 MG"),
+        ("Xan_Hi", "XANOMELINE 81 MG"),
+    }
     assert [(e.subject_id, e.criterion_id, e.result) for e in r.eligibility] == [
         ("0016", "EXCL22", "Y"),
         ("0019", "INCL01", "N"),
@@ -131,7 +140,7 @@ def test_xanad01_high_dose_regimen(xanad20: m.TrialRecords) -> None:
     visits = {(v.subject_id, v.visit_num): v.visit_date for v in xanad20.visits}
     completed = {d.subject_id for d in xanad20.dispositions if d.event == "COMPLETED"}
     for sid in sorted(s for s, arm in arms.items() if arm == "Xan_Hi" and s in completed):
-        rows = [e for e in xanad20.exposures if e.subject_id == sid]
+        rows = _dosing_periods(xanad20, sid)
         assert [(e.treatment, e.frequency) for e in rows] == [
             ("XANOMELINE 54 MG", "QD"), ("XANOMELINE 81 MG", "QD"), ("XANOMELINE 54 MG", "QD")
         ]  # fmt: skip
@@ -140,7 +149,31 @@ def test_xanad01_high_dose_regimen(xanad20: m.TrialRecords) -> None:
         assert first.end is not None and middle.end is not None
         assert middle.start > first.end and last.start == visits[(sid, 12)] and middle.end < last.start
     for sid in (s for s, arm in arms.items() if arm in ("Pbo", "Xan_Lo")):
-        assert len([e for e in xanad20.exposures if e.subject_id == sid]) == 1
+        assert len(_dosing_periods(xanad20, sid)) == 1
+
+
+def test_xanad01_daily_dosing_is_one_row_per_interval_between_visits(xanad20: m.TrialRecords) -> None:
+    """Supplies are dispensed at visits: each row ends the day before the next visit, rows touch without a gap."""
+    visit_days = {(v.subject_id, v.visit_date) for v in xanad20.visits if v.visit_date}
+    for sid in {e.subject_id for e in xanad20.exposures}:
+        rows = [e for e in xanad20.exposures if e.subject_id == sid]
+        assert len(rows) > 1
+        for before, after in itertools.pairwise(rows):
+            assert before.end is not None
+            assert date.fromisoformat(after.start) == date.fromisoformat(before.end) + timedelta(days=1)
+            if after.treatment == before.treatment:  # a new row of the same dose: new supplies at a visit
+                assert (sid, after.start) in visit_days
+
+
+def _dosing_periods(records: m.TrialRecords, sid: str) -> list[m.Exposure]:
+    """A subject's exposure rows with consecutive rows of one treatment merged (one row per dosing period)."""
+    merged: list[m.Exposure] = []
+    for row in (e for e in records.exposures if e.subject_id == sid):
+        if merged and merged[-1].treatment == row.treatment:
+            merged[-1] = dataclasses.replace(merged[-1], end=row.end)
+        else:
+            merged.append(row)
+    return merged
 
 
 def test_xanad01_totals_equal_their_items(xanad20: m.TrialRecords, xanad: StudyDefinition) -> None:

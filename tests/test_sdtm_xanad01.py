@@ -158,16 +158,16 @@ def test_se_without_the_opening_visit_the_element_is_not_entered() -> None:
 
 def test_ex_one_row_per_daily_patch_in_time_order() -> None:
     ex = build_ex(records(), context())
-    high = ex[ex.USUBJID == S3]
+    high = ex[ex.USUBJID == S3]  # EXTRT is the intervention's extrt: the dose is in EXDOSE
     assert rows(high, ["EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRM", "EXDOSFRQ", "EXROUTE", "EPOCH"]) == [
-        (1, XAN54, 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
-        (2, XAN54, 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
-        (3, XAN54, 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
-        (4, XAN81, 81.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
-        (5, XAN81, 81.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
-        (6, XAN81, 81.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
-        (7, XAN54, 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
-        (8, XAN54, 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (1, "XANOMELINE", 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (2, "XANOMELINE", 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (3, "XANOMELINE", 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (4, "XANOMELINE", 81.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (5, "XANOMELINE", 81.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (6, "XANOMELINE", 81.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (7, "XANOMELINE", 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
+        (8, "XANOMELINE", 54.0, "mg", "PATCH", "QD", "TRANSDERMAL", "TREATMENT"),
     ]
     assert rows(high, ["EXSTDTC", "EXSTDY"]) == [
         ("2013-01-10", 1), ("2013-01-11", 2), ("2013-01-12", 3), ("2013-01-13", 4), ("2013-01-14", 5),

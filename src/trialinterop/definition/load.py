@@ -342,6 +342,7 @@ def _intervention(i: dict[str, Any]) -> m.Intervention:
         given_when=tuple(m.SubjectCondition(c["attribute"], tuple(c["in"])) for c in i.get("given_when", ())),
         preceded_by=preceded.get("procedure"),
         preceded_by_snomed=preceded.get("snomed"),
+        extrt=i.get("extrt"),
     )
 
 

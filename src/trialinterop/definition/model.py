@@ -154,6 +154,12 @@ class Intervention:
     given_when: tuple[SubjectCondition, ...] = ()
     preceded_by: str | None = None
     preceded_by_snomed: str | None = None
+    extrt: str | None = None
+
+    @property
+    def sdtm_name(self) -> str:
+        """EXTRT: `extrt` when given, else the treatment as collected."""
+        return self.extrt or self.treatment
 
 
 @dataclass(frozen=True, slots=True)

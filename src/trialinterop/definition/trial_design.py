@@ -135,7 +135,7 @@ def _treatment(intervention: Intervention) -> TsValue:
     dose of each intervention sits in the DOSE row of the same TSGRPID), else the treatment as given."""
     unii = next((c for c in intervention.codes if c.system == "UNII"), None)
     if unii is None:
-        return TsValue(val=intervention.treatment, grpid=intervention.code)
+        return TsValue(val=intervention.sdtm_name, grpid=intervention.code)
     return TsValue(val=unii.value.upper(), valcd=unii.code, vcdref="UNII", grpid=intervention.code)
 
 

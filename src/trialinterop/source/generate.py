@@ -439,6 +439,7 @@ class _SubjectBuilder:
         given = [i for i in self.definition.interventions if i.code in self.arm.interventions]
         given = [i for i in given if _meets(self.plan.attributes, i)]
         periods = self._periods(visit_dates, {i.code for i in given})
+        self.visit_days = sorted(visit_dates.values())
         self.first_dose = _at(self.day1, rng, 9, 11)
         route = next((self.definition.intervention(code) for code, _, _ in periods), None)
         minutes = rng.randint(40, 50) if route is not None and route.route == "INTRAVENOUS" else rng.randint(2, 10)
@@ -501,7 +502,8 @@ class _SubjectBuilder:
     def _administer(
         self, intervention: Intervention, start: datetime, last: date | None, procedure: date | None = None
     ) -> None:
-        """Exposure rows: one per daily-dosing period (dates), else one per administration (date and time)."""
+        """Exposure rows: daily dosing as one row per interval between visits (supplies are dispensed at visits:
+        constant dosing within a row, dates only), else one per administration (date and time)."""
         rng, frequency = self.rng, intervention.frequency or "ONCE"
         lot = f"{intervention.code[:6].upper()}-{start.year}-{rng.randint(1, 60):03d}"
         base: dict[str, Any] = dict(
@@ -517,8 +519,10 @@ class _SubjectBuilder:
         )
         if frequency == "QD":
             end = last or min(self.end, _day(self.day1, self.trial.schedule_days))
-            if end >= start.date():
-                self.rows.exposures.append(m.Exposure(start=start.date().isoformat(), end=end.isoformat(), **base))
+            cuts = [d for d in self.visit_days if start.date() < d <= end]
+            for begin, finish in zip([start.date(), *cuts], [*(d - timedelta(days=1) for d in cuts), end], strict=True):
+                if finish >= begin:
+                    self.rows.exposures.append(m.Exposure(start=begin.isoformat(), end=finish.isoformat(), **base))
             return
         interval = _INTERVALS.get(frequency)
         count = 1 if interval is None else (intervention.doses or 10_000)

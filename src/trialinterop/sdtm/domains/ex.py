@@ -2,8 +2,10 @@
 a subject may have many (e.g. one per daily patch). EXSEQ is chronological (EXSTDTC, then EXTRT) and each
 administration takes the EPOCH of the element holding its start.
 
-Dose form and frequency fall back to the definition's intervention when the record leaves them empty. EX carries no
-VISITNUM/VISIT: the specification (mappings/variables.csv, after the SDTMIG 3.4 EX table) does not list them.
+EXTRT is the intervention's `extrt` (its name without the dose, which is EXDOSE) when the definition gives one,
+else the treatment as collected. Dose form and frequency fall back to the definition's intervention when the record
+leaves them empty. EX carries no VISITNUM/VISIT: the specification (mappings/variables.csv, after the SDTMIG 3.4 EX
+table) does not list them.
 """
 
 from __future__ import annotations
@@ -25,12 +27,18 @@ EX_KEYS = ["EXSTDTC", "EXTRT"]
 
 def _with_protocol_defaults(frame: pd.DataFrame, records: TrialRecords) -> pd.DataFrame:
     out = frame.copy(deep=False)  # copy-on-write (pandas 3): new columns never reach `frame`
+    out["extrt"] = [_extrt(records, treatment) for treatment in out["treatment"]]
     for column, attribute in (("dose_form", "dose_form"), ("frequency", "frequency")):
         out[column] = [
             value if value is not None else getattr(records.study.intervention_for(treatment), attribute, None)
             for value, treatment in zip(out[column], out["treatment"], strict=True)
         ]
     return out
+
+
+def _extrt(records: TrialRecords, treatment: str) -> str:
+    intervention = records.definition.intervention_for_treatment(treatment)
+    return intervention.sdtm_name if intervention is not None else treatment
 
 
 def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
@@ -40,7 +48,7 @@ def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     frame = with_identifiers(records_frame(records.exposures), ctx, "EX")
     frame = (
         frame.pipe(_with_protocol_defaults, records)
-        .pipe(assign, "EXTRT", "treatment")
+        .pipe(assign, "EXTRT", "extrt")
         .pipe(assign, "EXDOSE", "dose")
         .pipe(assign_ct, "EXDOSU", "dose_unit", codelist="UNIT", terminology=terms)
         .pipe(assign_ct, "EXDOSFRM", "dose_form", codelist="FRM", terminology=terms)
