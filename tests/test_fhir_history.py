@@ -106,7 +106,7 @@ def test_r4_condition_of_a_resolved_medical_history_event() -> None:
 def test_fixture_bundle_holds_one_resource_per_medication_and_history_event() -> None:
     for version in ("R4", "R5"):
         kinds = [r["resourceType"] for r in _fixture(version)]
-        assert (kinds.count("MedicationStatement"), kinds.count("Condition")) == (22, 42)
+        assert (kinds.count("MedicationStatement"), kinds.count("Condition")) == (21, 42)
 
 
 def test_unanswered_ongoing_gives_unknown_status() -> None:

@@ -57,7 +57,7 @@ def test_bundled_odm_content(records: m.TrialRecords) -> None:
     headache = root.find(f".//{ODM_NS}ItemData[@ItemOID='IT.AE.PT_CODE'][@Value='10019211']")
     assert headache is not None
     # concomitant medications and medical history: repeating item groups keyed by cm_id / mh_id
-    assert len(root.findall(f".//{ODM_NS}ItemGroupData[@ItemGroupOID='IG.CM']")) == 22
+    assert len(root.findall(f".//{ODM_NS}ItemGroupData[@ItemGroupOID='IG.CM']")) == 21
     assert len(root.findall(f".//{ODM_NS}ItemGroupData[@ItemGroupOID='IG.MH']")) == 42
     first = subjects[0]
     cm = first.find(f"{ODM_NS}StudyEventData[@StudyEventOID='SE.COMMON']/{ODM_NS}FormData[@FormOID='F.CM']")
@@ -116,7 +116,7 @@ def test_layout_without_cm_and_mh_forms(tmp_path: Path, records: m.TrialRecords)
 
 def test_writer_refuses_rows_of_a_table_the_mapping_has_no_form_for(tmp_path: Path, records: m.TrialRecords) -> None:
     mapping = _mapping_without(tmp_path, "IG.CM")
-    with pytest.raises(SpecError, match=r"medications.csv has 22 row\(s\) but no item group: export would lose them"):
+    with pytest.raises(SpecError, match=r"medications.csv has 21 row\(s\) but no item group: export would lose them"):
         write_odm(records, mapping, tmp_path / "out.xml")
     assert not (tmp_path / "out.xml").exists()
 
@@ -127,7 +127,7 @@ def test_cm_and_mh_data_unknown_to_the_mapping_are_reported(tmp_path: Path, reco
         read_odm(BUNDLED_ODM, mapping, STUDY)
     issues = caught.value.issues
     assert {issue.field for issue in issues} == {"IG.CM", "IG.MH"}
-    assert len(issues) == 22 + 42  # one per ItemGroupData
+    assert len(issues) == 21 + 42  # one per ItemGroupData
     assert issues[0].message.endswith(
         "/FormData[@FormOID='F.MH']/ItemGroupData[@ItemGroupOID='IG.MH'][@ItemGroupRepeatKey='1']: "
         "ItemGroupOID 'IG.MH' is not in the mapping"

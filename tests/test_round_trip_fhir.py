@@ -65,7 +65,7 @@ def test_fixture_trial_survives_fhir(tmp_path: Path, version: str, form: str) ->
     _assert_same_datasets(records, back)
     assert canonical(back) == canonical(records)  # every record field, not only what SDTM uses
     assert len(back.subjects) == 20 and len(back.adverse_events) == 44 and len(back.dispositions) == 10
-    assert len(back.findings) == 1820 and len(back.medications) == 22 and len(back.medical_history) == 42
+    assert len(back.findings) == 1820 and len(back.medications) == 21 and len(back.medical_history) == 42
 
 
 def _with_incomplete_aes(records: m.TrialRecords) -> m.TrialRecords:

@@ -18,8 +18,8 @@ from trialinterop.definition import bundled_definition
 from trialinterop.sdtm.build import build_sdtm
 from trialinterop.sdtm.conform import conform
 from trialinterop.sdtm.context import SdtmContext, build_context
-from trialinterop.sdtm.domains.cm import CM_VARIABLES, build_cm
-from trialinterop.sdtm.domains.mh import MH_VARIABLES, build_mh
+from trialinterop.sdtm.domains.cm import build_cm
+from trialinterop.sdtm.domains.mh import build_mh
 from trialinterop.source import models as m
 from trialinterop.spec import load_spec, with_data_terms
 from trialinterop.validate.engine import run_rules
@@ -30,6 +30,15 @@ from validate_cases import S2 as V2
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 
 S1, S2 = "XANAD01-701-1001", "XANAD01-703-1002"
+
+CM_VARIABLES = (
+    "STUDYID", "DOMAIN", "USUBJID", "CMSEQ", "CMSPID", "CMTRT", "CMDECOD", "CMINDC", "CMCLAS", "CMDOSE", "CMDOSU",
+    "CMDOSFRQ", "CMROUTE", "EPOCH", "CMSTDTC", "CMENDTC", "CMSTDY", "CMENDY", "CMENRTPT", "CMENTPT",
+)  # fmt: skip
+MH_VARIABLES = (
+    "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "MHSOC", "EPOCH",
+    "MHSTDTC", "MHENDTC", "MHSTDY", "MHENDY", "MHENRTPT", "MHENTPT",
+)  # fmt: skip
 
 
 def records(**overrides: object) -> m.TrialRecords:
@@ -84,10 +93,7 @@ def rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
 
 def test_cm_variables_in_sdtmig_order() -> None:
     trial = records()
-    assert tuple(build_cm(trial, context(trial)).columns) == CM_VARIABLES == (
-        "STUDYID", "DOMAIN", "USUBJID", "CMSEQ", "CMSPID", "CMTRT", "CMDECOD", "CMINDC", "CMCLAS", "CMDOSE", "CMDOSU",
-        "CMDOSFRQ", "CMROUTE", "EPOCH", "CMSTDTC", "CMENDTC", "CMSTDY", "CMENDY", "CMENRTPT", "CMENTPT",
-    )  # fmt: skip
+    assert tuple(build_cm(trial, context(trial)).columns) == CM_VARIABLES
 
 
 def test_cm_one_record_per_medication_sorted_by_name_and_start() -> None:
@@ -127,10 +133,7 @@ def test_cm_timing_partial_dates_study_days_epoch_and_ongoing() -> None:
 
 def test_mh_variables_in_sdtmig_order_without_mhdy() -> None:
     trial = records()
-    assert tuple(build_mh(trial, context(trial)).columns) == MH_VARIABLES == (
-        "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "MHSOC", "EPOCH",
-        "MHSTDTC", "MHENDTC", "MHSTDY", "MHENDY", "MHENRTPT", "MHENTPT",
-    )  # fmt: skip
+    assert tuple(build_mh(trial, context(trial)).columns) == MH_VARIABLES
 
 
 def test_mh_coding_category_and_sequence() -> None:

@@ -46,7 +46,7 @@ def test_writes_the_package_and_prints_a_summary(records: Path, tmp_path: Path) 
     out = tmp_path / "package"
     result = CliRunner().invoke(main, ["to-sdtm", str(records), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "DM 20, SE 56, SV 116, CM 22, EX 25, AE 44, DS 30, MH 42, IE 2, QS 1656, RE 184" in result.stdout
+    assert "DM 20, SE 56, SV 116, CM 21, EX 25, AE 44, DS 30, MH 42, IE 2, QS 1656, RE 184" in result.stdout
     assert "19 files written" in result.stdout
     assert (out / "define.xml").is_file()
     assert "<h1>" in (out / "define.html").read_text(encoding="utf-8")

@@ -28,17 +28,17 @@ NETWORK_ERRORS = (
 )
 DATASETS = ["ae", "cm", "dm", "ds", "ex", "ie", "mh", "qs", "re", "se", "suppae", "sv", "ta", "te", "ti", "ts", "tv"]
 SDTM_SUMMARY = (
-    "out/sdtm: 17 datasets (DM 20, SE 56, SV 116, CM 22, EX 25, AE 44, DS 30, MH 42, IE 2, QS 1656, RE 184, TA 3, "
+    "out/sdtm: 17 datasets (DM 20, SE 56, SV 116, CM 21, EX 25, AE 44, DS 30, MH 42, IE 2, QS 1656, RE 184, TA 3, "
     "TE 3, TV 8, TI 12, TS 53, SUPPAE 44); 36 files written\n"
 )
 FHIR_SUMMARY = (
-    "out/fhir/bundle.json: FHIR R4 transaction, 2241 resources (44 AdverseEvent, 42 Condition, 20 Consent, "
-    "116 Encounter, 1 Group, 2 Location, 27 Medication, 25 MedicationAdministration, 22 MedicationStatement, "
+    "out/fhir/bundle.json: FHIR R4 transaction, 2240 resources (44 AdverseEvent, 42 Condition, 20 Consent, "
+    "116 Encounter, 1 Group, 2 Location, 27 Medication, 25 MedicationAdministration, 21 MedicationStatement, "
     "1890 Observation, 1 Organization, 20 Patient, 1 PlanDefinition, 7 Procedure, 3 ResearchStudy, "
     "20 ResearchSubject)\n"
 )
 VALIDATE_SUMMARY = (
-    "Validated 17 dataset(s), 2320 record(s), define.xml out/sdtm/define.xml, 2241 FHIR resource(s)\nNo findings.\n"
+    "Validated 17 dataset(s), 2319 record(s), define.xml out/sdtm/define.xml, 2240 FHIR resource(s)\nNo findings.\n"
 )
 RECORD_FILES = ["adverse_events.csv", "disposition.csv", "eligibility.csv", "exposures.csv", "findings.csv"]
 RECORD_FILES += ["medical_history.csv", "medications.csv", "study.yaml", "subjects.csv", "visits.csv"]

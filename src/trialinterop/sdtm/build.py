@@ -36,12 +36,13 @@ def build_sdtm(
 ) -> dict[str, pd.DataFrame]:
     """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, DS, IE, one findings dataset per domain of the
     definition's instruments (QS, RE, VS, LB, FT, ...), TA, TE, TV, TI, TS, SUPP--); SUPP-- only when they have
-    records. `spec` gives each findings domain its variables (default: the bundled spec for the definition)."""
-    ctx = build_context(records, terminology)  # the design comes from records.definition
-    ae = build_ae(records, ctx)
+    records. `spec` gives every dataset its variables and codelists (default: the bundled spec for the
+    definition)."""
     spec = spec or load_spec(definition=records.definition)
+    ctx = build_context(records, terminology, spec=spec)  # the design comes from records.definition
+    ae = build_ae(records, ctx)
     findings = {
-        domain: build_findings(records, ctx, domain, variables=spec.variables(domain))
+        domain: build_findings(records, ctx, domain)
         for domain in dict.fromkeys(i.domain for i in records.definition.instruments)
     }
     frames = {

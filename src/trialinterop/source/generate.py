@@ -327,8 +327,9 @@ class _SubjectBuilder:
             self.end = visit_dates[final.number]  # completed: nothing is collected after the last visit
         self._exposures(visit_dates)
         self._findings(visit_dates)
-        self._adverse_events(reported_by=max(visit_dates.values()) if visit_dates else None)
-        self._medications()
+        reported_by = max(visit_dates.values()) if visit_dates else None
+        self._adverse_events(reported_by=reported_by)
+        self._medications(reported_by=reported_by if plan.fate == "ONGOING" else None)
         self._disposition(visit_dates, final)
 
     def _subject(self, death_date: str | None) -> None:
@@ -803,8 +804,9 @@ class _SubjectBuilder:
                 m.MedicalHistoryEvent(self.sid, mh_id, term, decoded, body, category, start, end, ongoing)
             )
 
-    def _medications(self) -> None:
-        """A treatment for most ongoing conditions (started before consent, ongoing), and 0-2 short courses."""
+    def _medications(self, *, reported_by: date | None) -> None:
+        """A treatment for most ongoing conditions (started before consent, ongoing), and 0-2 short courses; for a
+        subject still in the study, only courses over by the last visit (`reported_by`): nothing is collected later."""
         rng = self.rng
         taken: list[tuple[c.Medication, str, str | None, str]] = []
         for condition in self.chronic:
@@ -819,7 +821,10 @@ class _SubjectBuilder:
             last = first + timedelta(days=rng.randint(1, 10))
             if last > self.end:
                 continue
-            taken.append((rng.choice(short), first.isoformat(), last.isoformat(), "N"))
+            drug = rng.choice(short)
+            if reported_by is not None and last > reported_by:
+                continue
+            taken.append((drug, first.isoformat(), last.isoformat(), "N"))
         for cm_id, (drug, start, end, ongoing) in enumerate(taken, start=1):
             self.rows.medications.append(
                 m.ConcomitantMedication(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trialinterop.issues import Issue, Severity
-from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, hardcode, records_frame
+from trialinterop.sdtm.algorithms import assign, assign_dtc, hardcode, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import (
     derive_epoch,
@@ -25,18 +25,11 @@ from trialinterop.sdtm.derive import (
     derive_study_day,
     derive_usubjid,
 )
-from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
-from trialinterop.sdtm.domains.dm import SUPP_VARIABLES
+from trialinterop.sdtm.domains.base import assign_coded, empty_frame, select, supp_qualifier, with_identifiers
 from trialinterop.sdtm.dtc_columns import compare, dtc_column
 from trialinterop.source.models import TrialRecords
 
 UNCODED = "UNCODED"
-AE_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "AESEQ", "AESPID", "AETERM", "AELLT", "AELLTCD", "AEDECOD", "AEPTCD", "AEHLT",
-    "AEHLTCD", "AEHLGT", "AEHLGTCD", "AEBODSYS", "AEBDSYCD", "AESOC", "AESOCCD", "AESEV", "AESER", "AEACN", "AEREL",
-    "AEOUT", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESMIE", "AETOXGR", "EPOCH", "AESTDTC",
-    "AEENDTC", "AESTDY", "AEENDY",
-)  # fmt: skip
 _MEDDRA = (
     ("AELLT", "llt"), ("AELLTCD", "llt_code"), ("AEPTCD", "pt_code"), ("AEHLT", "hlt"), ("AEHLTCD", "hlt_code"),
     ("AEHLGT", "hlgt"), ("AEHLGTCD", "hlgt_code"), ("AEBODSYS", "soc"), ("AEBDSYCD", "soc_code"), ("AESOC", "soc"),
@@ -51,26 +44,25 @@ _CODES = ("AELLTCD", "AEPTCD", "AEHLTCD", "AEHLGTCD", "AEBDSYCD", "AESOCCD")
 
 def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.adverse_events:
-        return empty_frame(AE_VARIABLES)
-    terms = ctx.terminology
+        return empty_frame(ctx.variable_names("AE"))
     frame = with_identifiers(records_frame(records.adverse_events), ctx, "AE")
     frame = (
         frame.pipe(assign, "AESPID", "ae_id")
         .pipe(assign, "AETERM", "term")
         .pipe(assign, "AEDECOD", "pt")
         .pipe(hardcode, "AEDECOD", UNCODED, where=frame["pt"].isna())
-        .pipe(assign_ct, "AESEV", "severity", codelist="AESEV", terminology=terms)
-        .pipe(assign_ct, "AESER", "serious", codelist="NY", terminology=terms)
-        .pipe(assign_ct, "AEACN", "action", codelist="ACN", terminology=terms)
-        .pipe(assign_ct, "AEREL", "relationship", codelist="AEREL", terminology=terms)
-        .pipe(assign_ct, "AEOUT", "outcome", codelist="OUT", terminology=terms)
+        .pipe(assign_coded, "AESEV", "severity", ctx=ctx, domain="AE")
+        .pipe(assign_coded, "AESER", "serious", ctx=ctx, domain="AE")
+        .pipe(assign_coded, "AEACN", "action", ctx=ctx, domain="AE")
+        .pipe(assign_coded, "AEREL", "relationship", ctx=ctx, domain="AE")
+        .pipe(assign_coded, "AEOUT", "outcome", ctx=ctx, domain="AE")
         .pipe(assign_dtc, "AESTDTC", "start")
         .pipe(assign_dtc, "AEENDTC", "end")
     )
     for target, source in _MEDDRA:
         frame = assign(frame, target, source)
     for target, source in _SERIOUSNESS:
-        frame = assign_ct(frame, target, source, codelist="NY", terminology=terms)
+        frame = assign_coded(frame, target, source, ctx=ctx, domain="AE")
     for code in _CODES:
         frame[code] = pd.array(frame[code].tolist(), dtype="Int64")
     frame["AESPID"] = frame["AESPID"].map(lambda v: None if v is None else str(v))
@@ -81,16 +73,17 @@ def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="AEENDTC", dy="AEENDY", ctx=ctx)
         .pipe(derive_seq, seq="AESEQ", order=["AEDECOD", "AESTDTC", "ae_id"])
     )
-    return select(frame, AE_VARIABLES)
+    return select(frame, ctx.variable_names("AE"))
 
 
 def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -> pd.DataFrame:
-    """AETRTEM for every AE (QORIG Derived, QEVAL SPONSOR) and AESOSP where a specify text was given.
+    """AETRTEM for every AE (QEVAL SPONSOR) and AESOSP where a specify text was given; QLABEL and QORIG are those
+    of the QNAM's value-level entry.
 
     AETRTEM is `compute_treatment_emergent` over the whole column: Y unless the start is known to precede
     RFXSTDTC; N for every AE of an untreated subject."""
     if ae.empty:
-        return empty_frame(SUPP_VARIABLES)
+        return empty_frame(ctx.variable_names("SUPPAE"))
     specify = {(ctx.usubjid(a.subject_id), str(a.ae_id)): a.serious_specify for a in records.adverse_events}
     starts = dtc_column(ae["AESTDTC"])
     exposure = ctx.table.rfxstdtc.take(ctx.table.rows(ae["USUBJID"]))
@@ -106,17 +99,16 @@ def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -
         },
         dtype=object,
     )
-    emergent = base.assign(QNAM="AETRTEM", QLABEL="Treatment Emergent Flag", QVAL=flags, QORIG="Derived")
-    emergent["QEVAL"] = "SPONSOR"
+    emergent = base.assign(QNAM="AETRTEM", QVAL=flags, **supp_qualifier(ctx, "SUPPAE", "AETRTEM"), QEVAL="SPONSOR")
     texts = [specify.get(key) for key in zip(ae["USUBJID"].tolist(), ae["AESPID"].tolist(), strict=True)]
     given = np.array([bool(t) for t in texts], dtype=bool)
     specified = base[given].assign(
-        QNAM="AESOSP", QLABEL="Other Medically Important SAE", QVAL=np.array(texts, dtype=object)[given]
+        QNAM="AESOSP", QVAL=np.array(texts, dtype=object)[given], **supp_qualifier(ctx, "SUPPAE", "AESOSP")
     )
-    specified["QORIG"], specified["QEVAL"] = "Collected", None
+    specified["QEVAL"] = None
     rows = pd.concat([emergent, specified], ignore_index=True)
     order = np.argsort(np.r_[np.arange(len(ae)) * 2, np.flatnonzero(given) * 2 + 1], kind="stable")
-    return select(rows.take(order).astype(object), SUPP_VARIABLES)
+    return select(rows.take(order).astype(object), ctx.variable_names("SUPPAE"))
 
 
 def check_uncoded_events(records: TrialRecords) -> list[Issue]:

@@ -1,4 +1,5 @@
-"""What every domain builder shares: identifier columns, the output column list, number-to-text results."""
+"""What every domain builder shares: identifier columns, the output column list, number-to-text results, and the
+codelist verbs that take the codelist of the target variable from the specification."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from trialinterop.distinct import map_distinct
+from trialinterop.errors import SpecError
 from trialinterop.number_text import number_text as number_text  # re-exported for the domain builders
-from trialinterop.sdtm.algorithms import hardcode
+from trialinterop.sdtm.algorithms import assign_ct, hardcode, hardcode_ct
 from trialinterop.sdtm.context import SdtmContext
 
 
@@ -20,6 +22,33 @@ def with_identifiers(frame: pd.DataFrame, ctx: SdtmContext, domain: str) -> pd.D
     out = hardcode(out, "DOMAIN", domain)
     out["USUBJID"] = pd.Series(map_distinct(ctx.usubjid, out["subject_id"]), index=out.index, dtype=object)
     return out
+
+
+def assign_coded(
+    frame: pd.DataFrame, variable: str, source: str, *, ctx: SdtmContext, domain: str, where: pd.Series | None = None
+) -> pd.DataFrame:
+    """`assign_ct` through the codelist the specification gives `domain`.`variable`."""
+    codelist = ctx.codelist_of(domain, variable)
+    return assign_ct(frame, variable, source, codelist=codelist, terminology=ctx.terminology, where=where)
+
+
+def hardcode_coded(
+    frame: pd.DataFrame, variable: str, value: str, *, ctx: SdtmContext, domain: str, where: pd.Series | None = None
+) -> pd.DataFrame:
+    """`hardcode_ct` with the codelist the specification gives `domain`.`variable`."""
+    codelist = ctx.codelist_of(domain, variable)
+    return hardcode_ct(frame, variable, value, codelist=codelist, terminology=ctx.terminology, where=where)
+
+
+def supp_qualifier(ctx: SdtmContext, dataset: str, qnam: str, label: str | None = None) -> dict[str, str]:
+    """QLABEL and QORIG of a SUPP-- qualifier: those of its value-level entry (mappings/value_level.csv), else
+    `label` and Collected for a collected qualifier the specification does not list (SpecError without `label`)."""
+    entry = ctx.value_level(dataset, "QVAL", qnam)
+    if entry is not None:
+        return {"QLABEL": entry.label, "QORIG": entry.origin}
+    if label is None:
+        raise SpecError(f"{dataset} QNAM {qnam} has no value-level entry in mappings/value_level.csv")
+    return {"QLABEL": label, "QORIG": "Collected"}
 
 
 def expand_items(frame: pd.DataFrame, items: Mapping[str, Sequence[Any]], *, per_row: int) -> pd.DataFrame:

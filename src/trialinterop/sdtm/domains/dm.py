@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, hardcode, records_frame
+from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import compute_age
-from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.base import (
+    assign_coded,
+    empty_frame,
+    hardcode_coded,
+    select,
+    supp_qualifier,
+    with_identifiers,
+)
 from trialinterop.sdtm.subject_arms import SCREEN_FAILURE
 from trialinterop.source.models import Subject, TrialRecords
-
-DM_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC", "RFPENDTC",
-    "DTHDTC", "DTHFL", "SITEID", "BRTHDTC", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARMCD", "ARM", "ACTARMCD",
-    "ACTARM", "ARMNRS", "ACTARMUD", "COUNTRY",
-)  # fmt: skip
-SUPP_VARIABLES = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
 
 
 def compute_dm_age(subject: Subject, rfstdtc: str | None) -> int | None:
@@ -60,8 +60,7 @@ def _arm_values(ctx: SdtmContext, usubjid: str) -> dict[str, str | None]:
 
 def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.subjects:
-        return empty_frame(DM_VARIABLES)
-    terms = ctx.terminology
+        return empty_frame(ctx.variable_names("DM"))
     source = records_frame(records.subjects)
     frame = with_identifiers(source, ctx, "DM")
     refs = [ctx.subjects[u] for u in frame["USUBJID"]]
@@ -91,32 +90,33 @@ def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(assign_dtc, "DTHDTC", "death_date")
         .pipe(assign, "SITEID", "site_id")
         .pipe(assign_dtc, "BRTHDTC", "birth_date")
-        .pipe(hardcode, "AGEU", "YEARS", where=frame["AGE"].notna())
-        .pipe(assign_ct, "SEX", "sex", codelist="SEX", terminology=terms)
-        .pipe(assign_ct, "ETHNIC", "ethnicity", codelist="ETHNIC", terminology=terms)
+        .pipe(hardcode_coded, "AGEU", "YEARS", ctx=ctx, domain="DM", where=frame["AGE"].notna())
+        .pipe(assign_coded, "SEX", "sex", ctx=ctx, domain="DM")
+        .pipe(assign_coded, "ETHNIC", "ethnicity", ctx=ctx, domain="DM")
         .pipe(assign, "COUNTRY", "country")
     )
-    return select(frame.sort_values("USUBJID", kind="mergesort"), DM_VARIABLES)
+    return select(frame.sort_values("USUBJID", kind="mergesort"), ctx.variable_names("DM"))
 
 
 def build_suppdm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    """RACE1..n (QORIG Collected) for subjects with more than one race, then one row per subject attribute of the
-    definition with a `qnam` that the subject has a value for (QLABEL = the attribute's label, QORIG Collected);
-    IDVAR/IDVARVAL null (SDTMIG 8.4)."""
+    """RACE1..n for subjects with more than one race, then one row per subject attribute of the definition with a
+    `qnam` that the subject has a value for; IDVAR/IDVARVAL null (SDTMIG 8.4). QLABEL and QORIG are those of the
+    QNAM's value-level entry (an attribute the specification does not list: its label, QORIG Collected)."""
     qualifiers = [a for a in ctx.require_definition().subjects.attributes if a.qnam]
     rows = []
     for subject in sorted(records.subjects, key=lambda s: ctx.usubjid(s.subject_id)):
         usubjid = ctx.usubjid(subject.subject_id)
-        values: list[tuple[str, str, str | None]] = []
+        values: list[tuple[str, str | None, str | None]] = []
         if len(subject.race) > 1:
-            values += [(f"RACE{n}", f"Race {n}", race) for n, race in enumerate(subject.race, start=1)]
+            values += [(f"RACE{n}", None, race) for n, race in enumerate(subject.race, start=1)]
         values += [(a.qnam or "", a.label, subject.attribute(a.name)) for a in qualifiers]
         rows += [
-            {"STUDYID": ctx.study_id, "RDOMAIN": "DM", "USUBJID": usubjid, "QNAM": qnam, "QLABEL": label}
-            | {"QVAL": value, "QORIG": "Collected"}
+            {"STUDYID": ctx.study_id, "RDOMAIN": "DM", "USUBJID": usubjid, "QNAM": qnam}
+            | supp_qualifier(ctx, "SUPPDM", qnam, label)
+            | {"QVAL": value}
             for qnam, label, value in values
             if value is not None and value != ""
         ]
     if not rows:
-        return empty_frame(SUPP_VARIABLES)
-    return select(pd.DataFrame(rows, dtype=object), SUPP_VARIABLES)
+        return empty_frame(ctx.variable_names("SUPPDM"))
+    return select(pd.DataFrame(rows, dtype=object), ctx.variable_names("SUPPDM"))

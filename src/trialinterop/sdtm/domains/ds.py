@@ -1,6 +1,6 @@
 """DS: the INFORMED CONSENT OBTAINED protocol milestone for every subject (DSSTDTC = RFICDTC) and one
-DISPOSITION EVENT (DSSCAT STUDY PARTICIPATION) per row of disposition.csv. DSCAT follows the codelist that holds
-DSDECOD (PROTMLST -> PROTOCOL MILESTONE, NCOMPLT -> DISPOSITION EVENT).
+DISPOSITION EVENT (DSSCAT STUDY PARTICIPATION) per row of disposition.csv. DSDECOD's codelist for each DSCAT is
+the specification's value-level entry (PROTMLST for PROTOCOL MILESTONE, NCOMPLT for DISPOSITION EVENT).
 """
 
 from __future__ import annotations
@@ -14,32 +14,31 @@ from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
 from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
 from trialinterop.source.models import TrialRecords
 
-DS_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "DSSEQ", "DSTERM", "DSDECOD", "DSCAT", "DSSCAT", "EPOCH", "DSSTDTC", "DSSTDY",
-)  # fmt: skip
 CONSENT = "INFORMED CONSENT OBTAINED"
+MILESTONE, EVENT = "PROTOCOL MILESTONE", "DISPOSITION EVENT"
 
 
 def build_ds(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     terms = ctx.terminology
-    consent = terms.term("PROTMLST", CONSENT).value
+    consent = terms.term(ctx.value_codelist("DS", "DSDECOD", MILESTONE), CONSENT).value
+    events = ctx.value_codelist("DS", "DSDECOD", EVENT)
     rows: list[Mapping[str, str | None]] = [
-        {"subject_id": s.subject_id, "DSTERM": consent, "DSDECOD": consent, "DSCAT": "PROTOCOL MILESTONE"}
+        {"subject_id": s.subject_id, "DSTERM": consent, "DSDECOD": consent, "DSCAT": MILESTONE}
         | {"DSSCAT": None, "DSSTDTC": s.consent_date}
         for s in records.subjects
     ]
     for d in records.dispositions:
-        decod = terms.term("NCOMPLT", d.event).value
+        decod = terms.term(events, d.event).value
         rows.append(
-            {"subject_id": d.subject_id, "DSTERM": d.term, "DSDECOD": decod, "DSCAT": "DISPOSITION EVENT"}
+            {"subject_id": d.subject_id, "DSTERM": d.term, "DSDECOD": decod, "DSCAT": EVENT}
             | {"DSSCAT": "STUDY PARTICIPATION", "DSSTDTC": d.event_date}
         )
     if not rows:
-        return empty_frame(DS_VARIABLES)
+        return empty_frame(ctx.variable_names("DS"))
     frame = with_identifiers(pd.DataFrame(rows, dtype=object), ctx, "DS")
     frame = (
         frame.pipe(derive_epoch, dtc="DSSTDTC", ctx=ctx)
         .pipe(derive_study_day, dtc="DSSTDTC", dy="DSSTDY", ctx=ctx)
         .pipe(derive_seq, seq="DSSEQ", order=["DSSTDTC", "DSDECOD"])
     )
-    return select(frame, DS_VARIABLES)
+    return select(frame, ctx.variable_names("DS"))

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, records_frame
+from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
-from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.base import assign_coded, empty_frame, select, with_identifiers
 from trialinterop.source.models import TrialRecords
 
-EX_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "EXSEQ", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRM", "EXDOSFRQ", "EXROUTE", "EXLOT",
-    "EPOCH", "EXSTDTC", "EXENDTC", "EXSTDY", "EXENDY",
-)  # fmt: skip
 EX_KEYS = ["EXSTDTC", "EXTRT"]
 
 
@@ -43,17 +39,16 @@ def _extrt(records: TrialRecords, treatment: str) -> str:
 
 def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.exposures:
-        return empty_frame(EX_VARIABLES)
-    terms = ctx.terminology
+        return empty_frame(ctx.variable_names("EX"))
     frame = with_identifiers(records_frame(records.exposures), ctx, "EX")
     frame = (
         frame.pipe(_with_protocol_defaults, records)
         .pipe(assign, "EXTRT", "extrt")
         .pipe(assign, "EXDOSE", "dose")
-        .pipe(assign_ct, "EXDOSU", "dose_unit", codelist="UNIT", terminology=terms)
-        .pipe(assign_ct, "EXDOSFRM", "dose_form", codelist="FRM", terminology=terms)
-        .pipe(assign_ct, "EXDOSFRQ", "frequency", codelist="FREQ", terminology=terms)
-        .pipe(assign_ct, "EXROUTE", "route", codelist="ROUTE", terminology=terms)
+        .pipe(assign_coded, "EXDOSU", "dose_unit", ctx=ctx, domain="EX")
+        .pipe(assign_coded, "EXDOSFRM", "dose_form", ctx=ctx, domain="EX")
+        .pipe(assign_coded, "EXDOSFRQ", "frequency", ctx=ctx, domain="EX")
+        .pipe(assign_coded, "EXROUTE", "route", ctx=ctx, domain="EX")
         .pipe(assign, "EXLOT", "lot")
         .pipe(assign_dtc, "EXSTDTC", "start")
         .pipe(assign_dtc, "EXENDTC", "end")
@@ -63,4 +58,4 @@ def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_seq, seq="EXSEQ", order=EX_KEYS)
     )
     frame["EXDOSE"] = pd.to_numeric(frame["EXDOSE"]).astype("Float64")
-    return select(frame, EX_VARIABLES)
+    return select(frame, ctx.variable_names("EX"))

@@ -83,11 +83,9 @@ def build_findings(
     records: TrialRecords, ctx: SdtmContext, domain: str, *, variables: Sequence[VariableSpec] | None = None
 ) -> pd.DataFrame:
     """Dataset `domain` from `records.findings` of the definition's instruments in that domain; `variables` are the
-    domain's specified variables (default: `load_spec(definition=records.definition)`)."""
+    domain's specified variables (default: the context's specification)."""
     if variables is None:
-        from trialinterop.spec import load_spec  # the spec is only read here when the caller did not pass it
-
-        variables = load_spec(definition=records.definition).variables(domain)
+        variables = ctx.spec.variables(domain)
     instruments = records.definition.instruments_in(domain)
     tests = _Tests(tuple((i, t) for i in instruments for t in i.tests))
     source = _source_frame(records, {i.code for i in instruments}, tests)

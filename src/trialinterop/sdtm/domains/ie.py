@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, records_frame
+from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day, derive_visit
-from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.base import assign_coded, empty_frame, select, with_identifiers
 from trialinterop.source.models import TrialRecords
-
-IE_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "IESEQ", "IETESTCD", "IETEST", "IECAT", "IEORRES", "IESTRESC", "VISITNUM",
-    "VISIT", "EPOCH", "IEDTC", "IEDY",
-)  # fmt: skip
 
 
 def _screening_visit(records: TrialRecords) -> float | None:
@@ -26,7 +21,7 @@ def _screening_visit(records: TrialRecords) -> float | None:
 
 def build_ie(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.eligibility:
-        return empty_frame(IE_VARIABLES)
+        return empty_frame(ctx.variable_names("IE"))
     frame = with_identifiers(records_frame(records.eligibility), ctx, "IE")
     criteria = {c.id: c for c in records.study.criteria}
     frame["IETEST"] = [criteria[c].text for c in frame["criterion_id"]]
@@ -34,12 +29,12 @@ def build_ie(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     frame["VISITNUM"] = pd.array([_screening_visit(records)] * len(frame), dtype="Float64")
     frame = (
         frame.pipe(assign, "IETESTCD", "criterion_id")
-        .pipe(assign_ct, "IEORRES", "result", codelist="NY", terminology=ctx.terminology)
-        .pipe(assign_ct, "IESTRESC", "result", codelist="NY", terminology=ctx.terminology)
+        .pipe(assign_coded, "IEORRES", "result", ctx=ctx, domain="IE")
+        .pipe(assign_coded, "IESTRESC", "result", ctx=ctx, domain="IE")
         .pipe(assign_dtc, "IEDTC", "assessment_date")
         .pipe(derive_visit, study=records.study)
         .pipe(derive_epoch, dtc="IEDTC", ctx=ctx)
         .pipe(derive_study_day, dtc="IEDTC", dy="IEDY", ctx=ctx)
         .pipe(derive_seq, seq="IESEQ", order=["IETESTCD"])
     )
-    return select(frame, IE_VARIABLES)
+    return select(frame, ctx.variable_names("IE"))

@@ -16,22 +16,16 @@ from __future__ import annotations
 import pandas as pd
 
 from trialinterop.distinct import map_distinct
-from trialinterop.sdtm.algorithms import assign, assign_dtc, hardcode_ct, records_frame
+from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
-from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.base import empty_frame, hardcode_coded, select, with_identifiers
 from trialinterop.source.models import TrialRecords
-
-MH_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "MHSEQ", "MHSPID", "MHTERM", "MHDECOD", "MHCAT", "MHBODSYS", "MHSOC", "EPOCH",
-    "MHSTDTC", "MHENDTC", "MHSTDY", "MHENDY", "MHENRTPT", "MHENTPT",
-)  # fmt: skip
 
 
 def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.medical_history:
-        return empty_frame(MH_VARIABLES)
-    terms = ctx.terminology
+        return empty_frame(ctx.variable_names("MH"))
     frame = with_identifiers(records_frame(records.medical_history), ctx, "MH")
     ongoing, ended = frame["ongoing"] == "Y", frame["ongoing"] == "N"
     frame = (
@@ -42,8 +36,8 @@ def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(assign, "MHSOC", "body_system")
         .pipe(assign_dtc, "MHSTDTC", "start")
         .pipe(assign_dtc, "MHENDTC", "end")
-        .pipe(hardcode_ct, "MHENRTPT", "ONGOING", codelist="STENRF", terminology=terms, where=ongoing)
-        .pipe(hardcode_ct, "MHENRTPT", "BEFORE", codelist="STENRF", terminology=terms, where=ended)
+        .pipe(hardcode_coded, "MHENRTPT", "ONGOING", ctx=ctx, domain="MH", where=ongoing)
+        .pipe(hardcode_coded, "MHENRTPT", "BEFORE", ctx=ctx, domain="MH", where=ended)
     )
     consent = pd.Series(map_distinct(lambda u: _consent(ctx, u), frame["USUBJID"]), index=frame.index, dtype=object)
     frame["MHENTPT"] = consent.where(ongoing | ended, None)
@@ -54,7 +48,7 @@ def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="MHENDTC", dy="MHENDY", ctx=ctx)
         .pipe(derive_seq, seq="MHSEQ", order=["MHTERM", "MHSTDTC", "mh_id"])
     )
-    return select(frame, MH_VARIABLES)
+    return select(frame, ctx.variable_names("MH"))
 
 
 def _consent(ctx: SdtmContext, usubjid: str) -> str | None:

@@ -13,11 +13,6 @@ from trialinterop.sdtm.derive import derive_seq, derive_study_day
 from trialinterop.sdtm.domains.base import empty_frame, select
 from trialinterop.source.models import TrialRecords
 
-SE_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "SESEQ", "ETCD", "ELEMENT", "TAETORD", "EPOCH", "SESTDTC", "SEENDTC", "SESTDY",
-    "SEENDY",
-)  # fmt: skip
-
 
 def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     rows: list[dict[str, object]] = [
@@ -27,7 +22,7 @@ def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         for e in reference.elements
     ]
     if not rows:
-        return empty_frame(SE_VARIABLES)
+        return empty_frame(ctx.variable_names("SE"))
     frame = pd.DataFrame(rows, dtype=object)
     frame["TAETORD"] = pd.array(frame["TAETORD"].tolist(), dtype="Int64")
     frame = (
@@ -35,4 +30,4 @@ def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="SEENDTC", dy="SEENDY", ctx=ctx)
         .pipe(derive_seq, seq="SESEQ", order=["SESTDTC", "TAETORD"])
     )
-    return select(frame, SE_VARIABLES)
+    return select(frame, ctx.variable_names("SE"))

@@ -9,29 +9,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trialinterop.sdtm.algorithms import assign, assign_ct, assign_dtc, hardcode, records_frame
+from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_study_day, derive_visit
-from trialinterop.sdtm.domains.base import empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.base import assign_coded, empty_frame, hardcode_coded, select, with_identifiers
 from trialinterop.source.models import TrialRecords
-
-SV_VARIABLES = (
-    "STUDYID", "DOMAIN", "USUBJID", "VISITNUM", "VISIT", "SVPRESP", "SVOCCUR", "SVREASOC", "SVSTDTC",
-    "SVENDTC", "SVSTDY", "SVENDY", "SVUPDES",
-)  # fmt: skip
 
 
 def build_sv(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.visits:
-        return empty_frame(SV_VARIABLES)
+        return empty_frame(ctx.variable_names("SV"))
     planned = {v.visit_num for v in records.study.visits}
     frame = with_identifiers(records_frame(records.visits), ctx, "SV")
     frame["VISITNUM"] = pd.array([float(v) for v in frame["visit_num"]], dtype="Float64")
     is_planned = frame["visit_num"].map(lambda v: float(v) in planned).astype(bool)
     frame = (
         frame.pipe(derive_visit, study=records.study)
-        .pipe(hardcode, "SVPRESP", "Y", where=is_planned)
-        .pipe(assign_ct, "SVOCCUR", "occurred", codelist="NY", terminology=ctx.terminology, where=is_planned)
+        .pipe(hardcode_coded, "SVPRESP", "Y", ctx=ctx, domain="SV", where=is_planned)
+        .pipe(assign_coded, "SVOCCUR", "occurred", ctx=ctx, domain="SV", where=is_planned)
         .pipe(assign, "SVREASOC", "reason_not_done")
         .pipe(assign_dtc, "SVSTDTC", "visit_date")
         .pipe(assign_dtc, "SVENDTC", "visit_date")
@@ -40,4 +35,4 @@ def build_sv(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="SVENDTC", dy="SVENDY", ctx=ctx)
         .sort_values(["USUBJID", "VISITNUM"], kind="mergesort")
     )
-    return select(frame, SV_VARIABLES)
+    return select(frame, ctx.variable_names("SV"))

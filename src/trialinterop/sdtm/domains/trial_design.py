@@ -12,11 +12,6 @@ from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.domains.base import select
 from trialinterop.source.models import TrialRecords
 
-TA_VARIABLES = ("STUDYID", "DOMAIN", "ARMCD", "ARM", "TAETORD", "ETCD", "ELEMENT", "TABRANCH", "TATRANS", "EPOCH")
-TE_VARIABLES = ("STUDYID", "DOMAIN", "ETCD", "ELEMENT", "TESTRL", "TEENRL", "TEDUR")
-TV_VARIABLES = ("STUDYID", "DOMAIN", "VISITNUM", "VISIT", "VISITDY", "ARMCD", "TVSTRL", "TVENRL")
-TI_VARIABLES = ("STUDYID", "DOMAIN", "IETESTCD", "IETEST", "IECAT", "TIVERS")
-
 
 def build_ta(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     rows = []
@@ -29,7 +24,7 @@ def build_ta(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
             )
     frame = _design_frame(rows, ctx, "TA")
     frame["TAETORD"] = pd.array(frame["TAETORD"].tolist(), dtype="Int64")
-    return select(frame, TA_VARIABLES)
+    return select(frame, ctx.variable_names("TA"))
 
 
 def build_te(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
@@ -37,7 +32,7 @@ def build_te(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         {"ETCD": e.etcd, "ELEMENT": e.element, "TESTRL": e.testrl, "TEENRL": e.teenrl, "TEDUR": e.tedur}
         for e in ctx.design.elements
     ]
-    return select(_design_frame(rows, ctx, "TE"), TE_VARIABLES)
+    return select(_design_frame(rows, ctx, "TE"), ctx.variable_names("TE"))
 
 
 def build_tv(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
@@ -52,14 +47,14 @@ def build_tv(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     frame = _design_frame(rows, ctx, "TV")
     frame["VISITNUM"] = pd.array(frame["VISITNUM"].tolist(), dtype="Float64")
     frame["VISITDY"] = pd.array(frame["VISITDY"].tolist(), dtype="Int64")
-    return select(frame, TV_VARIABLES)
+    return select(frame, ctx.variable_names("TV"))
 
 
 def build_ti(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     rows = [
         {"IETESTCD": c.id, "IETEST": c.text, "IECAT": c.category} for c in ctx.require_definition().eligibility.criteria
     ]
-    return select(_design_frame(rows, ctx, "TI"), TI_VARIABLES)
+    return select(_design_frame(rows, ctx, "TI"), ctx.variable_names("TI"))
 
 
 def _design_frame(rows: list[dict], ctx: SdtmContext, domain: str) -> pd.DataFrame:

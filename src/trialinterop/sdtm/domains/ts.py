@@ -9,6 +9,7 @@ TSVAL1..TSVALn (SDTMIG 3.4 TS assumption), cut at word boundaries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -21,11 +22,6 @@ from trialinterop.sdtm.domains.base import select
 from trialinterop.sdtm.split_text import split_text
 from trialinterop.source.models import TrialRecords
 
-TS_VARIABLES = (
-    "STUDYID", "DOMAIN", "TSSEQ", "TSGRPID", "TSPARMCD", "TSPARM", "TSVAL", "TSVAL1", "TSVAL2", "TSVAL3", "TSVALNF",
-    "TSVALCD", "TSVCDREF", "TSVCDVER",
-)  # fmt: skip
-CONTINUATIONS = ("TSVAL1", "TSVAL2", "TSVAL3")
 CDISC_CT = "CDISC CT"
 UNKNOWN = "UNK"
 
@@ -54,14 +50,15 @@ def _study_end(records: TrialRecords, ctx: SdtmContext) -> list[TsValue]:
 
 def build_ts(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     derivations = _record_values(records, ctx)
+    continuations = [v for v in ctx.variable_names("TS") if re.fullmatch(r"TSVAL\d+", v)]  # TSVAL1..n
     rows = []
     for parameter in ctx.design.ts:
         values = derivations[parameter.derive]() if parameter.derive else list(parameter.values)
         for seq, value in enumerate(values, start=1):
             vcdver = value.vcdver or (CT_VERSION if value.vcdref == CDISC_CT else None)
             pieces = split_text(value.val) if value.val else [value.val]
-            if len(pieces) > 1 + len(CONTINUATIONS):
-                raise SpecError(f"TS {parameter.parmcd}: value longer than {1 + len(CONTINUATIONS)} x 200 bytes")
+            if len(pieces) > 1 + len(continuations):
+                raise SpecError(f"TS {parameter.parmcd}: value longer than {1 + len(continuations)} x 200 bytes")
             rows.append(
                 {
                     "TSSEQ": seq,
@@ -69,7 +66,7 @@ def build_ts(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
                     "TSPARMCD": parameter.parmcd,
                     "TSPARM": parameter.parm,
                     "TSVAL": pieces[0],
-                    **dict(zip(CONTINUATIONS, pieces[1:], strict=False)),
+                    **dict(zip(continuations, pieces[1:], strict=False)),
                     "TSVALNF": value.valnf,
                     "TSVALCD": value.valcd,
                     "TSVCDREF": value.vcdref,
@@ -80,4 +77,4 @@ def build_ts(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     frame.insert(0, "DOMAIN", "TS")
     frame.insert(0, "STUDYID", ctx.study_id)
     frame["TSSEQ"] = pd.array(frame["TSSEQ"].tolist(), dtype="Int64")
-    return select(frame, TS_VARIABLES)
+    return select(frame, ctx.variable_names("TS"))
