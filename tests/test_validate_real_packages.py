@@ -42,12 +42,15 @@ def test_cdisc_pilot_sdtm(pilot_dir):
     assert len(result.datasets) == 31
     assert _counts(result) == {
         "TI-AE002": 39,  # AESER=N with AESHOSP/AESDTH/AESCAN/AESDISAB = Y
+        "TI-AE006": 961,  # AEBODSYS coded, AEBDSYCD present but null on every record
         "TI-AE004": 21,  # NOT RECOVERED/NOT RESOLVED with an end date
         "TI-CT002": 13,  # e.g. DSDECOD 'FINAL LAB VISIT', TSVCDREF, QSCAT sponsor terms
         "TI-DM005": 104,  # ARMCD/ACTARMCD 'Scrnfail' pseudo arms (52 screen failures), not allowed in SDTMIG 3.4
         # TI-DT006: none; the 12 SV records dated without EPOCH (UNSCHEDULED 1.x) precede the first SE element
         "TI-EX002": 6,  # RFXENDTC one day off the last EXENDTC
-        "TI-FN005": 3178,  # QS results null without QSSTAT
+        "TI-FN008": 7,  # QSCO ADAS-Cog items NOT DONE (refused) yet flagged baseline, QSSTRESC null
+        "TI-FN009": 8,  # VS NOT DONE records, and VS has no VSREASND
+        "TI-FN010": 6,  # LBCH '<0.2' / '<40' character results that still carry normal ranges
         "TI-FN007": 24,  # QSSTRESN unrounded while QSSTRESC is rounded
         "TI-PR006": 14,  # e.g. DM.ARMNRS absent (SDTMIG 3.4 variable, pilot is 3.1.2)
         "TI-XS007": 2,  # curly apostrophe in TS.TSVAL

@@ -87,6 +87,14 @@ def _research_subject(start: str) -> dict:
     return {"resourceType": "ResearchSubject", "id": "rs1", "identifier": [{"value": S1}], "period": {"start": start}}
 
 
+def _ae_body_system(p: Package, codes: list[int | None]) -> Package:
+    """AE with MedDRA body system terms (AEBODSYS) and their codes (AEBDSYCD, None = null)."""
+    ae = p.datasets["AE"]
+    terms = ["Nervous system disorders", "Infections and infestations"]
+    frame = ae.frame.assign(AEBODSYS=terms, AEBDSYCD=[float("nan") if c is None else c for c in codes])
+    return dataclasses.replace(p, datasets={**p.datasets, "AE": dataclasses.replace(ae, frame=frame)})
+
+
 CASES: dict[str, Case] = {
     # presence
     "TI-PR001": Case(lambda p: drop_dataset(p, "DM")),
@@ -141,6 +149,9 @@ CASES: dict[str, Case] = {
     "TI-AE003": Case(lambda p: set_value(p, "AE", 0, "AEENDTC", "")),
     "TI-AE004": Case(lambda p: set_value(p, "AE", 1, "AEENDTC", "2022-04-10")),
     "TI-AE005": Case(lambda p: set_value(p, "AE", 1, "AEOUT", "FATAL")),
+    "TI-AE006": Case(
+        lambda p: _ae_body_system(p, [10029205, None]), lambda p: _ae_body_system(p, [10029205, 10021881])
+    ),
     # findings
     "TI-FN001": Case(lambda p: set_value(p, "QS", 0, "QSTESTCD", "MRSS_FACE1")),
     "TI-FN002": Case(lambda p: set_value(p, "QS", 0, "QSTEST", "Modified Rodnan skin score of the face area")),
@@ -149,6 +160,15 @@ CASES: dict[str, Case] = {
     "TI-FN005": Case(lambda p: set_value(p, "RE", 0, "REORRES", "")),
     "TI-FN006": Case(lambda p: set_value(p, "RE", 0, "RESTAT", "NOT DONE")),
     "TI-FN007": Case(lambda p: set_value(p, "RE", 0, "RESTRESN", 2.4)),
+    "TI-FN008": Case(
+        lambda p: add_row(p, "QS", QSSEQ=2, QSBLFL="Y", QSORRES="", QSSTRESC="", QSSTRESN=None, QSSTAT="NOT DONE"),
+        lambda p: add_row(p, "QS", QSSEQ=2, QSBLFL="Y"),
+    ),
+    "TI-FN009": Case(lambda p: set_value(set_value(p, "RE", 0, "RESTAT", "NOT DONE"), "RE", 0, "REORRES", "")),
+    "TI-FN010": Case(
+        lambda p: add_row(p, "RE", RESEQ=2, REORRES="<0.5", RESTRESC="<0.5", RESTRESN=None, REORNRLO="1"),
+        lambda p: add_row(p, "RE", RESEQ=2, REORNRLO="1"),
+    ),
     # trial summary, TI/IE, TA/TE
     "TI-TS001": Case(lambda p: _drop_ts(p, "TITLE")),
     "TI-TS002": Case(lambda p: _drop_ts(p, "SSTDTC")),

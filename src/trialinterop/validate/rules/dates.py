@@ -8,33 +8,54 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from trialinterop.iso8601 import is_valid_dtc, is_valid_duration
+from trialinterop.iso8601 import is_valid_duration, is_valid_sdtm_dtc, parse_sdtm_dtc
 from trialinterop.issues import Severity
 from trialinterop.validate.context import Context
 from trialinterop.validate.package import Dataset
 from trialinterop.validate.registry import Finding, rule
 from trialinterop.validate.rules._common import blank, row_findings, subject_datasets, text
 
-# SDTMIG 4.4.2: unknown components inside a value are written as "-" ("2003---15", "2003-12-15T-:15").
-_WITH_PLACEHOLDERS = re.compile(r"^\d{4}-(\d{2}|-)-(\d{2}|-)(T(\d{2}|-)(:(\d{2}|-))?(:(\d{2}|-))?)?$")
-_COMPLETE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT")
+_UNKNOWN = -1  # a component not known, in the integer field arrays below
+_FIELDS = 6  # year, month, day, hour, minute, second
+_ZONE = re.compile(r"(?:Z|[+-]\d{2}:\d{2})$")  # the zone offset ending a valid date/time (after its "T")
 
 
-def _valid_dtc(value: str) -> bool:
-    if is_valid_dtc(value):
-        return True
-    if "/" in value:  # an interval: both ends must be valid
-        start, _, end = value.partition("/")
-        return (not start or _valid_dtc(start)) and (not end or _valid_dtc(end)) and bool(start or end)
-    return bool(_WITH_PLACEHOLDERS.match(value)) and "-" in value[5:]
+def _valid_duration(value: str) -> bool:
+    """A duration, or one measured backwards (--EVLINT "-P2M": the 2 months before)."""
+    return is_valid_duration(value[1:] if value.startswith("-") else value)
 
 
 def _valid_values(values: pd.Series, check) -> pd.Series:
     """Apply a scalar validity check once per distinct value (fast on millions of rows with repeated dates)."""
-    distinct = pd.unique(values)
-    verdict = {v: check(v) for v in distinct}
-    return values.map(verdict)
+    codes, distinct = pd.factorize(values)
+    verdict = np.array([bool(check(v)) for v in distinct] + [True], dtype=bool)  # code -1 (missing): not judged
+    return pd.Series(verdict[codes], index=values.index)
+
+
+def _known_fields(value: str) -> tuple[tuple[int, ...], str]:
+    """The components of one valid date/time known before its first unknown one (the rest `_UNKNOWN`), and its zone
+    offset text; all unknown for an empty, malformed or interval value (TI-DT001 reports the malformed ones)."""
+    try:
+        fields = parse_sdtm_dtc(value)
+    except ValueError:
+        return (_UNKNOWN,) * _FIELDS, ""
+    known: list[int] = []
+    for field in fields:
+        if field is None:
+            break
+        known.append(field)
+    zone = _ZONE.search(value) if "T" in value else None
+    return tuple(known) + (_UNKNOWN,) * (_FIELDS - len(known)), zone[0] if zone else ""
+
+
+def _field_arrays(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(rows x 6 int64 components, zone texts) of a text column, each distinct value parsed once."""
+    codes, distinct = pd.factorize(values)
+    parsed = [_known_fields(v) for v in distinct] + [((_UNKNOWN,) * _FIELDS, "")]  # code -1: missing
+    fields = np.array([p[0] for p in parsed], dtype=np.int64).reshape(len(parsed), _FIELDS)
+    zones = np.array([p[1] for p in parsed], dtype=object)
+    return fields[codes], zones[codes]
 
 
 def _dtc_columns(ds: Dataset) -> list[str]:
@@ -46,16 +67,18 @@ def _dtc_columns(ds: Dataset) -> list[str]:
     severity=Severity.ERROR,
     scope="all datasets",
     message="Date/time is not in ISO 8601 format",
-    references=["SDTMIG 3.4 §4.4.2", "P21 SD0003", "CORE-000547"],
+    references=["SDTMIG 3.4 §4.4.1", "SDTMIG 3.4 §4.4.2", "SDTMIG 3.4 §4.4.3", "P21 SD0003", "CORE-000547"],
 )
 def check_dtc_iso8601(ctx: Context) -> Iterator[Finding]:
-    """--DTC variables hold ISO 8601 (partial) dates/times: YYYY-MM-DDThh:mm:ss, right-truncated or '-' placeholders."""
+    """--DTC variables hold ISO 8601 (partial) dates/times: YYYY-MM-DDThh:mm:ss(.n+)?(zone)?, right-truncated or
+    with '-' for an unknown component in the middle, or an interval start/end, start/duration, duration/end; every
+    known component in range: month 01-12, the day within its month (leap years), hour 00-23, minute/second 00-59."""
     for ds in ctx.datasets():
         for name in _dtc_columns(ds):
             values = text(ds.frame[name])
             filled = values != ""
             if filled.any():
-                bad = filled & ~_valid_values(values, lambda v: v == "" or _valid_dtc(v))
+                bad = filled & ~_valid_values(values, lambda v: v == "" or is_valid_sdtm_dtc(v))
                 yield from row_findings(ds, bad, name)
 
 
@@ -73,19 +96,31 @@ def check_duration_iso8601(ctx: Context) -> Iterator[Finding]:
             if var.type != "Char" or not (var.name.endswith(_DURATION_SUFFIXES) or var.name == "TEDUR"):
                 continue
             values = text(ds.frame[var.name])
-            bad = (values != "") & ~_valid_values(values, lambda v: v == "" or is_valid_duration(v.lstrip("-")))
+            bad = (values != "") & ~_valid_values(values, lambda v: v == "" or _valid_duration(v))
             yield from row_findings(ds, bad, var.name)
 
 
 def _start_after_end(start: pd.Series, end: pd.Series) -> pd.Series:
-    """True where both are valid-looking ISO values and start > end at their common precision."""
-    both = (start != "") & (end != "") & start.str.match(r"^\d{4}") & end.str.match(r"^\d{4}")
-    common = np.minimum(start.str.len(), end.str.len())
-    result = pd.Series(False, index=start.index)
-    for n in pd.unique(common[both]):
-        rows = both & (common == n)
-        result[rows] = start[rows].str.slice(0, int(n)) > end[rows].str.slice(0, int(n))
-    return result
+    """True where start is certainly after end: both valid single dates/times (not intervals), compared component by
+    component on those both know before their first unknown one ("2013-05" vs "2013-04-30" differ at the month,
+    "2013-05" vs "2013-05-01" are not known to differ). Malformed values are never compared (TI-DT001 reports them
+    once); neither are two times with different zone offsets."""
+    s_fields, s_zone = _field_arrays(start)
+    e_fields, e_zone = _field_arrays(end)
+    common = np.minimum(_known_count(s_fields), _known_count(e_fields))
+    common[(s_zone != "") & (e_zone != "") & (s_zone != e_zone)] = 0
+    after = np.zeros(len(start), dtype=bool)
+    undecided = np.ones(len(start), dtype=bool)
+    for j in range(_FIELDS):
+        active = undecided & (common > j)
+        after |= active & (s_fields[:, j] > e_fields[:, j])
+        undecided &= ~(active & (s_fields[:, j] != e_fields[:, j]))
+    return pd.Series(after, index=start.index)
+
+
+def _known_count(fields: np.ndarray) -> np.ndarray:
+    """How many leading components are known per row (0 for empty or malformed)."""
+    return np.cumprod(fields != _UNKNOWN, axis=1).sum(axis=1)
 
 
 def _pairs(ds: Dataset) -> list[tuple[str, str]]:
@@ -104,7 +139,8 @@ def _pairs(ds: Dataset) -> list[tuple[str, str]]:
     references=["SDTMIG 3.4 §4.4", "P21 SD0013"],
 )
 def check_start_not_after_end(ctx: Context) -> Iterator[Finding]:
-    """--STDTC must not be after --ENDTC (compared at the precision both carry); also RFSTDTC/RFENDTC in DM."""
+    """--STDTC must not be after --ENDTC, compared on the components both know ("2022-03" is not after
+    "2022-03-01"); also RFSTDTC/RFENDTC in DM. A malformed value is not compared (TI-DT001 reports it)."""
     for ds in ctx.datasets():
         for start, end in _pairs(ds):
             s, e = text(ds.frame[start]), text(ds.frame[end])
@@ -112,12 +148,16 @@ def check_start_not_after_end(ctx: Context) -> Iterator[Finding]:
 
 
 def _complete_dates(values: pd.Series) -> pd.Series:
-    """The calendar date of complete dates/datetimes (NaT otherwise), parsed once per distinct value."""
-    distinct = pd.Series(pd.unique(values.to_numpy()), dtype=object)
-    head = distinct.str.slice(0, 10).where(distinct.str.match(_COMPLETE_DATE), None)
-    parsed = pd.to_datetime(head, format="%Y-%m-%d", errors="coerce")
-    lookup = pd.Series(parsed.to_numpy(), index=distinct.to_numpy())
-    return pd.Series(pd.to_datetime(lookup.reindex(values.to_numpy()).to_numpy()), index=values.index)
+    """The calendar date of valid single dates/datetimes with year, month and day known (NaT otherwise: partial,
+    malformed or interval values), parsed once per distinct value."""
+    codes, distinct = pd.factorize(values)
+    fields = np.array([_known_fields(v)[0][:3] for v in distinct] + [(_UNKNOWN,) * 3], dtype=np.int64).reshape(-1, 3)
+    # years outside the range of nanosecond timestamps (1677-2262) get no study day
+    complete = (fields != _UNKNOWN).all(axis=1) & (fields[:, 0] >= 1678) & (fields[:, 0] <= 2261)
+    ymd = np.where(complete[:, None], fields, np.array([1970, 1, 1]))
+    days = pd.to_datetime(pd.DataFrame({"year": ymd[:, 0], "month": ymd[:, 1], "day": ymd[:, 2]}))
+    days = days.astype("datetime64[ns]").where(complete)
+    return pd.Series(days.to_numpy()[codes], index=values.index)
 
 
 def _study_day_columns(ds: Dataset) -> list[tuple[str, str]]:

@@ -268,6 +268,22 @@ def check_death_flag(ctx: Context) -> Iterator[Finding]:
 
 
 @rule(
+    id="TI-AE006",
+    severity=Severity.ERROR,
+    scope="AE",
+    message="AEBODSYS is populated but its MedDRA code AEBDSYCD is null",
+    references=["SDTM v2.0 Events (--BDSYCD, qualifier of --BODSYS)", "CDISC CG0082", "CORE-000024"],
+)
+def check_body_system_coded(ctx: Context) -> Iterator[Finding]:
+    """A coded body system (MedDRA SOC) carries its code; a missing AEBDSYCD variable is TI-PR006's finding."""
+    ae = ctx.get("AE")
+    if ae is None or "AEBODSYS" not in ae.frame.columns or "AEBDSYCD" not in ae.frame.columns:
+        return
+    mask = ~blank(ae.frame["AEBODSYS"]) & blank(ae.frame["AEBDSYCD"])
+    yield from row_findings(ae, mask, "AEBDSYCD", values=ae.frame["AEBODSYS"])
+
+
+@rule(
     id="TI-DM005",
     severity=Severity.ERROR,
     scope="DM",
