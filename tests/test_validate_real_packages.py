@@ -47,11 +47,14 @@ def test_cdisc_pilot_sdtm(pilot_dir):
         "TI-CT002": 13,  # e.g. DSDECOD 'FINAL LAB VISIT', TSVCDREF, QSCAT sponsor terms
         "TI-DM005": 104,  # ARMCD/ACTARMCD 'Scrnfail' pseudo arms (52 screen failures), not allowed in SDTMIG 3.4
         # TI-DT006: none; the 12 SV records dated without EPOCH (UNSCHEDULED 1.x) precede the first SE element
+        "TI-DM006": 1,  # 01-704-1445 fatal AE ends 2014-10-31, DTHDTC 2014-11-01 (CORE-000841)
         "TI-EX002": 6,  # RFXENDTC one day off the last EXENDTC
         "TI-FN008": 7,  # QSCO ADAS-Cog items NOT DONE (refused) yet flagged baseline, QSSTRESC null
         "TI-FN009": 8,  # VS NOT DONE records, and VS has no VSREASND
         "TI-FN010": 6,  # LBCH '<0.2' / '<40' character results that still carry normal ranges
         "TI-FN007": 24,  # QSSTRESN unrounded while QSSTRESC is rounded
+        "TI-PR009": 6,  # SUPPDM population flags COMPLT8/16/24, EFFICACY, ITT, SAFETY (belong in ADaM)
+        "TI-TS008": 7,  # REGID version without a reference; 6 CDISC CT codes without TSVCDVER (CORE-000153/000761)
         "TI-PR006": 14,  # e.g. DM.ARMNRS absent (SDTMIG 3.4 variable, pilot is 3.1.2)
         "TI-XS007": 2,  # curly apostrophe in TS.TSVAL
         "TI-XS010": 15,  # pre-3.4 labels (DSDY ...)
@@ -70,6 +73,7 @@ def test_cdisc_dataset_json_examples(kind):
         "TI-AE001": 1,  # CDISC003 AESEQ 13: AESER=Y, no criterion flag Y
         "TI-PR007": 74,  # AEDECOD null (uncoded events)
         "TI-XS009": 6,  # MedDRA codes (AELLTCD ...) stored as text
+        "TI-DM006": 2,  # fatal AEs ending the day before DTHDTC (CDISC008 suicide, CDISC013 myocardial infarction)
     }
     if kind == "xpt":
         expected["TI-XS004"] = 6  # lengths wider than the data (AETERM, AEOUT, RACE, ...)

@@ -11,11 +11,14 @@ from trialinterop.validate.package import Package
 from validate_cases import (
     S1,
     S2,
+    STUDY,
     add_row,
     clean_package,
     define_for,
     drop_column,
     drop_dataset,
+    make_dataset,
+    replace_dataset,
     set_value,
     set_variable,
     with_define,
@@ -104,6 +107,8 @@ CASES: dict[str, Case] = {
     "TI-PR005": Case(lambda p: drop_column(p, "AE", "AETERM")),
     "TI-PR006": Case(lambda p: drop_column(_trial_design_only(p), "TA", "TABRANCH"), _trial_design_only),
     "TI-PR007": Case(lambda p: set_value(p, "DM", 0, "SEX", "")),
+    "TI-PR008": Case(lambda p: _add_column(p, "AE", "AETESTCD", "HEADACHE"), lambda p: _add_column(p, "AE", "AEDY", 5)),
+    "TI-PR009": Case(lambda p: _with_suppdm(p, "ITT"), lambda p: _with_suppdm(p, "RACEOTH")),
     # structure
     "TI-XS001": Case(lambda p: _rename_member(p)),
     "TI-XS002": Case(lambda p: set_variable(p, "AE", "AEREL", name="AE_REL_TOO_LONG")),
@@ -141,6 +146,7 @@ CASES: dict[str, Case] = {
     "TI-DM003": Case(lambda p: set_value(p, "DM", 0, "ARMCD", "PLACEBO")),
     "TI-DM004": Case(lambda p: set_value(p, "DM", 1, "ARMNRS", "")),
     "TI-DM005": Case(lambda p: set_value(p, "DM", 1, "ARMCD", "SCRNFAIL")),
+    "TI-DM006": Case(lambda p: _fatal_ae(p, "2022-04-19"), lambda p: _fatal_ae(p, "2022-04-20T10:00")),
     "TI-EX001": Case(lambda p: set_value(p, "EX", 0, "USUBJID", S2)),
     "TI-EX002": Case(lambda p: set_value(p, "DM", 0, "RFXSTDTC", "2022-03-02")),
     "TI-EX003": Case(lambda p: set_value(p, "EX", 0, "EXDOSU", "")),
@@ -176,6 +182,10 @@ CASES: dict[str, Case] = {
     "TI-TS004": Case(lambda p: add_row(p, "TS")),
     "TI-TS005": Case(lambda p: _drop_ts(p, "PCLAS")),
     "TI-TS006": Case(lambda p: _set_ts(p, "TITLE", "")),
+    "TI-TS007": Case(
+        lambda p: _set_ts(_set_ts(p, "ADAPT", "C49488", column="TSVALCD"), "ADAPT", "CDISC CT", column="TSVCDREF")
+    ),
+    "TI-TS008": Case(lambda p: _set_ts(p, "RANDOM", "", column="TSVCDVER")),
     "TI-TD001": Case(lambda p: set_value(p, "IE", 0, "IETESTCD", "EXCL09")),
     "TI-TD002": Case(lambda p: set_value(p, "TI", 1, "IETESTCD", "INCL01")),
     "TI-TD003": Case(lambda p: set_value(p, "IE", 0, "IEORRES", "N")),
@@ -194,6 +204,12 @@ CASES: dict[str, Case] = {
     "TI-XD003": Case(lambda p: set_value(p, "SV", 2, "VISITNUM", 7)),
     "TI-XD004": Case(lambda p: set_value(p, "QS", 0, "VISIT", "BASELINE")),
     "TI-XD005": Case(lambda p: set_value(p, "SUPPAE", 0, "IDVARVAL", "7")),
+    # RELREC
+    "TI-RL001": Case(lambda p: _relrec(p, RDOMAIN="CE"), lambda p: _relrec(p)),
+    "TI-RL002": Case(lambda p: _relrec(p, IDVAR="AEGRPID"), lambda p: _relrec(p)),
+    "TI-RL003": Case(lambda p: _relrec(p, IDVARVAL="9"), lambda p: _relrec(p)),
+    "TI-RL004": Case(lambda p: _relrec(p, RELID="R2"), lambda p: _relrec(p)),
+    "TI-RL005": Case(lambda p: _relrec(p, USUBJID=""), lambda p: _relrec(p)),
     # define.xml
     "TI-DF001": Case(lambda p: with_define(p, define_for(drop_dataset(p, "RE"))), with_define),
     "TI-DF002": Case(_extra_define_variable, with_define),
@@ -243,6 +259,33 @@ def _drop_ts(p: Package, code: str) -> Package:
 
 def _set_ts(p: Package, code: str, value: str, *, column: str = "TSVAL") -> Package:
     return set_value(p, "TS", _ts_row(p, code), column, value)
+
+
+def _add_column(p: Package, name: str, column: str, value: object) -> Package:
+    ds = p.datasets[name]
+    return replace_dataset(p, dataclasses.replace(ds, frame=ds.frame.assign(**{column: value})))
+
+
+def _with_suppdm(p: Package, qnam: str) -> Package:
+    record = {"STUDYID": STUDY, "RDOMAIN": "DM", "USUBJID": S1, "IDVAR": "", "IDVARVAL": "", "QNAM": qnam,
+              "QLABEL": qnam.title(), "QVAL": "Y", "QORIG": "Assigned", "QEVAL": ""}  # fmt: skip
+    return replace_dataset(p, make_dataset("SUPPDM", [record]))
+
+
+def _fatal_ae(p: Package, end: str) -> Package:
+    """S1 died on 2022-04-20 (DM.DTHDTC); AE 2 (pneumonia) was fatal and ended on `end`."""
+    p = _add_column(p, "DM", "DTHDTC", "")
+    p = set_value(set_value(p, "DM", 0, "DTHDTC", "2022-04-20"), "DM", 0, "DTHFL", "Y")
+    return set_value(
+        set_value(set_value(p, "AE", 1, "AEOUT", "FATAL"), "AE", 1, "AESDTH", "Y"), "AE", 1, "AEENDTC", end
+    )
+
+
+def _relrec(p: Package, **second: str) -> Package:
+    """RELREC relating S1's two AEs (AESEQ 1 and 2, RELID R1); `second` changes the second record."""
+    base = {"STUDYID": STUDY, "RDOMAIN": "AE", "USUBJID": S1, "IDVAR": "AESEQ", "IDVARVAL": "1", "RELTYPE": "",
+            "RELID": "R1"}  # fmt: skip
+    return replace_dataset(p, make_dataset("RELREC", [base, {**base, "IDVARVAL": "2", **second}]))
 
 
 __all__ = ["CASES", "Case", "clean_package"]

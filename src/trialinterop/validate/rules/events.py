@@ -299,3 +299,38 @@ def check_no_pseudo_arms(ctx: Context) -> Iterator[Finding]:
         if code in dm.frame.columns:
             pseudo = text(dm.frame[code]).str.upper().isin(PSEUDO_ARMS)
             yield from row_findings(dm, pseudo, code)
+
+
+@rule(
+    id="TI-DM006",
+    severity=Severity.ERROR,
+    scope="AE, DM",
+    message="Fatal adverse event (AEOUT=FATAL or AESDTH=Y) ends on another date than DM.DTHDTC",
+    references=["FDA FB0612", "CORE-000841", "SDTMIG 3.4 DM specification (DTHDTC)"],
+)
+def check_fatal_ae_end_is_death(ctx: Context) -> Iterator[Finding]:
+    """The event that killed the subject ends at death: AEENDTC equals DTHDTC, compared at the precision both have
+    (2014-10-31 matches 2014-10-31T08:00 and 2014-10). A missing AEENDTC is TI-AE003's finding, a missing DTHDTC
+    is not judged here."""
+    ae, dm = ctx.get("AE"), ctx.get("DM")
+    if ae is None or dm is None or "AEENDTC" not in ae.frame.columns or "DTHDTC" not in dm.frame.columns:
+        return
+    if "USUBJID" not in ae.frame.columns or "USUBJID" not in dm.frame.columns:
+        return
+    fatal = pd.Series(False, index=ae.frame.index)
+    if "AESDTH" in ae.frame.columns:
+        fatal |= text(ae.frame["AESDTH"]) == "Y"
+    if "AEOUT" in ae.frame.columns:
+        fatal |= text(ae.frame["AEOUT"]) == "FATAL"
+    deaths = pd.DataFrame({"USUBJID": text(dm.frame["USUBJID"]), "DTHDTC": text(dm.frame["DTHDTC"]).str.strip()})
+    death = text(ae.frame["USUBJID"]).map(deaths.drop_duplicates("USUBJID").set_index("USUBJID")["DTHDTC"])
+    death = death.fillna("").astype(str)
+    end = text(ae.frame["AEENDTC"]).str.strip()
+    width = pd.concat([end.str.len(), death.str.len()], axis=1).min(axis=1)
+    # compare the common prefix: mask to the shorter length with a vectorised slice per distinct width
+    differ = pd.Series(False, index=ae.frame.index)
+    checked = fatal & (end != "") & (death != "")
+    for n in pd.unique(width[checked]):
+        rows = checked & (width == n)
+        differ[rows] = end[rows].str.slice(0, int(n)) != death[rows].str.slice(0, int(n))
+    yield from row_findings(ae, differ, "AEENDTC", values=end + " (DTHDTC " + death + ")")

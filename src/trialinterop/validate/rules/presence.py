@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from trialinterop.issues import Severity
 from trialinterop.validate.context import Context
 from trialinterop.validate.registry import Finding, rule
-from trialinterop.validate.rules._common import blank, row_findings
+from trialinterop.validate.rules._common import blank, distinct_counts, row_findings, text
 
 
 def _missing_dataset(ctx: Context, name: str) -> Iterator[Finding]:
@@ -110,3 +111,92 @@ def check_required_not_null(ctx: Context) -> Iterator[Finding]:
     for ds, var in _standard_vars(ctx, "Req"):
         if var.name in ds.frame.columns:
             yield from row_findings(ds, blank(ds.frame[var.name]), var.name)
+
+
+# SDTM v2.0 model: what a dataset of a general observation class may carry besides its SDTMIG table (SDTMIG 3.4 §2.5:
+# identifiers, timing variables and the qualifiers of its class; "--" is the domain prefix).
+_GENERAL = """STUDYID DOMAIN USUBJID POOLID SPDEVID NHOID FETUSID FOCID --SEQ --GRPID --REFID --RECID --SPID --LNKID
+--LNKGRP --BEATNO VISITNUM VISIT VISITDY TAETORD EPOCH RPHASE RPPLDY RPPLSTDY RPPLENDY --DTC --STDTC --ENDTC --DY
+--STDY --ENDY --NOMDY --NOMLBL --RPDY --RPSTDY --RPENDY --XDY --XSTDY --XENDY --CHDY --CHSTDY --CHENDY --DUR --TPT
+--TPTNUM --ELTM --TPTREF --RFTDTC --STRF --ENRF --EVLINT --EVINTX --STRTPT --STTPT --ENRTPT --ENTPT MIDS RELMIDS
+MIDSDTC --STINT --ENINT --DETECT --PTFL --PDUR"""
+_CLASS_VARIABLES = {
+    "Interventions": """--TRT --MODIFY --DECOD --MOOD --CAT --SCAT --PRESP --OCCUR --REASOC --STAT --REASND --CNTMOD
+--EPCHGI --INDC --CLAS --CLASCD --DOSE --DOSTXT --DOSU --TDOSD --FTDOSD --DOSFRM --DOSFRQ --DOSTOT --DOSRGM --ROUTE
+--LOT --LOC --METHOD --LAT --DIR --PORTOT --FAST --PSTRG --PSTRGU --TRTV --VAMT --VAMTU --ADJ --RSDISC --USCHFL
+--RSTIND --RSTMOD""",
+    "Events": """--TERM --MODIFY --LLT --LLTCD --DECOD --EVDTYP --PTCD --HLT --HLTCD --HLGT --HLGTCD --CAT --SCAT
+--PRESP --OCCUR --REASOC --STAT --REASND --BODSYS --BDSYCD --SOC --SOCCD --CNTMOD --EPCHGI --LOC --LAT --DIR --PORTOT
+--PARTY --PRTYID --SEV --SER --ACN --ACNOTH --ACNDEV --REL --RLDEV --RELNST --PATT --OUT --SCAN --SCONG --SDISAB
+--SDTH --SHOSP --SLIFE --SOD --SMIE --SINTV --UNANT --RLPRT --RLPRC --CONTRT --TOX --TOXGR --USCHFL""",
+    "Findings": """--TESTCD --TEST --SBMRKS --CELSTA --CSMRKS --CNTMOD --EPCHGI --TSTCND --CNDAGT --BDAGNT --ABCLID
+--MRKSTR --GATE --GATDEF --TSTOPO --MSCBCE --AGENT --CONC --CONCU --MODIFY --TSTDTL --SPTSTD --CAT --SCAT --TSTPNL --POS
+--BODSYS --ORRES --ORRESU --RESSCL --RESTYP --COLSRT --ORNRLO --ORNRHI --ORREF --LLOD --STRESC --IMPLBL --STRESN
+--STRESU --STNRLO --STNRHI --STNRC --STREFC --STREFN --NRIND --RESCAT --INHERT --GENREF --CHROM --SYM --SYMTYP
+--GENLOC --GENSR --SEQID --PVRID --COPYID --CHRON --DISTR --RESLOC --STAT --REASND --XFN --NAM --LOINC --SPEC --ANTREG
+--SPCCND --SPCUFL --LOC --LAT --DIR --PORTOT --METHOD --RUNID --ANMETH --TMTHSN --LEAD --CSTATE --LOBXFL --BLFL --FAST
+--DRVFL --EVAL --EVALID --ACPTFL --TOX --TOXGR --SEV --CLSIG --DTHREL --LLOQ --ULOQ --REASPF --EXCLFL --REASEX
+--USCHFL --REPNUM --RSTIND --RSTMOD""",
+}
+_CLASS_VARIABLES["Findings About"] = _CLASS_VARIABLES["Findings"] + " --OBJ"
+
+
+def _model_variables(domain: str, dataset_class: str) -> frozenset[str]:
+    names = (_GENERAL + " " + _CLASS_VARIABLES[dataset_class]).split()
+    return frozenset(name.replace("--", domain) for name in names)
+
+
+@rule(
+    id="TI-PR008",
+    severity=Severity.ERROR,
+    scope="general observation class datasets",
+    message="Variable is neither in the domain's SDTMIG table nor allowed by the SDTM model for its class",
+    references=[
+        "SDTMIG 3.4 §2.5",
+        "SDTM v2.0 General Observation Classes",
+        "CDISC CG0013",
+        "P21 SD0058",
+        "CORE-000550",
+    ],
+)
+def check_variable_allowed_by_model(ctx: Context) -> Iterator[Finding]:
+    """A standard Interventions, Events, Findings or Findings About dataset may add only the model's identifiers,
+    timing variables and qualifiers of its class (with the domain prefix); anything else belongs in SUPP--.
+    Special-purpose, trial design and relationship datasets are not judged (their SDTMIG assumptions allow
+    additions the model tables do not list, e.g. EPOCH and TAETORD in SV), nor are custom domains."""
+    for ds in ctx.datasets():
+        dataset_class = ctx.standard.dataset_class(ds.domain)
+        ig = ctx.standard.dataset_variables(ds.domain)
+        if dataset_class not in _CLASS_VARIABLES or not ig or len(ds.domain) != 2:
+            continue
+        allowed = _model_variables(ds.domain, dataset_class) | {var.name for var in ig}
+        for name in ds.frame.columns:
+            if name not in allowed:
+                yield Finding(ds.name, field=name, detail=f"not an SDTM {dataset_class} variable of {ds.domain}")
+
+
+# SDTMIG 3.4 §5.2 DM assumption 5: COMPLT, FULLSET, ITT, PPROT and SAFETY are no longer SUPPDM qualifiers; population
+# flags are ADaM's (ADSL). The ADaM flag names and EFFICACY (the SDTMIG 3.1 examples' efficacy population) too.
+POPULATION_FLAG = re.compile(
+    r"(COMPLT\w*|FULLSET|ITT|PPROT|SAFETY|EFFICACY|ENRLFL|ENRFL|RANDFL|SAFFL|EFFFL|ITTFL|FASFL|PPROTFL|PPSFL"
+    r"|COMPLFL|COMP\d+FL)"
+)
+
+
+@rule(
+    id="TI-PR009",
+    severity=Severity.WARNING,
+    scope="SUPPDM",
+    message="Population flag kept as a supplemental qualifier of DM (population flags belong in ADaM ADSL)",
+    references=["SDTMIG 3.4 §5.2 DM assumption 5", "CDISC CG0528", "CORE-000211"],
+)
+def check_no_population_flags_in_suppdm(ctx: Context) -> Iterator[Finding]:
+    """One finding per population-flag QNAM of a DM supplemental qualifier dataset, with its number of records."""
+    for ds in ctx.datasets():
+        if ds.domain != "SUPPQUAL" or not {"RDOMAIN", "QNAM"} <= set(ds.frame.columns):
+            continue
+        qnam = text(ds.frame["QNAM"]).where(text(ds.frame["RDOMAIN"]) == "DM", "")
+        names, counts = distinct_counts(qnam[qnam != ""])
+        for name, count in sorted(zip(names, counts.tolist(), strict=True)):
+            if POPULATION_FLAG.fullmatch(str(name)):
+                yield Finding(ds.name, field="QNAM", value=str(name), detail=f"{count} records")

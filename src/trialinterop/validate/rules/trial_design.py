@@ -126,6 +126,66 @@ def check_tsval_null_flavor(ctx: Context) -> Iterator[Finding]:
     yield from row_findings(ts, blank(ts.frame["TSVAL"]) & nf, "TSVAL", values=ts.frame["TSPARMCD"])
 
 
+# Terminologies whose version TSVCDVER must give (CDISC CT: CORE-000761 / CG0289; MedDRA codes change meaning
+# between releases). SDTMIG 3.4 says "if applicable": ISO 8601, ISO 3166, UNII and SNOMED rows in its own TS examples
+# and in the CDISC pilot leave the version null, so they are not asked for one here.
+VERSIONED_DICTIONARIES = ("CDISC", "MEDDRA")
+
+
+@rule(
+    id="TI-TS007",
+    severity=Severity.ERROR,
+    scope="TS",
+    message="TSVAL and TSVALCD are not one to one",
+    references=["SDTMIG 3.4 TS specification (TSVALCD)", "CDISC CG0265", "FDA FB0904", "CORE-000152", "CORE-000728"],
+)
+def check_tsval_code_one_to_one(ctx: Context) -> Iterator[Finding]:
+    """Among the records with both populated, within a reference terminology (TSVCDREF), one TSVAL has one TSVALCD
+    and one TSVALCD one TSVAL. A null TSVALCD is a missing code, not a second one (CORE counts it as one)."""
+    ts = ctx.get("TS")
+    if ts is None or not {"TSPARMCD", "TSVAL", "TSVALCD"} <= set(ts.frame.columns):
+        return
+    frame = ts.frame
+    value, code = text(frame["TSVAL"]), text(frame["TSVALCD"])
+    ref = text(frame["TSVCDREF"]) if "TSVCDREF" in frame.columns else pd.Series("", index=frame.index, dtype=object)
+    pairs = pd.DataFrame({"ref": ref, "value": value, "code": code})
+    coded = (value != "") & (code != "")
+    both = pairs[coded]
+    codes_per_value = both.groupby(["ref", "value"])["code"].transform("nunique")
+    values_per_code = both.groupby(["ref", "code"])["value"].transform("nunique")
+    conflict = pd.Series(False, index=frame.index)
+    conflict[both.index] = ((codes_per_value > 1) | (values_per_code > 1)).to_numpy()
+    shown = "TSPARMCD=" + text(frame["TSPARMCD"]) + ": " + value + " / " + code
+    yield from row_findings(ts, conflict, "TSVALCD", values=shown)
+
+
+@rule(
+    id="TI-TS008",
+    severity=Severity.ERROR,
+    scope="TS",
+    message="TSVCDREF and TSVCDVER do not come as a pair",
+    references=[
+        "SDTMIG 3.4 TS specification (TSVCDREF, TSVCDVER)",
+        "CDISC CG0266",
+        "CDISC CG0289",
+        "CORE-000153",
+        "CORE-000761",
+    ],
+)
+def check_ts_reference_version(ctx: Context) -> Iterator[Finding]:
+    """A terminology version needs the terminology it versions; CDISC CT or MedDRA named in TSVCDREF needs its
+    version (the CT package date, the MedDRA release) in TSVCDVER."""
+    ts = ctx.get("TS")
+    if ts is None or not {"TSPARMCD", "TSVCDREF", "TSVCDVER"} <= set(ts.frame.columns):
+        return
+    frame = ts.frame
+    ref, version = text(frame["TSVCDREF"]).str.strip(), text(frame["TSVCDVER"]).str.strip()
+    code = "TSPARMCD=" + text(frame["TSPARMCD"]) + ": "
+    yield from row_findings(ts, (version != "") & (ref == ""), "TSVCDREF", values=code + "TSVCDVER " + version)
+    versioned = ref.str.upper().str.startswith(VERSIONED_DICTIONARIES)
+    yield from row_findings(ts, versioned & (version == ""), "TSVCDVER", values=code + "TSVCDREF " + ref)
+
+
 @rule(
     id="TI-TD001",
     severity=Severity.ERROR,
