@@ -7,7 +7,8 @@ Codelists without a codelist_code are sponsor-defined (e.g. AEREL); their terms 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -44,6 +45,12 @@ class Codelist:
     @property
     def values(self) -> frozenset[str]:
         return frozenset(t.value for t in self.terms)
+
+    def with_terms(self, codes: Mapping[str, str]) -> Codelist:
+        """This codelist with the terms `codes` (submission value -> NCI code, "" if none) appended in the given
+        order, each decoded by its submission value (the bundled CDISC CT holds no decodes)."""
+        added = tuple(Term(self.name, value, code, value) for value, code in codes.items())
+        return replace(self, terms=(*self.terms, *added)) if added else self
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,9 @@ submission value: the bundled CT (`mappings/sdtmig-3.4/ct.csv`) holds no decodes
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import cache
 
-from trialinterop.ct import Term, Terminology, cdisc_terms
+from trialinterop.ct import Terminology, cdisc_terms
 from trialinterop.definition.model import StudyDefinition
 from trialinterop.spec import load_spec
 
@@ -16,10 +15,9 @@ from trialinterop.spec import load_spec
 @cache
 def fhir_terminology(definition: StudyDefinition) -> Terminology:
     study = load_spec(definition=definition).terminology
-    codelists = dict(study.codelists)
-    for name, codelist in study.codelists.items():
-        missing = {v: c for v, c in cdisc_terms(name).items() if codelist.find(v) is None}
-        if missing:
-            added = tuple(Term(name, value, code, value) for value, code in missing.items())
-            codelists[name] = replace(codelist, terms=(*codelist.terms, *added))
-    return Terminology(codelists)
+    return Terminology(
+        {
+            name: codelist.with_terms({v: c for v, c in cdisc_terms(name).items() if codelist.find(v) is None})
+            for name, codelist in study.codelists.items()
+        }
+    )

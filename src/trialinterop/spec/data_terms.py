@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from trialinterop.ct import Codelist, Term, Terminology, cdisc_terms
+from trialinterop.ct import Terminology, cdisc_terms
 from trialinterop.spec.loader import Spec
 
 OPEN_ORIGINS = frozenset({"Collected", "Protocol"})
@@ -43,10 +43,5 @@ def with_data_terms(spec: Spec, frames: Mapping[str, pd.DataFrame]) -> Spec:
         return spec
     codelists = dict(spec.terminology.codelists)
     for name, terms in found.items():
-        codelists[name] = _extended(codelists[name], terms)
+        codelists[name] = codelists[name].with_terms(dict(sorted(terms.items())))
     return replace(spec, terminology=Terminology(codelists))
-
-
-def _extended(codelist: Codelist, terms: Mapping[str, str]) -> Codelist:
-    added = tuple(Term(codelist.name, value, code, value) for value, code in sorted(terms.items()))
-    return replace(codelist, terms=(*codelist.terms, *added))

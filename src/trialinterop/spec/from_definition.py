@@ -262,11 +262,11 @@ def definition_terms(
     for name, values in wanted.items():
         codelist = terminology.codelists[name]
         standard = cdisc_terms(name)
-        added = [
-            Term(name, value, standard.get(value, ""), value)
+        added = {
+            value: standard.get(value, "")
             for value in dict.fromkeys(values)
             if codelist.find(value) is None and (value in standard or codelist.extensible)
-        ]
+        }
         if added:
-            out[name] = replace(codelist, terms=(*codelist.terms, *added))
+            out[name] = codelist.with_terms(added)
     return out
