@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("trialinterop.commands.validate", "Check an SDTM package or FHIR output against the rules."),
     "fixtures": ("trialinterop.commands.fixtures", "Generate a synthetic records folder for this trial."),
     "check-study": ("trialinterop.commands.check_study", "Check a study definition file and summarise it."),
+    "from-sdtm": (
+        "trialinterop.commands.from_sdtm",
+        "Read a finished SDTM package into a records folder (study definition + tables).",
+    ),
     "check-records": (
         "trialinterop.commands.check_records",
         "Load a records folder and report every bad row.",

@@ -1,0 +1,87 @@
+"""AE, CM and MH -> adverse_events.csv, medications.csv, medical_history.csv.
+
+The records number events within a subject with an integer (ae_id, cm_id, mh_id, written back as --SPID): the
+package's --SPID when every one is an integer unique within its subject, else --SEQ (then --SPID is not carried:
+a text --SPID such as E07 has no integer home). SUPPAE AETRTEM is recomputed by to-sdtm.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.sdtm_in.carry import Carry
+from trialinterop.sdtm_in.package import SdtmInput, integer
+from trialinterop.sdtm_in.tables import Table, build_table
+
+_COMMON_RECOMPUTED = {
+    "STUDYID": "study.yaml study.id",
+    "DOMAIN": "(the domain)",
+    "USUBJID": "subjects.csv",
+    "EPOCH": "SE elements",
+}
+
+AE_FIELDS = {
+    "term": "AETERM", "llt": "AELLT", "llt_code": "AELLTCD", "pt": "AEDECOD", "pt_code": "AEPTCD",
+    "hlt": "AEHLT", "hlt_code": "AEHLTCD", "hlgt": "AEHLGT", "hlgt_code": "AEHLGTCD", "soc": "AEBODSYS",
+    "soc_code": "AEBDSYCD", "start": "AESTDTC", "end": "AEENDTC", "serious": "AESER", "death": "AESDTH",
+    "life_threatening": "AESLIFE", "hospitalization": "AESHOSP", "disability": "AESDISAB",
+    "congenital_anomaly": "AESCONG", "medically_important": "AESMIE", "severity": "AESEV", "ctcae_grade": "AETOXGR",
+    "relationship": "AEREL", "action": "AEACN", "outcome": "AEOUT",
+}  # fmt: skip
+CM_FIELDS = {
+    "term": "CMTRT", "decoded": "CMDECOD", "atc_class": "CMCLAS", "indication": "CMINDC", "dose": "CMDOSE",
+    "dose_unit": "CMDOSU", "route": "CMROUTE", "frequency": "CMDOSFRQ", "start": "CMSTDTC", "end": "CMENDTC",
+}  # fmt: skip
+MH_FIELDS = {
+    "term": "MHTERM", "decoded": "MHDECOD", "body_system": "MHBODSYS", "category": "MHCAT", "start": "MHSTDTC",
+    "end": "MHENDTC",
+}  # fmt: skip
+
+
+def map_events(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
+    frame = package.get(domain)
+    if frame is None:
+        return None
+    file, id_field, fields = {
+        "AE": ("adverse_events.csv", "ae_id", AE_FIELDS),
+        "CM": ("medications.csv", "cm_id", CM_FIELDS),
+        "MH": ("medical_history.csv", "mh_id", MH_FIELDS),
+    }[domain]
+    numbers, id_source = event_numbers(frame, domain)
+    columns: dict[str, str | pd.Series] = {"subject_id": "USUBJID", id_field: numbers, **fields}
+    table = build_table(file, domain, frame, columns, carry)
+    table.sources[id_field] = id_source
+    ongoing = _ongoing(frame, domain)
+    if ongoing is not None:
+        table.frame["ongoing"] = ongoing.to_numpy()
+        table.sources["ongoing"] = f"{domain}ENRTPT"
+        carry.plan(domain, carried={f"{domain}ENRTPT": f"{file} ongoing", f"{domain}ENTPT": f"{file} ongoing"})
+    carry.plan(
+        domain,
+        carried={id_source: f"{file} {id_field}", "USUBJID": f"{file} subject_id"},
+        recomputed=_COMMON_RECOMPUTED
+        | {f"{domain}SEQ": "order", f"{domain}STDY": "study day", f"{domain}ENDY": "study day"}
+        | ({"AESOC": "soc", "AESOCCD": "soc_code"} if domain == "AE" else {}),
+    )
+    if domain == "AE" and package.get("SUPPAE") is not None:
+        carry.plan("SUPPAE", carried={}, recomputed={})
+    return table
+
+
+def event_numbers(frame: pd.DataFrame, domain: str) -> tuple[pd.Series, str]:
+    """The integer event number of each row and the variable it comes from (--SPID when usable, else --SEQ)."""
+    spid = f"{domain}SPID"
+    if spid in frame.columns:
+        numbers = frame[spid].map(integer)
+        if numbers.notna().all() and not pd.DataFrame({"u": frame["USUBJID"], "n": numbers}).duplicated().any():
+            return numbers.astype(object), spid
+    return frame[f"{domain}SEQ"].map(integer).astype(object), f"{domain}SEQ"
+
+
+def _ongoing(frame: pd.DataFrame, domain: str) -> pd.Series | None:
+    """Y when --ENRTPT is ONGOING (or --ENRF is ONGOING/AFTER), N when it is another value, empty otherwise."""
+    for variable in (f"{domain}ENRTPT", f"{domain}ENRF"):
+        if variable in frame.columns:
+            values = frame[variable].fillna("").astype(str).str.strip().str.upper()
+            return values.map(lambda v: "" if not v else ("Y" if v in ("ONGOING", "AFTER") else "N"))
+    return None

@@ -1,0 +1,210 @@
+"""Findings domains (QS, VS, LB, ... in any split) -> findings.csv, and the instruments of the definition.
+
+An instrument is one (domain, --CAT) group (the domain itself without --CAT); its code is the category in
+identifier form. Each test (--TESTCD, in order of first appearance) gets: --TEST (the most frequent), --SCAT when
+constant for the test, the result type (integer, float or text from --ORRES), the most frequent --ORRESU as unit,
+and, when --STRESN is --ORRES times one factor, `standard_unit` + `conversion` + `decimals` (the smallest factor,
+in significant digits, that reproduces --STRESN on at least 99% of the records; `decimals` the most decimals seen in
+--STRESC). Normal ranges stay per record (normal_low/normal_high). Domains outside the definition schema's
+instrument domains are not carried.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trialinterop.sdtm_in.carry import Carry
+from trialinterop.sdtm_in.package import SdtmInput, number
+from trialinterop.sdtm_in.tables import Table, build_table
+from trialinterop.sdtm_in.visits import visit_numbers
+
+INSTRUMENT_DOMAINS = ("QS", "RE", "VS", "LB", "FT", "EG", "PE", "MO", "CV", "OE", "RS")
+FHIR_CATEGORY = {"VS": "vital-signs", "LB": "laboratory", "QS": "survey", "FT": "exam", "RS": "exam"}
+TESTCD_CODELIST = {"VS": "VSTESTCD", "LB": "LBTESTCD", "EG": "EGTESTCD"}
+INTEGER = re.compile(r"^[+-]?\d+$")
+FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def findings_domains(package: SdtmInput) -> list[str]:
+    """Domains of the package in the findings shape (--TESTCD and --ORRES)."""
+    return [
+        d
+        for d, frame in package.domains.items()
+        if not d.startswith("SUPP") and f"{d}TESTCD" in frame.columns and f"{d}ORRES" in frame.columns
+    ]
+
+
+def instrument_codes(frame: pd.DataFrame, domain: str) -> pd.Series:
+    """The instrument code of each row: its --CAT in identifier form (the domain when there is no --CAT)."""
+    category = frame.get(f"{domain}CAT", pd.Series("", index=frame.index)).fillna("").astype(str).str.strip()
+    codes = {c: _identifier(c, domain) for c in category.unique()}
+    return category.map(codes)
+
+
+def _identifier(category: str, domain: str) -> str:
+    if not category:
+        return domain
+    code = re.sub(r"[^A-Z0-9]+", "_", category.upper()).strip("_")
+    code = code if code and code[0].isalpha() else f"{domain}_{code}"
+    return code[:40]
+
+
+def instruments(package: SdtmInput) -> list[dict[str, Any]]:
+    """The definition's instruments (see the module docstring)."""
+    out: list[dict[str, Any]] = []
+    for domain in findings_domains(package):
+        if domain not in INSTRUMENT_DOMAINS:
+            continue
+        frame = package.domains[domain]
+        codes = instrument_codes(frame, domain)
+        for code in dict.fromkeys(codes):
+            rows = frame[(codes == code).to_numpy()]
+            out.append(_instrument(rows, domain, code))
+    return out
+
+
+def _instrument(rows: pd.DataFrame, domain: str, code: str) -> dict[str, Any]:
+    category = _constant(rows, f"{domain}CAT")
+    entry: dict[str, Any] = {"code": code, "name": category or domain, "domain": domain}
+    if category:
+        entry["category"] = _ascii(category, 200)
+    if domain in TESTCD_CODELIST:
+        entry["testcd_codelist"] = TESTCD_CODELIST[domain]
+    for key, variable in (("method", "METHOD"), ("specimen", "SPEC")):
+        value = _constant(rows, f"{domain}{variable}")
+        if value:
+            entry[key] = value
+    if domain in FHIR_CATEGORY:
+        entry["fhir_category"] = FHIR_CATEGORY[domain]
+    entry["tests"] = [
+        _test(part, domain) for _, part in rows.groupby(f"{domain}TESTCD", sort=False) if len(part)
+    ]
+    return entry
+
+
+def _test(rows: pd.DataFrame, domain: str) -> dict[str, Any]:
+    testcd = str(rows[f"{domain}TESTCD"].iloc[0]).strip()
+    names = Counter(str(v).strip() for v in rows[f"{domain}TEST"] if str(v).strip()) if f"{domain}TEST" in rows else {}
+    test: dict[str, Any] = {"testcd": testcd, "test": _ascii(names.most_common(1)[0][0] if names else testcd, 40)}
+    subcategory = _constant(rows, f"{domain}SCAT")
+    if subcategory:
+        test["subcategory"] = _ascii(subcategory, 200)
+    results = [str(v).strip() for v in rows[f"{domain}ORRES"] if str(v).strip()]
+    if results and all(INTEGER.match(r) for r in results):
+        test["result_type"] = "integer"
+    elif results and all(FLOAT.match(r) for r in results):
+        test["result_type"] = "float"
+    else:
+        test["result_type"] = "text"
+    units = Counter(str(v).strip() for v in rows.get(f"{domain}ORRESU", []) if str(v).strip())
+    if units:
+        unit = units.most_common(1)[0][0]
+        test["unit"] = unit
+        test |= _conversion(rows, domain, unit)
+    return test
+
+
+def _conversion(rows: pd.DataFrame, domain: str, unit: str) -> dict[str, Any]:
+    """standard_unit, conversion and decimals when --STRESN is --ORRES times one factor (see the docstring)."""
+    if f"{domain}STRESN" not in rows.columns or f"{domain}STRESU" not in rows.columns:
+        return {}
+    same = rows[rows[f"{domain}ORRESU"].astype(str).str.strip() == unit]
+    original = same[f"{domain}ORRES"].map(number).to_numpy(dtype=float)
+    standard = same[f"{domain}STRESN"].map(number).to_numpy(dtype=float)
+    usable = ~np.isnan(original) & ~np.isnan(standard) & (original != 0)
+    if not usable.any():
+        return {}
+    original, standard = original[usable], standard[usable]
+    standard_units = Counter(str(v).strip() for v in same[f"{domain}STRESU"] if str(v).strip())
+    standard_unit = standard_units.most_common(1)[0][0] if standard_units else unit
+    decimals = max(_decimals(str(v)) for v in same[f"{domain}STRESC"]) if f"{domain}STRESC" in same else 0
+    ratio = float(np.median(standard / original))
+    if standard_unit == unit and np.allclose(standard, original):
+        return {}
+    for digits in range(1, 8):
+        factor = float(f"{ratio:.{digits}g}")
+        if np.mean(np.round(original * factor, decimals) == standard) >= 0.99:
+            return {"standard_unit": standard_unit, "conversion": factor, "decimals": min(decimals, 8)}
+    return {}
+
+
+def _decimals(value: str) -> int:
+    value = value.strip()
+    return len(value.split(".", 1)[1]) if "." in value and FLOAT.match(value) else 0
+
+
+def _constant(rows: pd.DataFrame, variable: str) -> str | None:
+    if variable not in rows.columns:
+        return None
+    values = {str(v).strip() for v in rows[variable]}
+    return values.pop() if len(values) == 1 and "" not in values else None
+
+
+def _ascii(value: str, length: int) -> str:
+    return "".join(c if " " <= c <= "~" else "'" if c in "\u2018\u2019" else "?" for c in value)[:length]
+
+
+def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
+    frame = package.domains[domain]
+    if domain not in INSTRUMENT_DOMAINS:
+        carry.reject_all(domain, frame.index, f"{domain} is not a findings domain of the study definition schema")
+        return None
+    d = domain
+    normal = {side: frame[f"{d}ORNR{side}"].map(number) if f"{d}ORNR{side}" in frame else None for side in ("LO", "HI")}
+    fields: dict[str, str | pd.Series] = {
+        "subject_id": "USUBJID",
+        "instrument": instrument_codes(frame, d),
+        "testcd": f"{d}TESTCD",
+        "visit_num": visit_numbers(frame["VISITNUM"]) if "VISITNUM" in frame else "VISITNUM",
+        "timepoint": f"{d}TPT",
+        "datetime": f"{d}DTC",
+        "result": f"{d}ORRES",
+        "unit": f"{d}ORRESU",
+        "status": f"{d}STAT",
+        "reason_not_done": f"{d}REASND",
+        "position": f"{d}POS",
+        "reference_result": f"{d}ORREF",
+        "normal_low": normal["LO"] if normal["LO"] is not None else f"{d}ORNRLO",
+        "normal_high": normal["HI"] if normal["HI"] is not None else f"{d}ORNRHI",
+    }
+    table = build_table("findings.csv", d, frame, fields, carry)
+    table.sources |= {"visit_num": "VISITNUM", "normal_low": f"{d}ORNRLO", "normal_high": f"{d}ORNRHI"}
+    table.sources["instrument"] = f"{d}CAT"
+    carry.plan(
+        d,
+        carried={
+            "VISITNUM": "findings.csv visit_num",
+            f"{d}ORNRLO": "findings.csv normal_low",
+            f"{d}ORNRHI": "findings.csv normal_high",
+            f"{d}CAT": "findings.csv instrument (study.yaml instruments.category)",
+            "USUBJID": "findings.csv subject_id",
+        },
+        recomputed={
+            "STUDYID": "study.yaml study.id",
+            "DOMAIN": "(the domain)",
+            f"{d}SEQ": "order",
+            f"{d}TEST": "study.yaml instruments.tests.test",
+            f"{d}SCAT": "study.yaml instruments.tests.subcategory",
+            f"{d}STRESC": "result and conversion",
+            f"{d}STRESN": "result and conversion",
+            f"{d}STRESU": "unit and conversion",
+            f"{d}STNRLO": "normal_low and conversion",
+            f"{d}STNRHI": "normal_high and conversion",
+            f"{d}NRIND": "result and normal range",
+            f"{d}BLFL": "last observation before exposure (--LOBXFL)",
+            f"{d}LOBXFL": "last observation before exposure",
+            f"{d}DRVFL": "totals",
+            f"{d}SPEC": "study.yaml instruments.specimen",
+            f"{d}METHOD": "study.yaml instruments.method",
+            "VISIT": "study.yaml visits",
+            "VISITDY": "study.yaml visits",
+            "EPOCH": "SE elements",
+            f"{d}DY": "study day",
+        },
+    )
+    return table

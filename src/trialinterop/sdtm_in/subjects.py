@@ -1,0 +1,170 @@
+"""DM (+ SUPPDM) -> subjects.csv.
+
+Decisions, each counted in the report notes:
+- consent_date (required, complete): RFICDTC; else the DS INFORMED CONSENT OBTAINED date; else DMDTC; else the
+  subject's first SE start; else the first SV start. A subject with none is not carried.
+- enrolled = N when ARMNRS is SCREEN FAILURE, ARMCD/ACTARMCD is SCRNFAIL (SDTMIG 3.2 convention) or DS has a
+  SCREEN FAILURE event; else Y. arm/actual_arm: ARMCD/ACTARMCD when they are arms of TA (actual_arm only when it
+  differs from ARMCD).
+- Each SUPPDM QNAM becomes a subject attribute of the definition (name = QNAM in lower case), so its values are
+  carried in subjects.csv and written back to SUPPDM.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.sdtm_in.carry import Carry
+from trialinterop.sdtm_in.package import SdtmInput, text
+from trialinterop.sdtm_in.tables import Table, build_table, date_part
+
+SCREEN_FAILURE = "SCREEN FAILURE"
+COMPLETE_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: dict[str, str]) -> Table:
+    dm = package.domains["DM"]
+    armcd = dm.get("ARMCD", pd.Series("", index=dm.index)).fillna("").astype(str).str.strip()
+    actarmcd = dm.get("ACTARMCD", pd.Series("", index=dm.index)).fillna("").astype(str).str.strip()
+    screen_failed = set(_screen_failures(package))
+    armnrs = dm.get("ARMNRS", pd.Series("", index=dm.index)).fillna("").astype(str).str.strip().str.upper()
+    failed = (
+        (armnrs == SCREEN_FAILURE)
+        | armcd.str.upper().eq("SCRNFAIL")
+        | actarmcd.str.upper().eq("SCRNFAIL")
+        | dm["USUBJID"].isin(screen_failed)
+    )
+    age = dm["AGE"] if "AGE" in dm.columns else pd.Series(None, index=dm.index, dtype=object)
+    if "AGEU" in dm.columns:
+        age = age.where(dm["AGEU"].fillna("").astype(str).str.upper().isin(["YEARS", ""]), None)
+    fields: dict[str, str | pd.Series] = {
+        "subject_id": "SUBJID",
+        "site_id": "SITEID",
+        "sex": "SEX",
+        "birth_date": "BRTHDTC",
+        "age": age,
+        "race": "RACE",
+        "ethnicity": "ETHNIC",
+        "arm": armcd.where(armcd.isin(arms), ""),
+        "actual_arm": actarmcd.where(actarmcd.isin(arms) & (actarmcd != armcd), ""),
+        "country": "COUNTRY",
+        "consent_date": dm["USUBJID"].map(consent).fillna(""),
+        "enrolled": failed.map({True: "N", False: "Y"}),
+        "death_date": "DTHDTC",
+    }
+    table = build_table("subjects.csv", "DM", dm, fields, carry)
+    table.sources |= {"age": "AGE", "arm": "ARMCD", "actual_arm": "ACTARMCD", "consent_date": "RFICDTC"}
+    carry.plan(
+        "DM",
+        carried={
+            "STUDYID": "study.yaml study.id",
+            "DOMAIN": "(the domain)",
+            "USUBJID": "study.yaml subjects.usubjid with subject_id and site_id",
+            "AGE": "subjects.csv age",
+            "AGEU": "subjects.csv age (in years)",
+            "ARMCD": "subjects.csv arm",
+            "ARM": "study.yaml arms.name",
+            "ACTARMCD": "subjects.csv actual_arm",
+            "ACTARM": "study.yaml arms.name",
+            "ARMNRS": "subjects.csv enrolled",
+            "RFICDTC": "subjects.csv consent_date",
+        },
+        recomputed={
+            "RFSTDTC": "first exposure",
+            "RFENDTC": "last exposure or disposition",
+            "RFXSTDTC": "first exposure",
+            "RFXENDTC": "last exposure",
+            "RFPENDTC": "last contact",
+            "DTHFL": "death_date",
+            "DMDY": "study day",
+            "ACTARMUD": "arms",
+        },
+    )
+    attributes = supp_attributes(package, carry)
+    for name, values in attributes.items():
+        table.frame[name] = dm["USUBJID"].map(values).fillna("").to_numpy()
+    return table
+
+
+def consent_dates(package: SdtmInput, carry: Carry) -> dict[str, str]:
+    """USUBJID -> consent date, from the first source that gives a complete date (see the module docstring)."""
+    dm = package.domains["DM"]
+    sources: list[tuple[str, dict[str, str]]] = []
+    if "RFICDTC" in dm.columns:
+        sources.append(("RFICDTC", dict(zip(dm["USUBJID"], date_part(dm["RFICDTC"]), strict=True))))
+    ds = package.get("DS")
+    if ds is not None and "DSDECOD" in ds.columns:
+        consent = ds[ds["DSDECOD"].astype(str).str.strip() == "INFORMED CONSENT OBTAINED"]
+        sources.append(("DS INFORMED CONSENT OBTAINED", _first(consent, "DSSTDTC")))
+    if "DMDTC" in dm.columns:
+        sources.append(("DMDTC", dict(zip(dm["USUBJID"], date_part(dm["DMDTC"]), strict=True))))
+    for domain, variable in (("SE", "SESTDTC"), ("SV", "SVSTDTC")):
+        frame = package.get(domain)
+        if frame is not None and variable in frame.columns:
+            sources.append((f"first {variable}", _first(frame, variable)))
+    found: dict[str, str] = {}
+    used: dict[str, int] = {}
+    for usubjid in dm["USUBJID"]:
+        for name, dates in sources:
+            value = dates.get(usubjid) or ""
+            if pd.Series([value]).str.match(COMPLETE_DATE).iat[0]:
+                found[usubjid] = value
+                used[name] = used.get(name, 0) + 1
+                break
+    for name, count in used.items():
+        if name != "RFICDTC":
+            carry.note(f"consent_date taken from {name} for {count} subject(s) (RFICDTC empty)")
+    return found
+
+
+def _first(frame: pd.DataFrame, variable: str) -> dict[str, str]:
+    dates = frame.assign(_date=date_part(frame[variable]))
+    dates = dates[dates["_date"].str.match(COMPLETE_DATE)]
+    return dates.groupby("USUBJID")["_date"].min().to_dict()
+
+
+def _screen_failures(package: SdtmInput) -> list[str]:
+    ds = package.get("DS")
+    if ds is None or "DSDECOD" not in ds.columns:
+        return []
+    return ds.loc[ds["DSDECOD"].astype(str).str.strip() == SCREEN_FAILURE, "USUBJID"].tolist()
+
+
+def supp_attributes(package: SdtmInput, carry: Carry) -> dict[str, dict[str, str]]:
+    """Attribute name -> {USUBJID: QVAL} from SUPPDM (QNAM in lower case); SUPPDM rows are planned as carried."""
+    supp = package.get("SUPPDM")
+    if supp is None:
+        return {}
+    carry.plan(
+        "SUPPDM",
+        carried={
+            "STUDYID": "study.yaml study.id",
+            "RDOMAIN": "(DM)",
+            "USUBJID": "subjects.csv",
+            "QNAM": "study.yaml subjects.attributes.qnam",
+            "QLABEL": "study.yaml subjects.attributes.label",
+            "QVAL": "subjects.csv (attribute column)",
+        },
+        recomputed={"QORIG": "specification", "QEVAL": "specification", "IDVAR": "(none)", "IDVARVAL": "(none)"},
+    )
+    out: dict[str, dict[str, str]] = {}
+    for qnam, rows in supp.groupby("QNAM", sort=False):
+        out[str(qnam).strip().lower()] = {
+            str(u): text(v) or "" for u, v in zip(rows["USUBJID"], rows["QVAL"], strict=True)
+        }
+    return out
+
+
+def attribute_definitions(package: SdtmInput) -> list[dict[str, object]]:
+    """The definition's subjects.attributes from SUPPDM: name, label (QLABEL, ASCII <= 40), values, qnam."""
+    supp = package.get("SUPPDM")
+    if supp is None:
+        return []
+    out: list[dict[str, object]] = []
+    for qnam, rows in supp.groupby("QNAM", sort=False):
+        qnam = str(qnam).strip()
+        label = next((text(v) for v in rows["QLABEL"] if text(v)), qnam) or qnam
+        values = sorted({text(v) for v in rows["QVAL"] if text(v)})  # type: ignore[type-var]
+        label = "".join(c for c in label if " " <= c <= "~")[:40] or qnam
+        out.append({"name": qnam.lower(), "label": label, "values": values, "qnam": qnam})
+    return out

@@ -1,0 +1,120 @@
+"""SV -> visits.csv; DS -> disposition.csv; IE -> eligibility.csv.
+
+SV: visit_date is SVSTDTC's date (the records keep one day per visit; SVENDTC is written back equal to it);
+occurred is SVOCCUR, Y when absent (a row of SV is a visit that took place). DS: DISPOSITION EVENT rows are
+disposition events; the INFORMED CONSENT OBTAINED milestone is carried as subjects.csv consent_date and written
+back by to-sdtm; rows of other categories (OTHER EVENT...) have no records table and are not carried.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialinterop.sdtm_in.carry import Carry
+from trialinterop.sdtm_in.package import SdtmInput, clean_number, number
+from trialinterop.sdtm_in.tables import Table, build_table, date_part
+
+CONSENT = "INFORMED CONSENT OBTAINED"
+EVENT = "DISPOSITION EVENT"
+
+
+def visit_numbers(values: pd.Series) -> pd.Series:
+    """VISITNUM without binary noise (1.2000000000000002 -> 1.2)."""
+    return values.map(lambda v: clean_number(number(v))).astype(object)
+
+
+def map_visits(package: SdtmInput, carry: Carry) -> Table | None:
+    sv = package.get("SV")
+    if sv is None:
+        return None
+    occurred = sv["SVOCCUR"].fillna("").astype(str).str.strip() if "SVOCCUR" in sv.columns else None
+    fields: dict[str, str | pd.Series] = {
+        "subject_id": "USUBJID",
+        "visit_num": visit_numbers(sv["VISITNUM"]),
+        "visit_date": date_part(sv["SVSTDTC"]) if "SVSTDTC" in sv.columns else "SVSTDTC",
+        "occurred": occurred.where(occurred != "", "Y") if occurred is not None else pd.Series("Y", index=sv.index),
+        "reason_not_done": "SVREASOC",
+        "unplanned_description": "SVUPDES",
+    }
+    table = build_table("visits.csv", "SV", sv, fields, carry)
+    table.sources |= {"visit_num": "VISITNUM", "visit_date": "SVSTDTC", "occurred": "SVOCCUR"}
+    carry.plan(
+        "SV",
+        carried={"VISITNUM": "visits.csv visit_num", "SVSTDTC": "visits.csv visit_date", "USUBJID": "visits.csv"},
+        recomputed={
+            "STUDYID": "study.yaml study.id",
+            "DOMAIN": "(the domain)",
+            "VISIT": "study.yaml visits",
+            "VISITDY": "study.yaml visits",
+            "EPOCH": "SE elements",
+            "SVENDTC": "visit_date",
+            "SVSTDY": "study day",
+            "SVENDY": "study day",
+            "SVPRESP": "planned visits",
+        },
+    )
+    return table
+
+
+def map_disposition(package: SdtmInput, carry: Carry) -> Table | None:
+    ds = package.get("DS")
+    if ds is None:
+        return None
+    category = ds.get("DSCAT", pd.Series("", index=ds.index)).fillna("").astype(str).str.strip()
+    decod = ds["DSDECOD"].fillna("").astype(str).str.strip()
+    consent = decod == CONSENT
+    events = (category == EVENT) & ~consent
+    for index in ds.index[~events & ~consent]:
+        carry.reject("DS", index, f"no records table for DSCAT {category[index] or '(empty)'} ({decod[index]})")
+    rows = ds.loc[events]
+    fields: dict[str, str | pd.Series] = {
+        "subject_id": "USUBJID",
+        "event": "DSDECOD",
+        "term": "DSTERM",
+        "event_date": date_part(rows["DSSTDTC"]),
+    }
+    table = build_table("disposition.csv", "DS", rows, fields, carry)
+    table.sources["event_date"] = "DSSTDTC"
+    carry.plan(
+        "DS",
+        carried={"DSSTDTC": "disposition.csv event_date", "DSCAT": "(DISPOSITION EVENT)", "USUBJID": "disposition"},
+        recomputed={
+            "STUDYID": "study.yaml study.id",
+            "DOMAIN": "(the domain)",
+            "DSSEQ": "order",
+            "EPOCH": "SE elements",
+            "DSSTDY": "study day",
+        },
+    )
+    return table
+
+
+def map_eligibility(package: SdtmInput, carry: Carry) -> Table | None:
+    ie = package.get("IE")
+    if ie is None:
+        return None
+    fields: dict[str, str | pd.Series] = {
+        "subject_id": "USUBJID",
+        "criterion_id": "IETESTCD",
+        "result": "IEORRES",
+        "assessment_date": date_part(ie["IEDTC"]) if "IEDTC" in ie.columns else "IEDTC",
+    }
+    table = build_table("eligibility.csv", "IE", ie, fields, carry)
+    table.sources["assessment_date"] = "IEDTC"
+    carry.plan(
+        "IE",
+        carried={"IEDTC": "eligibility.csv assessment_date", "USUBJID": "eligibility.csv"},
+        recomputed={
+            "STUDYID": "study.yaml study.id",
+            "DOMAIN": "(the domain)",
+            "IESEQ": "order",
+            "IETEST": "study.yaml eligibility",
+            "IECAT": "study.yaml eligibility",
+            "IESTRESC": "result",
+            "VISITNUM": "visits",
+            "VISIT": "visits",
+            "EPOCH": "SE elements",
+            "IEDY": "study day",
+        },
+    )
+    return table
