@@ -65,11 +65,13 @@ class Carry:
 
 @dataclass(frozen=True)
 class CarryReport:
-    """Counts per dataset (`datasets`), the long-form side rows per dataset (`side`), and the notes."""
+    """Counts per dataset (`datasets`), the values not carried from carried rows in long form (`side`), the rows
+    not carried whole (`rows`, as they were, with the reason), and the notes."""
 
     datasets: dict[str, dict[str, Any]]
     side: dict[str, pd.DataFrame]
     notes: tuple[str, ...]
+    rows: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def values_not_carried(self) -> int:
@@ -97,10 +99,15 @@ class CarryReport:
         }
 
     def write(self, folder: Path) -> None:
-        """not-carried/<DATASET>.csv for each dataset with values not carried, and not-carried/report.json."""
+        """not-carried/<DATASET>-rows.csv (rows not carried, with the reason), <DATASET>-values.csv (values of
+        carried rows not carried, long form), and not-carried/report.json."""
         folder.mkdir(parents=True, exist_ok=True)
+        for dataset, frame in self.rows.items():
+            frame.to_csv(folder / f"{dataset}-rows.csv", index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         for dataset, frame in self.side.items():
-            frame.to_csv(folder / f"{dataset}.csv", index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+            frame.to_csv(
+                folder / f"{dataset}-values.csv", index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL
+            )
         (folder / "report.json").write_text(json.dumps(self.as_json(), indent=1) + "\n", encoding="utf-8")
 
     def summary_lines(self) -> list[str]:
@@ -118,6 +125,7 @@ def account(package: SdtmInput, carry: Carry) -> CarryReport:
     """Count every non-empty value of every dataset and collect the side rows of those not carried."""
     datasets: dict[str, dict[str, Any]] = {}
     side: dict[str, list[pd.DataFrame]] = {}
+    wide: dict[str, pd.DataFrame] = {}
     for domain, frame in package.domains.items():
         plan = carry.plans.get(domain, DomainPlan())
         rejected = carry.rejected.get(domain, {})
@@ -160,8 +168,14 @@ def account(package: SdtmInput, carry: Carry) -> CarryReport:
                     "values": total,
                     "not_carried": n_lost,
                 }
-                if n_lost:
-                    side.setdefault(name, []).append(_side_rows(frame, lost, variable, reason))
+                part = lost & ~row_out  # whole rows are written wide, below
+                if n_lost and part.any():
+                    side.setdefault(name, []).append(_side_rows(frame, part, variable, reason))
+            whole = row_out & in_dataset
+            if whole.any():
+                rows_out = frame.loc[whole, [ROW, *variables]].rename(columns={ROW: "row"})
+                rows_out.insert(1, "reason", reasons[whole].to_numpy())
+                wide[name] = rows_out
             datasets[name] = {
                 "domain": domain,
                 "rows": int(in_dataset.sum()),
@@ -177,7 +191,9 @@ def account(package: SdtmInput, carry: Carry) -> CarryReport:
         name: pd.concat(parts, ignore_index=True).sort_values(["row", "variable"], kind="mergesort")
         for name, parts in side.items()
     }
-    return CarryReport(dict(sorted(datasets.items())), dict(sorted(frames.items())), tuple(carry.notes))
+    return CarryReport(
+        dict(sorted(datasets.items())), dict(sorted(frames.items())), tuple(carry.notes), dict(sorted(wide.items()))
+    )
 
 
 def _status(variable: str, plan: DomainPlan) -> str:

@@ -9,6 +9,7 @@ leaves the previous output as it was.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,6 @@ def convert_package(path: str | Path, out: str | Path, *, define: str | Path | N
         rows = {}
         for table in tables:
             rows[table.file] = rows.get(table.file, 0) + len(table.frame)
-    definition = load_definition(out / "study.yaml")
     return Conversion(out, definition, rows, report)
 
 
@@ -163,10 +163,12 @@ def _write_tables(tables: list[Table], specs: dict[str, Any], folder: Path) -> N
         by_file.setdefault(table.file, []).append(table.frame)
     for file, frames in by_file.items():
         columns = list(specs[file].columns)
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        frame.reindex(columns=columns, fill_value="").fillna("").to_csv(
-            folder / file, index=False, lineterminator="\n"
-        )
+        with (folder / file).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(columns)
+            for frame in frames:
+                cells = [frame[c].tolist() if c in frame.columns else [""] * len(frame) for c in columns]
+                writer.writerows(zip(*cells, strict=True))
 
 
 def _drop_problem_rows(tables: list[Table], issues: list[Issue], carry: Carry) -> bool:
@@ -180,7 +182,7 @@ def _drop_problem_rows(tables: list[Table], issues: list[Issue], carry: Carry) -
         for issue in issues:
             match = re.fullmatch(r"row (\d+)", issue.key or "")
             if issue.where == file and match:
-                rows.setdefault(int(match.group(1)) - 2, issue.render())
+                rows.setdefault(int(match.group(1)) - 2, f"{file} {issue.field}: {issue.message}")
         offset = 0
         for table in parts:
             positions = np.zeros(len(table.frame), dtype=bool)

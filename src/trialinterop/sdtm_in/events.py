@@ -11,7 +11,7 @@ import pandas as pd
 
 from trialinterop.sdtm_in.carry import Carry
 from trialinterop.sdtm_in.package import SdtmInput, integer
-from trialinterop.sdtm_in.tables import Table, build_table
+from trialinterop.sdtm_in.tables import INDEX, Table, build_table
 
 _COMMON_RECOMPUTED = {
     "STUDYID": "study.yaml study.id",
@@ -63,9 +63,25 @@ def map_events(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
         | {f"{domain}SEQ": "order", f"{domain}STDY": "study day", f"{domain}ENDY": "study day"}
         | ({"AESOC": "soc", "AESOCCD": "soc_code"} if domain == "AE" else {}),
     )
-    if domain == "AE" and package.get("SUPPAE") is not None:
-        carry.plan("SUPPAE", carried={}, recomputed={})
+    if domain == "AE":
+        _unserious_criteria(table, carry)
     return table
+
+
+SERIOUSNESS = ("death", "life_threatening", "hospitalization", "disability", "congenital_anomaly",
+               "medically_important")  # fmt: skip
+
+
+def _unserious_criteria(table: Table, carry: Carry) -> None:
+    """A seriousness criterion Y on an AE with AESER N contradicts itself (the records reject it): the AE is carried
+    with AESER, the contradicting criterion values are not."""
+    frame = table.frame
+    unserious = (frame["serious"] == "N").to_numpy()
+    for name in SERIOUSNESS:
+        wrong = unserious & (frame[name] == "Y").to_numpy()
+        for index in frame.loc[wrong, INDEX]:
+            carry.reject_value("AE", int(index), table.sources[name], "seriousness criterion Y on an AE with AESER N")
+        frame.loc[wrong, name] = ""
 
 
 def event_numbers(frame: pd.DataFrame, domain: str) -> tuple[pd.Series, str]:

@@ -106,6 +106,8 @@ def _test(rows: pd.DataFrame, domain: str) -> dict[str, Any]:
         unit = units.most_common(1)[0][0]
         test["unit"] = unit
         test |= _conversion(rows, domain, unit)
+        if test.get("decimals") and test["result_type"] == "integer":
+            test["result_type"] = "float"  # the converted result has decimals
     return test
 
 

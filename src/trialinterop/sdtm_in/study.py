@@ -41,7 +41,8 @@ RECOMPUTED = {"SSTDTC", "SENDTC", "ACTSUB", "NARMS", "SDTMVER", "SDTIGVER", "COM
 
 
 def ts_values(package: SdtmInput) -> dict[str, list[dict[str, Any]]]:
-    """TSPARMCD -> its values in TSSEQ order: {value, code, system, nf, parm, index}."""
+    """TSPARMCD -> its values in TSSEQ order: {value, code, system, nf, parm, index}; TSVAL in ASCII (SDTM
+    requires it, SD1029: a typographic apostrophe becomes ')."""
     ts = package.get("TS")
     out: dict[str, list[dict[str, Any]]] = {}
     if ts is None:
@@ -49,9 +50,10 @@ def ts_values(package: SdtmInput) -> dict[str, list[dict[str, Any]]]:
     order = ts.assign(_seq=ts["TSSEQ"] if "TSSEQ" in ts else 0).sort_values(["TSPARMCD", "_seq"], kind="mergesort")
     for index, row in order.iterrows():
         reference = (text(row.get("TSVCDREF")) or "").upper()
+        value = text(row.get("TSVAL")) or ""
         out.setdefault(str(text(row["TSPARMCD"])), []).append(
             {
-                "value": text(row.get("TSVAL")) or "",
+                "value": ascii_text(value, len(value)),
                 "code": text(row.get("TSVALCD")),
                 "system": SYSTEMS.get(reference),
                 "nf": text(row.get("TSVALNF")),

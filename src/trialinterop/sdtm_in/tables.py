@@ -43,8 +43,9 @@ class Table:
 
 def text_column(values: Any) -> pd.Series:
     """Cell texts of a column of values: None/NaN -> "", floats without a trailing .0 (15 significant digits)."""
-    series = pd.Series(values, dtype=object)
-    return series.map(_cell)
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    texts = np.array([_cell(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], dtype=object)
 
 
 def _cell(value: Any) -> str:

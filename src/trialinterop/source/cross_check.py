@@ -136,8 +136,10 @@ def _check_findings(definition: StudyDefinition, findings: list[m.Finding], prob
         test = found[1]
         if row.status == "NOT DONE" and row.result is not None:
             problems.append(input_problem(*_at(row), "result", "a result is given for a test NOT DONE", row.result))
-        if row.unit is not None and row.unit != test.unit:
+        if row.unit is not None and row.unit != test.unit and row.unit != test.standard_unit:
             expected = f"the unit of {test.testcd} is {test.unit}" if test.unit else f"{test.testcd} has no unit"
+            if test.unit and test.standard_unit:
+                expected += f" or its standard unit {test.standard_unit}"
             problems.append(input_problem(*_at(row), "unit", expected, row.unit))
         if row.result is not None:
             result_key = (row.instrument, row.testcd, row.result)
