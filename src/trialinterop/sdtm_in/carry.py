@@ -105,9 +105,7 @@ class CarryReport:
         for dataset, frame in self.rows.items():
             frame.to_csv(folder / f"{dataset}-rows.csv", index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         for dataset, frame in self.side.items():
-            frame.to_csv(
-                folder / f"{dataset}-values.csv", index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL
-            )
+            frame.to_csv(folder / f"{dataset}-values.csv", index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         (folder / "report.json").write_text(json.dumps(self.as_json(), indent=1) + "\n", encoding="utf-8")
 
     def summary_lines(self) -> list[str]:
@@ -153,7 +151,7 @@ def account(package: SdtmInput, carry: Carry) -> CarryReport:
                 else:
                     lost = out_rows.copy()
                     reason = reasons.copy()
-                    for (index, var), why in cell_reasons.get(variable, {}).items():
+                    for (index, _), why in cell_reasons.get(variable, {}).items():
                         if mask[index] and not row_out[index]:
                             lost[index] = True
                             reason[index] = why

@@ -76,7 +76,7 @@ def convert_package(path: str | Path, out: str | Path, *, define: str | Path | N
         _account_dependents(package, carry, tables)
         report = account(package, carry)
         report.write(staging / "not-carried")
-        rows = {}
+        rows: dict[str, int] = {}
         for table in tables:
             rows[table.file] = rows.get(table.file, 0) + len(table.frame)
     return Conversion(out, definition, rows, report)
@@ -152,7 +152,7 @@ def _write_until_clean(tables: list[Table], definition: StudyDefinition, carry: 
             read_records(folder)
             return
         except InputError as error:
-            if not _drop_problem_rows(tables, error.issues, carry):
+            if not _drop_problem_rows(tables, list(error.issues), carry):
                 raise
     read_records(folder)
 
@@ -235,7 +235,7 @@ def _supp_ae(package: SdtmInput, carry: Carry, frame: pd.DataFrame, ae: Table | 
     if ae is not None:
         source = package.domains["AE"].loc[ae.frame[INDEX].to_numpy()]
         kept = {(u, f"{s:g}") for u, s in zip(source["USUBJID"], source["AESEQ"], strict=True)}
-    for index, row in frame.iterrows():
+    for index, row in zip(frame.index, frame.to_dict("records"), strict=True):
         if text(row.get("QNAM")) != "AETRTEM":
             carry.reject("SUPPAE", index, f"SUPPAE qualifier {text(row.get('QNAM'))}: no records field")
         elif (row["USUBJID"], text(row.get("IDVARVAL"))) not in kept:

@@ -78,7 +78,9 @@ def arms_and_elements(
         elements.append(entry)
     carry.plan(
         "TA",
-        carried={v: "study.yaml arms, elements, epochs" for v in ("ARMCD", "ARM", "TAETORD", "ETCD", "ELEMENT", "EPOCH")}
+        carried={
+            v: "study.yaml arms, elements, epochs" for v in ("ARMCD", "ARM", "TAETORD", "ETCD", "ELEMENT", "EPOCH")
+        }
         | {"STUDYID": "study.yaml study.id", "DOMAIN": "(the domain)"},
     )
     carry.plan(
@@ -95,7 +97,7 @@ def _received(package: SdtmInput, products: list[Product]) -> dict[str, set[str]
     if ex is None or "ACTARMCD" not in dm.columns:
         return {}
     arm_of = dict(zip(dm["USUBJID"], dm["ACTARMCD"].astype(str).str.strip(), strict=True))
-    code_of = {(p.extrt, p.dose): p.code for p in products}
+    code_of: dict[tuple, str] = {(p.extrt, p.dose): p.code for p in products}
     out: dict[str, set[str]] = {}
     for usubjid, extrt, dose in zip(ex["USUBJID"], ex["EXTRT"], ex.get("EXDOSE", [None] * len(ex)), strict=True):
         code = code_of.get((text(extrt), number(dose)))
@@ -143,9 +145,9 @@ def _candidate_dates(
             last = rows.assign(_e=rows["_end"].where(rows["_end"].str.len() == 10, rows["_start"]))
             last_end = last.groupby("USUBJID")["_e"].max()
             out += [
-                ({"event": "first_dose", "intervention": p.code}, first.to_dict()),
+                ({"event": "first_dose", "intervention": p.code}, _texts(first)),
                 ({"event": "day_after_first_dose", "intervention": p.code}, _next_day(first)),
-                ({"event": "last_dose", "intervention": p.code}, last_end.to_dict()),
+                ({"event": "last_dose", "intervention": p.code}, _texts(last_end)),
                 ({"event": "day_after_last_dose", "intervention": p.code}, _next_day(last_end)),
             ]
     sv, tv = package.get("SV"), package.get("TV")
@@ -153,13 +155,18 @@ def _candidate_dates(
         sv = sv.assign(_date=date_part(sv["SVSTDTC"]), _num=sv["VISITNUM"].map(lambda v: clean_number(number(v))))
         for visit in dict.fromkeys(tv["VISITNUM"].map(lambda v: clean_number(number(v)))):
             rows = sv[sv["_num"] == visit]
-            out.append(({"event": "visit", "visit": _visit_number(visit)}, dict(zip(rows["USUBJID"], rows["_date"]))))
+            dates = {str(u): str(d) for u, d in zip(rows["USUBJID"], rows["_date"], strict=True)}
+            out.append(({"event": "visit", "visit": _visit_number(visit)}, dates))
     return out
+
+
+def _texts(series: pd.Series) -> dict[str, str]:
+    return {str(k): str(v) for k, v in series.items()}
 
 
 def _next_day(dates: pd.Series) -> dict[str, str]:
     shifted = pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce") + pd.Timedelta(days=1)
-    return {u: d.strftime("%Y-%m-%d") for u, d in shifted.items() if not pd.isna(d)}
+    return {str(u): d.strftime("%Y-%m-%d") for u, d in shifted.items() if not pd.isna(d)}
 
 
 def _visit_number(value: float | None) -> int | float | None:

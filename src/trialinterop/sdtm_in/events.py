@@ -61,7 +61,8 @@ def map_events(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
         carried={id_source: f"{file} {id_field}", "USUBJID": f"{file} subject_id"},
         recomputed=_COMMON_RECOMPUTED
         | {f"{domain}SEQ": "order", f"{domain}STDY": "study day", f"{domain}ENDY": "study day"}
-        | ({"AESOC": "soc", "AESOCCD": "soc_code"} if domain == "AE" else {}),
+        | ({"AESOC": "soc", "AESOCCD": "soc_code"} if domain == "AE" else {})
+        | ({"MHSOC": "body_system"} if domain == "MH" else {}),
     )
     if domain == "AE":
         _unserious_criteria(table, carry)

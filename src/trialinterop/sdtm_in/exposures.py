@@ -72,7 +72,7 @@ def map_exposures(package: SdtmInput, carry: Carry, items: list[Product]) -> Tab
     ex = package.get("EX")
     if ex is None:
         return None
-    by_key = {(p.extrt, p.dose, p.unit, p.form, p.route, p.frequency): p.treatment for p in items}
+    by_key: dict[tuple, str] = {(p.extrt, p.dose, p.unit, p.form, p.route, p.frequency): p.treatment for p in items}
     treatments = [
         by_key.get((text(r[0]), number(r[1]), *(text(v) for v in r[2:])), "")
         for r in ex.reindex(columns=list(PRODUCT)).itertuples(index=False)

@@ -3,10 +3,10 @@
 An instrument is one (domain, --CAT) group (the domain itself without --CAT); its code is the category in
 identifier form. Each test (--TESTCD, in order of first appearance) gets: --TEST (the most frequent), --SCAT when
 constant for the test, the result type (integer, float or text from --ORRES), the most frequent --ORRESU as unit,
-and, when --STRESN is --ORRES times one factor, `standard_unit` + `conversion` + `decimals` (the smallest factor,
-in significant digits, that reproduces --STRESN on at least 99% of the records; `decimals` the most decimals seen in
---STRESC). Normal ranges stay per record (normal_low/normal_high). Domains outside the definition schema's
-instrument domains are not carried.
+and, when --STRESN is --ORRES times one factor, `standard_unit` + `conversion` + `decimals`: the factor with the
+fewest significant digits, and then the fewest decimals, that reproduces --STRESN on at least 99% of the records
+(equal within 1e-9 relative: XPT numbers carry binary noise). Normal ranges stay per record (normal_low and
+normal_high). Domains outside the definition schema's instrument domains are not carried.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def findings_domains(package: SdtmInput) -> list[str]:
-    """Domains of the package in the findings shape (--TESTCD and --ORRES)."""
+    """Domains of the package in the findings shape (--TESTCD and --ORRES), but IE (eligibility.csv)."""
     return [
         d
         for d, frame in package.domains.items()
-        if not d.startswith("SUPP") and f"{d}TESTCD" in frame.columns and f"{d}ORRES" in frame.columns
+        if not d.startswith("SUPP") and d != "IE" and f"{d}TESTCD" in frame.columns and f"{d}ORRES" in frame.columns
     ]
 
 
@@ -81,15 +81,15 @@ def _instrument(rows: pd.DataFrame, domain: str, code: str) -> dict[str, Any]:
             entry[key] = value
     if domain in FHIR_CATEGORY:
         entry["fhir_category"] = FHIR_CATEGORY[domain]
-    entry["tests"] = [
-        _test(part, domain) for _, part in rows.groupby(f"{domain}TESTCD", sort=False) if len(part)
-    ]
+    entry["tests"] = [_test(part, domain) for _, part in rows.groupby(f"{domain}TESTCD", sort=False) if len(part)]
     return entry
 
 
 def _test(rows: pd.DataFrame, domain: str) -> dict[str, Any]:
     testcd = str(rows[f"{domain}TESTCD"].iloc[0]).strip()
-    names = Counter(str(v).strip() for v in rows[f"{domain}TEST"] if str(v).strip()) if f"{domain}TEST" in rows else {}
+    names: Counter[str] = Counter()
+    if f"{domain}TEST" in rows:
+        names.update(str(v).strip() for v in rows[f"{domain}TEST"] if str(v).strip())
     test: dict[str, Any] = {"testcd": testcd, "test": _ascii(names.most_common(1)[0][0] if names else testcd, 40)}
     subcategory = _constant(rows, f"{domain}SCAT")
     if subcategory:
@@ -124,20 +124,15 @@ def _conversion(rows: pd.DataFrame, domain: str, unit: str) -> dict[str, Any]:
     original, standard = original[usable], standard[usable]
     standard_units = Counter(str(v).strip() for v in same[f"{domain}STRESU"] if str(v).strip())
     standard_unit = standard_units.most_common(1)[0][0] if standard_units else unit
-    decimals = max(_decimals(str(v)) for v in same[f"{domain}STRESC"]) if f"{domain}STRESC" in same else 0
-    ratio = float(np.median(standard / original))
     if standard_unit == unit and np.allclose(standard, original):
         return {}
+    ratio = float(np.median(standard / original))
     for digits in range(1, 8):
         factor = float(f"{ratio:.{digits}g}")
-        if np.mean(np.round(original * factor, decimals) == standard) >= 0.99:
-            return {"standard_unit": standard_unit, "conversion": factor, "decimals": min(decimals, 8)}
+        for decimals in range(0, 9):
+            if np.mean(np.isclose(np.round(original * factor, decimals), standard, rtol=1e-9, atol=0)) >= 0.99:
+                return {"standard_unit": standard_unit, "conversion": factor, "decimals": decimals}
     return {}
-
-
-def _decimals(value: str) -> int:
-    value = value.strip()
-    return len(value.split(".", 1)[1]) if "." in value and FLOAT.match(value) else 0
 
 
 def _constant(rows: pd.DataFrame, variable: str) -> str | None:

@@ -40,7 +40,9 @@ def read_sdtm(path: str | Path, *, define: str | Path | None = None) -> SdtmInpu
     """Read every dataset of the package folder `path`; InputError naming the file when one is unreadable."""
     folder = Path(path)
     if not folder.is_dir():
-        raise InputError([Issue("TI-READ", Severity.REJECT, "no such folder", where=str(folder))], summary="cannot read")
+        raise InputError(
+            [Issue("TI-READ", Severity.REJECT, "no such folder", where=str(folder))], summary="cannot read"
+        )
     package = load_package([folder], define=define)
     if not package.datasets:
         raise InputError(

@@ -47,7 +47,7 @@ def ts_values(package: SdtmInput) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     if ts is None:
         return out
-    order = ts.assign(_seq=ts["TSSEQ"] if "TSSEQ" in ts else 0).sort_values(["TSPARMCD", "_seq"], kind="mergesort")
+    order = ts.assign(_seq=ts.get("TSSEQ", 0)).sort_values(["TSPARMCD", "_seq"], kind="mergesort")
     for index, row in order.iterrows():
         reference = (text(row.get("TSVCDREF")) or "").upper()
         value = text(row.get("TSVAL")) or ""
@@ -150,7 +150,7 @@ def study_sections(
         if parmcd not in CONSUMED and parmcd not in RECOMPUTED and re.fullmatch(r"[A-Z][A-Z0-9]{0,7}", parmcd)
         and all(v["value"] for v in values)
     ]  # fmt: skip
-    _plan_ts(package, carry, ts, {e["parmcd"] for e in extra})
+    _plan_ts(package, carry, ts, {str(e["parmcd"]) for e in extra})
     return {"study": study, "design": design, "outcomes": outcomes, "trial_summary": extra}
 
 
@@ -179,4 +179,6 @@ def _plan_ts(package: SdtmInput, carry: Carry, ts: dict[str, list[dict[str, Any]
             if not held:
                 carry.reject("TS", value["index"], f"TS {parmcd}: no study definition field")
             elif value["code"] and not value["system"]:
-                carry.reject_value("TS", value["index"], "TSVALCD", "code system (TSVCDREF) not one the definition knows")
+                carry.reject_value(
+                    "TS", value["index"], "TSVALCD", "code system (TSVCDREF) not one the definition knows"
+                )

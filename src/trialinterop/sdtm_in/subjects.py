@@ -6,11 +6,14 @@ Decisions, each counted in the report notes:
 - enrolled = N when ARMNRS is SCREEN FAILURE, ARMCD/ACTARMCD is SCRNFAIL (SDTMIG 3.2 convention) or DS has a
   SCREEN FAILURE event; else Y. arm/actual_arm: ARMCD/ACTARMCD when they are arms of TA (actual_arm only when it
   differs from ARMCD).
-- Each SUPPDM QNAM becomes a subject attribute of the definition (name = QNAM in lower case), so its values are
+- RACE MULTIPLE with SUPPDM RACE1, RACE2... becomes the list of those races.
+- Each other SUPPDM QNAM becomes a subject attribute of the definition (name = QNAM in lower case), so its values are
   carried in subjects.csv and written back to SUPPDM.
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -37,13 +40,14 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
     age = dm["AGE"] if "AGE" in dm.columns else pd.Series(None, index=dm.index, dtype=object)
     if "AGEU" in dm.columns:
         age = age.where(dm["AGEU"].fillna("").astype(str).str.upper().isin(["YEARS", ""]), None)
+    races = _races(package, dm)
     fields: dict[str, str | pd.Series] = {
         "subject_id": "SUBJID",
         "site_id": "SITEID",
         "sex": "SEX",
         "birth_date": "BRTHDTC",
         "age": age,
-        "race": "RACE",
+        "race": races,
         "ethnicity": "ETHNIC",
         "arm": armcd.where(armcd.isin(arms), ""),
         "actual_arm": actarmcd.where(actarmcd.isin(arms) & (actarmcd != armcd), ""),
@@ -53,7 +57,9 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
         "death_date": "DTHDTC",
     }
     table = build_table("subjects.csv", "DM", dm, fields, carry)
-    table.sources |= {"age": "AGE", "arm": "ARMCD", "actual_arm": "ACTARMCD", "consent_date": "RFICDTC"}
+    table.sources |= {
+        "age": "AGE", "arm": "ARMCD", "actual_arm": "ACTARMCD", "consent_date": "RFICDTC", "race": "RACE",
+    }  # fmt: skip
     carry.plan(
         "DM",
         carried={
@@ -68,6 +74,7 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
             "ACTARM": "study.yaml arms.name",
             "ARMNRS": "subjects.csv enrolled",
             "RFICDTC": "subjects.csv consent_date",
+            "RACE": "subjects.csv race",
         },
         recomputed={
             "RFSTDTC": "first exposure",
@@ -84,6 +91,18 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
     for name, values in attributes.items():
         table.frame[name] = dm["USUBJID"].map(values).fillna("").to_numpy()
     return table
+
+
+def _races(package: SdtmInput, dm: pd.DataFrame) -> pd.Series:
+    """RACE, or for RACE MULTIPLE the SUPPDM RACE1, RACE2... values joined with '|'."""
+    race = dm["RACE"].map(text) if "RACE" in dm.columns else pd.Series(None, index=dm.index, dtype=object)
+    supp = package.get("SUPPDM")
+    if supp is None:
+        return race
+    multiple = supp[supp["QNAM"].astype(str).str.strip().str.fullmatch(r"RACE\d+")]
+    listed = multiple.groupby("USUBJID", sort=False)["QVAL"].agg(lambda v: "|".join(str(text(x)) for x in v if text(x)))
+    joined = dm["USUBJID"].map(listed)
+    return race.where(~((race == "MULTIPLE") & joined.notna()), joined)
 
 
 def consent_dates(package: SdtmInput, carry: Carry) -> dict[str, str]:
@@ -120,7 +139,7 @@ def consent_dates(package: SdtmInput, carry: Carry) -> dict[str, str]:
 def _first(frame: pd.DataFrame, variable: str) -> dict[str, str]:
     dates = frame.assign(_date=date_part(frame[variable]))
     dates = dates[dates["_date"].str.match(COMPLETE_DATE)]
-    return dates.groupby("USUBJID")["_date"].min().to_dict()
+    return {str(k): str(v) for k, v in dates.groupby("USUBJID")["_date"].min().items()}
 
 
 def _screen_failures(package: SdtmInput) -> list[str]:
@@ -148,11 +167,18 @@ def supp_attributes(package: SdtmInput, carry: Carry) -> dict[str, dict[str, str
         recomputed={"QORIG": "specification", "QEVAL": "specification", "IDVAR": "(none)", "IDVARVAL": "(none)"},
     )
     out: dict[str, dict[str, str]] = {}
-    for qnam, rows in supp.groupby("QNAM", sort=False):
+    for qnam, rows in _attribute_rows(supp):
         out[str(qnam).strip().lower()] = {
             str(u): text(v) or "" for u, v in zip(rows["USUBJID"], rows["QVAL"], strict=True)
         }
     return out
+
+
+def _attribute_rows(supp: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """SUPPDM rows by QNAM, but RACE1, RACE2... (the races of RACE MULTIPLE, carried in `race`)."""
+    return [
+        (str(q), rows) for q, rows in supp.groupby("QNAM", sort=False) if not re.fullmatch(r"RACE\d+", str(q).strip())
+    ]
 
 
 def attribute_definitions(package: SdtmInput) -> list[dict[str, object]]:
@@ -161,7 +187,7 @@ def attribute_definitions(package: SdtmInput) -> list[dict[str, object]]:
     if supp is None:
         return []
     out: list[dict[str, object]] = []
-    for qnam, rows in supp.groupby("QNAM", sort=False):
+    for qnam, rows in _attribute_rows(supp):
         qnam = str(qnam).strip()
         label = next((text(v) for v in rows["QLABEL"] if text(v)), qnam) or qnam
         values = sorted({text(v) for v in rows["QVAL"] if text(v)})  # type: ignore[type-var]

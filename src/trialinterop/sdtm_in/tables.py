@@ -80,25 +80,23 @@ def check_cells(tables: list[Table], definition: StudyDefinition, carry: Carry) 
                 continue
             bad = column.isin(list(reasons)).to_numpy()
             source = table.sources.get(name, name)
-            for position in np.flatnonzero(bad):
-                value = column.iat[position]
+            for position in map(int, np.flatnonzero(bad)):
+                value = str(column.iat[position])
                 why = f"{table.file} {name}: {reasons[value]}"
                 if fspec.required:
                     bad_rows[position] = True
-                    row_reasons.setdefault(int(position), f"{why} (value {value!r})")
+                    row_reasons.setdefault(position, f"{why} (value {value!r})")
                 else:
-                    carry.reject_value(table.domain, int(table.frame[INDEX].iat[position]), source, why)
+                    carry.reject_value(table.domain, int(table.frame[INDEX].to_numpy()[position]), source, why)
             if not fspec.required:
                 table.frame.loc[bad, name] = ""
-        table.drop(bad_rows, carry, [row_reasons[p] for p in np.flatnonzero(bad_rows)])
+        table.drop(bad_rows, carry, [row_reasons[int(p)] for p in np.flatnonzero(bad_rows)])
         keys = list(spec.primary_key)
         duplicate = table.frame.duplicated(keys, keep="first").to_numpy()
         table.drop(duplicate, carry, f"{table.file}: duplicate key ({', '.join(keys)})")
 
 
-def build_table(
-    file: str, domain: str, frame: pd.DataFrame, fields: dict[str, str | pd.Series], carry: Carry
-) -> Table:
+def build_table(file: str, domain: str, frame: pd.DataFrame, fields: dict[str, str | pd.Series], carry: Carry) -> Table:
     """A table from `frame` (rows of `domain`): each field takes the named input variable (its texts) or a ready
     Series; the fields taken from variables are planned as carried there."""
     columns: dict[str, Any] = {}

@@ -40,7 +40,12 @@ def map_visits(package: SdtmInput, carry: Carry) -> Table | None:
     table.sources |= {"visit_num": "VISITNUM", "visit_date": "SVSTDTC", "occurred": "SVOCCUR"}
     carry.plan(
         "SV",
-        carried={"VISITNUM": "visits.csv visit_num", "SVSTDTC": "visits.csv visit_date", "USUBJID": "visits.csv"},
+        carried={
+            "VISITNUM": "visits.csv visit_num",
+            "SVSTDTC": "visits.csv visit_date",
+            "SVOCCUR": "visits.csv occurred",
+            "USUBJID": "visits.csv",
+        },
         recomputed={
             "STUDYID": "study.yaml study.id",
             "DOMAIN": "(the domain)",
@@ -84,6 +89,7 @@ def map_disposition(package: SdtmInput, carry: Carry) -> Table | None:
             "DSSEQ": "order",
             "EPOCH": "SE elements",
             "DSSTDY": "study day",
+            "DSSCAT": "(STUDY PARTICIPATION)",
         },
     )
     return table
