@@ -286,3 +286,22 @@ def test_missing_visits_file_is_reported_for_findings(folder: Path) -> None:
         "visit_num",
         "this subject's visit is not in visits.csv (every visit with records needs its row there, for SV)",
     ) in messages
+
+
+def test_finding_may_be_in_its_tests_standard_unit(tmp_path: Path) -> None:
+    """XANAD01's GLUC is collected in mg/dL with standard unit mmol/L: a result in mmol/L reads (it is not
+    converted), one in g/L does not."""
+    out = tmp_path / "x"
+    assert CliRunner().invoke(main, ["fixtures", "--study", "XANAD01", "-o", str(out)]).exit_code == 0
+    rows = csv_rows(out / "findings.csv")
+    row = _first_row(rows, testcd="GLUC")
+    rows[row][rows[0].index("unit")] = "mmol/L"
+    save_rows(out / "findings.csv", rows)
+    assert read_records(out).findings
+    rows[row][rows[0].index("unit")] = "g/L"
+    save_rows(out / "findings.csv", rows)
+    with pytest.raises(InputError) as caught:
+        read_records(out)
+    assert [(i.key, i.field, i.message) for i in caught.value.issues] == [
+        (f"row {row + 1}", "unit", "the unit of GLUC is mg/dL or its standard unit mmol/L")
+    ]

@@ -32,6 +32,23 @@ from trialinterop.source.reader import read_records
 from trialinterop.source.schema import records_schema
 
 REQUIRED = ("DM", "TA", "TV")
+REQUIRED_VARIABLES = {
+    "DM": ("STUDYID", "USUBJID", "SUBJID", "SITEID"),
+    "TA": ("ARMCD", "ARM", "TAETORD", "ETCD", "EPOCH"),
+    "TE": ("ETCD",),
+    "TV": ("VISITNUM", "VISIT"),
+    "TS": ("TSPARMCD",),
+    "TI": ("IETESTCD", "IECAT"),
+    "EX": ("USUBJID", "EXTRT", "EXSTDTC"),
+    "AE": ("USUBJID", "AETERM", "AESEQ"),
+    "CM": ("USUBJID", "CMTRT", "CMSEQ"),
+    "MH": ("USUBJID", "MHTERM", "MHSEQ"),
+    "SV": ("USUBJID", "VISITNUM", "SVSTDTC"),
+    "SE": ("USUBJID", "ETCD", "SESTDTC"),
+    "DS": ("USUBJID", "DSDECOD", "DSTERM", "DSSTDTC"),
+    "IE": ("USUBJID", "IETESTCD", "IEORRES"),
+}
+"""Variables from-sdtm cannot do without, per domain (a findings domain needs USUBJID and VISITNUM)."""
 MAX_PASSES = 6
 HEADER = """\
 # Study definition of {study} written by `trialinterop from-sdtm` from the SDTM package {package}
@@ -59,6 +76,7 @@ def convert_package(path: str | Path, out: str | Path, *, define: str | Path | N
             [Issue("TI-READ", Severity.REJECT, f"dataset {d} is required", where=str(path)) for d in missing],
             summary="cannot convert",
         )
+    _require_variables(package)
     carry = Carry()
     document = build_definition(package, carry)
     out = Path(out)
@@ -80,6 +98,23 @@ def convert_package(path: str | Path, out: str | Path, *, define: str | Path | N
         for table in tables:
             rows[table.file] = rows.get(table.file, 0) + len(table.frame)
     return Conversion(out, definition, rows, report)
+
+
+def _require_variables(package: SdtmInput) -> None:
+    """InputError naming each dataset file and variable from-sdtm needs but the package lacks."""
+    problems = []
+    finding_domains = set(findings.findings_domains(package))
+    for domain, frame in package.domains.items():
+        needed = REQUIRED_VARIABLES.get(domain, ("USUBJID", "VISITNUM") if domain in finding_domains else ())
+        for variable in needed:
+            if variable not in frame.columns:
+                for name in package.datasets.get(domain, (domain,)):
+                    where = package.files.get(name, name)
+                    problems.append(
+                        Issue("TI-READ", Severity.REJECT, "required variable is missing", where, "", variable)
+                    )
+    if problems:
+        raise InputError(problems, summary="cannot convert")
 
 
 def build_definition(package: SdtmInput, carry: Carry) -> dict[str, Any]:

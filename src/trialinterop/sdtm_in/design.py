@@ -222,7 +222,7 @@ def _unscheduled_prefix(package: SdtmInput, planned: dict[float, Any]) -> str:
 
 
 def interventions(package: SdtmInput, products: list[Product], ts: dict[str, list[dict[str, Any]]]) -> list[dict]:
-    types = [v["value"] for v in ts.get("INTTYPE", [])]
+    types = [_intervention_type(v["value"]) for v in ts.get("INTTYPE", [])]
     out = []
     for p in products:
         entry: dict[str, Any] = {
@@ -253,6 +253,19 @@ def interventions(package: SdtmInput, products: list[Product], ts: dict[str, lis
             entry["codes"] = codes
         out.append(entry)
     return out
+
+
+INTERVENTION_TYPES = {
+    "DRUG", "BIOLOGICAL", "DEVICE", "PROCEDURE", "RADIATION", "BEHAVIORAL", "GENETIC", "DIETARY_SUPPLEMENT",
+    "COMBINATION_PRODUCT", "DIAGNOSTIC_TEST", "OTHER",
+}  # fmt: skip
+
+
+def _intervention_type(value: str) -> str:
+    """TS INTTYPE (CDISC CT) as a definition intervention type: BIOLOGIC -> BIOLOGICAL, spaces -> _, else OTHER."""
+    name = value.strip().upper().replace(" ", "_")
+    name = {"BIOLOGIC": "BIOLOGICAL"}.get(name, name)
+    return name if name in INTERVENTION_TYPES else "OTHER"
 
 
 def sites(package: SdtmInput, carry: Carry) -> list[dict[str, Any]]:

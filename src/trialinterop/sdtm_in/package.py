@@ -31,6 +31,7 @@ class SdtmInput:
     domains: dict[str, pd.DataFrame]
     datasets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     define: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
 
     def get(self, domain: str) -> pd.DataFrame | None:
         return self.domains.get(domain)
@@ -55,7 +56,8 @@ def read_sdtm(path: str | Path, *, define: str | Path | None = None) -> SdtmInpu
     domains = {domain: _joined(parts) for domain, parts in grouped.items()}
     names = {domain: tuple(d.name for d in parts) for domain, parts in grouped.items()}
     define_path = str(define) if define else (str(folder / "define.xml") if (folder / "define.xml").exists() else None)
-    return SdtmInput(str(folder), domains, names, define_path)
+    files = {d.name: d.path for d in package.datasets.values()}
+    return SdtmInput(str(folder), domains, names, define_path, files)
 
 
 def _domain_of(dataset: Dataset) -> str:
