@@ -48,7 +48,8 @@ REQUIRED_VARIABLES = {
     "DS": ("USUBJID", "DSDECOD", "DSTERM", "DSSTDTC"),
     "IE": ("USUBJID", "IETESTCD", "IEORRES"),
 }
-"""Variables from-sdtm cannot do without, per domain (a findings domain needs USUBJID and VISITNUM)."""
+"""Variables from-sdtm cannot do without, per domain (a findings domain needs USUBJID; its records without VISITNUM
+are not carried)."""
 MAX_PASSES = 6
 HEADER = """\
 # Study definition of {study} written by `trialinterop from-sdtm` from the SDTM package {package}
@@ -105,7 +106,7 @@ def _require_variables(package: SdtmInput) -> None:
     problems = []
     finding_domains = set(findings.findings_domains(package))
     for domain, frame in package.domains.items():
-        needed = REQUIRED_VARIABLES.get(domain, ("USUBJID", "VISITNUM") if domain in finding_domains else ())
+        needed = REQUIRED_VARIABLES.get(domain, ("USUBJID",) if domain in finding_domains else ())
         for variable in needed:
             if variable not in frame.columns:
                 for name in package.datasets.get(domain, (domain,)):
