@@ -27,7 +27,7 @@ from trialinterop.issues import Issue, Severity
 from trialinterop.sdtm_in import design, events, exposures, findings, study, subjects, visits
 from trialinterop.sdtm_in.carry import Carry, CarryReport, account
 from trialinterop.sdtm_in.package import SdtmInput, read_sdtm, text
-from trialinterop.sdtm_in.tables import INDEX, Table, check_cells
+from trialinterop.sdtm_in.tables import INDEX, Table, check_cells, check_units
 from trialinterop.source.reader import read_records
 from trialinterop.source.schema import records_schema
 
@@ -79,7 +79,8 @@ def convert_package(path: str | Path, out: str | Path, *, define: str | Path | N
         )
     _require_variables(package)
     carry = Carry()
-    document = build_definition(package, carry)
+    consent = subjects.consent_dates(package, carry)
+    document = build_definition(package, carry, consent)
     out = Path(out)
     with staged_directory(out) as staging:
         study_file = staging / "study.yaml"
@@ -89,8 +90,9 @@ def convert_package(path: str | Path, out: str | Path, *, define: str | Path | N
             encoding="utf-8",
         )
         definition = load_definition(study_file)
-        tables = build_tables(package, carry, definition)
+        tables = build_tables(package, carry, definition, consent)
         check_cells(tables, definition, carry)
+        check_units(tables, definition, carry)
         _write_until_clean(tables, definition, carry, staging)
         _account_dependents(package, carry, tables)
         report = account(package, carry)
@@ -118,10 +120,9 @@ def _require_variables(package: SdtmInput) -> None:
         raise InputError(problems, summary="cannot convert")
 
 
-def build_definition(package: SdtmInput, carry: Carry) -> dict[str, Any]:
+def build_definition(package: SdtmInput, carry: Carry, consent: dict[str, str]) -> dict[str, Any]:
     ts = study.ts_values(package)
     products = exposures.products(package)
-    consent = subjects.consent_dates(package, carry)
     parts = design.arms_and_elements(package, carry, products, consent)
     arm_codes = [a["code"] for a in parts["arms"]]
     dm = package.domains["DM"]
@@ -153,8 +154,7 @@ def _host(study_id: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", study_id.lower()).strip("-") or "study"
 
 
-def build_tables(package: SdtmInput, carry: Carry, definition: StudyDefinition) -> list[Table]:
-    consent = subjects.consent_dates(package, Carry())  # its notes were taken when the definition was built
+def build_tables(package: SdtmInput, carry: Carry, definition: StudyDefinition, consent: dict[str, str]) -> list[Table]:
     tables: list[Table] = [
         subjects.map_subjects(package, carry, arms={a.code for a in definition.arms}, consent=consent)
     ]
@@ -185,12 +185,12 @@ def _write_until_clean(tables: list[Table], definition: StudyDefinition, carry: 
     for _ in range(MAX_PASSES):
         _write_tables(tables, specs, folder)
         try:
-            read_records(folder)
+            read_records(folder, definition=definition)
             return
         except InputError as error:
             if not _drop_problem_rows(tables, list(error.issues), carry):
                 raise
-    read_records(folder)
+    read_records(folder, definition=definition)
 
 
 def _write_tables(tables: list[Table], specs: dict[str, Any], folder: Path) -> None:

@@ -89,19 +89,25 @@ def _test(rows: pd.DataFrame, domain: str) -> dict[str, Any]:
     testcd = str(rows[f"{domain}TESTCD"].iloc[0]).strip()
     names: Counter[str] = Counter()
     if f"{domain}TEST" in rows:
-        names.update(str(v).strip() for v in rows[f"{domain}TEST"] if str(v).strip())
+        names.update({str(k): int(v) for k, v in rows[f"{domain}TEST"].astype(str).str.strip().value_counts().items()})
+        names.pop("", None)
     test: dict[str, Any] = {"testcd": testcd, "test": _ascii(names.most_common(1)[0][0] if names else testcd, 40)}
     subcategory = _constant(rows, f"{domain}SCAT")
     if subcategory:
         test["subcategory"] = _ascii(subcategory, 200)
-    results = [str(v).strip() for v in rows[f"{domain}ORRES"] if str(v).strip()]
+    results = [r for r in rows[f"{domain}ORRES"].astype(str).str.strip().unique() if r]
     if results and all(INTEGER.match(r) for r in results):
         test["result_type"] = "integer"
     elif results and all(FLOAT.match(r) for r in results):
         test["result_type"] = "float"
     else:
         test["result_type"] = "text"
-    units = Counter(str(v).strip() for v in rows.get(f"{domain}ORRESU", []) if str(v).strip())
+    units: Counter[str] = Counter()
+    if f"{domain}ORRESU" in rows:
+        units.update(
+            {str(k): int(v) for k, v in rows[f"{domain}ORRESU"].astype(str).str.strip().value_counts().items()}
+        )
+        units.pop("", None)
     if units:
         unit = units.most_common(1)[0][0]
         test["unit"] = unit

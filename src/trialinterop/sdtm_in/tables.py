@@ -117,3 +117,26 @@ def build_table(file: str, domain: str, frame: pd.DataFrame, fields: dict[str, s
 def date_part(values: pd.Series) -> pd.Series:
     """The date of ISO 8601 texts (2014-01-02T10:15 -> 2014-01-02); partial dates unchanged."""
     return values.fillna("").astype(str).str.strip().str.slice(0, 10)
+
+
+def check_units(tables: list[Table], definition: StudyDefinition, carry: Carry) -> None:
+    """A finding in a unit that is neither its test's nor the test's standard unit is not carried (the records
+    reader rejects it; checked here so that the folder reads clean at the first pass)."""
+    allowed: dict[tuple[str, str], set[str]] = {
+        (i.code, t.testcd): {u for u in (t.unit, t.standard_unit) if u} for i in definition.instruments for t in i.tests
+    }
+    for table in tables:
+        if table.file != "findings.csv":
+            continue
+        frame = table.frame
+        keys = list(zip(frame["instrument"], frame["testcd"], strict=True))
+        units = frame["unit"].tolist()
+        wrong = np.array(
+            [bool(u) and u not in allowed.get(k, set()) for k, u in zip(keys, units, strict=True)], dtype=bool
+        )
+        reasons = [
+            f"findings.csv unit: not the unit of {k[1]} ({', '.join(sorted(allowed.get(k, set()))) or 'none'})"
+            for k, bad in zip(keys, wrong, strict=True)
+            if bad
+        ]
+        table.drop(wrong, carry, reasons)
