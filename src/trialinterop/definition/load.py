@@ -111,6 +111,8 @@ def _consistency_problems(doc: dict[str, Any], name: str) -> list[Issue]:
     found += _duplicates(doc.get("codelists", []), "name", "/codelists", name)
     for i, codelist in enumerate(doc.get("codelists", [])):
         found += _duplicates(codelist["terms"], "value", f"/codelists/{i}/terms", name)
+    for i, instrument in enumerate(doc["instruments"]):
+        found += _duplicates(instrument.get("timepoints", []), "name", f"/instruments/{i}/timepoints", name)
     elements = {e["code"]: e for e in doc["elements"]}
     interventions = {i["code"] for i in doc["interventions"]}
     arms = {a["code"] for a in doc["arms"]}
@@ -377,4 +379,8 @@ def _instrument(i: dict[str, Any]) -> m.Instrument:
         position=i.get("position"),
         specimen=i.get("specimen"),
         fhir_category=i.get("fhir_category"),
+        timepoints=tuple(
+            m.Timepoint(name=t["name"], number=t["number"], elapsed=t.get("elapsed"), reference=t.get("reference"))
+            for t in i.get("timepoints", ())
+        ),
     )

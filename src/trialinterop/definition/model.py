@@ -236,6 +236,16 @@ class FindingTest:
 
 
 @dataclass(frozen=True, slots=True)
+class Timepoint:
+    """A planned time point of an instrument's records: --TPT (name), --TPTNUM, --ELTM, --TPTREF."""
+
+    name: str
+    number: float
+    elapsed: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Instrument:
     code: str
     name: str
@@ -248,6 +258,7 @@ class Instrument:
     position: str | None = None
     specimen: str | None = None
     fhir_category: str | None = None
+    timepoints: tuple[Timepoint, ...] = ()
 
     def test(self, testcd: str) -> FindingTest | None:
         return next((t for t in self.tests if t.testcd == testcd), None)

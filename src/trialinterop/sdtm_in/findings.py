@@ -1,12 +1,13 @@
 """Findings domains (QS, VS, LB, ... in any split) -> findings.csv, and the instruments of the definition.
 
 An instrument is one (domain, --CAT) group (the domain itself without --CAT); its code is the category in
-identifier form. Each test (--TESTCD, in order of first appearance) gets: --TEST (the most frequent), --SCAT when
-constant for the test, the result type (integer, float or text from --ORRES), the most frequent --ORRESU as unit,
-and, when --STRESN is --ORRES times one factor, `standard_unit` + `conversion` + `decimals`: the factor with the
-fewest significant digits, and then the fewest decimals, that reproduces --STRESN on at least 99% of the records
-(equal within 1e-9 relative: XPT numbers carry binary noise). Normal ranges stay per record (normal_low and
-normal_high). Domains outside the definition schema's instrument domains are not carried.
+identifier form; its planned time points are the distinct --TPT with --TPTNUM, --ELTM and --TPTREF. Each test
+(--TESTCD, in order of first appearance) gets: --TEST (the most frequent), --SCAT when constant for the test, the
+result type (integer, float or text from --ORRES), the most frequent --ORRESU as unit, and, when --STRESN is
+--ORRES times one factor, `standard_unit` + `conversion` + `decimals`: the factor with the fewest significant
+digits, and then the fewest decimals, that reproduces --STRESN on at least 99% of the records (equal within 1e-9
+relative: XPT numbers carry binary noise). Normal ranges stay per record (normal_low and normal_high); --LOC is the
+record's location. Domains outside the definition schema's instrument domains are not carried.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trialinterop.sdtm_in.carry import Carry
-from trialinterop.sdtm_in.package import SdtmInput, number
+from trialinterop.sdtm_in.package import SdtmInput, number, text
 from trialinterop.sdtm_in.tables import Table, build_table
 from trialinterop.sdtm_in.visits import visit_numbers
 
@@ -27,6 +28,7 @@ INSTRUMENT_DOMAINS = ("QS", "RE", "VS", "LB", "FT", "EG", "PE", "MO", "CV", "OE"
 FHIR_CATEGORY = {"VS": "vital-signs", "LB": "laboratory", "QS": "survey", "FT": "exam", "RS": "exam"}
 TESTCD_CODELIST = {"VS": "VSTESTCD", "LB": "LBTESTCD", "EG": "EGTESTCD"}
 INTEGER = re.compile(r"^[+-]?\d+$")
+ELAPSED = re.compile(r"^-?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -81,8 +83,33 @@ def _instrument(rows: pd.DataFrame, domain: str, code: str) -> dict[str, Any]:
             entry[key] = value
     if domain in FHIR_CATEGORY:
         entry["fhir_category"] = FHIR_CATEGORY[domain]
+    points = _timepoints(rows, domain)
+    if points:
+        entry["timepoints"] = points
     entry["tests"] = [_test(part, domain) for _, part in rows.groupby(f"{domain}TESTCD", sort=False) if len(part)]
     return entry
+
+
+def _timepoints(rows: pd.DataFrame, domain: str) -> list[dict[str, Any]]:
+    """The planned time points (--TPT with its --TPTNUM, --ELTM, --TPTREF) in --TPTNUM order; a --TPT without a
+    number is left out (its records keep --TPT alone)."""
+    if f"{domain}TPT" not in rows.columns or f"{domain}TPTNUM" not in rows.columns:
+        return []
+    columns = [f"{domain}{v}" for v in ("TPT", "TPTNUM", "ELTM", "TPTREF") if f"{domain}{v}" in rows.columns]
+    found: dict[str, dict[str, Any]] = {}
+    for values in rows[columns].drop_duplicates().itertuples(index=False):
+        cells = dict(zip(columns, values, strict=True))
+        name, num = text(cells[f"{domain}TPT"]), number(cells[f"{domain}TPTNUM"])
+        if not name or num is None or name in found:
+            continue
+        point: dict[str, Any] = {"name": _ascii(name, 200), "number": int(num) if num.is_integer() else num}
+        elapsed, reference = text(cells.get(f"{domain}ELTM")), text(cells.get(f"{domain}TPTREF"))
+        if elapsed and ELAPSED.match(elapsed):
+            point["elapsed"] = elapsed
+        if reference:
+            point["reference"] = _ascii(reference, 200)
+        found[name] = point
+    return sorted(found.values(), key=lambda p: p["number"])
 
 
 def _test(rows: pd.DataFrame, domain: str) -> dict[str, Any]:
@@ -171,6 +198,7 @@ def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
         "status": f"{d}STAT",
         "reason_not_done": f"{d}REASND",
         "position": f"{d}POS",
+        "location": f"{d}LOC",
         "reference_result": f"{d}ORREF",
         "normal_low": normal["LO"] if normal["LO"] is not None else f"{d}ORNRLO",
         "normal_high": normal["HI"] if normal["HI"] is not None else f"{d}ORNRHI",
@@ -185,6 +213,9 @@ def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
             f"{d}ORNRLO": "findings.csv normal_low",
             f"{d}ORNRHI": "findings.csv normal_high",
             f"{d}CAT": "findings.csv instrument (study.yaml instruments.category)",
+            f"{d}TPTNUM": "study.yaml instruments.timepoints (by --TPT)",
+            f"{d}ELTM": "study.yaml instruments.timepoints (by --TPT)",
+            f"{d}TPTREF": "study.yaml instruments.timepoints (by --TPT)",
             "USUBJID": "findings.csv subject_id",
         },
         recomputed={

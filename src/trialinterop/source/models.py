@@ -138,6 +138,7 @@ class Finding:
     reference_result: str | None = None
     normal_low: float | None = None
     normal_high: float | None = None
+    location: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 

@@ -125,4 +125,5 @@ def _definition_values(definition: StudyDefinition) -> dict[str, tuple[str, ...]
         "ct:FRM": tuple(sorted({i.dose_form for i in definition.interventions if i.dose_form})),
         "ct:FREQ": tuple(sorted({i.frequency for i in definition.interventions if i.frequency})),
         "ct:POSITION": tuple(sorted(positions)),
+        "ct:LOC": (),
     }

@@ -19,7 +19,8 @@ Decisions:
 - --NRIND (where the domain has it): LOW below the low limit, HIGH above the high one, else NORMAL; null without a
   number or a range.
 - --LOBXFL per subject and test (instrument and test code); --SEQ by --CAT, --TESTCD, VISITNUM, --DTC, --TPT.
-- --TPTNUM is not derived: the definition has no planned time points yet (only their names in the records).
+- --TPTNUM, --ELTM and --TPTREF come from the instrument's planned time points (`timepoints`) named by --TPT;
+  --LOC is the record's location.
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
         "CAT": _text(of["category"]),
         "SCAT": _text(of["subcategory"]),
         "POS": _text(np.where(pd.isna(positions), np.where(done, of["position"], NULL), positions)),
+        "LOC": _text(source["location"].to_numpy(dtype=object)),
         "ORRES": _text(results),
         "ORRESU": _text(np.where(done, unit, NULL)),
         "ORREF": _text(reference),
@@ -170,9 +172,25 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
         "DRVFL": _text(source["derived"].to_numpy(dtype=object)),
         "VISITNUM": source["visit_num"].to_numpy(dtype=np.float64),
         "TPT": _text(source["timepoint"].to_numpy(dtype=object)),
+        **_timepoint_columns(source, tests),
         "DTC": source["datetime"].to_numpy(dtype=object),
     }
     return {name if name in ("subject_id", _TEST_KEY, "VISITNUM") else domain + name: v for name, v in columns.items()}
+
+
+def _timepoint_columns(source: pd.DataFrame, tests: _Tests) -> dict[str, Any]:
+    """--TPTNUM, --ELTM and --TPTREF of each record's --TPT, from its instrument's planned time points."""
+    planned = {
+        (instrument.code, point.name): point
+        for instrument in dict.fromkeys(i for i, _ in tests.pairs)
+        for point in instrument.timepoints
+    }
+    points = [planned.get(key) for key in zip(source["instrument"], source["timepoint"], strict=True)]
+    return {
+        "TPTNUM": _numbers(np.array([np.nan if p is None else float(p.number) for p in points], dtype=np.float64)),
+        "ELTM": _text(np.array([None if p is None else p.elapsed for p in points], dtype=object)),
+        "TPTREF": _text(np.array([None if p is None else p.reference for p in points], dtype=object)),
+    }
 
 
 def _per_test(tests: _Tests) -> dict[str, np.ndarray]:
@@ -266,6 +284,10 @@ def _unused_variables(domain: str, instruments: tuple[Instrument, ...], source: 
         "SPEC": any(i.specimen for i in instruments),
         "DRVFL": any(t.total_of for t in tests),
         "TPT": recorded("timepoint"),
+        "LOC": recorded("location"),
+        "TPTNUM": any(i.timepoints for i in instruments),
+        "ELTM": any(p.elapsed for i in instruments for p in i.timepoints),
+        "TPTREF": any(p.reference for i in instruments for p in i.timepoints),
     }
     ranges = any(t.normal_range for t in tests) or recorded("normal_low") or recorded("normal_high")
     fed |= {name: ranges for name in ("ORNRLO", "ORNRHI", "STNRLO", "STNRHI", "NRIND")}
