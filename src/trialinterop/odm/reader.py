@@ -420,7 +420,10 @@ class _Reader:
             texts["subject_id"] = sid
             if file == "subjects.csv":
                 self._site_fields(row.subject_key, texts)
-            if "visit_num" in spec.columns and row.event_oid in self.mapping.study_events:
+            # the study event gives the visit of a table that needs one (visits.csv); an optional visit_num (the
+            # visit a medication or history was recorded at) comes only from a mapped item
+            needs_visit = any(f.name == "visit_num" and f.required for f in spec.fields)
+            if needs_visit and row.event_oid in self.mapping.study_events:
                 planned = self.mapping.study_events[row.event_oid]
                 collected = row.values.get("visit_num")
                 if collected is None:

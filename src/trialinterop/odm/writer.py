@@ -105,6 +105,7 @@ class _Layout:
                 if f.name not in fields and f.name != "subject_id" and (table, f.name) not in _DERIVED
             ]
             unmapped = [f for f in unmapped if not (f == "visit_num" and group.row == "event")]
+            unmapped = [f for f in unmapped if any(getattr(r, f, None) is not None for r in rows)]  # values to lose
             if unmapped:
                 raise SpecError(
                     f"{mapping.path}: {table} field(s) {', '.join(unmapped)} have no item: export would lose them"

@@ -71,6 +71,7 @@ class Exposure:
     frequency: str | None = None
     lot: str | None = None
     preceded_by_date: str | None = None
+    visit_num: float | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -108,6 +109,7 @@ class AdverseEvent:
     medically_important: str | None = None
     serious_specify: str | None = None
     ctcae_grade: int | None = None
+    collection_date: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
@@ -160,6 +162,8 @@ class Disposition:
     term: str
     event_date: str
     last_contact_date: str | None = None
+    visit_num: float | None = None
+    collection_date: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -178,6 +182,8 @@ class ConcomitantMedication:
     start: str | None = None
     end: str | None = None
     ongoing: str | None = None
+    visit_num: float | None = None
+    collection_date: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -192,6 +198,8 @@ class MedicalHistoryEvent:
     start: str | None = None
     end: str | None = None
     ongoing: str | None = None
+    visit_num: float | None = None
+    collection_date: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 

@@ -8,7 +8,8 @@ Incomplete AEs (a data cut before the AE form was finished): a missing start, se
 action or outcome stays null in AESTDTC, AESER, AESEV, AEREL, AEACN and AEOUT (Expected or Permissible in SDTMIG
 3.4), and so do AESTDY and EPOCH; nothing is imputed. Such an AE sorts after the dated ones of the same AEDECOD
 for AESEQ. AETRTEM (MT.AETRTEM) follows the conservative rule for partial dates: an AE of a treated subject with no
-start cannot be shown to precede RFXSTDTC, so it is flagged Y; an AE of a subject never treated is N.
+start cannot be shown to precede RFXSTDTC, so it is flagged Y; an AE of a subject never treated is N. AEDTC/AEDY
+(the date the AE was recorded) are submitted when the records hold them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from trialinterop.sdtm.derive import (
     derive_study_day,
     derive_usubjid,
 )
-from trialinterop.sdtm.domains.base import assign_coded, empty_frame, select, supp_qualifier, with_identifiers
+from trialinterop.sdtm.domains.base import (
+    assign_coded,
+    empty_frame,
+    filled_variables,
+    select,
+    supp_qualifier,
+    with_collection_timing,
+    with_identifiers,
+)
 from trialinterop.sdtm.dtc_columns import compare, dtc_column
 from trialinterop.source.models import TrialRecords
 
@@ -44,7 +53,7 @@ _CODES = ("AELLTCD", "AEPTCD", "AEHLTCD", "AEHLGTCD", "AEBDSYCD", "AESOCCD")
 
 def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.adverse_events:
-        return empty_frame(ctx.variable_names("AE"))
+        return empty_frame(filled_variables(pd.DataFrame(), ctx.variable_names("AE")))
     frame = with_identifiers(records_frame(records.adverse_events), ctx, "AE")
     frame = (
         frame.pipe(assign, "AESPID", "ae_id")
@@ -72,8 +81,9 @@ def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="AESTDTC", dy="AESTDY", ctx=ctx)
         .pipe(derive_study_day, dtc="AEENDTC", dy="AEENDY", ctx=ctx)
         .pipe(derive_seq, seq="AESEQ", order=["AEDECOD", "AESTDTC", "ae_id"])
+        .pipe(with_collection_timing, ctx, "AE", visit=False, dtc=True)
     )
-    return select(frame, ctx.variable_names("AE"))
+    return select(frame, filled_variables(frame, ctx.variable_names("AE")))
 
 
 def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -> pd.DataFrame:

@@ -12,8 +12,9 @@ import pandas as pd
 from trialinterop.distinct import map_distinct
 from trialinterop.errors import SpecError
 from trialinterop.number_text import number_text as number_text  # re-exported for the domain builders
-from trialinterop.sdtm.algorithms import assign_ct, hardcode, hardcode_ct
+from trialinterop.sdtm.algorithms import assign_ct, assign_dtc, hardcode, hardcode_ct
 from trialinterop.sdtm.context import SdtmContext
+from trialinterop.sdtm.derive import derive_study_day, derive_visit
 
 
 def with_identifiers(frame: pd.DataFrame, ctx: SdtmContext, domain: str) -> pd.DataFrame:
@@ -72,6 +73,32 @@ def _item_series(values: Sequence[Any]) -> pd.Series:
     if isinstance(values, pd.api.extensions.ExtensionArray):
         return pd.Series(values)
     return pd.Series(values, dtype=object)
+
+
+COLLECTION_TIMING = ("VISITNUM", "VISIT", "AEDTC", "AEDY", "CMDTC", "CMDY", "MHDTC", "MHDY", "DSDTC", "DSDY")
+"""Permissible timing variables of events and interventions (the visit and date a record was collected at):
+submitted only when some record has them (`filled_variables`), so a study whose records do not hold them is
+unchanged."""
+
+
+def with_collection_timing(
+    frame: pd.DataFrame, ctx: SdtmContext, domain: str, *, visit: bool, dtc: bool
+) -> pd.DataFrame:
+    """VISITNUM and VISIT from the records' `visit_num`; --DTC and --DY from their `collection_date`."""
+    out = frame.copy(deep=False)
+    if visit:
+        numbers = [None if v is None or pd.isna(v) else float(v) for v in out["visit_num"]]
+        out["VISITNUM"] = pd.array(numbers, dtype="Float64")
+        out = derive_visit(out, study=ctx.study)
+    if dtc:
+        out = assign_dtc(out, f"{domain}DTC", "collection_date")
+        out = derive_study_day(out, dtc=f"{domain}DTC", dy=f"{domain}DY", ctx=ctx)
+    return out
+
+
+def filled_variables(frame: pd.DataFrame, variables: Sequence[str]) -> list[str]:
+    """`variables` without the COLLECTION_TIMING ones no record fills."""
+    return [v for v in variables if v not in COLLECTION_TIMING or (v in frame.columns and frame[v].notna().any())]
 
 
 def select(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:

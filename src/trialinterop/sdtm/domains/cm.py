@@ -6,7 +6,8 @@ specified codelists (a collected decode becomes its submission value; a value fo
 collected and conform reports it). The "ongoing at the end of participation" answer is relative timing after SDTMIG
 3.4 §4.4.7: Y -> CMENRTPT ONGOING, N -> CMENRTPT BEFORE, each with CMENTPT "END OF STUDY" (the reference time point
 as the SDTMIG 3.4 examples word it); no answer leaves both null. Dates stay as collected (partial allowed, never
-imputed), so CMSTDY/CMENDY and EPOCH are null for partial dates (see `sdtm.derive`).
+imputed), so CMSTDY/CMENDY and EPOCH are null for partial dates (see `sdtm.derive`). VISITNUM/VISIT and
+CMDTC/CMDY, the visit and date the medication was recorded at, are submitted when the records hold them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import pandas as pd
 from trialinterop.sdtm.algorithms import assign, assign_dtc, hardcode, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
-from trialinterop.sdtm.domains.base import assign_coded, empty_frame, hardcode_coded, select, with_identifiers
+from trialinterop.sdtm.domains.base import (
+    assign_coded,
+    empty_frame,
+    filled_variables,
+    hardcode_coded,
+    select,
+    with_collection_timing,
+    with_identifiers,
+)
 from trialinterop.source.models import TrialRecords
 
 END_OF_STUDY = "END OF STUDY"
@@ -24,7 +33,7 @@ END_OF_STUDY = "END OF STUDY"
 
 def build_cm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.medications:
-        return empty_frame(ctx.variable_names("CM"))
+        return empty_frame(filled_variables(pd.DataFrame(), ctx.variable_names("CM")))
     frame = with_identifiers(records_frame(records.medications), ctx, "CM")
     ongoing, ended = frame["ongoing"] == "Y", frame["ongoing"] == "N"
     frame = (
@@ -48,5 +57,6 @@ def build_cm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="CMSTDTC", dy="CMSTDY", ctx=ctx)
         .pipe(derive_study_day, dtc="CMENDTC", dy="CMENDY", ctx=ctx)
         .pipe(derive_seq, seq="CMSEQ", order=["CMTRT", "CMSTDTC", "cm_id"])
+        .pipe(with_collection_timing, ctx, "CM", visit=True, dtc=True)
     )
-    return select(frame, ctx.variable_names("CM"))
+    return select(frame, filled_variables(frame, ctx.variable_names("CM")))

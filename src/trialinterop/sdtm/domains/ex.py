@@ -4,8 +4,8 @@ administration takes the EPOCH of the element holding its start.
 
 EXTRT is the intervention's `extrt` (its name without the dose, which is EXDOSE) when the definition gives one,
 else the treatment as collected. Dose form and frequency fall back to the definition's intervention when the record
-leaves them empty. EX carries no VISITNUM/VISIT: the specification (mappings/variables.csv, after the SDTMIG 3.4 EX
-table) does not list them.
+leaves them empty. VISITNUM/VISIT (the visit the administration was recorded at) are submitted when the records
+hold them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ import pandas as pd
 from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
-from trialinterop.sdtm.domains.base import assign_coded, empty_frame, select, with_identifiers
+from trialinterop.sdtm.domains.base import (
+    assign_coded,
+    empty_frame,
+    filled_variables,
+    select,
+    with_collection_timing,
+    with_identifiers,
+)
 from trialinterop.source.models import TrialRecords
 
 EX_KEYS = ["EXSTDTC", "EXTRT"]
@@ -39,7 +46,7 @@ def _extrt(records: TrialRecords, treatment: str) -> str:
 
 def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.exposures:
-        return empty_frame(ctx.variable_names("EX"))
+        return empty_frame(filled_variables(pd.DataFrame(), ctx.variable_names("EX")))
     frame = with_identifiers(records_frame(records.exposures), ctx, "EX")
     frame = (
         frame.pipe(_with_protocol_defaults, records)
@@ -56,6 +63,7 @@ def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="EXSTDTC", dy="EXSTDY", ctx=ctx)
         .pipe(derive_study_day, dtc="EXENDTC", dy="EXENDY", ctx=ctx)
         .pipe(derive_seq, seq="EXSEQ", order=EX_KEYS)
+        .pipe(with_collection_timing, ctx, "EX", visit=True, dtc=False)
     )
     frame["EXDOSE"] = pd.to_numeric(frame["EXDOSE"]).astype("Float64")
-    return select(frame, ctx.variable_names("EX"))
+    return select(frame, filled_variables(frame, ctx.variable_names("EX")))

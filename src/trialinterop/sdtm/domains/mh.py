@@ -7,8 +7,8 @@ the start of the study" answer is relative timing after SDTMIG 3.4 MH example 1 
 N -> MHENRTPT BEFORE, with MHENTPT the date the subject entered the study (DM.RFICDTC, informed consent: when the
 history is taken); no answer leaves both null. Dates stay as collected (partial allowed, never imputed). EPOCH is
 the element holding MHSTDTC, so it is null for history that began before the study. MHSTDY/MHENDY (SDTM model
-timing variables, FDA FB3201/FB3202) are the study days of complete dates relative to RFSTDTC; MHDY is not
-submitted: it is the study day of the collection date MHDTC, which the records do not hold.
+timing variables, FDA FB3201/FB3202) are the study days of complete dates relative to RFSTDTC. VISITNUM/VISIT and
+MHDTC/MHDY (the visit and date the history was taken) are submitted when the records hold them.
 """
 
 from __future__ import annotations
@@ -19,13 +19,20 @@ from trialinterop.distinct import map_distinct
 from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
-from trialinterop.sdtm.domains.base import empty_frame, hardcode_coded, select, with_identifiers
+from trialinterop.sdtm.domains.base import (
+    empty_frame,
+    filled_variables,
+    hardcode_coded,
+    select,
+    with_collection_timing,
+    with_identifiers,
+)
 from trialinterop.source.models import TrialRecords
 
 
 def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.medical_history:
-        return empty_frame(ctx.variable_names("MH"))
+        return empty_frame(filled_variables(pd.DataFrame(), ctx.variable_names("MH")))
     frame = with_identifiers(records_frame(records.medical_history), ctx, "MH")
     ongoing, ended = frame["ongoing"] == "Y", frame["ongoing"] == "N"
     frame = (
@@ -47,8 +54,9 @@ def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="MHSTDTC", dy="MHSTDY", ctx=ctx)
         .pipe(derive_study_day, dtc="MHENDTC", dy="MHENDY", ctx=ctx)
         .pipe(derive_seq, seq="MHSEQ", order=["MHTERM", "MHSTDTC", "mh_id"])
+        .pipe(with_collection_timing, ctx, "MH", visit=True, dtc=True)
     )
-    return select(frame, ctx.variable_names("MH"))
+    return select(frame, filled_variables(frame, ctx.variable_names("MH")))
 
 
 def _consent(ctx: SdtmContext, usubjid: str) -> str | None:
