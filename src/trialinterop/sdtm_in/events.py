@@ -12,6 +12,7 @@ import pandas as pd
 from trialinterop.sdtm_in.carry import Carry
 from trialinterop.sdtm_in.package import SdtmInput, integer
 from trialinterop.sdtm_in.tables import INDEX, Table, build_table
+from trialinterop.sdtm_in.visits import visit_numbers
 
 _COMMON_RECOMPUTED = {
     "STUDYID": "study.yaml study.id",
@@ -49,8 +50,12 @@ def map_events(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
     }[domain]
     numbers, id_source = event_numbers(frame, domain)
     columns: dict[str, str | pd.Series] = {"subject_id": "USUBJID", id_field: numbers, **fields}
+    columns["collection_date"] = f"{domain}DTC"
+    if domain != "AE":
+        columns["visit_num"] = visit_numbers(frame["VISITNUM"]) if "VISITNUM" in frame else "VISITNUM"
     table = build_table(file, domain, frame, columns, carry)
     table.sources[id_field] = id_source
+    table.sources["visit_num"] = "VISITNUM"
     ongoing = _ongoing(frame, domain)
     if ongoing is not None:
         table.frame["ongoing"] = ongoing.to_numpy()
@@ -58,9 +63,10 @@ def map_events(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
         carry.plan(domain, carried={f"{domain}ENRTPT": f"{file} ongoing", f"{domain}ENTPT": f"{file} ongoing"})
     carry.plan(
         domain,
-        carried={id_source: f"{file} {id_field}", "USUBJID": f"{file} subject_id"},
+        carried={id_source: f"{file} {id_field}", "USUBJID": f"{file} subject_id", "VISITNUM": f"{file} visit_num"},
         recomputed=_COMMON_RECOMPUTED
         | {f"{domain}SEQ": "order", f"{domain}STDY": "study day", f"{domain}ENDY": "study day"}
+        | {f"{domain}DY": "study day", "VISIT": "study.yaml visits", "VISITDY": "study.yaml visits"}
         | ({"AESOC": "soc", "AESOCCD": "soc_code"} if domain == "AE" else {})
         | ({"MHSOC": "body_system"} if domain == "MH" else {}),
     )

@@ -15,6 +15,7 @@ import pandas as pd
 from trialinterop.sdtm_in.carry import Carry
 from trialinterop.sdtm_in.package import SdtmInput, number, number_text, text
 from trialinterop.sdtm_in.tables import Table, build_table
+from trialinterop.sdtm_in.visits import visit_numbers
 
 PRODUCT = ("EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRM", "EXROUTE", "EXDOSFRQ")
 
@@ -88,12 +89,17 @@ def map_exposures(package: SdtmInput, carry: Carry, items: list[Product]) -> Tab
         "route": "EXROUTE",
         "frequency": "EXDOSFRQ",
         "lot": "EXLOT",
+        "visit_num": visit_numbers(ex["VISITNUM"]) if "VISITNUM" in ex else "VISITNUM",
     }
     table = build_table("exposures.csv", "EX", ex, fields, carry)
-    table.sources["treatment"] = "EXTRT"
+    table.sources |= {"treatment": "EXTRT", "visit_num": "VISITNUM"}
     carry.plan(
         "EX",
-        carried={"EXTRT": "exposures.csv treatment (study.yaml interventions)", "USUBJID": "exposures.csv subject_id"},
+        carried={
+            "EXTRT": "exposures.csv treatment (study.yaml interventions)",
+            "USUBJID": "exposures.csv subject_id",
+            "VISITNUM": "exposures.csv visit_num",
+        },
         recomputed={
             "STUDYID": "study.yaml study.id",
             "DOMAIN": "(the domain)",
@@ -101,6 +107,8 @@ def map_exposures(package: SdtmInput, carry: Carry, items: list[Product]) -> Tab
             "EPOCH": "SE elements",
             "EXSTDY": "study day",
             "EXENDY": "study day",
+            "VISIT": "study.yaml visits",
+            "VISITDY": "study.yaml visits",
         },
     )
     return table

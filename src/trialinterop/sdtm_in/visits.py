@@ -77,12 +77,19 @@ def map_disposition(package: SdtmInput, carry: Carry) -> Table | None:
         "event": "DSDECOD",
         "term": "DSTERM",
         "event_date": date_part(rows["DSSTDTC"]),
+        "visit_num": visit_numbers(rows["VISITNUM"]) if "VISITNUM" in rows else "VISITNUM",
+        "collection_date": "DSDTC",
     }
     table = build_table("disposition.csv", "DS", rows, fields, carry)
-    table.sources["event_date"] = "DSSTDTC"
+    table.sources |= {"event_date": "DSSTDTC", "visit_num": "VISITNUM"}
     carry.plan(
         "DS",
-        carried={"DSSTDTC": "disposition.csv event_date", "DSCAT": "(DISPOSITION EVENT)", "USUBJID": "disposition"},
+        carried={
+            "DSSTDTC": "disposition.csv event_date",
+            "DSCAT": "(DISPOSITION EVENT)",
+            "USUBJID": "disposition.csv subject_id",
+            "VISITNUM": "disposition.csv visit_num",
+        },
         recomputed={
             "STUDYID": "study.yaml study.id",
             "DOMAIN": "(the domain)",
@@ -90,6 +97,8 @@ def map_disposition(package: SdtmInput, carry: Carry) -> Table | None:
             "EPOCH": "SE elements",
             "DSSTDY": "study day",
             "DSSCAT": "(STUDY PARTICIPATION)",
+            "DSDY": "study day",
+            "VISIT": "study.yaml visits",
         },
     )
     return table
