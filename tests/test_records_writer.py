@@ -71,10 +71,10 @@ def test_cells(tmp_path: Path, study: StudyDefinition) -> None:
         "01-001,3.01,2022-02-20,Y,,AE FOLLOW-UP",
     ]
     assert (out / "subjects.csv").read_text(encoding="utf-8").splitlines()[1] == (
-        "01-001,01,F,,,WHITE|BLACK OR AFRICAN AMERICAN,,,,ATG,2022-01-03,Y,,,"
+        "01-001,01,F,,,WHITE|BLACK OR AFRICAN AMERICAN,,,,ATG,2022-01-03,Y,,,,"
     )
     assert (out / "subjects.csv").read_text(encoding="utf-8").splitlines()[2] == (
-        "01-002,01,F,,,WHITE|BLACK OR AFRICAN AMERICAN,,ALLORX,,ATG,2022-01-03,Y,,,N"
+        "01-002,01,F,,,WHITE|BLACK OR AFRICAN AMERICAN,,ALLORX,,ATG,2022-01-03,Y,,,,N"
     )
 
 

@@ -43,7 +43,7 @@ def test_dm_variables_in_order(spec) -> None:
     assert [v.name for v in spec.variables("DM")] == [
         "STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC", "RFPENDTC",
         "DTHDTC", "DTHFL", "SITEID", "BRTHDTC", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARMCD", "ARM", "ACTARMCD",
-        "ACTARM", "ARMNRS", "ACTARMUD", "COUNTRY",
+        "ACTARM", "ARMNRS", "ACTARMUD", "COUNTRY", "DMDTC", "DMDY",
     ]  # fmt: skip
 
 

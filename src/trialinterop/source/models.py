@@ -52,6 +52,7 @@ class Subject:
     actual_arm: str | None = None
     death_date: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
+    collection_date: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     def attribute(self, name: str) -> str | None:
@@ -110,6 +111,9 @@ class AdverseEvent:
     serious_specify: str | None = None
     ctcae_grade: int | None = None
     collection_date: str | None = None
+    sponsor_id: str | None = None
+    cancer: str | None = None
+    overdose: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
     @property
@@ -164,6 +168,7 @@ class Disposition:
     last_contact_date: str | None = None
     visit_num: float | None = None
     collection_date: str | None = None
+    sponsor_id: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -184,6 +189,7 @@ class ConcomitantMedication:
     ongoing: str | None = None
     visit_num: float | None = None
     collection_date: str | None = None
+    sponsor_id: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -200,6 +206,11 @@ class MedicalHistoryEvent:
     ongoing: str | None = None
     visit_num: float | None = None
     collection_date: str | None = None
+    sponsor_id: str | None = None
+    llt: str | None = None
+    hlt: str | None = None
+    hlgt: str | None = None
+    severity: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 

@@ -126,4 +126,5 @@ def _definition_values(definition: StudyDefinition) -> dict[str, tuple[str, ...]
         "ct:FREQ": tuple(sorted({i.frequency for i in definition.interventions if i.frequency})),
         "ct:POSITION": tuple(sorted(positions)),
         "ct:LOC": (),
+        "ct:AESEV": (),
     }

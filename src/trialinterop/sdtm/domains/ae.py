@@ -31,6 +31,7 @@ from trialinterop.sdtm.domains.base import (
     empty_frame,
     filled_variables,
     select,
+    sponsor_ids,
     supp_qualifier,
     with_collection_timing,
     with_identifiers,
@@ -74,7 +75,9 @@ def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         frame = assign_coded(frame, target, source, ctx=ctx, domain="AE")
     for code in _CODES:
         frame[code] = pd.array(frame[code].tolist(), dtype="Int64")
-    frame["AESPID"] = frame["AESPID"].map(lambda v: None if v is None else str(v))
+    frame["AESPID"] = sponsor_ids(frame, "ae_id")
+    frame = assign_coded(frame, "AESCAN", "cancer", ctx=ctx, domain="AE")
+    frame = assign_coded(frame, "AESOD", "overdose", ctx=ctx, domain="AE")
     frame["AETOXGR"] = frame["ctcae_grade"].map(lambda v: None if v is None or pd.isna(v) else str(int(v)))
     frame = (
         frame.pipe(derive_epoch, dtc="AESTDTC", ctx=ctx)
@@ -94,7 +97,11 @@ def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -
     RFXSTDTC; N for every AE of an untreated subject."""
     if ae.empty:
         return empty_frame(ctx.variable_names("SUPPAE"))
-    specify = {(ctx.usubjid(a.subject_id), str(a.ae_id)): a.serious_specify for a in records.adverse_events}
+    texts_given = any(a.sponsor_id for a in records.adverse_events)
+    specify = {
+        (ctx.usubjid(a.subject_id), a.sponsor_id if texts_given else str(a.ae_id)): a.serious_specify
+        for a in records.adverse_events
+    }
     starts = dtc_column(ae["AESTDTC"])
     exposure = ctx.table.rfxstdtc.take(ctx.table.rows(ae["USUBJID"]))
     before = starts.present & (compare(starts, exposure) < 0)

@@ -76,9 +76,12 @@ def _item_series(values: Sequence[Any]) -> pd.Series:
 
 
 COLLECTION_TIMING = ("VISITNUM", "VISIT", "AEDTC", "AEDY", "CMDTC", "CMDY", "MHDTC", "MHDY", "DSDTC", "DSDY")
-"""Permissible timing variables of events and interventions (the visit and date a record was collected at):
-submitted only when some record has them (`filled_variables`), so a study whose records do not hold them is
-unchanged."""
+"""Permissible timing variables of events and interventions (the visit and date a record was collected at)."""
+FILLED_ONLY = (
+    *COLLECTION_TIMING, "DMDTC", "DMDY", "DSSPID", "MHLLT", "MHHLT", "MHHLGT", "MHSEV", "AESCAN", "AESOD",
+)  # fmt: skip
+"""Permissible variables submitted only when some record has them (`filled_variables`): optional record fields
+that finished packages carry; a study whose records do not hold them is unchanged."""
 
 
 def with_collection_timing(
@@ -97,8 +100,17 @@ def with_collection_timing(
 
 
 def filled_variables(frame: pd.DataFrame, variables: Sequence[str]) -> list[str]:
-    """`variables` without the COLLECTION_TIMING ones no record fills."""
-    return [v for v in variables if v not in COLLECTION_TIMING or (v in frame.columns and frame[v].notna().any())]
+    """`variables` without the FILLED_ONLY ones no record fills."""
+    return [v for v in variables if v not in FILLED_ONLY or (v in frame.columns and frame[v].notna().any())]
+
+
+def sponsor_ids(frame: pd.DataFrame, number: str) -> pd.Series:
+    """--SPID: the records' `sponsor_id` texts when any record has one (an empty one stays empty), else the record
+    number as text."""
+    given = frame["sponsor_id"]
+    if given.notna().any():
+        return given.astype(object)
+    return frame[number].map(str).astype(object)
 
 
 def select(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:

@@ -13,10 +13,11 @@ import pandas as pd
 
 from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
-from trialinterop.sdtm.derive import compute_age
+from trialinterop.sdtm.derive import compute_age, derive_study_day
 from trialinterop.sdtm.domains.base import (
     assign_coded,
     empty_frame,
+    filled_variables,
     hardcode_coded,
     select,
     supp_qualifier,
@@ -60,7 +61,7 @@ def _arm_values(ctx: SdtmContext, usubjid: str) -> dict[str, str | None]:
 
 def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     if not records.subjects:
-        return empty_frame(ctx.variable_names("DM"))
+        return empty_frame(filled_variables(pd.DataFrame(), ctx.variable_names("DM")))
     source = records_frame(records.subjects)
     frame = with_identifiers(source, ctx, "DM")
     refs = [ctx.subjects[u] for u in frame["USUBJID"]]
@@ -94,8 +95,10 @@ def build_dm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(assign_coded, "SEX", "sex", ctx=ctx, domain="DM")
         .pipe(assign_coded, "ETHNIC", "ethnicity", ctx=ctx, domain="DM")
         .pipe(assign, "COUNTRY", "country")
+        .pipe(assign_dtc, "DMDTC", "collection_date")
+        .pipe(derive_study_day, dtc="DMDTC", dy="DMDY", ctx=ctx)
     )
-    return select(frame.sort_values("USUBJID", kind="mergesort"), ctx.variable_names("DM"))
+    return select(frame.sort_values("USUBJID", kind="mergesort"), filled_variables(frame, ctx.variable_names("DM")))
 
 
 def build_suppdm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:

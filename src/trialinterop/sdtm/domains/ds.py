@@ -31,7 +31,7 @@ def build_ds(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     events = ctx.value_codelist("DS", "DSDECOD", EVENT)
     rows: list[Mapping[str, str | float | None]] = [
         {"subject_id": s.subject_id, "DSTERM": consent, "DSDECOD": consent, "DSCAT": MILESTONE}
-        | {"DSSCAT": None, "DSSTDTC": s.consent_date, "visit_num": None, "collection_date": None}
+        | {"DSSCAT": None, "DSSTDTC": s.consent_date, "visit_num": None, "collection_date": None, "DSSPID": None}
         for s in records.subjects
     ]
     for d in records.dispositions:
@@ -39,6 +39,7 @@ def build_ds(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         rows.append(
             {"subject_id": d.subject_id, "DSTERM": d.term, "DSDECOD": decod, "DSCAT": EVENT}
             | {"DSSCAT": "STUDY PARTICIPATION", "DSSTDTC": d.event_date, "collection_date": d.collection_date}
+            | {"DSSPID": d.sponsor_id}
             | {"visit_num": d.visit_num}
         )
     if not rows:

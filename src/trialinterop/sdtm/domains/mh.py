@@ -20,10 +20,12 @@ from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
 from trialinterop.sdtm.domains.base import (
+    assign_coded,
     empty_frame,
     filled_variables,
     hardcode_coded,
     select,
+    sponsor_ids,
     with_collection_timing,
     with_identifiers,
 )
@@ -48,7 +50,13 @@ def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     )
     consent = pd.Series(map_distinct(lambda u: _consent(ctx, u), frame["USUBJID"]), index=frame.index, dtype=object)
     frame["MHENTPT"] = consent.where(ongoing | ended, None)
-    frame["MHSPID"] = frame["mh_id"].map(str).astype(object)
+    frame["MHSPID"] = sponsor_ids(frame, "mh_id")
+    frame = (
+        frame.pipe(assign, "MHLLT", "llt")
+        .pipe(assign, "MHHLT", "hlt")
+        .pipe(assign, "MHHLGT", "hlgt")
+        .pipe(assign_coded, "MHSEV", "severity", ctx=ctx, domain="MH")
+    )
     frame = (
         frame.pipe(derive_epoch, dtc="MHSTDTC", ctx=ctx)
         .pipe(derive_study_day, dtc="MHSTDTC", dy="MHSTDY", ctx=ctx)
