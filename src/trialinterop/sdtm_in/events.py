@@ -2,7 +2,7 @@
 
 The records number events within a subject with an integer (ae_id, cm_id, mh_id, written back as --SPID): the
 package's --SPID when every one is an integer unique within its subject, else --SEQ (then --SPID is not carried:
-a text --SPID such as E07 has no integer home). SUPPAE AETRTEM is recomputed by to-sdtm.
+the text --SPID such as E07 is then kept in `sponsor_id`). SUPPAE AETRTEM is recomputed by to-sdtm.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ AE_FIELDS = {
     "soc_code": "AEBDSYCD", "start": "AESTDTC", "end": "AEENDTC", "serious": "AESER", "death": "AESDTH",
     "life_threatening": "AESLIFE", "hospitalization": "AESHOSP", "disability": "AESDISAB",
     "congenital_anomaly": "AESCONG", "medically_important": "AESMIE", "severity": "AESEV", "ctcae_grade": "AETOXGR",
-    "relationship": "AEREL", "action": "AEACN", "outcome": "AEOUT",
+    "relationship": "AEREL", "action": "AEACN", "outcome": "AEOUT", "cancer": "AESCAN", "overdose": "AESOD",
 }  # fmt: skip
 CM_FIELDS = {
     "term": "CMTRT", "decoded": "CMDECOD", "atc_class": "CMCLAS", "indication": "CMINDC", "dose": "CMDOSE",
@@ -35,7 +35,7 @@ CM_FIELDS = {
 }  # fmt: skip
 MH_FIELDS = {
     "term": "MHTERM", "decoded": "MHDECOD", "body_system": "MHBODSYS", "category": "MHCAT", "start": "MHSTDTC",
-    "end": "MHENDTC",
+    "end": "MHENDTC", "llt": "MHLLT", "hlt": "MHHLT", "hlgt": "MHHLGT", "severity": "MHSEV",
 }  # fmt: skip
 
 
@@ -51,6 +51,8 @@ def map_events(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
     numbers, id_source = event_numbers(frame, domain)
     columns: dict[str, str | pd.Series] = {"subject_id": "USUBJID", id_field: numbers, **fields}
     columns["collection_date"] = f"{domain}DTC"
+    if id_source != f"{domain}SPID":
+        columns["sponsor_id"] = f"{domain}SPID"  # a text --SPID, kept as it is
     if domain != "AE":
         columns["visit_num"] = visit_numbers(frame["VISITNUM"]) if "VISITNUM" in frame else "VISITNUM"
     table = build_table(file, domain, frame, columns, carry)

@@ -55,10 +55,12 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
         "consent_date": dm["USUBJID"].map(consent).fillna(""),
         "enrolled": failed.map({True: "N", False: "Y"}),
         "death_date": "DTHDTC",
+        "collection_date": date_part(dm["DMDTC"]) if "DMDTC" in dm.columns else "DMDTC",
     }
     table = build_table("subjects.csv", "DM", dm, fields, carry)
     table.sources |= {
         "age": "AGE", "arm": "ARMCD", "actual_arm": "ACTARMCD", "consent_date": "RFICDTC", "race": "RACE",
+        "collection_date": "DMDTC",
     }  # fmt: skip
     carry.plan(
         "DM",
@@ -75,6 +77,7 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
             "ARMNRS": "subjects.csv enrolled",
             "RFICDTC": "subjects.csv consent_date",
             "RACE": "subjects.csv race",
+            "DMDTC": "subjects.csv collection_date",
         },
         recomputed={
             "RFSTDTC": "first exposure",

@@ -79,6 +79,7 @@ def map_disposition(package: SdtmInput, carry: Carry) -> Table | None:
         "event_date": date_part(rows["DSSTDTC"]),
         "visit_num": visit_numbers(rows["VISITNUM"]) if "VISITNUM" in rows else "VISITNUM",
         "collection_date": "DSDTC",
+        "sponsor_id": "DSSPID",
     }
     table = build_table("disposition.csv", "DS", rows, fields, carry)
     table.sources |= {"event_date": "DSSTDTC", "visit_num": "VISITNUM"}
