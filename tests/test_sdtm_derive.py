@@ -285,3 +285,10 @@ def test_one_arm_study_puts_an_enrolled_subject_without_arm_in_its_arm() -> None
     subject = m.Subject("01-009", "01", "F", "ATG", "2022-01-01", "Y")
     arms = compute_subject_arms(subject, records().definition, set())
     assert (arms.armcd, arms.actarmcd, arms.armnrs) == ("ALLORX", None, "ASSIGNED, NOT TREATED")
+
+
+def test_element_opened_by_the_disposition_event() -> None:
+    follow_up = _element("disposition", treatment=None)
+    kwargs = {"consent": "2022-01-01", "exposures": (), "visit_dates": {}}
+    assert compute_event_date(follow_up, disposition="2022-06-30", **kwargs) == "2022-06-30"
+    assert compute_event_date(follow_up, **kwargs) is None  # no disposition event yet: not entered

@@ -10,7 +10,9 @@ from types import MappingProxyType
 
 from trialinterop.errors import SpecError
 
-ELEMENT_EVENTS = ("consent", "first_dose", "day_after_first_dose", "last_dose", "day_after_last_dose", "visit")
+ELEMENT_EVENTS = (
+    "consent", "first_dose", "day_after_first_dose", "last_dose", "day_after_last_dose", "visit", "disposition",
+)  # fmt: skip
 """Subject events that open an element in SE (docs/study-definition.md, `starts_at.event`)."""
 
 TS_RECORD_DERIVATIONS = frozenset({"study_start", "study_end", "enrolled_subjects"})

@@ -10,7 +10,8 @@ Decisions (sdtm.md §7):
   element for a subject in no arm), each opened by its definition event: `consent`; `first_dose` / `last_dose` (the
   first / last start of an administration of the element's intervention); `day_after_first_dose` (the day after the
   first start); `day_after_last_dose` (the day after the latest end, else start); `visit` (the date the planned
-  visit took place). An element whose event did not happen, or happened after the end of participation, was not
+  visit took place); `disposition` (the subject's first disposition event, e.g. the end of treatment that opens a
+  follow-up). An element whose event did not happen, or happened after the end of participation, was not
   entered. Each element ends where the next entered one starts (no gaps); the last ends at RFPENDTC.
 """
 
@@ -67,11 +68,18 @@ def _day_after(dtc: str | None) -> str | None:
 
 
 def compute_event_date(
-    element: Element, *, consent: str, exposures: Sequence[Exposure], visit_dates: Mapping[float, str]
+    element: Element,
+    *,
+    consent: str,
+    exposures: Sequence[Exposure],
+    visit_dates: Mapping[float, str],
+    disposition: str | None = None,
 ) -> str | None:
     """The date (or datetime) of the subject event that opens `element`, else None (see the module docstring)."""
     if element.event == "consent":
         return consent
+    if element.event == "disposition":
+        return disposition
     if element.event == "visit":
         return visit_dates.get(element.visit) if element.visit is not None else None
     given = [e for e in exposures if e.treatment == element.treatment]
@@ -127,6 +135,7 @@ def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[
     study_id, template = definition.study.id, definition.subjects.usubjid
     exposures = _by_subject(records.exposures, records.subjects)
     visits = _by_subject((v for v in records.visits if v.occurred == "Y" and v.visit_date), records.subjects)
+    dispositions = _by_subject(records.dispositions, records.subjects)
     last_contacts = compute_last_contacts(records)
     references = []
     for subject in records.subjects:
@@ -136,8 +145,11 @@ def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[
         rfpendtc = last_contacts[subject.subject_id]
         arms = compute_subject_arms(subject, definition, {e.treatment for e in given})
         visit_dates = {float(v.visit_num): v.visit_date for v in visits[subject.subject_id]}
+        disposition = min((d.event_date for d in dispositions[subject.subject_id]), default=None)
         starts = {
-            e.etcd: compute_event_date(e, consent=subject.consent_date, exposures=given, visit_dates=visit_dates)
+            e.etcd: compute_event_date(
+                e, consent=subject.consent_date, exposures=given, visit_dates=visit_dates, disposition=disposition
+            )
             for e in design.elements
         }
         references.append(

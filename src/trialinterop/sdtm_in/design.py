@@ -1,8 +1,8 @@
 """The design parts of the study definition from TA, TE, TV, TI and the subject data: arms, epochs, elements (with
 the subject event that starts each, inferred from SE), visits, interventions, sites, subjects, eligibility.
 
-Where SDTM holds a rule only as text (TE TESTRL), the element's `starts_at` is the candidate event (consent, first or
-last dose of an intervention, the day after, a planned visit's date) whose date equals SESTDTC for the most
+Where SDTM holds a rule only as text (TE TESTRL), the element's `starts_at` is the candidate event (consent, the
+first disposition event, first or last dose of an intervention, the day after, a planned visit's date) whose date equals SESTDTC for the most
 subjects; the match rate is noted in the report.
 """
 
@@ -133,6 +133,12 @@ def _candidate_dates(
 ) -> list[tuple[dict[str, Any], dict[str, str]]]:
     """(starts_at, {USUBJID: date}) for each event a definition can name."""
     out: list[tuple[dict[str, Any], dict[str, str]]] = [({"event": "consent"}, consent)]
+    ds = package.get("DS")
+    if ds is not None and "DSCAT" in ds.columns:
+        events = ds[ds["DSCAT"].astype(str).str.strip() == "DISPOSITION EVENT"]
+        dated = events.assign(_date=date_part(events["DSSTDTC"]))
+        dated = dated[dated["_date"].str.len() == 10]
+        out.append(({"event": "disposition"}, _texts(dated.groupby("USUBJID")["_date"].min())))
     ex = package.get("EX")
     if ex is not None:
         ex = ex.assign(_start=date_part(ex["EXSTDTC"]), _end=date_part(ex.get("EXENDTC", ex["EXSTDTC"])))
