@@ -2,8 +2,8 @@
 the subject event that starts each, inferred from SE), visits, interventions, sites, subjects, eligibility.
 
 Where SDTM holds a rule only as text (TE TESTRL), the element's `starts_at` is the candidate event (consent, the
-first disposition event, first or last dose of an intervention, the day after, a planned visit's date) whose date equals SESTDTC for the most
-subjects; the match rate is noted in the report.
+first disposition event, first or last dose of an intervention, the day after, a planned visit's date) whose date
+equals SESTDTC for the most subjects; the match rate is noted in the report.
 """
 
 from __future__ import annotations
