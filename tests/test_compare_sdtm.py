@@ -267,6 +267,25 @@ def test_type_difference_compares_as_text() -> None:
     assert result.datasets["DM"].values_different == 0
 
 
+def test_xpt_against_dataset_json_of_the_same_records(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a", {"DM": _dm()})
+    columns = [
+        {"name": "STUDYID", "label": "Study Identifier", "dataType": "string", "length": 6},
+        {"name": "DOMAIN", "label": "Domain Abbreviation", "dataType": "string", "length": 2},
+        {"name": "USUBJID", "label": "Unique Subject Identifier", "dataType": "string", "length": 10},
+        {"name": "SUBJID", "label": "Subject Identifier for the Study", "dataType": "string", "length": 3},
+        {"name": "AGE", "label": "Age", "dataType": "integer"},
+        {"name": "SEX", "label": "Sex", "dataType": "string", "length": 1},
+    ]
+    rows = [[STUDY, "DM", "CMP-01-001", "001", 45, "F"], [STUDY, "DM", "CMP-01-002", "002", 50, "M"]]
+    document = {"datasetJSONVersion": "1.1.0", "name": "DM", "label": "Demographics", "columns": columns, "rows": rows}
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "dm.json").write_text(json.dumps(document), encoding="utf-8")
+    result = compare_packages(a, tmp_path / "b")
+    assert result.identical, (result.attribute_differences, list(result.differences()))
+    assert result.values_compared == 12
+
+
 # -- the command ---------------------------------------------------------------------------------------------------
 
 
