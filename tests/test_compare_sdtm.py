@@ -349,7 +349,10 @@ def test_cli_supp_by_parent(tmp_path: Path) -> None:
         records["SUPPAE"][0]["IDVARVAL"] = "7"
 
     a, b = _pair(tmp_path, renumber)
-    assert _run(str(a), str(b), "--ignore=--SEQ", "--ignore", "IDVARVAL")[0] == 1
+    code, out, _ = _run(str(a), str(b), "--ignore=--SEQ")
+    assert code == 1 and "SUPPAE        1       1        0       1       1       0          0" in out
+    code, out, _ = _run(str(a), str(b), "--ignore=--SEQ", "--supp-by-parent")
+    assert code == 1 and "SUPPAE        1       1        1       0       0       9          1" in out  # IDVARVAL
     assert _run(str(a), str(b), "--ignore=--SEQ", "--ignore", "IDVARVAL", "--supp-by-parent")[0] == 0
 
 
