@@ -11,7 +11,7 @@ from trialinterop.compare.keys import ResolvedKeys, resolve_keys
 from trialinterop.compare.load import combine_splits as combine
 from trialinterop.compare.load import load_side
 from trialinterop.compare.model import PackageComparison
-from trialinterop.compare.supp import parent_name, supp_keys, with_parent_keys
+from trialinterop.compare.supp import SUPP_COLUMNS, parent_name, supp_keys, with_parent_keys
 from trialinterop.compare.values import compare_dataset
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
@@ -115,8 +115,8 @@ def compare_datasets(
     for name in sorted(shared, key=lambda n: n.startswith("SUPP")):  # parents first: SUPP-- may pair through them
         ds_a, ds_b = a[name], b[name]
         override = overrides.get(name)
-        parent = parent_name(ds_a, set(shared)) if supp_by_parent and name.startswith("SUPP") else None
-        if parent and override is None and parent in resolved and resolved[parent].keys:
+        parent = _supp_parent(ds_a, ds_b, set(shared)) if supp_by_parent and override is None else None
+        if parent and resolved[parent].keys:
             ds_a = with_parent_keys(ds_a, a[parent], resolved[parent].keys)
             ds_b = with_parent_keys(ds_b, b[parent], resolved[parent].keys)
             resolved[name] = supp_keys(resolved[parent], parent)
@@ -128,6 +128,16 @@ def compare_datasets(
         result.datasets[name] = compare_dataset(ds_a, ds_b, resolved[name], is_ignored=is_ignored, tolerance=tolerance)
     result.datasets = dict(sorted(result.datasets.items()))
     return result
+
+
+def _supp_parent(ds_a: Dataset, ds_b: Dataset, shared: set[str]) -> str | None:
+    """The parent dataset (in both packages) a SUPP-- dataset pairs through, if it has the SUPP-- columns."""
+    if not ds_a.name.startswith("SUPP"):
+        return None
+    columns = set(SUPP_COLUMNS)
+    if not (columns <= set(ds_a.frame.columns) and columns <= set(ds_b.frame.columns)):
+        return None
+    return parent_name(ds_a, shared)
 
 
 def _check_keys(

@@ -21,6 +21,7 @@ from trialinterop.validate.package import Dataset, Variable
 
 PARENT_KEY = "PARENT_KEY"
 SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", PARENT_KEY, "QNAM")
+SUPP_COLUMNS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM")  # needed to pair through a parent
 SUBJECT_KEYS = {"STUDYID", "USUBJID"}
 
 
