@@ -194,6 +194,7 @@ def test_extra_row_and_missing_row(tmp_path: Path) -> None:
     key = (*K1, ("VSTESTCD", "DIABP"), ("VISITNUM", "1"), ("VSDTC", "2024-01-01"))
     assert vs.only_a == [UnmatchedRow("VS", "A", 1, key, 1)]
     assert vs.values_different == 0  # the other records still pair by key, not by position
+    assert vs.values_unpaired == 9 and dm.values_unpaired == 6  # one record x the variables compared
 
 
 def test_duplicate_keys_reported_and_paired_by_order(tmp_path: Path) -> None:
@@ -233,6 +234,27 @@ def test_keys_override_and_datasets_subset(tmp_path: Path) -> None:
     assert result.datasets["AE"].duplicates == []
 
 
+def test_supp_by_parent_pairs_through_the_parent_record(tmp_path: Path) -> None:
+    def renumber(records: dict) -> None:
+        for number, row in enumerate(records["AE"], start=11):
+            row["AESEQ"] = number
+        records["SUPPAE"][0]["IDVARVAL"] = "11"
+
+    a, b = _pair(tmp_path, renumber)
+    plain = compare_packages(a, b).datasets["SUPPAE"]
+    assert (plain.matched, len(plain.only_a), len(plain.only_b)) == (0, 1, 1)
+    by_parent = compare_packages(a, b, supp_by_parent=True)
+    suppae = by_parent.datasets["SUPPAE"]
+    assert suppae.keys == ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "PARENT_KEY", "QNAM")
+    assert suppae.key_source == "SUPP-- by parent record (AE keys STUDYID, USUBJID, AETERM, AESTDTC)"
+    key = (
+        ("STUDYID", STUDY), ("RDOMAIN", "AE"), ("USUBJID", "CMP-01-001"), ("IDVAR", "AESEQ"),
+        ("PARENT_KEY", "AETERM=HEADACHE, AESTDTC=2024-01-05"), ("QNAM", "AETRTEM"),
+    )  # fmt: skip
+    assert list(suppae.differences()) == [ValueDifference("SUPPAE", key, 1, "IDVARVAL", "1", "11", 0, 0)]
+    assert compare_packages(a, b, supp_by_parent=True, ignore=["--SEQ", "IDVARVAL"]).identical
+
+
 def test_numeric_tolerance(tmp_path: Path) -> None:
     def change(records: dict) -> None:
         records["VS"][0]["VSSTRESN"] = 120.0000001
@@ -265,6 +287,25 @@ def test_type_difference_compares_as_text() -> None:
         AttributeDifference("DM", "AGE", "length", 8, 2),
     ]
     assert result.datasets["DM"].values_different == 0
+
+
+def test_xpt_against_dataset_json_of_the_same_records(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a", {"DM": _dm()})
+    columns = [
+        {"name": "STUDYID", "label": "Study Identifier", "dataType": "string", "length": 6},
+        {"name": "DOMAIN", "label": "Domain Abbreviation", "dataType": "string", "length": 2},
+        {"name": "USUBJID", "label": "Unique Subject Identifier", "dataType": "string", "length": 10},
+        {"name": "SUBJID", "label": "Subject Identifier for the Study", "dataType": "string", "length": 3},
+        {"name": "AGE", "label": "Age", "dataType": "integer"},
+        {"name": "SEX", "label": "Sex", "dataType": "string", "length": 1},
+    ]
+    rows = [[STUDY, "DM", "CMP-01-001", "001", 45, "F"], [STUDY, "DM", "CMP-01-002", "002", 50, "M"]]
+    document = {"datasetJSONVersion": "1.1.0", "name": "DM", "label": "Demographics", "columns": columns, "rows": rows}
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "dm.json").write_text(json.dumps(document), encoding="utf-8")
+    result = compare_packages(a, tmp_path / "b")
+    assert result.identical, (result.attribute_differences, list(result.differences()))
+    assert result.values_compared == 12
 
 
 # -- the command ---------------------------------------------------------------------------------------------------
@@ -300,6 +341,19 @@ def test_cli_ignore_seq_option_form(tmp_path: Path) -> None:
     assert _run(str(a), str(b))[0] == 1
     assert _run(str(a), str(b), "--ignore", "--SEQ")[0] == 0
     assert _run(str(a), str(b), "--ignore=--SEQ")[0] == 0
+
+
+def test_cli_supp_by_parent(tmp_path: Path) -> None:
+    def renumber(records: dict) -> None:
+        records["AE"][0]["AESEQ"] = 7
+        records["SUPPAE"][0]["IDVARVAL"] = "7"
+
+    a, b = _pair(tmp_path, renumber)
+    code, out, _ = _run(str(a), str(b), "--ignore=--SEQ")
+    assert code == 1 and "SUPPAE        1       1        0       1       1       0          0" in out
+    code, out, _ = _run(str(a), str(b), "--ignore=--SEQ", "--supp-by-parent")
+    assert code == 1 and "SUPPAE        1       1        1       0       0       9          1" in out  # IDVARVAL
+    assert _run(str(a), str(b), "--ignore=--SEQ", "--ignore", "IDVARVAL", "--supp-by-parent")[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -428,6 +482,11 @@ def test_pilot_against_itself(pilot: Path) -> None:
     assert sum(d.rows_a for d in result.datasets.values()) == 294211
     assert result.values_different == 0
     assert result.datasets["DM"].matched == 306
+    combined = compare_packages(pilot, pilot, combine_splits=True, supp_by_parent=True)
+    assert combined.identical
+    assert len(combined.datasets) == 22  # LBCH/LBHE/LBUR -> LB, six QSxx -> QS, SUPPLBxx -> SUPPLB
+    assert combined.datasets["SUPPLB"].matched == 64403
+    assert combined.datasets["SUPPLB"].keys == ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "PARENT_KEY", "QNAM")
 
 
 @pytest.mark.slow

@@ -46,6 +46,11 @@ def _write(path: str, text: str) -> None:
 @click.option("--datasets", "datasets", multiple=True, metavar="DS,DS", help="compare only these datasets")
 @click.option("--tolerance", type=float, default=0.0, show_default=True, help="relative tolerance for numbers")
 @click.option("--combine-splits", is_flag=True, help="compare split datasets (LBCH, LBHE...) as one (LB)")
+@click.option(
+    "--supp-by-parent",
+    is_flag=True,
+    help="pair SUPP-- records through their parent record's keys, not IDVARVAL (--SEQ numbered differently)",
+)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=str), help="write the JSON report")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=str), help="write the HTML report")
 @click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True, help="lines of each kind shown")
@@ -58,6 +63,7 @@ def command(
     datasets: tuple[str, ...],
     tolerance: float,
     combine_splits: bool,
+    supp_by_parent: bool,
     json_path: str | None,
     html_path: str | None,
     limit: int,
@@ -75,6 +81,7 @@ def command(
         datasets=wanted,
         tolerance=tolerance,
         combine_splits=combine_splits,
+        supp_by_parent=supp_by_parent,
     )
     if json_path:
         from trialinterop.compare.json_report import render_json

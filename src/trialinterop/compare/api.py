@@ -7,10 +7,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from trialinterop.compare.keys import resolve_keys
+from trialinterop.compare.keys import ResolvedKeys, resolve_keys
 from trialinterop.compare.load import combine_splits as combine
 from trialinterop.compare.load import load_side
 from trialinterop.compare.model import PackageComparison
+from trialinterop.compare.supp import SUPP_COLUMNS, parent_name, supp_keys, with_parent_keys
 from trialinterop.compare.values import compare_dataset
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
@@ -49,6 +50,7 @@ def compare_packages(
     datasets: Iterable[str] | None = None,
     tolerance: float = 0.0,
     combine_splits: bool = False,
+    supp_by_parent: bool = False,
 ) -> PackageComparison:
     """Read package folders (or dataset files) A and B and compare them; InputError for unreadable input."""
     side_a, side_b = load_side(path_a), load_side(path_b)
@@ -62,6 +64,7 @@ def compare_packages(
         datasets=datasets,
         tolerance=tolerance,
         combine_splits=combine_splits,
+        supp_by_parent=supp_by_parent,
     )
 
 
@@ -76,6 +79,7 @@ def compare_datasets(
     datasets: Iterable[str] | None = None,
     tolerance: float = 0.0,
     combine_splits: bool = False,
+    supp_by_parent: bool = False,
 ) -> PackageComparison:
     """Compare datasets already read (name -> `validate.package.Dataset`), e.g. packages built in memory."""
     if not (tolerance >= 0 and math.isfinite(tolerance)):
@@ -106,16 +110,34 @@ def compare_datasets(
         tolerance=tolerance,
         notes=notes,
     )
-    for name in sorted(set(a) & set(b)):
+    shared = sorted(set(a) & set(b))
+    resolved: dict[str, ResolvedKeys] = {}
+    for name in sorted(shared, key=lambda n: n.startswith("SUPP")):  # parents first: SUPP-- may pair through them
         ds_a, ds_b = a[name], b[name]
-        names_a = [v.name for v in ds_a.variables]
-        names_b = [v.name for v in ds_b.variables]
-        ignored_names = frozenset(n for n in names_a + names_b if is_ignored(n))
-        resolved = resolve_keys(
-            name, ds_a.domain, names_a, names_b, override=overrides.get(name), ignored=ignored_names
-        )
-        result.datasets[name] = compare_dataset(ds_a, ds_b, resolved, is_ignored=is_ignored, tolerance=tolerance)
+        override = overrides.get(name)
+        parent = _supp_parent(ds_a, ds_b, set(shared)) if supp_by_parent and override is None else None
+        if parent and resolved[parent].keys:
+            ds_a = with_parent_keys(ds_a, a[parent], resolved[parent].keys)
+            ds_b = with_parent_keys(ds_b, b[parent], resolved[parent].keys)
+            resolved[name] = supp_keys(resolved[parent], parent)
+        else:
+            names_a = [v.name for v in ds_a.variables]
+            names_b = [v.name for v in ds_b.variables]
+            ignored_names = frozenset(n for n in names_a + names_b if is_ignored(n))
+            resolved[name] = resolve_keys(name, ds_a.domain, names_a, names_b, override=override, ignored=ignored_names)
+        result.datasets[name] = compare_dataset(ds_a, ds_b, resolved[name], is_ignored=is_ignored, tolerance=tolerance)
+    result.datasets = dict(sorted(result.datasets.items()))
     return result
+
+
+def _supp_parent(ds_a: Dataset, ds_b: Dataset, shared: set[str]) -> str | None:
+    """The parent dataset (in both packages) a SUPP-- dataset pairs through, if it has the SUPP-- columns."""
+    if not ds_a.name.startswith("SUPP"):
+        return None
+    columns = set(SUPP_COLUMNS)
+    if not (columns <= set(ds_a.frame.columns) and columns <= set(ds_b.frame.columns)):
+        return None
+    return parent_name(ds_a, shared)
 
 
 def _check_keys(

@@ -30,6 +30,7 @@ def report_dict(result: PackageComparison) -> dict:
         "values_compared": result.values_compared,
         "values_equal": result.values_equal,
         "values_different": result.values_different,
+        "values_unpaired": result.values_unpaired,
         "datasets": [_dataset(d) for d in result.datasets.values()],
     }
 
@@ -53,6 +54,7 @@ def _dataset(d: DatasetComparison) -> dict:
         "values_compared": d.values_compared,
         "values_equal": d.values_equal,
         "values_different": d.values_different,
+        "values_unpaired": d.values_unpaired,
         "duplicate_keys": [
             {"side": x.side, "groups": x.groups, "records": x.rows, "examples": [dict(k) for k in x.examples]}
             for x in d.duplicates

@@ -103,6 +103,11 @@ class DatasetComparison:
         return sum(c.different for c in self.counts.values())
 
     @property
+    def values_unpaired(self) -> int:
+        """Values in records found in one package only: (records only in A + only in B) x variables compared."""
+        return (len(self.only_a) + len(self.only_b)) * len(self.counts)
+
+    @property
     def identical(self) -> bool:
         return not (self.attributes or self.only_a or self.only_b or self.values_different)
 
@@ -144,6 +149,10 @@ class PackageComparison:
     @property
     def values_different(self) -> int:
         return sum(d.values_different for d in self.datasets.values())
+
+    @property
+    def values_unpaired(self) -> int:
+        return sum(d.values_unpaired for d in self.datasets.values())
 
     @property
     def attribute_differences(self) -> list[AttributeDifference]:

@@ -8,6 +8,7 @@ Values: numeric variables are equal when both are missing, equal, or (with a tol
 |a - b| <= t * max(|a|, |b|); character values are equal when equal after removing trailing blanks (SAS pads
 them; XPT readers differ on keeping them); a variable that is character on one side and numeric on the other is
 compared as text (numbers without a trailing ".0"). Key variables count as compared and equal in matched records.
+A length declared on one side only (Dataset-JSON numeric columns declare none) is not a difference.
 """
 
 from __future__ import annotations
@@ -74,8 +75,11 @@ def _attributes(a: Dataset, b: Dataset, names_a: list[str], names_b: list[str]) 
             continue
         va, vb = vars_a[name], vars_b[name]
         for attribute in ("type", "length", "label"):
-            if getattr(va, attribute) != getattr(vb, attribute):
-                out.append(AttributeDifference(a.name, name, attribute, getattr(va, attribute), getattr(vb, attribute)))
+            value_a, value_b = getattr(va, attribute), getattr(vb, attribute)
+            if attribute == "length" and (value_a is None or value_b is None):
+                continue  # not declared on one side (Dataset-JSON numbers carry no length): nothing to compare
+            if value_a != value_b:
+                out.append(AttributeDifference(a.name, name, attribute, value_a, value_b))
     return out
 
 
