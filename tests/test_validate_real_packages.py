@@ -7,6 +7,7 @@ written); they change only if a rule changes on purpose.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -36,11 +37,23 @@ def pilot_dir(tmp_path_factory):
     return _pilot_module().write_pilot(tmp_path_factory.mktemp("pilot"))[0].parent
 
 
+@pytest.fixture(scope="module")
+def pilot_result(pilot_dir):
+    return validate([pilot_dir])
+
+
+def _comparison_module():
+    spec = importlib.util.spec_from_file_location("core_comparison", ROOT / "scripts" / "core_comparison.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
-def test_cdisc_pilot_sdtm(pilot_dir):
-    result = validate([pilot_dir])
-    assert len(result.datasets) == 31
-    assert _counts(result) == {
+def test_cdisc_pilot_sdtm(pilot_result):
+    assert len(pilot_result.datasets) == 31
+    assert _counts(pilot_result) == {
         "TI-AE002": 39,  # AESER=N with AESHOSP/AESDTH/AESCAN/AESDISAB = Y
         "TI-AE006": 961,  # AEBODSYS coded, AEBDSYCD present but null on every record
         "TI-AE004": 21,  # NOT RECOVERED/NOT RESOLVED with an end date
@@ -54,13 +67,37 @@ def test_cdisc_pilot_sdtm(pilot_dir):
         "TI-FN010": 6,  # LBCH '<0.2' / '<40' character results that still carry normal ranges
         "TI-FN007": 24,  # QSSTRESN unrounded while QSSTRESC is rounded
         "TI-PR009": 6,  # SUPPDM population flags COMPLT8/16/24, EFFICACY, ITT, SAFETY (belong in ADaM)
+        "TI-PR010": 1,  # SC dated without EPOCH (CORE-000701)
+        "TI-PR011": 1,  # MHSTDTC without MHSTDY (CORE-000328)
+        "TI-TS007": 3,  # TSVAL N coded C49487 for ADAPT/HLTSUBJI, uncoded for ADDON (CORE-000152/000728)
         "TI-TS008": 7,  # REGID version without a reference; 6 CDISC CT codes without TSVCDVER (CORE-000153/000761)
         "TI-PR006": 14,  # e.g. DM.ARMNRS absent (SDTMIG 3.4 variable, pilot is 3.1.2)
         "TI-XS007": 2,  # curly apostrophe in TS.TSVAL
         "TI-XS010": 15,  # pre-3.4 labels (DSDY ...)
         "TI-XS011": 5,
     }
-    assert not [i for i in result.issues if i.rule == "TI-RUN"]
+    assert not [i for i in pilot_result.issues if i.rule == "TI-RUN"]
+
+
+@pytest.mark.slow
+def test_cdisc_pilot_findings_are_the_committed_ones(pilot_result):
+    # regression: every finding on the pilot, record by record; regenerate with
+    # `python scripts/core_comparison.py --expected tests/data/pilot-expected-findings.csv` after judging the change
+    comparison = _comparison_module()
+    expected = (ROOT / "tests" / "data" / "pilot-expected-findings.csv").read_text(encoding="utf-8")
+    assert comparison.findings_csv(comparison.findings_of(pilot_result)) == expected
+
+
+@pytest.mark.slow
+def test_core_comparison_is_current_and_recall_is_complete(pilot_result):
+    comparison = _comparison_module()
+    findings = comparison.findings_of(pilot_result)
+    assert comparison.comparison(findings) == (ROOT / "docs" / "core-comparison.md").read_text(encoding="utf-8")
+    *_, pairs = comparison.load_report()
+    comparison.match(pairs, findings)
+    real = [p for p in pairs if p.verdict == "real"]
+    assert (len(pairs), len(real)) == (59, 31)
+    assert [(p.core, p.dataset) for p in real if p.matched < len(p.records)] == []  # every record of every real pair
 
 
 @pytest.mark.parametrize("kind", ["xpt", "json"])

@@ -48,15 +48,29 @@ def test_ts007_one_code_two_values():
     ]
 
 
-def test_ts007_null_code_and_other_terminologies_are_not_conflicts():
-    # the pilot's case: ADDON "N" uncoded beside ADAPT "N" = C49487 (CORE-000152 counts the null as a second code);
-    # the same value coded in two terminologies (SNOMED, MedDRA) has two codes legitimately
+def test_ts007_uncoded_codelist_value_beside_its_coded_twin():
+    # the pilot's case (CORE-000152/000728): ADDON takes its value from the NY codelist but "N" has no code, while
+    # ADAPT and HLTSUBJI code the same "N" as C49487; every record of "N" is reported
     package = _ts(
         ("ADDON", "N", "", "", ""),
         ("ADAPT", "N", "C49487", "CDISC", "2025-03-28"),
         ("HLTSUBJI", "N", "C49487", "CDISC", "2025-03-28"),
+    )
+    assert _found(package, "TI-TS007") == [
+        ("TS", "row 1", "TSVALCD", "TSPARMCD=ADDON: N / ", TS007),
+        ("TS", "row 2", "TSVALCD", "TSPARMCD=ADAPT: N / C49487", TS007),
+        ("TS", "row 3", "TSVALCD", "TSPARMCD=HLTSUBJI: N / C49487", TS007),
+    ]
+
+
+def test_ts007_other_terminologies_and_free_text_are_not_conflicts():
+    # the same value coded in two terminologies (SNOMED, MedDRA) has two codes legitimately; TDIGRP is free text
+    # (no CDISC value codelist), so its uncoded copy of a coded value is no conflict
+    package = _ts(
+        ("ADAPT", "N", "C49487", "CDISC", "2025-03-28"),
         ("INDIC", "Alzheimer's disease", "26929004", "SNOMED", ""),
         ("TDIGRP", "Alzheimer's disease", "10001896", "MedDRA", "27.0"),
+        ("TDIGRP", "Alzheimer's disease", "", "", ""),
     )
     assert _found(package, "TI-TS007") == []
 

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "validate": ("trialinterop.commands.validate", "Check an SDTM package or FHIR output against the rules."),
     "fixtures": ("trialinterop.commands.fixtures", "Generate a synthetic records folder for this trial."),
+    "compare-sdtm": (
+        "trialinterop.commands.compare_sdtm",
+        "Compare two SDTM packages: datasets, variables, values by natural keys.",
+    ),
     "check-study": ("trialinterop.commands.check_study", "Check a study definition file and summarise it."),
     "from-sdtm": (
         "trialinterop.commands.from_sdtm",

@@ -122,6 +122,11 @@ _DECLARED = [
         ("TI-RUN", (W,), "a rule could not run on this package"),
         ("TI-ACCEPT", (W,), "accepted finding no longer occurs"),
     ),
+    *_ids(
+        "input",
+        "compare-sdtm (`compare/`)",
+        ("TI-ARGS", (R,), "a compare-sdtm option is malformed or names a dataset or variable neither package has"),
+    ),
 ]
 
 DECLARED: dict[str, IssueId] = {entry.id: entry for entry in _DECLARED}

@@ -121,13 +121,19 @@ TS_ROWS = [
 ]  # fmt: skip
 
 
+NY_PARAMETERS = {"ADAPT", "ADDON", "HLTSUBJI", "RANDOM"}  # TS parameters valued from the NY codelist
+NY_CODES = {"N": "C49487", "Y": "C49488"}
+
+
 def ts() -> Dataset:
     records = []
     for code, name, value in TS_ROWS:
         records.append(
             {"STUDYID": STUDY, "DOMAIN": "TS", "TSSEQ": 1, "TSPARMCD": code, "TSPARM": name, "TSVAL": value,
-             "TSVALNF": "PINF" if not value else "", "TSVALCD": "C49487" if code == "RANDOM" else "",
-             "TSVCDREF": "CDISC CT" if code == "RANDOM" else "", "TSVCDVER": "2025-03-28" if code == "RANDOM" else ""}
+             "TSVALNF": "PINF" if not value else "",
+             "TSVALCD": NY_CODES.get(value, "") if code in NY_PARAMETERS else "",
+             "TSVCDREF": "CDISC CT" if code in NY_PARAMETERS else "",
+             "TSVCDVER": "2025-03-28" if code in NY_PARAMETERS else ""}
         )  # fmt: skip
     return make_dataset("TS", records)
 

@@ -109,6 +109,8 @@ CASES: dict[str, Case] = {
     "TI-PR007": Case(lambda p: set_value(p, "DM", 0, "SEX", "")),
     "TI-PR008": Case(lambda p: _add_column(p, "AE", "AETESTCD", "HEADACHE"), lambda p: _add_column(p, "AE", "AEDY", 5)),
     "TI-PR009": Case(lambda p: _with_suppdm(p, "ITT"), lambda p: _with_suppdm(p, "RACEOTH")),
+    "TI-PR010": Case(lambda p: drop_column(p, "AE", "EPOCH"), lambda p: drop_column(p, "DM", "RFSTDTC")),
+    "TI-PR011": Case(lambda p: drop_column(p, "AE", "AESTDY")),
     # structure
     "TI-XS001": Case(lambda p: _rename_member(p)),
     "TI-XS002": Case(lambda p: set_variable(p, "AE", "AEREL", name="AE_REL_TOO_LONG")),

@@ -32,6 +32,16 @@ SEVERITIES = tuple(s.name.lower() for s in Severity)
     help="a study's specification folder (as mappings/); exit 2 if it does not load. Default: the bundled study's when"
     " DM.STUDYID names it, else SDTMIG metadata only (a line says which)",
 )
+@click.option(
+    "--sdrg",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="also write the reviewer's guide Data Conformance Summary (cSDRG section 4) to this .md or .html file",
+)
+@click.option(
+    "--core-report",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="a CDISC CORE JSON report of the same package, listed in the --sdrg summary",
+)
 @click.option("--list-rules", is_flag=True, help="print the rules catalogue and exit (--format md for docs)")
 @guarded
 def command(
@@ -42,6 +52,8 @@ def command(
     fail_on: str,
     accepted: str | None,
     spec_dir: str | None,
+    sdrg: str | None,
+    core_report: str | None,
     list_rules: bool,
 ) -> None:
     """Validate the SDTM package / FHIR output in PATHS (folders or files)."""
@@ -57,10 +69,17 @@ def command(
     if fmt == "xlsx" and not output:
         click.echo("error: --format xlsx needs -o FILE.xlsx", err=True)
         sys.exit(EXIT_CANNOT_RUN)
+    if core_report and not sdrg:
+        click.echo("error: --core-report is read for the --sdrg summary; give --sdrg FILE.md or FILE.html", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    if sdrg and Path(sdrg).suffix.lower() not in (".md", ".html"):
+        click.echo(f"error: --sdrg {sdrg}: the file name must end in .md or .html", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
     from trialinterop.validate.api import validate
     from trialinterop.validate.reports.console import render_console
 
     threshold = Severity.parse(fail_on)
+    outside = _core_report(core_report)
     result = validate(list(paths), define=define, accepted=accepted, spec_dir=spec_dir)
     click.echo(result.spec, err=True)
     console = render_console(result, fail_on=threshold)
@@ -70,7 +89,25 @@ def command(
         _write_report(result, fmt, output, threshold)
         if output:
             click.echo(console, nl=False)
+    if sdrg:
+        _write_sdrg(result, outside, accepted, sdrg)
     sys.exit(EXIT_FINDINGS if result.failing(threshold) else EXIT_CLEAN)
+
+
+def _core_report(path: str | None):
+    from trialinterop.validate.reports.sdrg import load_core_report
+
+    return load_core_report(path) if path else None
+
+
+def _write_sdrg(result, outside, accepted: str | None, path: str) -> None:
+    from trialinterop.validate.accept import load_accepted
+    from trialinterop.validate.reports.sdrg import render_sdrg
+
+    acceptances = load_accepted(accepted) if accepted else []
+    text = render_sdrg(result, outside, acceptances, "html" if path.lower().endswith(".html") else "md")
+    with staged_file(Path(path)) as staged:
+        staged.write_text(text, encoding="utf-8")
 
 
 def _list_rules(fmt: str, output: str | None) -> None:

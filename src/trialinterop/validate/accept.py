@@ -9,12 +9,15 @@
         justification: Sponsor milestone, declared in the SDRG section 4.2.
 
 Every field given must match. `rule` may be any issue id of the registry (`validate.registry.all_issue_ids`, listed in
-docs/rules.md); an unknown id is refused. Accepted issues no longer fail the run but stay in the report as accepted;
-an entry that matches nothing is reported itself (TI-ACCEPT), so the file does not silently rot.
+docs/rules.md), or a CDISC CORE rule id (CORE-nnnnnn): the explanation of an outside validator's finding for the
+reviewer's guide (`validate --sdrg --core-report`), not matched against this run. Any other id is refused. Accepted
+issues no longer fail the run but stay in the report as accepted; an entry that matches nothing is reported itself
+(TI-ACCEPT), so the file does not silently rot.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,14 @@ from trialinterop.issues import Issue, Severity
 from trialinterop.validate.registry import all_issue_ids
 
 STALE_RULE = "TI-ACCEPT"
+_EXTERNAL_CHECK = re.compile(r"CORE-\d{6}")
+
+
+def is_external_check(rule: str) -> bool:
+    """A CDISC CORE rule id: a check of an outside validator, explained in the reviewer's guide."""
+    return _EXTERNAL_CHECK.fullmatch(rule) is not None
+
+
 _FIELDS = {"rule": "rule", "dataset": "where", "variable": "field", "key": "key", "value": "value"}
 
 
@@ -77,7 +88,7 @@ def load_accepted(path: str | Path) -> list[Acceptance]:
             raise _bad(path, f"entry {number}: unknown field(s) {sorted(unknown)}")
         if not entry.get("rule"):
             raise _bad(path, f"entry {number}: 'rule' is required")
-        if str(entry["rule"]) not in known:
+        if str(entry["rule"]) not in known and not is_external_check(str(entry["rule"])):
             raise _bad(
                 path, f"entry {number}: unknown rule {entry['rule']!r} (the issue ids are listed in docs/rules.md)"
             )
@@ -98,6 +109,7 @@ class Triage:
 
 def apply_accepted(issues: list[Issue], acceptances: list[Acceptance]) -> Triage:
     """Split issues into open and accepted; add a TI-ACCEPT warning for each acceptance that matched nothing."""
+    acceptances = [a for a in acceptances if not is_external_check(a.rule)]
     used = [False] * len(acceptances)
     open_issues: list[Issue] = []
     accepted: list[tuple[Issue, Acceptance]] = []

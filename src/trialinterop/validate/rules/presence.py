@@ -163,7 +163,8 @@ def check_variable_allowed_by_model(ctx: Context) -> Iterator[Finding]:
     """A standard Interventions, Events, Findings or Findings About dataset may add only the model's identifiers,
     timing variables and qualifiers of its class (with the domain prefix); anything else belongs in SUPP--.
     Special-purpose, trial design and relationship datasets are not judged (their SDTMIG assumptions allow
-    additions the model tables do not list, e.g. EPOCH and TAETORD in SV), nor are custom domains."""
+    additions the model tables do not list, e.g. EPOCH and TAETORD in SV by SV assumption 15a), nor are custom
+    domains."""
     for ds in ctx.datasets():
         dataset_class = ctx.standard.dataset_class(ds.domain)
         ig = ctx.standard.dataset_variables(ds.domain)
@@ -173,6 +174,63 @@ def check_variable_allowed_by_model(ctx: Context) -> Iterator[Finding]:
         for name in ds.frame.columns:
             if name not in allowed:
                 yield Finding(ds.name, field=name, detail=f"not an SDTM {dataset_class} variable of {ds.domain}")
+
+
+def _dated_observation_datasets(ctx: Context):
+    """Subject-level datasets of a general observation class with records."""
+    for ds in ctx.datasets():
+        if len(ds.domain) != 2 or ctx.standard.dataset_class(ds.domain) not in _CLASS_VARIABLES:
+            continue
+        if "USUBJID" in ds.frame.columns and len(ds.frame):
+            yield ds
+
+
+@rule(
+    id="TI-PR010",
+    severity=Severity.WARNING,
+    scope="general observation class datasets with a date",
+    message="EPOCH is missing from a subject-level observation dataset with dates",
+    references=[
+        "FDA Study Data Technical Conformance Guide (EPOCH on every clinical subject-level observation)",
+        "CORE-000701",
+    ],
+)
+def check_epoch_present(ctx: Context) -> Iterator[Finding]:
+    """FDA asks for EPOCH on every clinical subject-level observation; a dataset with --DTC or --STDTC but no
+    EPOCH variable is one finding with its number of records. MH is exempt (as in CORE-000701): its conditions
+    began before the study, where no epoch applies."""
+    for ds in _dated_observation_datasets(ctx):
+        if ds.domain == "MH":
+            continue
+        dated = {f"{ds.domain}DTC", f"{ds.domain}STDTC"} & set(ds.frame.columns)
+        if dated and "EPOCH" not in ds.frame.columns:
+            dates = ", ".join(sorted(dated))
+            yield Finding(ds.name, field="EPOCH", detail=f"{len(ds.frame)} records, dates in {dates}")
+
+
+_STUDY_DAY = (("DTC", "DY"), ("STDTC", "STDY"), ("ENDTC", "ENDY"))
+
+
+@rule(
+    id="TI-PR011",
+    severity=Severity.WARNING,
+    scope="general observation class datasets with a date",
+    message="Study day variable is missing while its date variable is populated",
+    references=[
+        "SDTMIG 3.4 §4.4.4 (study day variables)",
+        "SDTM v2.0 Timing Variables for All Classes",
+        "CORE-000328",
+        "CORE-000776",
+    ],
+)
+def check_study_day_present(ctx: Context) -> Iterator[Finding]:
+    """--DY goes with --DTC, --STDY with --STDTC, --ENDY with --ENDTC: a populated date without its study day
+    variable is one finding per dataset and variable."""
+    for ds in _dated_observation_datasets(ctx):
+        for date_suffix, day_suffix in _STUDY_DAY:
+            date, day = ds.domain + date_suffix, ds.domain + day_suffix
+            if date in ds.frame.columns and day not in ds.frame.columns and not blank(ds.frame[date]).all():
+                yield Finding(ds.name, field=day, detail=f"{date} is populated")
 
 
 # SDTMIG 3.4 §5.2 DM assumption 5: COMPLT, FULLSET, ITT, PPROT and SAFETY are no longer SUPPDM qualifiers; population

@@ -141,7 +141,10 @@ VERSIONED_DICTIONARIES = ("CDISC", "MEDDRA")
 )
 def check_tsval_code_one_to_one(ctx: Context) -> Iterator[Finding]:
     """Among the records with both populated, within a reference terminology (TSVCDREF), one TSVAL has one TSVALCD
-    and one TSVALCD one TSVAL. A null TSVALCD is a missing code, not a second one (CORE counts it as one)."""
+    and one TSVALCD one TSVAL. A record whose parameter takes its value from a CDISC codelist but has no TSVALCD,
+    while the same TSVAL is coded elsewhere, breaks the pairing too (the pilot's ADDON N beside ADAPT N / C49487):
+    all records of that value are reported. The same text coded in two terminologies, or an uncoded free-text
+    value, is no conflict."""
     ts = ctx.get("TS")
     if ts is None or not {"TSPARMCD", "TSVAL", "TSVALCD"} <= set(ts.frame.columns):
         return
@@ -155,6 +158,9 @@ def check_tsval_code_one_to_one(ctx: Context) -> Iterator[Finding]:
     values_per_code = both.groupby(["ref", "code"])["value"].transform("nunique")
     conflict = pd.Series(False, index=frame.index)
     conflict[both.index] = ((codes_per_value > 1) | (values_per_code > 1)).to_numpy()
+    from_codelist = text(frame["TSPARMCD"]).isin(list(ctx.standard.ts_value_codelists))
+    uncoded = (value != "") & (code == "") & from_codelist & value.isin(set(both["value"]))
+    conflict |= uncoded | (coded & value.isin(set(value[uncoded])))
     shown = "TSPARMCD=" + text(frame["TSPARMCD"]) + ": " + value + " / " + code
     yield from row_findings(ts, conflict, "TSVALCD", values=shown)
 
