@@ -488,8 +488,11 @@ def run_pilot_round_trip(root: Path) -> dict[str, Any]:
     walls = [stages.get(n, {}).get("wall") for n in ("pilot_from_sdtm", "pilot_to_sdtm")]
     total = sum(w for w in walls if w is not None) if all(w is not None for w in walls) else None
     seconds = [_seconds(stages, n) for n in ("pilot_from_sdtm", "pilot_to_sdtm")]
+    cpu = [stages.get(n, {}).get("cpu") for n in ("pilot_from_sdtm", "pilot_to_sdtm")]
     return {
         "stages": stages,
+        "load_average": os.getloadavg(),
+        "from_sdtm_plus_to_sdtm_cpu": sum(c for c in cpu if c is not None) if None not in cpu else None,
         "from_sdtm_plus_to_sdtm_wall": total,
         "from_sdtm_plus_to_sdtm_seconds": sum(s for s in seconds if s is not None) if None not in seconds else None,
         "target_seconds": ROUND_TRIP_TARGET_SECONDS,
@@ -530,6 +533,7 @@ def run_stage(name: str, work: Path, size: int, options: dict[str, Any]) -> dict
     result = json.loads(output.decode().strip().splitlines()[-1])
     result["wall"] = wall
     result["max_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
+    result["cpu"] = usage.ru_utime + usage.ru_stime  # the process's CPU seconds: what load on the machine leaves alone
     return result
 
 
@@ -710,7 +714,10 @@ def _round_trip_main(root: Path, out: Path, *, keep: bool) -> int:
     total = entry.get("from_sdtm_plus_to_sdtm_wall")
     if total is not None:
         verdict = "met" if entry["target_met"] else "MISSED"
-        print(f"pilot from-sdtm + to-sdtm: {total:.1f} s wall (target < {ROUND_TRIP_TARGET_SECONDS:.0f} s: {verdict})")
+        print(
+            f"pilot from-sdtm + to-sdtm: {total:.1f} s wall, {entry['from_sdtm_plus_to_sdtm_cpu']:.1f} s CPU, load "
+            f"{entry['load_average'][0]:.1f} (target < {ROUND_TRIP_TARGET_SECONDS:.0f} s wall: {verdict})"
+        )
     print(f"written {out}")
     failed = "pilot_write" in entry or any("error" in s for s in entry.get("stages", {}).values())
     return 1 if failed else 0
