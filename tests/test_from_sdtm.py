@@ -244,3 +244,72 @@ def test_dm_replaced_rows_keep_their_order(tmp_path: Path) -> None:
     result, out = _convert(replace_dataset(package, reordered), tmp_path)
     assert result.exit_code == 0, result.output
     assert [r["subject_id"] for r in _rows(out / "subjects.csv")] == ["002", "001"]
+
+
+def _vs_and_cm(package):
+    """The clean package with a VS dataset (time points, location) and a CM dataset (visit, collection date, text
+    sponsor ids), as a finished package from elsewhere would have them."""
+    vs = make_dataset(
+        "VS",
+        [
+            {
+                "STUDYID": STUDY,
+                "DOMAIN": "VS",
+                "USUBJID": S1,
+                "VSSEQ": seq,
+                "VSTESTCD": "SYSBP",
+                "VSTEST": "Systolic Blood Pressure",
+                "VSPOS": pos,
+                "VSORRES": res,
+                "VSORRESU": "mmHg",
+                "VSSTRESC": res,
+                "VSSTRESN": float(res),
+                "VSSTRESU": "mmHg",
+                "VSLOC": "ARM",
+                "VISITNUM": 2,
+                "VISIT": "DAY 1",
+                "VSDTC": "2022-03-01",
+                "VSTPT": tpt,
+                "VSTPTNUM": num,
+                "VSELTM": eltm,
+                "VSTPTREF": ref,
+            }
+            for seq, pos, res, tpt, num, eltm, ref in (
+                (1, "SUPINE", "120", "AFTER LYING DOWN FOR 5 MINUTES", 1, "PT5M", "PATIENT SUPINE"),
+                (2, "STANDING", "112", "AFTER STANDING FOR 1 MINUTE", 2, "PT1M", "PATIENT STANDING"),
+            )
+        ],
+    )
+    cm = make_dataset(
+        "CM",
+        [{"STUDYID": STUDY, "DOMAIN": "CM", "USUBJID": S1, "CMSEQ": 1, "CMSPID": "C01", "CMTRT": "ASPIRIN",
+          "CMDOSE": 100, "CMDOSU": "mg", "VISITNUM": 1, "VISIT": "SCREENING", "CMDTC": "2022-02-20",
+          "CMSTDTC": "2021-05"}],
+    )  # fmt: skip
+    return replace_dataset(replace_dataset(package, vs), cm)
+
+
+def test_time_points_location_visit_and_sponsor_ids_come_back(tmp_path: Path) -> None:
+    from trialinterop.compare import compare_packages
+
+    result, out = _convert(_vs_and_cm(clean_package()), tmp_path)
+    assert result.exit_code == 0, result.output
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    vs_instrument = next(i for i in study["instruments"] if i["domain"] == "VS")
+    assert vs_instrument["timepoints"] == [
+        {"name": "AFTER LYING DOWN FOR 5 MINUTES", "number": 1, "elapsed": "PT5M", "reference": "PATIENT SUPINE"},
+        {"name": "AFTER STANDING FOR 1 MINUTE", "number": 2, "elapsed": "PT1M", "reference": "PATIENT STANDING"},
+    ]
+    [cm] = _rows(out / "medications.csv")
+    assert (cm["visit_num"], cm["collection_date"], cm["sponsor_id"]) == ("1", "2022-02-20", "C01")
+    assert [r["location"] for r in _rows(out / "findings.csv") if r["instrument"] == "VS"] == ["ARM", "ARM"]
+    rebuilt = tmp_path / "rebuilt"
+    assert CliRunner().invoke(main, ["to-sdtm", str(out), "-o", str(rebuilt), "--no-define"]).exit_code == 0
+    compared = compare_packages(tmp_path / "package", rebuilt, datasets=["VS", "CM"], keys={"VS": ["USUBJID", "VSTPT"]})
+    carried = {"VSTPT", "VSTPTNUM", "VSELTM", "VSTPTREF", "VSLOC", "VSPOS", "VSORRES"}
+    assert {d.variable for d in compared.differences() if d.dataset == "VS"} & carried == set()
+    cm_out = compared.datasets["CM"]
+    assert {d.variable for d in compared.differences() if d.dataset == "CM"} & {
+        "CMSPID", "VISITNUM", "VISIT", "CMDTC", "CMTRT", "CMDOSE"
+    } == set()  # fmt: skip
+    assert cm_out.matched == 1
