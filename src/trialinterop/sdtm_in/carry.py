@@ -204,7 +204,9 @@ def _status(variable: str, plan: DomainPlan) -> str:
 
 def _filled(column: pd.Series) -> np.ndarray:
     if column.dtype == object or pd.api.types.is_string_dtype(column):
-        return (column.fillna("").astype(str).str.strip() != "").to_numpy()
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)  # a few distinct texts per column
+        filled = np.array([bool(str(u).strip()) for u in uniques] + [False], dtype=bool)
+        return filled[codes]
     return column.notna().to_numpy()
 
 

@@ -62,11 +62,22 @@ def instruments(package: SdtmInput) -> list[dict[str, Any]]:
     for domain in findings_domains(package):
         if domain not in INSTRUMENT_DOMAINS:
             continue
-        frame = package.domains[domain]
+        frame = _stripped(package.domains[domain])
         codes = instrument_codes(frame, domain)
         for code in dict.fromkeys(codes):
             rows = frame[(codes == code).to_numpy()]
             out.append(_instrument(rows, domain, code))
+    return out
+
+
+def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text column as stripped str ("" when missing), each distinct value stripped once."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            codes, uniques = pd.factorize(out[column], use_na_sentinel=True)
+            texts = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+            out[column] = texts[codes]
     return out
 
 
@@ -116,13 +127,13 @@ def _test(rows: pd.DataFrame, domain: str) -> dict[str, Any]:
     testcd = str(rows[f"{domain}TESTCD"].iloc[0]).strip()
     names: Counter[str] = Counter()
     if f"{domain}TEST" in rows:
-        names.update({str(k): int(v) for k, v in rows[f"{domain}TEST"].astype(str).str.strip().value_counts().items()})
+        names.update({str(k): int(v) for k, v in rows[f"{domain}TEST"].value_counts().items()})
         names.pop("", None)
     test: dict[str, Any] = {"testcd": testcd, "test": _ascii(names.most_common(1)[0][0] if names else testcd, 40)}
     subcategory = _constant(rows, f"{domain}SCAT")
     if subcategory:
         test["subcategory"] = _ascii(subcategory, 200)
-    results = [r for r in rows[f"{domain}ORRES"].astype(str).str.strip().unique() if r]
+    results = [r for r in rows[f"{domain}ORRES"].unique() if r]
     if results and all(INTEGER.match(r) for r in results):
         test["result_type"] = "integer"
     elif results and all(FLOAT.match(r) for r in results):
@@ -131,9 +142,7 @@ def _test(rows: pd.DataFrame, domain: str) -> dict[str, Any]:
         test["result_type"] = "text"
     units: Counter[str] = Counter()
     if f"{domain}ORRESU" in rows:
-        units.update(
-            {str(k): int(v) for k, v in rows[f"{domain}ORRESU"].astype(str).str.strip().value_counts().items()}
-        )
+        units.update({str(k): int(v) for k, v in rows[f"{domain}ORRESU"].value_counts().items()})
         units.pop("", None)
     if units:
         unit = units.most_common(1)[0][0]
@@ -148,7 +157,7 @@ def _conversion(rows: pd.DataFrame, domain: str, unit: str) -> dict[str, Any]:
     """standard_unit, conversion and decimals when --STRESN is --ORRES times one factor (see the docstring)."""
     if f"{domain}STRESN" not in rows.columns or f"{domain}STRESU" not in rows.columns:
         return {}
-    same = rows[rows[f"{domain}ORRESU"].astype(str).str.strip() == unit]
+    same = rows[rows[f"{domain}ORRESU"] == unit]
     original = same[f"{domain}ORRES"].map(number).to_numpy(dtype=float)
     standard = same[f"{domain}STRESN"].map(number).to_numpy(dtype=float)
     usable = ~np.isnan(original) & ~np.isnan(standard) & (original != 0)

@@ -129,7 +129,7 @@ def consent_dates(package: SdtmInput, carry: Carry) -> dict[str, str]:
     for usubjid in dm["USUBJID"]:
         for name, dates in sources:
             value = dates.get(usubjid) or ""
-            if pd.Series([value]).str.match(COMPLETE_DATE).iat[0]:
+            if re.match(COMPLETE_DATE, value):
                 found[usubjid] = value
                 used[name] = used.get(name, 0) + 1
                 break
