@@ -7,7 +7,8 @@ result type (integer, float or text from --ORRES), the most frequent --ORRESU as
 --ORRES times one factor, `standard_unit` + `conversion` + `decimals`: the factor with the fewest significant
 digits, and then the fewest decimals, that reproduces --STRESN on at least 99% of the records (equal within 1e-9
 relative: XPT numbers carry binary noise). Normal ranges stay per record (normal_low and normal_high); --LOC is the
-record's location. Domains outside the definition schema's instrument domains are not carried.
+record's location. Tests get their LOINC code from mappings/loinc.csv where it is unambiguous (`_add_loinc`).
+Domains outside the definition schema's instrument domains are not carried.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialinterop.loinc import load_loinc_table
 from trialinterop.sdtm_in.carry import Carry
 from trialinterop.sdtm_in.package import SdtmInput, number, text
 from trialinterop.sdtm_in.tables import Table, build_table
@@ -67,7 +69,25 @@ def instruments(package: SdtmInput) -> list[dict[str, Any]]:
         for code in dict.fromkeys(codes):
             rows = frame[(codes == code).to_numpy()]
             out.append(_instrument(rows, domain, code))
+    _add_loinc(out)
     return out
+
+
+def _add_loinc(instruments: list[dict[str, Any]]) -> None:
+    """LOINC codes from mappings/loinc.csv (`trialinterop.loinc`): by domain, test code and the instrument's
+    specimen; without a specimen only for a test code that one instrument of its domain has and the table lists
+    once (a GLUC in chemistry and in urinalysis gets none rather than the wrong specimen's code)."""
+    table = load_loinc_table()
+    owners = Counter((i["domain"], t["testcd"]) for i in instruments for t in i["tests"])
+    for instrument in instruments:
+        for test in instrument["tests"]:
+            domain, testcd = instrument["domain"], test["testcd"]
+            specimen = instrument.get("specimen")
+            if not specimen and owners[(domain, testcd)] > 1:
+                continue
+            entry = table.lookup(domain, testcd, specimen)
+            if entry is not None:
+                test["codes"] = [{"value": entry.display, "code": entry.code, "system": "LOINC"}]
 
 
 def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
