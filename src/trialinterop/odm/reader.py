@@ -1,15 +1,21 @@
-"""Read a CDISC ODM 1.3.x ClinicalData export into `TrialRecords`, driven by a mapping file (see `odm.mapping`).
+"""Read a CDISC ODM 1.3.x ClinicalData export into `TrialRecords`, driven by a mapping file (`docs/odm-mapping.md`).
 
-The study definition is given alongside (a file or a bundled study id): ODM carries no trial design. Findings item
-groups (the mapping's `findings:`) unpivot into one long-form Finding per test. The ClinicalData is
-replayed in document order as a transaction stream, so snapshots and transactional audit streams (Medidata Rave:
-TransactionType Insert/Update/Upsert/Remove, the same subject repeated in many SubjectData blocks) read alike: the
-last value wins and Remove deletes the item, item group, form, study event or subject. Vendor extensions (`redcap:`,
-`mdsol:` attributes and elements in foreign namespaces) are ignored; REDCap's FormData directly under SubjectData
-(no StudyEventData) is accepted.
+The study definition is given alongside (a file or a bundled study id): ODM carries no trial design; arms, sites,
+countries and the subject number pattern come from it. Findings item groups (the mapping's `findings:`) unpivot into
+one long-form Finding per test.
+
+Transactions (ODM 1.3.2 section 2.10, and the vendors' documented behaviour): ClinicalData is replayed in file order,
+so a Snapshot and a transactional stream (Medidata Rave: Insert/Update/Upsert/Context/Remove, one subject in many
+SubjectData blocks) read alike. An ItemData with a value sets it (the later value supersedes the earlier); only
+`TransactionType="Remove"` or `IsNull="Yes"` clears one; an ItemData without a value (Rave's query, comment, review
+and visibility records, audit trails) changes nothing. A Remove on a SubjectData, StudyEventData, FormData or
+ItemGroupData deletes what it holds. Vendor attributes of SubjectData, StudyEventData and FormData (`OpenClinica:`,
+`mdsol:`, `redcap:`) are collected values too, read through the pseudo item groups `@SubjectData`, ...; foreign
+elements are skipped. REDCap's FormData directly under SubjectData (no StudyEventData) is accepted.
 
 Every problem names the ODM file, the line (`element.sourceline`), an XPath-like location with SubjectKey and OIDs,
-and the ItemOID -> table.field it concerns. Typed values are checked with the same rules as the records folder.
+and the ItemOID -> table.field it concerns; unmapped OIDs are reported once each with their count. What became of
+each collected value is counted in the run's `Coverage` (`odm.coverage`).
 """
 
 from __future__ import annotations
@@ -19,15 +25,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from lxml import etree
 
 from trialinterop.definition import StudyDefinition, resolve_definition
-from trialinterop.errors import InputError
+from trialinterop.errors import InputError, TrialInteropError
 from trialinterop.issues import Issue, Severity
 from trialinterop.number_text import format_number as _number_text
-from trialinterop.odm.mapping import INCOMPLETE_POLICIES, FindingsMap, GroupMap, OdmMapping, load_mapping
+from trialinterop.odm.coverage import Coverage
+from trialinterop.odm.mapping import ATTRIBUTE_GROUPS, INCOMPLETE_POLICIES, GroupMap, OdmMapping, load_mapping
 from trialinterop.odm.xmlsafe import MAX_XML_BYTES, parse_untrusted_xml
 from trialinterop.source import models as m
 from trialinterop.source.generate import finding_order
@@ -45,12 +52,30 @@ _KEY_ATTRS = (
     "ItemGroupRepeatKey",
     "ItemOID",
 )
+_CTX_KEYS = _KEY_ATTRS[:-1]
+_SUBJECT_ID = "subjects.csv.subject_id"
 
 
 @dataclass(frozen=True, slots=True)
 class OdmResult:
     records: m.TrialRecords
     warnings: tuple[Issue, ...] = ()
+    coverage: Coverage | None = None
+
+
+class DroppedDataError(TrialInteropError):
+    """Rows or subjects were skipped and the user did not allow it (exit 1); `coverage` says what and how much."""
+
+    def __init__(self, result: OdmResult) -> None:
+        self.result = result
+        coverage = result.coverage
+        assert coverage is not None
+        rows = ", ".join(f"{table} {count}" for table, count in sorted(coverage.dropped_rows.items()))
+        super().__init__(
+            f"{coverage.file}: data dropped: {len(coverage.dropped_subjects)} of {coverage.subjects_read} subject(s) "
+            f"skipped; rows skipped: {rows or 'none'}; nothing written "
+            "(pass --allow-dropped, or set allow_dropped: true in the mapping, to accept the loss)"
+        )
 
 
 @dataclass(slots=True)
@@ -59,6 +84,10 @@ class _Value:
     line: int
     location: str
     item_oid: str
+    group_oid: str = ""
+    fate: str = ""  # superseded | removed | not mapped | "" (live)
+    rows: list[tuple[_Row, str]] = field(default_factory=list)  # where it went: (row, table.field)
+    decoded_empty: bool = False
 
 
 @dataclass(slots=True)
@@ -76,12 +105,15 @@ class _Subject:
     location: str
     site: str | None = None
     site_line: int = 0
+    study_site: str | None = None
+    number: _Value | None = None
+    arms: dict[str, int] = field(default_factory=dict)  # arm code -> line of the first event that implies it
 
 
 @dataclass(slots=True)
 class _Row:
     subject_key: str
-    event_oid: str
+    ctx: dict[str, str]
     line: int
     location: str
     values: dict[str, _Value] = field(default_factory=dict)
@@ -98,7 +130,7 @@ def read_odm(
     max_bytes: int = MAX_XML_BYTES,
 ) -> m.TrialRecords:
     """ODM ClinicalData + mapping + study definition -> TrialRecords; InputError listing every problem."""
-    return load_odm(odm_path, mapping_path, study, strict=strict, max_bytes=max_bytes).records
+    return load_odm(odm_path, mapping_path, study, strict=strict, max_bytes=max_bytes, allow_dropped=True).records
 
 
 def load_odm(
@@ -108,9 +140,11 @@ def load_odm(
     *,
     strict: bool | None = None,
     incomplete: str | None = None,
+    allow_dropped: bool | None = None,
     max_bytes: int = MAX_XML_BYTES,
 ) -> OdmResult:
-    """As `read_odm`, also returning warnings (rows or subjects dropped under `incomplete: skip_row/skip_subject`)."""
+    """As `read_odm`, also returning warnings and the coverage. Rows or subjects skipped under `incomplete:
+    skip_row/skip_subject` raise `DroppedDataError` unless `allow_dropped` (or the mapping's `allow_dropped`)."""
     mapping = load_mapping(mapping_path)
     if strict is not None:
         mapping = dc_replace(mapping, strict=strict)
@@ -120,7 +154,11 @@ def load_odm(
         mapping = dc_replace(mapping, incomplete=incomplete)
     definition = study if isinstance(study, StudyDefinition) else resolve_definition(study)
     tree = parse_untrusted_xml(odm_path, max_bytes=max_bytes)
-    return _Reader(Path(odm_path).name, mapping, definition).run(tree)
+    result = _Reader(Path(odm_path).name, mapping, definition).run(tree)
+    allowed = mapping.allow_dropped if allow_dropped is None else allow_dropped or mapping.allow_dropped
+    if result.coverage is not None and result.coverage.lost and not allowed:
+        raise DroppedDataError(result)
+    return result
 
 
 class _Reader:
@@ -130,12 +168,21 @@ class _Reader:
         self.subjects: dict[str, _Subject] = {}
         self.groups: dict[tuple[str, ...], _Group] = {}
         self.bad_keys: set[str] = set()
+        self.values: list[_Value] = []
+        self.coverage = Coverage(file)
+        self.unmapped: dict[tuple[str, str], list[Any]] = {}  # (group, item or "") -> [count, first line, location]
+        self.instances: dict[tuple[str, str], list[str]] = {}  # (subject, event) -> repeat keys in order
+        self.sequence: dict[tuple[str, str], int] = {}
 
     def error(self, line: int | None, location: str, message: str, *, field: str = "", value: str = "") -> None:
         key = f"line {line}" if line else ""
         self.problems.append(
             Issue("ODM", Severity.ERROR, f"{location}: {message}", where=self.file, key=key, field=field, value=value)
         )
+
+    def _fail(self) -> None:
+        if self.problems:
+            raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
 
     # --- replay ClinicalData --------------------------------------------------------------------------------------
 
@@ -147,16 +194,45 @@ class _Reader:
         clinical = [el for el in root if _name(el) == "ClinicalData"]
         if not clinical:
             self.error(_line(root), "/ODM", "no ClinicalData element")
+        snapshot = root.get("FileType") == "Snapshot"
+        allowed = self.mapping.studies or {
+            oid: None for oid in (self.definition.study.id, f"ST.{self.definition.study.id}")
+        }
+        seen: dict[str, int] = {}
+        any_subject = False
         for data in clinical:
             where = f"/ODM/{_segment(data)}"
+            study_oid = data.get("StudyOID", "")
+            if study_oid not in allowed:
+                message = f"StudyOID is not the study's ({self.definition.study.id}): name it under 'studies'"
+                self.error(_line(data), where, message, field="StudyOID", value=study_oid)
+                continue
             for subject in data:
-                if _name(subject) == "SubjectData":
-                    self._subject(subject, where)
-        if self.problems:
-            raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
+                if _name(subject) != "SubjectData":
+                    continue
+                any_subject = True
+                key = subject.get("SubjectKey", "")
+                if snapshot and key and subject.get("TransactionType") != "Remove":
+                    if key in seen:
+                        message = f"SubjectKey {key!r} appears twice in a Snapshot (first at line {seen[key]})"
+                        at = f"{where}/{_segment(subject)}"
+                        self.error(_line(subject), at, message, field="SubjectKey", value=key)
+                        continue
+                    seen[key] = _line(subject)
+                self._subject(subject, where, allowed[study_oid])
+        self._unmapped_errors()
+        if not any_subject and not self.problems:
+            self.error(_line(root), "/ODM", "the export holds no subjects (no SubjectData in any ClinicalData)")
+        self._fail()
         return self._records()
 
-    def _subject(self, el: etree._Element, parent: str) -> None:
+    def _collect(self, text: str | None, el: etree._Element, location: str, item_oid: str, group_oid: str) -> _Value:
+        value = _Value((text or "").strip(), _line(el), location, item_oid, group_oid)
+        self.values.append(value)
+        self.coverage.collected += 1
+        return value
+
+    def _subject(self, el: etree._Element, parent: str, study_site: str | None) -> None:
         location = f"{parent}/{_segment(el)}"
         key = el.get("SubjectKey")
         if not key:
@@ -167,26 +243,54 @@ class _Reader:
             self._remove((key,))
             return
         subject = self.subjects.setdefault(key, _Subject(key, _line(el), location))
-        ctx = {"SubjectKey": key}
+        if study_site is not None:
+            subject.study_site = study_site
+        ctx = dict.fromkeys(_CTX_KEYS, "")
+        ctx["SubjectKey"] = key
+        self._attributes(el, ctx, location, "@SubjectData", subject)
         for child in el:
             name = _name(child)
             if name == "SiteRef":
                 subject.site, subject.site_line = child.get("LocationOID"), _line(child)
             elif name == "StudyEventData":
-                self._event(child, ctx, location)
+                self._event(child, ctx, location, subject)
             elif name == "FormData":  # REDCap classic projects: no StudyEventData
-                self._form(child, {**ctx, "StudyEventOID": "", "StudyEventRepeatKey": ""}, location)
+                self._form(child, ctx, location)
 
-    def _event(self, el: etree._Element, ctx: dict[str, str], parent: str) -> None:
-        location = f"{parent}/{_segment(el)}"
-        ctx = {
-            **ctx,
-            "StudyEventOID": el.get("StudyEventOID", ""),
-            "StudyEventRepeatKey": el.get("StudyEventRepeatKey", ""),
-        }
-        if el.get("TransactionType") == "Remove":
-            self._remove(_prefix(ctx))
+    def _attributes(
+        self, el: etree._Element, ctx: dict[str, str], location: str, group_oid: str, subject: _Subject | None = None
+    ) -> None:
+        """Vendor (namespaced) attributes as the items of a pseudo item group; the subject number when mapped so."""
+        items = []
+        for qname, text in el.attrib.items():
+            if not str(qname).startswith("{") or str(qname).startswith("{http://www.w3.org/"):
+                continue
+            items.append((_prefixed(el, str(qname)), str(text)))
+        if not items:
             return
+        ctx = {**ctx, "ItemGroupOID": group_oid}
+        for item_oid, text in items:
+            if subject is not None and item_oid == self.mapping.subject_attribute:
+                if subject.number is not None:
+                    subject.number.fate = "superseded"
+                subject.number = self._collect(text, el, f"{location}/@{item_oid}", item_oid, group_oid)
+                continue
+            self._item(ctx, el, f"{location}/@{item_oid}", item_oid, text, (_line(el), location))
+
+    def _event(self, el: etree._Element, ctx: dict[str, str], parent: str, subject: _Subject) -> None:
+        location = f"{parent}/{_segment(el)}"
+        oid = el.get("StudyEventOID", "")
+        ctx = {**ctx, "StudyEventOID": oid, "StudyEventRepeatKey": el.get("StudyEventRepeatKey", "")}
+        if el.get("TransactionType") == "Remove":
+            self._remove(_prefix(ctx, 3))
+            return
+        order = self.instances.setdefault((ctx["SubjectKey"], oid), [])
+        if ctx["StudyEventRepeatKey"] not in order:
+            order.append(ctx["StudyEventRepeatKey"])
+        rule = self.mapping.events.get(oid)
+        if rule is not None and rule.arm is not None:
+            subject.arms.setdefault(rule.arm, _line(el))
+        self._attributes(el, ctx, location, "@StudyEventData")
         for child in el:
             if _name(child) == "FormData":
                 self._form(child, ctx, location)
@@ -195,8 +299,9 @@ class _Reader:
         location = f"{parent}/{_segment(el)}"
         ctx = {**ctx, "FormOID": el.get("FormOID", ""), "FormRepeatKey": el.get("FormRepeatKey", "")}
         if el.get("TransactionType") == "Remove":
-            self._remove(_prefix(ctx))
+            self._remove(_prefix(ctx, 5))
             return
+        self._attributes(el, ctx, location, "@FormData")
         for child in el:
             if _name(child) == "ItemGroupData":
                 self._group(child, ctx, location)
@@ -205,42 +310,110 @@ class _Reader:
         location = f"{parent}/{_segment(el)}"
         oid = el.get("ItemGroupOID", "")
         ctx = {**ctx, "ItemGroupOID": oid, "ItemGroupRepeatKey": el.get("ItemGroupRepeatKey", "")}
-        key = _prefix(ctx)
         if el.get("TransactionType") == "Remove":
-            self._remove(key)
+            self._remove(_prefix(ctx, 7))
             return
-        gmap = self.mapping.groups.get(oid)
-        fmap = self.mapping.findings.get(oid)
-        if gmap is None and fmap is None:
-            if oid not in self.mapping.ignore_groups and self.mapping.strict:
-                self.error(_line(el), location, f"ItemGroupOID {oid!r} is not in the mapping", field=oid)
-            return
-        known = gmap.items if gmap is not None else cast(FindingsMap, fmap).items
-        group = self.groups.setdefault(key, _Group(ctx, _line(el), location))
+        if oid in self.mapping.groups or oid in self.mapping.findings:
+            self.groups.setdefault(_prefix(ctx, 7), _Group(dict(ctx), _line(el), location))
+        elif self.mapping.strict and oid not in self.mapping.ignore_groups:
+            entry = self.unmapped.setdefault((oid, ""), [0, _line(el), location])
+            entry[0] += 1
         for child in el:
             name = _name(child)
             if not name.startswith("ItemData"):
                 continue
             item_oid = child.get("ItemOID", "")
-            item_location = f"{location}/{_segment(child)}"
-            if item_oid not in known:
-                if item_oid not in self.mapping.ignore_items and self.mapping.strict:
-                    self.error(
-                        _line(child), item_location, f"ItemOID {item_oid!r} is not mapped for {oid}", field=item_oid
-                    )
-                continue
             if child.get("TransactionType") == "Remove" or child.get("IsNull") == "Yes":
-                group.items.pop(item_oid, None)
+                self._clear(ctx, item_oid)
                 continue
-            text = child.get("Value") if name == "ItemData" else (child.text or "")
+            text = child.get("Value") if name == "ItemData" else child.text
             if text is None or text.strip() == "":
-                group.items.pop(item_oid, None)
+                self.coverage.audit_only += 1  # no value: an audit, query or comment record changes nothing
                 continue
-            group.items[item_oid] = _Value(text.strip(), _line(child), item_location, item_oid)
+            item_location = f"{location}/{_segment(child)}"
+            if item_oid == self.mapping.subject_item:
+                subject = self.subjects[ctx["SubjectKey"]]
+                if subject.number is not None:
+                    subject.number.fate = "superseded"
+                subject.number = self._collect(text, child, item_location, item_oid, oid)
+                continue
+            self._item(ctx, child, item_location, item_oid, text, (_line(el), location))
+
+    def _item(
+        self, ctx: dict[str, str], el: etree._Element, location: str, item_oid: str, text: str, at: tuple[int, str]
+    ) -> None:
+        """One collected value: kept in its group when mapped, else counted (and an error when strict); `at` is the
+        line and location of its (item) group."""
+        group_oid = ctx["ItemGroupOID"]
+        value = self._collect(text, el, location, item_oid, group_oid)
+        if item_oid not in self.mapping.items_of(group_oid):
+            value.fate = "not mapped"
+            known_group = group_oid in self.mapping.groups or group_oid in self.mapping.findings
+            ignored = item_oid in self.mapping.ignore_items
+            if self.mapping.strict and known_group and not ignored and group_oid not in ATTRIBUTE_GROUPS:
+                entry = self.unmapped.setdefault((group_oid, item_oid), [0, value.line, location])
+                entry[0] += 1
+            return
+        key = _prefix(ctx, 7)
+        group = self.groups.setdefault(key, _Group(dict(ctx), *at))
+        old = group.items.get(item_oid)
+        if old is not None:
+            old.fate = "superseded"
+        group.items[item_oid] = value
+
+    def _clear(self, ctx: dict[str, str], item_oid: str) -> None:
+        group = self.groups.get(_prefix(ctx, 7))
+        old = group.items.pop(item_oid, None) if group is not None else None
+        if old is not None:
+            old.fate = "removed"
 
     def _remove(self, prefix: tuple[str, ...]) -> None:
         for key in [k for k in self.groups if k[: len(prefix)] == prefix]:
-            del self.groups[key]
+            for value in self.groups.pop(key).items.values():
+                value.fate = "removed"
+        if len(prefix) == 1:
+            subject = self.subjects.get(prefix[0])
+            if subject is not None and subject.number is not None:
+                subject.number.fate = "removed"
+
+    def _unmapped_errors(self) -> None:
+        """One error per unmapped OID, at its first occurrence, with the number of occurrences."""
+        for (group_oid, item_oid), (count, line, location) in sorted(self.unmapped.items(), key=lambda kv: kv[1][1]):
+            if item_oid:
+                message = f"ItemOID {item_oid!r} is not mapped for {group_oid} ({count} value(s) in the export)"
+            else:
+                message = f"ItemGroupOID {group_oid!r} is not in the mapping ({count} ItemGroupData in the export)"
+            self.error(line, location, message, field=item_oid or group_oid)
+
+    # --- visits ---------------------------------------------------------------------------------------------------
+
+    def _visit(self, ctx: dict[str, str], line: int, location: str) -> tuple[str | None, bool]:
+        """(visit number text or None, known): the visit an event instance is, per the mapping's study_events."""
+        event, repeat = ctx.get("StudyEventOID", ""), ctx.get("StudyEventRepeatKey", "")
+        rule = self.mapping.events.get(event)
+        if rule is not None:
+            order = self.instances.get((ctx["SubjectKey"], event), [repeat])
+            k = int(repeat) if repeat.isdigit() else order.index(repeat) + 1 if repeat in order else 1
+            if rule.repeats == "visits":
+                if k > len(rule.visits):
+                    self.error(line, location, f"instance {k} of study event {event} has no visit number (the "
+                               f"mapping's visits list has {len(rule.visits)})", field="StudyEventRepeatKey",
+                               value=repeat)  # fmt: skip
+                    return None, True
+                return _number_text(rule.visits[k - 1]), True
+            if rule.visit is None:
+                return None, False
+            if k == 1 or rule.repeats == "records":
+                return _number_text(rule.visit), True
+            if rule.repeats == "unscheduled":
+                return _number_text(round(rule.visit + (k - 1) / 100, 2)), True
+            self.error(line, location, f"study event {event} repeats (instance {k}); say in the mapping's study_events "
+                       "how repeats map (repeats: unscheduled, visits or records)", field="StudyEventRepeatKey",
+                       value=repeat)  # fmt: skip
+            return None, True
+        if event and event == self.mapping.unscheduled_event and _as_number(repeat) is not None:
+            return repeat, True
+        return None, False
 
     # --- rows ----------------------------------------------------------------------------------------------------
 
@@ -248,36 +421,36 @@ class _Reader:
         tables = records_schema(self.definition)
         rows: dict[str, dict[tuple[str, ...], _Row]] = {file: {} for file in tables}
         for subject in self.subjects.values():
-            rows["subjects.csv"][(subject.key,)] = _Row(subject.key, "", subject.line, subject.location)
+            ctx = dict.fromkeys(_CTX_KEYS, "") | {"SubjectKey": subject.key}
+            rows["subjects.csv"][(subject.key,)] = _Row(subject.key, ctx, subject.line, subject.location)
         for key, group in self.groups.items():
-            if group.ctx["ItemGroupOID"] in self.mapping.findings:
-                continue
-            gmap = self.mapping.groups[group.ctx["ItemGroupOID"]]
-            if gmap.row == "subject":
-                row_key: tuple[str, ...] = key[:1]
-            elif gmap.row == "event":
-                row_key = key[:3]
-            else:
-                row_key = key
-            table = rows[gmap.table]
-            row = table.get(row_key)
-            if row is None:
-                row = table[row_key] = _Row(key[0], group.ctx.get("StudyEventOID", ""), group.line, group.location)
-            self._fill(row, group, gmap)
-        loaded: dict[str, list[Any]] = {}
+            for gmap in self.mapping.groups.get(group.ctx["ItemGroupOID"], ()):
+                if gmap.row == "subject":
+                    row_key: tuple[str, ...] = key[:1]
+                elif gmap.row == "event":
+                    row_key = key[:3]
+                else:
+                    row_key = key
+                table = rows[gmap.table]
+                row = table.get(row_key)
+                if row is None:
+                    row = table[row_key] = _Row(key[0], group.ctx, group.line, group.location)
+                self._fill(row, group, gmap)
         skipped: set[str] = set()
         warnings: list[Issue] = []
         built: dict[str, list[tuple[_Row, dict[str, Any]]]] = {}
         for file, spec in tables.items():
             built[file] = list(self._convert_rows(file, spec, rows[file].values(), skipped, warnings))
         built["findings.csv"] += self._findings(tables["findings.csv"])
-        if self.problems:
-            raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
+        self._fail()
+        loaded: dict[str, list[Any]] = {}
+        kept: set[int] = set()
         for file, spec in tables.items():
             loaded[file] = []
             seen: dict[tuple, int] = {}
             for row, values in built[file]:
                 if row.subject_key in skipped:
+                    self.coverage.dropped_rows[file] += 1
                     continue
                 pk = tuple(values[k] for k in spec.primary_key)
                 if pk in seen:
@@ -289,16 +462,46 @@ class _Reader:
                     )
                     continue
                 seen[pk] = row.line
+                kept.add(id(row))
                 origin = m.Origin(self.file, row.line)
                 loaded[file].append(build_row(TABLE_MODELS[file], values, origin, attributes=spec.attributes))
         if not self.problems:
             for issue in cross_check(self.definition, loaded):
                 self.problems.append(dc_replace(issue, rule="ODM", key=issue.key.replace("row ", "line ")))
-        if self.problems:
-            raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
+        self._fail()
         loaded["findings.csv"].sort(key=finding_order(self.definition))
         records = m.TrialRecords(definition=self.definition, **{TABLE_ATTRS[f]: tuple(r) for f, r in loaded.items()})
-        return OdmResult(records, tuple(warnings))
+        self._tally(kept, skipped, len(records.subjects))
+        return OdmResult(records, tuple(warnings), self.coverage)
+
+    def _tally(self, kept: set[int], skipped: set[str], subjects_out: int) -> None:
+        coverage = self.coverage
+        coverage.subjects_read = len(self.subjects)
+        coverage.subjects_out = subjects_out
+        coverage.dropped_subjects = sorted(skipped)
+        for subject in self.subjects.values():
+            if subject.number is not None and not subject.number.fate:
+                subject.number.rows.append((_Row(subject.key, {}, 0, ""), _SUBJECT_ID))
+                if subject.key not in skipped:
+                    kept.add(id(subject.number.rows[-1][0]))
+        for value in self.values:
+            if value.fate == "superseded":
+                coverage.superseded += 1
+            elif value.fate == "removed":
+                coverage.removed += 1
+            elif value.fate == "not mapped":
+                coverage.not_mapped[f"{value.group_oid}/{value.item_oid}"] += 1
+            elif out := next((dest for row, dest in value.rows if id(row) in kept), None):
+                coverage.in_output[out] += 1
+            elif value.rows:
+                coverage.dropped[value.rows[0][1].split(".csv")[0] + ".csv"] += 1
+            elif value.decoded_empty:
+                coverage.no_value[value.item_oid] += 1
+            else:
+                coverage.unaccounted += 1
+        for row_table, count in list(coverage.dropped_rows.items()):
+            if not count:
+                del coverage.dropped_rows[row_table]
 
     def _findings(self, spec: TableSpec) -> list[tuple[_Row, dict[str, Any]]]:
         """Every findings group -> one Finding per test with a result (or NOT DONE: a test without a result in a
@@ -318,25 +521,27 @@ class _Reader:
                 self.error(group.line, group.location, f"instrument {fmap.instrument!r} is not in the study definition",
                            field=f"findings/{fmap.oid}/instrument")  # fmt: skip
                 continue
-            shared = {f: group.items[oid].text for f, oid in fmap.fields.items() if oid in group.items}
+            shared = {f: group.items[oid] for f, oid in fmap.fields.items() if oid in group.items}
             not_done = "reason_not_done" in shared or "status" in shared
-            references = {
-                testcd: group.items[oid].text for oid, testcd in fmap.references.items() if oid in group.items
-            }
+            references = {testcd: group.items[oid] for oid, testcd in fmap.references.items() if oid in group.items}
             for oid, testcd in fmap.tests.items():
                 test = instrument.test(testcd)
                 value = group.items.get(oid)
                 texts = {"subject_id": sid, "instrument": fmap.instrument, "testcd": testcd, "visit_num": visit}
+                used = dict(shared)
                 if value is not None:
-                    texts.update(shared, result=value.text, unit=(test.unit if test else None) or "")
-                    texts.pop("status", None)
-                    texts.pop("reason_not_done", None)
+                    used.pop("status", None)
+                    used.pop("reason_not_done", None)
+                    used["result"] = value
+                    texts["unit"] = (test.unit if test else None) or ""
                 elif not_done and test is not None and not test.total_of:
-                    texts.update(shared, status=shared.get("status") or "NOT DONE")
+                    texts["status"] = shared["status"].text if "status" in shared else "NOT DONE"
                 else:
                     continue
                 if testcd in references:
-                    texts["reference_result"] = references[testcd]
+                    used["reference_result"] = references[testcd]
+                texts.update({name: v.text for name, v in used.items()})
+                row = _Row(group.ctx["SubjectKey"], group.ctx, group.line, group.location)
                 values: dict[str, Any] = {}
                 for name, fspec in fields.items():
                     try:
@@ -347,49 +552,65 @@ class _Reader:
                                    value=texts.get(name, ""))  # fmt: skip
                         break
                 else:
-                    out.append((_Row(group.ctx["SubjectKey"], group.ctx["StudyEventOID"], group.line, group.location),
-                                values))  # fmt: skip
+                    for name, source in used.items():
+                        source.rows.append((row, f"findings.csv.{name}"))
+                    out.append((row, values))
         return out
 
     def _finding_visit(self, group: _Group) -> str | None:
-        event = group.ctx.get("StudyEventOID", "")
-        if event in self.mapping.study_events:
-            return _number_text(self.mapping.study_events[event])
-        repeat = group.ctx.get("StudyEventRepeatKey", "")
-        if event and event == self.mapping.unscheduled_event and _as_number(repeat) is not None:
-            return repeat
-        self.error(group.line, group.location, f"study event {event!r} gives no visit number for findings",
-                   field="StudyEventOID", value=event)  # fmt: skip
-        return None
+        visit, known = self._visit(group.ctx, group.line, group.location)
+        if visit is None and not known:
+            event = group.ctx.get("StudyEventOID", "")
+            self.error(group.line, group.location, f"study event {event!r} gives no visit number for findings",
+                       field="StudyEventOID", value=event)  # fmt: skip
+        return visit
 
     def _fill(self, row: _Row, group: _Group, gmap: GroupMap) -> None:
         for fname, ctx_key in gmap.context.items():
+            if ctx_key == "Sequence":
+                if fname not in row.values:
+                    seq_key = (row.subject_key, f"{gmap.table}.{fname}")
+                    self.sequence[seq_key] = self.sequence.get(seq_key, 0) + 1
+                    row.values[fname] = _Value(str(self.sequence[seq_key]), group.line, group.location, "@Sequence")
+                continue
             ctx_value = group.ctx.get(ctx_key, "")
             if ctx_value:
                 self._set(row, fname, _Value(ctx_value, group.line, group.location, f"@{ctx_key}"))
         for item_oid, value in group.items.items():
-            for target in gmap.items[item_oid]:
-                text: str | None = value.text
-                if target.values is not None:
-                    if text not in target.values:
-                        allowed = ", ".join(repr(v) for v in target.values)
-                        self.error(
-                            value.line,
-                            value.location,
-                            f"value not in the mapping's code list for {item_oid} (allowed: {allowed})",
-                            field=f"{item_oid} -> {gmap.table}.{target.field}",
-                            value=value.text,
-                        )
+            for target in gmap.items.get(item_oid, ()):
+                where = f"{item_oid} -> {gmap.table}.{target.field}"
+                try:
+                    parts = target.transform.before_decode(value.text)
+                except ValueError as exc:
+                    self.error(value.line, value.location, f"value {exc}", field=where, value=value.text)
+                    row.bad.add(target.field)
+                    continue
+                for part in parts:
+                    text: str | None = part
+                    if target.values is not None:
+                        if text not in target.values:
+                            allowed = ", ".join(repr(v) for v in target.values)
+                            self.error(value.line, value.location,
+                                       f"value not in the mapping's code list for {item_oid} (allowed: {allowed})",
+                                       field=where, value=part)  # fmt: skip
+                            row.bad.add(target.field)
+                            continue
+                        text = target.values[text]
+                    if text is None:
+                        value.decoded_empty = True
+                        continue
+                    try:
+                        text = target.transform.after_decode(text)
+                    except ValueError as exc:
+                        self.error(value.line, value.location, f"value {exc}", field=where, value=part)
                         row.bad.add(target.field)
                         continue
-                    text = target.values[text]
-                if text is None:
-                    continue
-                translated = _Value(text, value.line, value.location, item_oid)
-                if target.list:
-                    row.lists.setdefault(target.field, []).append(translated)
-                else:
-                    self._set(row, target.field, translated, table=gmap.table)
+                    translated = _Value(text, value.line, value.location, item_oid)
+                    value.rows.append((row, f"{gmap.table}.{target.field}"))
+                    if target.list:
+                        row.lists.setdefault(target.field, []).append(translated)
+                    else:
+                        self._set(row, target.field, translated, table=gmap.table)
         for fname, default in gmap.defaults.items():
             if fname not in row.values and fname not in row.lists:
                 row.values[fname] = _Value(default, group.line, group.location, f"default of {gmap.oid}")
@@ -419,21 +640,9 @@ class _Reader:
                 continue
             texts["subject_id"] = sid
             if file == "subjects.csv":
-                self._site_fields(row.subject_key, texts)
-            if "visit_num" in spec.columns and row.event_oid in self.mapping.study_events:
-                planned = self.mapping.study_events[row.event_oid]
-                collected = row.values.get("visit_num")
-                if collected is None:
-                    texts["visit_num"] = _number_text(planned)
-                elif _as_number(collected.text) != planned:
-                    self.error(
-                        collected.line,
-                        collected.location,
-                        f"visit number {collected.text} contradicts study event {row.event_oid} (visit {planned:g})",
-                        field=f"{collected.item_oid} -> {file}.visit_num",
-                        value=collected.text,
-                    )
-                    continue
+                self._subject_fields(row.subject_key, texts)
+            if "visit_num" in spec.columns and not self._visit_num(file, row, texts):
+                continue
             values: dict[str, Any] = {}
             missing: list[str] = []
             bad = False
@@ -455,38 +664,69 @@ class _Reader:
                     self.error(line, where, str(exc), field=f"{oid} -> {file}.{fspec.name}".lstrip(" ->"), value=text)
                     bad = True
             if missing:
-                message = f"no value for required {file} field(s) {', '.join(missing)}"
-                policy = self.mapping.incomplete
-                if policy != "error" and row.subject_key in skipped:
-                    continue  # already reported with its subject
-                if policy == "error":
-                    self.error(row.line, row.location, message, field=f"{file}.{missing[0]}")
-                    continue
-                if policy == "skip_subject" or file == "subjects.csv":
-                    skipped.add(row.subject_key)
-                    message += f"; subject {row.subject_key} skipped with all its rows"
-                else:
-                    message += "; row skipped"
-                warnings.append(
-                    Issue(
-                        "ODM",
-                        Severity.WARNING,
-                        f"{row.location}: {message}",
-                        where=self.file,
-                        key=f"line {row.line}",
-                        field=f"{file}.{missing[0]}",
-                    )
-                )
+                self._incomplete(file, row, missing, skipped, warnings)
                 continue
             if not bad:
                 yield row, values
 
+    def _visit_num(self, file: str, row: _Row, texts: dict[str, str]) -> bool:
+        """Fill visit_num from the study event; False (reported) when a collected one contradicts it."""
+        planned, _known = self._visit(row.ctx, row.line, row.location)
+        collected = row.values.get("visit_num")
+        if planned is None:
+            return True
+        if collected is None:
+            texts["visit_num"] = planned
+        elif _as_number(collected.text) != _as_number(planned):
+            event = row.ctx.get("StudyEventOID", "")
+            self.error(collected.line, collected.location,
+                       f"visit number {collected.text} contradicts study event {event} (visit {planned})",
+                       field=f"{collected.item_oid} -> {file}.visit_num", value=collected.text)  # fmt: skip
+            return False
+        return True
+
+    def _incomplete(self, file: str, row: _Row, missing: list[str], skipped: set[str], warnings: list[Issue]) -> None:
+        message = f"no value for required {file} field(s) {', '.join(missing)}"
+        policy = self.mapping.incomplete
+        if policy == "error":
+            self.error(row.line, row.location, message, field=f"{file}.{missing[0]}")
+            return
+        self.coverage.dropped_rows[file] += 1
+        if row.subject_key in skipped:
+            return  # already reported with its subject
+        if policy == "skip_subject" or file == "subjects.csv":
+            skipped.add(row.subject_key)
+            message += f"; subject {row.subject_key} skipped with all its rows"
+        else:
+            message += "; row skipped"
+        warnings.append(
+            Issue(
+                "ODM",
+                Severity.WARNING,
+                f"{row.location}: {message}",
+                where=self.file,
+                key=f"line {row.line}",
+                field=f"{file}.{missing[0]}",
+            )
+        )
+
     def _subject_id(self, key: str) -> str | None:
+        subject = self.subjects.get(key)
+        raw = key
+        source = self.mapping.subject_attribute or self.mapping.subject_item
+        if source:
+            if subject is None or subject.number is None or subject.number.fate:
+                if key not in self.bad_keys:
+                    self.bad_keys.add(key)
+                    self.error(subject.line if subject else None,
+                               subject.location if subject else f"SubjectData[@SubjectKey='{key}']",
+                               f"no subject number ({source}) for this subject", field=source, value=key)  # fmt: skip
+                return None
+            raw = subject.number.text
         pattern, template = self.mapping.subject_pattern, self.mapping.subject_replace
         if not pattern:
-            return key
-        match = re.fullmatch(pattern, key)
-        subject = self.subjects.get(key)
+            return raw
+        match = re.fullmatch(pattern, raw)
         if match is None:
             if key in self.bad_keys:
                 return None
@@ -494,14 +734,16 @@ class _Reader:
             self.error(
                 subject.line if subject else None,
                 subject.location if subject else f"SubjectData[@SubjectKey='{key}']",
-                f"SubjectKey does not match the mapping's subject_key pattern {pattern}",
-                field="SubjectKey",
-                value=key,
+                f"{source or 'SubjectKey'} does not match the mapping's subject_key pattern {pattern}",
+                field=source or "SubjectKey",
+                value=raw,
             )
             return None
         return match.expand(template or r"\g<0>")
 
-    def _site_fields(self, key: str, texts: dict[str, str]) -> None:
+    def _subject_fields(self, key: str, texts: dict[str, str]) -> None:
+        """Site (collected, SiteRef, or the site study of ClinicalData/@StudyOID), country from the definition's
+        site, and the arm that the subject's study events imply."""
         subject = self.subjects.get(key)
         if subject is not None and subject.site is not None and not texts.get("site_id"):
             site_id = self.mapping.sites.get(subject.site)
@@ -515,9 +757,18 @@ class _Reader:
                 )
             else:
                 texts["site_id"] = site_id
+        if subject is not None and subject.study_site is not None and not texts.get("site_id"):
+            texts["site_id"] = subject.study_site
         site = self.definition.site(texts.get("site_id", ""))
         if site is not None and not texts.get("country"):
             texts["country"] = site.country
+        if subject is not None and subject.arms and not texts.get("arm"):
+            if len(subject.arms) > 1:
+                arms = ", ".join(f"{arm} (line {line})" for arm, line in subject.arms.items())
+                self.error(subject.line, subject.location, f"the subject's study events imply several arms: {arms}",
+                           field="subjects.csv.arm")  # fmt: skip
+            else:
+                texts["arm"] = next(iter(subject.arms))
 
 
 def _name(el: Any) -> str:
@@ -526,6 +777,13 @@ def _name(el: Any) -> str:
         return ""
     qname = etree.QName(el)
     return qname.localname if qname.namespace in (ODM_NS, None) else ""
+
+
+def _prefixed(el: etree._Element, qname: str) -> str:
+    """`{namespace}Local` as `prefix:Local` with the prefix the export declares (e.g. OpenClinica:StudySubjectID)."""
+    namespace, local = qname[1:].split("}", 1)
+    prefix = next((p for p, uri in el.nsmap.items() if uri == namespace and p), None)
+    return f"{prefix}:{local}" if prefix else qname
 
 
 def _line(el: etree._Element) -> int:
@@ -538,12 +796,9 @@ def _segment(el: etree._Element) -> str:
     return f"{etree.QName(el).localname}{attrs}"
 
 
-def _prefix(ctx: dict[str, str]) -> tuple[str, ...]:
-    keys = ("SubjectKey", "StudyEventOID", "StudyEventRepeatKey", "FormOID", "FormRepeatKey", "ItemGroupOID")
-    out = tuple(ctx[k] for k in keys if k in ctx)
-    if "ItemGroupRepeatKey" in ctx:
-        out += (ctx["ItemGroupRepeatKey"],)
-    return out
+def _prefix(ctx: dict[str, str], depth: int) -> tuple[str, ...]:
+    """The first `depth` keys of a context (subject, event, repeat, form, repeat, group, repeat)."""
+    return tuple(ctx.get(k, "") for k in _CTX_KEYS[:depth])
 
 
 def _as_number(text: str) -> float | None:
@@ -551,3 +806,6 @@ def _as_number(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+__all__ = ["Coverage", "DroppedDataError", "OdmResult", "load_odm", "read_odm"]
