@@ -63,8 +63,8 @@ class Coverage:
         out.append(f"  superseded by a later transaction: {self.superseded}")
         out.append(f"  removed (TransactionType Remove, IsNull): {self.removed}")
         out.append(f"  dropped with skipped rows: {sum(self.dropped.values())}")
-        for name, count in _ordered(self.dropped):
-            out.append(f"    {name}: {count} value(s), {self.dropped_rows[name]} row(s)")
+        for name in sorted(set(self.dropped) | set(self.dropped_rows)):
+            out.append(f"    {name}: {self.dropped[name]} value(s), {self.dropped_rows[name]} row(s)")
         if self.dropped_subjects:
             out.append(f"    subjects skipped: {len(self.dropped_subjects)} ({', '.join(self.dropped_subjects)})")
         if self.unaccounted:
