@@ -53,9 +53,9 @@ _TOP_KEYS = {
 }
 FINDING_FIELDS = ("datetime", "timepoint", "status", "reason_not_done", "position")
 _FINDING_KEYS = {"instrument", "form", "fields", "tests", "references"}
-_GROUP_KEYS = {"table", "row", "form", "study_event", "defaults", "context", "items"}
+_GROUP_KEYS = {"table", "row", "form", "study_event", "defaults", "context", "items", "events"}
 _ITEM_KEYS = {"field", "values", "list", "regex", "replace", "unit", "split", "date", "constant"}
-_EVENT_KEYS = {"visit", "visits", "repeats", "arm"}
+_EVENT_KEYS = {"visit", "visits", "repeats", "arm", "unscheduled_reason"}
 _SUBJECT_KEY_KEYS = {"pattern", "replace", "attribute", "item"}
 
 
@@ -80,6 +80,7 @@ class EventRule:
     visits: tuple[float, ...] = ()
     repeats: str = "error"
     arm: str | None = None
+    unscheduled_reason: str | None = None  # unplanned_description of the unscheduled repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class GroupMap:
     defaults: dict[str, str]
     context: dict[str, str]
     items: dict[str, tuple[ItemTarget, ...]]
+    events: frozenset[str] | None = None  # the StudyEventOIDs it applies in (None: every event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +136,13 @@ class OdmMapping:
     def groups_for(self, table: str) -> list[GroupMap]:
         return [g for maps in self.groups.values() for g in maps if g.table == table]
 
-    def items_of(self, group_oid: str) -> frozenset[str]:
-        """Every ItemOID the mapping reads in this item group (all its tables, or its findings)."""
-        found = frozenset(oid for g in self.groups.get(group_oid, ()) for oid in g.items)
+    def maps_of(self, group_oid: str, event: str) -> tuple[GroupMap, ...]:
+        """The table mappings of an item group that apply in a study event."""
+        return tuple(g for g in self.groups.get(group_oid, ()) if g.events is None or event in g.events)
+
+    def items_of(self, group_oid: str, event: str) -> frozenset[str]:
+        """Every ItemOID the mapping reads in this item group and study event (all its tables, or its findings)."""
+        found = frozenset(oid for g in self.maps_of(group_oid, event) for oid in g.items)
         if group_oid in self.findings:
             found |= self.findings[group_oid].items
         return found
@@ -308,8 +314,9 @@ def _event(name: str, oid: str, spec: Any, problems: list[Issue]) -> EventRule |
     if repeats in ("unscheduled", "records") and visit is None:
         problems.append(_issue(name, f"{at}/visit", f"repeats: {repeats} needs the planned visit number"))
     arm = spec.get("arm")
+    reason = spec.get("unscheduled_reason")
     return EventRule(visit if visit is not None else (visits[0] if visits else None), visits, str(repeats),
-                     None if arm is None else str(arm))  # fmt: skip
+                     None if arm is None else str(arm), None if reason is None else str(reason))  # fmt: skip
 
 
 def _findings(name: str, oid: str, spec: Any, problems: list[Issue]) -> FindingsMap | None:
@@ -391,7 +398,12 @@ def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) 
                 )
             )
         items[str(item_oid)] = tuple(built)
+    events = spec.get("events")
+    if events is not None and (not isinstance(events, list) or not events):
+        problems.append(_issue(name, f"{at}/events", "must be a list of StudyEventOIDs"))
+        events = None
     return GroupMap(
+        events=None if events is None else frozenset(str(e) for e in events),
         oid=oid,
         table=table,
         row=row,

@@ -346,9 +346,11 @@ class _Reader:
         line and location of its (item) group."""
         group_oid = ctx["ItemGroupOID"]
         value = self._collect(text, el, location, item_oid, group_oid)
-        if item_oid not in self.mapping.items_of(group_oid):
+        if item_oid not in self.mapping.items_of(group_oid, ctx["StudyEventOID"]):
             value.fate = "not mapped"
-            known_group = group_oid in self.mapping.groups or group_oid in self.mapping.findings
+            known_group = (
+                bool(self.mapping.maps_of(group_oid, ctx["StudyEventOID"])) or group_oid in self.mapping.findings
+            )
             ignored = item_oid in self.mapping.ignore_items
             if self.mapping.strict and known_group and not ignored and group_oid not in ATTRIBUTE_GROUPS:
                 entry = self.unmapped.setdefault((group_oid, item_oid), [0, value.line, location])
@@ -424,7 +426,7 @@ class _Reader:
             ctx = dict.fromkeys(_CTX_KEYS, "") | {"SubjectKey": subject.key}
             rows["subjects.csv"][(subject.key,)] = _Row(subject.key, ctx, subject.line, subject.location)
         for key, group in self.groups.items():
-            for gmap in self.mapping.groups.get(group.ctx["ItemGroupOID"], ()):
+            for gmap in self.mapping.maps_of(group.ctx["ItemGroupOID"], group.ctx["StudyEventOID"]):
                 if gmap.row == "subject":
                     row_key: tuple[str, ...] = key[:1]
                 elif gmap.row == "event":
@@ -677,6 +679,10 @@ class _Reader:
             return True
         if collected is None:
             texts["visit_num"] = planned
+            rule = self.mapping.events.get(row.ctx.get("StudyEventOID", ""))
+            repeat = rule is not None and rule.repeats == "unscheduled" and _as_number(planned) != rule.visit
+            if repeat and rule is not None and rule.unscheduled_reason and not texts.get("unplanned_description"):
+                texts["unplanned_description"] = rule.unscheduled_reason
         elif _as_number(collected.text) != _as_number(planned):
             event = row.ctx.get("StudyEventOID", "")
             self.error(collected.line, collected.location,
