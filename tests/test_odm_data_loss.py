@@ -127,3 +127,14 @@ def test_foreign_study_oid_is_an_error_and_several_studies_must_be_named(tmp_pat
     # without `studies`, only the study's own id (or the writer's ST.<id>) is accepted
     without = MAPPING.replace("studies: {S: {}}\n", "")
     assert [key for key, _ in _issues(tmp_path, first, without)] == ["line 3"]
+
+
+def test_check_records_accepts_an_odm_export(strict_loss_mapping: Path) -> None:
+    args = ["check-records", str(SNAPSHOT), "--odm-mapping", str(SNAPSHOT_MAPPING), "--study", str(STUDY)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "(NCT05016804): 1 subjects, 0 exposures, 10 adverse_events" in result.output
+    assert "  not mapped: 128 (41 OID(s))" in result.output
+    lost = CliRunner().invoke(main, [*args[:3], str(strict_loss_mapping), *args[4:]])
+    assert lost.exit_code == 1
+    assert "subjects skipped: 1 (SS_0002)" in lost.output
