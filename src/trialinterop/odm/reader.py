@@ -673,10 +673,10 @@ class _Reader:
 
     def _visit_num(self, file: str, row: _Row, texts: dict[str, str]) -> bool:
         """Fill visit_num from the study event; False (reported) when a collected one contradicts it."""
-        planned, _known = self._visit(row.ctx, row.line, row.location)
+        planned, known = self._visit(row.ctx, row.line, row.location)
         collected = row.values.get("visit_num")
         if planned is None:
-            return True
+            return not known  # known without a number: the repeat problem is reported
         if collected is None:
             texts["visit_num"] = planned
             rule = self.mapping.events.get(row.ctx.get("StudyEventOID", ""))
