@@ -157,3 +157,23 @@ def test_redcap_classic_repeating_instrument() -> None:
     assert (coverage.collected, sum(coverage.in_output.values()), sum(coverage.not_mapped.values())) == (63, 45, 15)
     assert coverage.not_mapped["enrolment.record_id/weight"] == 3
     assert dict(coverage.no_value) == {"race___1": 1, "race___2": 2}
+
+
+DOC = REPO / "docs" / "odm-mapping.md"
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_documented_coverage_is_the_runs(name: str) -> None:
+    """docs/odm-mapping.md shows each example's coverage summary as the run prints it."""
+    text = DOC.read_text(encoding="utf-8")
+    block = text.split(f"<!-- coverage: {name} -->\n```text\n", 1)[1].split("```", 1)[0]
+    coverage = _load(name).coverage
+    assert coverage is not None
+    assert block.splitlines() == coverage.render()
+
+
+def test_documented_commands_name_existing_files() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    paths = {word for word in text.replace("\\\n", " ").split() if word.startswith(("tests/data/edc/", "fixtures/"))}
+    assert len(paths) == 9
+    assert all((REPO / path.rstrip("`:,.)")).exists() for path in paths), paths
