@@ -220,3 +220,11 @@ def test_events_of_two_arms_are_an_error(tmp_path: Path) -> None:
     assert _errors(tmp_path, body, mapping) == [
         ("line 4", "the subject's study events imply several arms: ALLORX (line 4), OTHER (line 4)")
     ]
+
+
+def test_rave_repeat_keys_give_the_instance(tmp_path: Path) -> None:
+    """Rave writes StudyEventRepeatKey as EVENT[n]; n is the instance."""
+    body = SUBJECT.format(DM + _sv("SE.M1", "SE.M1[1]", "2022-04-01") + _sv("SE.M1", "SE.M1[2]", "2022-04-09"))
+    mapping = BASE + "study_events: {SE.M1: {visit: 3, repeats: unscheduled, unscheduled_reason: Retest}}\n"
+    visits = _load(tmp_path, body, mapping).records.visits
+    assert [v.visit_num for v in visits] == [3.0, 3.01]

@@ -395,7 +395,7 @@ class _Reader:
         rule = self.mapping.events.get(event)
         if rule is not None:
             order = self.instances.get((ctx["SubjectKey"], event), [repeat])
-            k = int(repeat) if repeat.isdigit() else order.index(repeat) + 1 if repeat in order else 1
+            k = _instance(repeat, order)
             if rule.repeats == "visits":
                 if k > len(rule.visits):
                     self.error(line, location, f"instance {k} of study event {event} has no visit number (the "
@@ -805,6 +805,14 @@ def _segment(el: etree._Element) -> str:
 def _prefix(ctx: dict[str, str], depth: int) -> tuple[str, ...]:
     """The first `depth` keys of a context (subject, event, repeat, form, repeat, group, repeat)."""
     return tuple(ctx.get(k, "") for k in _CTX_KEYS[:depth])
+
+
+def _instance(repeat: str, order: list[str]) -> int:
+    """The instance number of a StudyEventRepeatKey: `2`, Rave's `VISIT[2]`, else its rank in file order."""
+    match = re.fullmatch(r"(\d+)|.*\[(\d+)\]", repeat)
+    if match is not None:
+        return int(match.group(1) or match.group(2))
+    return order.index(repeat) + 1 if repeat in order else 1
 
 
 def _as_number(text: str) -> float | None:
