@@ -129,8 +129,9 @@ def read_odm(
     strict: bool | None = None,
     max_bytes: int = MAX_XML_BYTES,
 ) -> m.TrialRecords:
-    """ODM ClinicalData + mapping + study definition -> TrialRecords; InputError listing every problem."""
-    return load_odm(odm_path, mapping_path, study, strict=strict, max_bytes=max_bytes, allow_dropped=True).records
+    """ODM ClinicalData + mapping + study definition -> TrialRecords; InputError listing every problem,
+    DroppedDataError when rows were skipped and the mapping does not allow it."""
+    return load_odm(odm_path, mapping_path, study, strict=strict, max_bytes=max_bytes).records
 
 
 def load_odm(
@@ -173,6 +174,7 @@ class _Reader:
         self.unmapped: dict[tuple[str, str], list[Any]] = {}  # (group, item or "") -> [count, first line, location]
         self.instances: dict[tuple[str, str], list[str]] = {}  # (subject, event) -> repeat keys in order
         self.sequence: dict[tuple[str, str], int] = {}
+        self.known: dict[tuple[str, str], frozenset[str]] = {}  # (group, event) -> ItemOIDs the mapping reads
 
     def error(self, line: int | None, location: str, message: str, *, field: str = "", value: str = "") -> None:
         key = f"line {line}" if line else ""
@@ -346,7 +348,12 @@ class _Reader:
         line and location of its (item) group."""
         group_oid = ctx["ItemGroupOID"]
         value = self._collect(text, el, location, item_oid, group_oid)
-        if item_oid not in self.mapping.items_of(group_oid, ctx["StudyEventOID"]):
+        known = self.known.get((group_oid, ctx["StudyEventOID"]))
+        if known is None:
+            known = self.known[(group_oid, ctx["StudyEventOID"])] = self.mapping.items_of(
+                group_oid, ctx["StudyEventOID"]
+            )
+        if item_oid not in known:
             value.fate = "not mapped"
             known_group = (
                 bool(self.mapping.maps_of(group_oid, ctx["StudyEventOID"])) or group_oid in self.mapping.findings
