@@ -16,7 +16,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from trialinterop.odm.reader import ODM_NS, _name, _prefixed
+from trialinterop.odm.elements import ODM_NS, vendor_attributes
+from trialinterop.odm.elements import local_name as _name
 from trialinterop.odm.xmlsafe import MAX_XML_BYTES, parse_untrusted_xml
 
 _ATTRIBUTE_GROUP = {"SubjectData": "@SubjectData", "StudyEventData": "@StudyEventData", "FormData": "@FormData"}
@@ -84,11 +85,10 @@ def _walk(el: etree._Element, inventory: Inventory, event: str) -> None:
         event = el.get("StudyEventOID", "")
     if kind in _ATTRIBUTE_GROUP:
         group = _ATTRIBUTE_GROUP[kind]
-        for qname, _value in el.attrib.items():
-            if str(qname).startswith("{") and not str(qname).startswith("{http://www.w3.org/"):
-                inventory.items.setdefault(group, Counter())[_prefixed(el, str(qname))] += 1
-                inventory.groups[group] += 0
-                inventory.group_events.setdefault(group, set()).add(event)
+        for name, _value in vendor_attributes(el):
+            inventory.items.setdefault(group, Counter())[name] += 1
+            inventory.groups[group] += 0
+            inventory.group_events.setdefault(group, set()).add(event)
     if kind == "StudyEventData":
         inventory.events[event] += 1
         if _above_one(el.get("StudyEventRepeatKey")):

@@ -34,6 +34,8 @@ from trialinterop.errors import InputError, TrialInteropError
 from trialinterop.issues import Issue, Severity
 from trialinterop.number_text import format_number as _number_text
 from trialinterop.odm.coverage import Coverage
+from trialinterop.odm.elements import ODM_NS, vendor_attributes
+from trialinterop.odm.elements import local_name as _name
 from trialinterop.odm.mapping import ATTRIBUTE_GROUPS, INCOMPLETE_POLICIES, GroupMap, OdmMapping, load_mapping
 from trialinterop.odm.xmlsafe import MAX_XML_BYTES, parse_untrusted_xml
 from trialinterop.source import models as m
@@ -41,7 +43,6 @@ from trialinterop.source.generate import finding_order
 from trialinterop.source.reader import TABLE_ATTRS, TABLE_MODELS, build_row, convert_cell, cross_check
 from trialinterop.source.schema import TableSpec, records_schema
 
-ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 _KEY_ATTRS = (
     "SubjectKey",
     "StudyEventOID",
@@ -263,11 +264,7 @@ class _Reader:
         self, el: etree._Element, ctx: dict[str, str], location: str, group_oid: str, subject: _Subject | None = None
     ) -> None:
         """Vendor (namespaced) attributes as the items of a pseudo item group; the subject number when mapped so."""
-        items = []
-        for qname, text in el.attrib.items():
-            if not str(qname).startswith("{") or str(qname).startswith("{http://www.w3.org/"):
-                continue
-            items.append((_prefixed(el, str(qname)), str(text)))
+        items = list(vendor_attributes(el))
         if not items:
             return
         ctx = {**ctx, "ItemGroupOID": group_oid}
@@ -784,21 +781,6 @@ class _Reader:
                 texts["arm"] = next(iter(subject.arms))
 
 
-def _name(el: Any) -> str:
-    """Local name of an ODM element; '' for comments, processing instructions and foreign-namespace extensions."""
-    if not isinstance(el.tag, str):
-        return ""
-    qname = etree.QName(el)
-    return qname.localname if qname.namespace in (ODM_NS, None) else ""
-
-
-def _prefixed(el: etree._Element, qname: str) -> str:
-    """`{namespace}Local` as `prefix:Local` with the prefix the export declares (e.g. OpenClinica:StudySubjectID)."""
-    namespace, local = qname[1:].split("}", 1)
-    prefix = next((p for p, uri in el.nsmap.items() if uri == namespace and p), None)
-    return f"{prefix}:{local}" if prefix else qname
-
-
 def _line(el: etree._Element) -> int:
     """The element's line in the file; 0 when lxml does not know it."""
     return el.sourceline or 0  # type: ignore[return-value]  # lxml-stubs leave sourceline untyped (int | None)
@@ -829,4 +811,4 @@ def _as_number(text: str) -> float | None:
         return None
 
 
-__all__ = ["Coverage", "DroppedDataError", "OdmResult", "load_odm", "read_odm"]
+__all__ = ["ODM_NS", "Coverage", "DroppedDataError", "OdmResult", "load_odm", "read_odm"]
