@@ -138,3 +138,17 @@ def test_check_records_accepts_an_odm_export(strict_loss_mapping: Path) -> None:
     lost = CliRunner().invoke(main, [*args[:3], str(strict_loss_mapping), *args[4:]])
     assert lost.exit_code == 1
     assert "subjects skipped: 1 (SS_0002)" in lost.output
+
+
+def test_to_fhir_refuses_dropped_data_too(strict_loss_mapping: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bundle.json"
+    args = ["to-fhir", str(SNAPSHOT), "--odm-mapping", str(strict_loss_mapping), "--study", str(STUDY), "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert not out.exists()
+    assert (
+        "coverage of odm-data-snapshot.xml: 2 subject(s) read, 1 in the output; 165 value(s) collected" in result.output
+    )
+    allowed = CliRunner().invoke(main, [*args, "--allow-dropped"])
+    assert allowed.exit_code == 0, allowed.output
+    assert out.exists()

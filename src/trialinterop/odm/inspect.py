@@ -134,8 +134,12 @@ def render(inventory: Inventory) -> list[str]:
     for group in sorted(inventory.items):
         count = inventory.groups[group]
         events = ", ".join(sorted(e for e in inventory.group_events.get(group, ()) if e)) or "no study event"
-        head = _line(group, count, inventory, "ItemGroupData") if count else f"  {group} (vendor attributes)"
-        out.append(f"{head} in {events}")
+        if count:
+            name = inventory.names.get(group)
+            head = _line(group, count, inventory, "ItemGroupData", name=False) + f" in {events}"
+            out.append(head + (f"  -- {name}" if name and name != group else ""))
+        else:
+            out.append(f"  {group} (vendor attributes) in {events}")
         for item, values in sorted(inventory.items[group].items()):
             out.append(_line(item, values, inventory, "values", indent="    "))
             terms = inventory.codelists.get(item)
@@ -145,13 +149,13 @@ def render(inventory: Inventory) -> list[str]:
     return out
 
 
-def _line(oid: str, count: int, inventory: Inventory, unit: str, indent: str = "  ") -> str:
-    name = inventory.names.get(oid)
+def _line(oid: str, count: int, inventory: Inventory, unit: str, indent: str = "  ", *, name: bool = True) -> str:
+    label = inventory.names.get(oid) if name else None
     repeats = inventory.repeats.get(oid)
     text = f"{indent}{oid}: {count} {unit}"
     if repeats:
         text += f", {repeats} repeated (repeat key > 1)"
-    return text + (f"  -- {name}" if name and name != oid else "")
+    return text + (f"  -- {label}" if label and label != oid else "")
 
 
 def scaffold(inventory: Inventory) -> str:
