@@ -9,13 +9,14 @@ import pytest
 
 from trialinterop.errors import InputError
 from trialinterop.odm.mapping import load_mapping
-from trialinterop.odm.reader import load_odm, read_odm
+from trialinterop.odm.reader import DroppedDataError, load_odm, read_odm
 from trialinterop.source import models as m
 
 STUDY = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "study.yaml"
 
 MAPPING = """\
 strict: true
+studies: {S: {}}
 subject_key: {pattern: '^SUBJ-(\\d{3})$', replace: '01-\\1'}
 study_events: {SE.SCREENING: 1, SE.M1: 3}
 item_groups:
@@ -229,7 +230,7 @@ def test_unknown_item_oid_strict(tmp_path: Path) -> None:
             "IT.HEIGHT",
             "/ODM/ClinicalData/SubjectData[@SubjectKey='SUBJ-001']/StudyEventData[@StudyEventOID='SE.SCREENING']"
             "/FormData[@FormOID='F.DM']/ItemGroupData[@ItemGroupOID='IG.DM']/ItemData[@ItemOID='IT.HEIGHT']: "
-            "ItemOID 'IT.HEIGHT' is not mapped for IG.DM",
+            "ItemOID 'IT.HEIGHT' is not mapped for IG.DM (1 value(s) in the export)",
         )
     ]
     assert len(read_odm(*_write(tmp_path, body), STUDY, strict=False).subjects) == 1
@@ -242,7 +243,7 @@ def test_unknown_item_group_strict(tmp_path: Path) -> None:
     )
     [(key, field, message)] = _messages(tmp_path, body)
     assert (key, field) == ("line 15", "IG.VS")
-    assert message.endswith("ItemGroupOID 'IG.VS' is not in the mapping")
+    assert message.endswith("ItemGroupOID 'IG.VS' is not in the mapping (1 ItemGroupData in the export)")
 
 
 def test_bad_value_names_element_line_and_field(tmp_path: Path) -> None:
@@ -279,7 +280,9 @@ def test_missing_required_field(tmp_path: Path) -> None:
 
 def test_missing_required_field_skip_row(tmp_path: Path) -> None:
     odm, mapping = _write(tmp_path, SNAPSHOT.replace('<ItemData ItemOID="IT.AETERM" Value="Headache"/>', ""))
-    result = load_odm(odm, mapping, STUDY, incomplete="skip_row")
+    with pytest.raises(DroppedDataError, match=r"rows skipped: adverse_events\.csv 1; nothing written"):
+        load_odm(odm, mapping, STUDY, incomplete="skip_row")  # a run that drops data fails unless allowed
+    result = load_odm(odm, mapping, STUDY, incomplete="skip_row", allow_dropped=True)
     assert result.records.adverse_events == ()
     assert len(result.records.subjects) == 1
     assert [(w.severity.name, w.key, w.field) for w in result.warnings] == [
@@ -374,3 +377,88 @@ def test_typed_item_data_and_is_null(tmp_path: Path) -> None:
     ).replace('<ItemData ItemOID="IT.RACE_B" Value="1"/>', '<ItemData ItemOID="IT.RACE_B" IsNull="Yes"/>')
     records = read_odm(*_write(tmp_path, body), STUDY)
     assert records.subjects == (m.Subject("01-001", "01", "F", "ATG", "2022-03-01", "Y", race=("WHITE",)),)
+
+
+RAVE_AUDIT = """
+<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:mdsol="http://www.mdsol.com/ns/odm/metadata"
+     ODMVersion="1.3" FileType="Transactional" FileOID="F2" CreationDateTime="2024-01-01T00:00:00">
+<ClinicalData StudyOID="S" MetaDataVersionOID="v1" mdsol:AuditSubCategoryName="Entered">
+<SubjectData SubjectKey="SUBJ-004" TransactionType="Upsert">
+<SiteRef LocationOID="ATG-1"/>
+<StudyEventData StudyEventOID="SE.SCREENING" TransactionType="Upsert">
+<FormData FormOID="F.DM" TransactionType="Upsert">
+<ItemGroupData ItemGroupOID="IG.DM" TransactionType="Upsert">
+<ItemData ItemOID="IT.SEX" Value="2" TransactionType="Upsert"/>
+<ItemData ItemOID="IT.CONSENT" Value="2022-06-01" TransactionType="Upsert"/>
+</ItemGroupData>
+</FormData>
+<FormData FormOID="F.SV" TransactionType="Upsert">
+<ItemGroupData ItemGroupOID="IG.SV" TransactionType="Upsert">
+<ItemData ItemOID="IT.SVDAT" Value="2022-06-02" TransactionType="Upsert"/>
+</ItemGroupData>
+</FormData>
+</StudyEventData>
+</SubjectData>
+</ClinicalData>
+<ClinicalData StudyOID="S" MetaDataVersionOID="v1" mdsol:AuditSubCategoryName="QueryOpen">
+<SubjectData SubjectKey="SUBJ-004" TransactionType="Upsert">
+<StudyEventData StudyEventOID="SE.SCREENING" TransactionType="Upsert">
+<FormData FormOID="F.DM" TransactionType="Upsert">
+<ItemGroupData ItemGroupOID="IG.DM" TransactionType="Upsert">
+<ItemData ItemOID="IT.CONSENT" TransactionType="Upsert">
+<mdsol:Query QueryRepeatKey="1" Value="Consent after visit?" Status="Open" Recipient="Site from System"/>
+</ItemData>
+</ItemGroupData>
+</FormData>
+</StudyEventData>
+</SubjectData>
+</ClinicalData>
+<ClinicalData StudyOID="S" MetaDataVersionOID="v1" mdsol:AuditSubCategoryName="Comment">
+<SubjectData SubjectKey="SUBJ-004" TransactionType="Upsert">
+<StudyEventData StudyEventOID="SE.SCREENING" TransactionType="Upsert">
+<FormData FormOID="F.SV" TransactionType="Upsert">
+<ItemGroupData ItemGroupOID="IG.SV" TransactionType="Upsert">
+<ItemData ItemOID="IT.SVDAT" TransactionType="Upsert">
+<AuditRecord><UserRef UserOID="cra1"/><LocationRef LocationOID="ATG-1"/>
+<DateTimeStamp>2022-06-03T10:00:00</DateTimeStamp><ReasonForChange>comment added</ReasonForChange></AuditRecord>
+<mdsol:Comment CommentRepeatKey="1">Visit done in the morning</mdsol:Comment>
+</ItemData>
+</ItemGroupData>
+</FormData>
+</StudyEventData>
+</SubjectData>
+</ClinicalData>
+<ClinicalData StudyOID="S" MetaDataVersionOID="v1" mdsol:AuditSubCategoryName="Removed">
+<SubjectData SubjectKey="SUBJ-004" TransactionType="Upsert">
+<StudyEventData StudyEventOID="SE.SCREENING" TransactionType="Upsert">
+<FormData FormOID="F.SV" TransactionType="Upsert">
+<ItemGroupData ItemGroupOID="IG.SV" TransactionType="Upsert">
+<ItemData ItemOID="IT.SVDAT" Value="2022-06-04" TransactionType="Upsert"/>
+<ItemData ItemOID="IT.SVDAT" TransactionType="Remove"/>
+<ItemData ItemOID="IT.SVDAT" Value="2022-06-05" TransactionType="Upsert"/>
+</ItemGroupData>
+</FormData>
+</StudyEventData>
+</SubjectData>
+</ClinicalData>
+</ODM>
+"""
+
+
+def test_rave_query_and_comment_records_change_no_data(tmp_path: Path) -> None:
+    """Rave sends queries and comments as ItemData Upsert without a Value: they are no change (ODM 1.3.2: only
+    TransactionType Remove or IsNull clears a value); replay follows file order, so the Remove between two values
+    clears the first and the last one stands."""
+    result = load_odm(*_write(tmp_path, RAVE_AUDIT, RAVE_MAPPING), STUDY)
+    assert result.records.subjects == (m.Subject("01-004", "01", "M", "ATG", "2022-06-01", "Y"),)
+    assert result.records.visits == (m.Visit("01-004", 1.0, "Y", "2022-06-05"),)
+    coverage = result.coverage
+    assert coverage is not None
+    assert (coverage.collected, coverage.audit_only, coverage.removed, coverage.superseded) == (5, 2, 1, 1)
+    assert dict(coverage.in_output) == {
+        "subjects.csv.sex": 1,
+        "subjects.csv.consent_date": 1,
+        "visits.csv.visit_date": 1,
+    }
+    assert coverage.accounted() == coverage.collected
+    assert coverage.unaccounted == 0

@@ -127,11 +127,12 @@ def test_cm_and_mh_data_unknown_to_the_mapping_are_reported(tmp_path: Path, reco
         read_odm(BUNDLED_ODM, mapping, STUDY)
     issues = caught.value.issues
     assert {issue.field for issue in issues} == {"IG.CM", "IG.MH"}
-    assert len(issues) == 21 + 42  # one per ItemGroupData
+    assert len(issues) == 2  # one per unmapped OID, with its count (21 medications, 42 medical history rows)
     assert issues[0].message.endswith(
         "/FormData[@FormOID='F.MH']/ItemGroupData[@ItemGroupOID='IG.MH'][@ItemGroupRepeatKey='1']: "
-        "ItemGroupOID 'IG.MH' is not in the mapping"
+        "ItemGroupOID 'IG.MH' is not in the mapping (42 ItemGroupData in the export)"
     )  # 01-001's medical history comes first, at screening
+    assert issues[1].message.endswith("ItemGroupOID 'IG.CM' is not in the mapping (21 ItemGroupData in the export)")
     # not strict: skipped, the rest reads as the records
     lenient = read_odm(BUNDLED_ODM, mapping, STUDY, strict=False)
     assert lenient == dataclasses.replace(records, medications=(), medical_history=())

@@ -84,7 +84,7 @@ def test_wrong_cell_count_message(folder: Path) -> None:
     save_rows(folder / "findings.csv", rows)
     with pytest.raises(InputError) as caught:
         read_records(folder)
-    assert caught.value.issues[0].message == "has 12 cells, the header has 14"
+    assert caught.value.issues[0].message == "has 13 cells, the header has 15"
 
 
 def test_duplicate_key(folder: Path) -> None:

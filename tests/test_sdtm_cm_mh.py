@@ -195,7 +195,8 @@ def test_no_records_give_empty_frames_with_the_variables() -> None:
 
 def _validated_cm_mh(cm_epoch: str = "FOLLOW-UP") -> list[tuple[str, str, str, str]]:
     """The validator's findings on CM and MH added to its clean package (subject V1: SE from 2022-02-20 to
-    2023-03-01, RFSTDTC 2022-03-01; V2: screen failure without SE), as conform writes them."""
+    2023-03-01, RFSTDTC 2022-03-01; V2: screen failure without SE), as conform writes them (partial dates: null
+    study days)."""
     columns = ("STUDYID", "DOMAIN", "USUBJID", "CMSEQ", "CMSPID", "CMTRT", "CMDOSE", "CMDOSU", "CMDOSFRQ",
                "CMROUTE", "EPOCH", "CMSTDTC", "CMSTDY", "CMENRTPT", "CMENTPT")  # fmt: skip
     cm = make_dataset(
@@ -216,10 +217,10 @@ def _validated_cm_mh(cm_epoch: str = "FOLLOW-UP") -> list[tuple[str, str, str, s
             {"STUDYID": STUDY, "DOMAIN": "MH", "USUBJID": V1, "MHSEQ": 1, "MHSPID": "1", "MHTERM": "BROKEN LEG",
              "MHDECOD": "Lower limb fracture", "MHCAT": "GENERAL MEDICAL HISTORY",
              "MHBODSYS": "Injury, poisoning and procedural complications", "EPOCH": "", "MHSTDTC": "1998-06",
-             "MHENDTC": "1998-09", "MHENRTPT": "BEFORE", "MHENTPT": "2022-02-20"},
+             "MHENDTC": "1998-09", "MHSTDY": NA, "MHENDY": NA, "MHENRTPT": "BEFORE", "MHENTPT": "2022-02-20"},
             {"STUDYID": STUDY, "DOMAIN": "MH", "USUBJID": V2, "MHSEQ": 1, "MHSPID": "1", "MHTERM": "ASTHMA",
              "MHDECOD": "Asthma", "MHCAT": "", "MHBODSYS": "", "EPOCH": "", "MHSTDTC": "", "MHENDTC": "",
-             "MHENRTPT": "ONGOING", "MHENTPT": "2022-02-25"},
+             "MHSTDY": NA, "MHENDY": NA, "MHENRTPT": "ONGOING", "MHENTPT": "2022-02-25"},
         ],
     )  # fmt: skip
     package = replace_dataset(replace_dataset(clean_package(), cm), mh)

@@ -39,7 +39,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "check-records": (
         "trialinterop.commands.check_records",
-        "Load a records folder and report every bad row.",
+        "Load a records folder (or an ODM export with its mapping) and report every bad row.",
+    ),
+    "odm-inspect": (
+        "trialinterop.commands.odm_inspect",
+        "List what an ODM export holds; write a starter mapping with --scaffold.",
     ),
 }
 

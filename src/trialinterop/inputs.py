@@ -2,14 +2,16 @@
 the study definition, or FHIR R4/R5 (a Bundle `.json` file, or a folder of `*.ndjson` files as a server's bulk export
 writes them; optionally with the study definition, a file or a bundled study id, that replaces what it carries).
 
-Commands call `load_trial` and never care which reader ran. Readers raise `InputError` naming file, row/element and
-field; what a reader assumed or dropped (ODM rows under a configured policy, FHIR fallbacks) comes back as warnings.
+Commands call `load_trial` and never care which reader ran (ODM input also brings its coverage summary). Readers
+raise `InputError` naming file, row/element and field; what a reader assumed or dropped (ODM rows under a
+configured policy, FHIR fallbacks) comes back as warnings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trialinterop.errors import InputError
 from trialinterop.fhir_in.load import is_fhir_source
@@ -22,6 +24,7 @@ from trialinterop.source.reader import read_records
 class LoadedTrial:
     records: TrialRecords
     warnings: tuple[Issue, ...] = ()
+    coverage: Any = None  # ODM input: `odm.coverage.Coverage`, what became of every collected value
 
 
 def _usage(source: Path, message: str) -> InputError:
@@ -35,11 +38,13 @@ def load_trial(
     study: str | Path | None = None,
     fhir_version: str = "auto",
     strict: bool = True,
+    allow_dropped: bool = False,
 ) -> LoadedTrial:
     """A records folder, an ODM XML file (then `odm_mapping` and `study` are required), or FHIR input (a Bundle
     `.json` file or a folder of `*.ndjson`; `fhir_version` auto, R4 or R5; `study` is the study definition, a file or
     a bundled study id, without which the definition is rebuilt from the input and its findings are not mapped, an
-    error unless `strict` is False)."""
+    error unless `strict` is False). ODM rows or subjects skipped by the mapping's `incomplete` policy raise
+    `DroppedDataError` unless `allow_dropped` (or the mapping's own `allow_dropped`)."""
     source = Path(source)
     fhir = source.exists() and is_fhir_source(source)
     if fhir or source.is_dir():
@@ -72,5 +77,5 @@ def load_trial(
         )
     from trialinterop.odm.reader import load_odm
 
-    result = load_odm(source, odm_mapping, study)
-    return LoadedTrial(result.records, tuple(result.warnings))
+    result = load_odm(source, odm_mapping, study, allow_dropped=allow_dropped or None)
+    return LoadedTrial(result.records, tuple(result.warnings), result.coverage)

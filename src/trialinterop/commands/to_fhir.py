@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from trialinterop.commands.common import guarded
+from trialinterop.commands.common import allow_dropped_option, echo_coverage, guarded
 from trialinterop.fhir.emit import FORMS
 
 
@@ -23,8 +23,17 @@ from trialinterop.fhir.emit import FORMS
     help="ODM or FHIR input: the study definition (a YAML/JSON file or the id of a bundled study); "
     "FHIR input without it gets a definition rebuilt from its resources, which has no findings instruments.",
 )
+@allow_dropped_option
 @guarded
-def command(records: str, out: str, fhir_version: str, form: str, odm_mapping: str | None, study: str | None) -> None:
+def command(
+    records: str,
+    out: str,
+    fhir_version: str,
+    form: str,
+    odm_mapping: str | None,
+    study: str | None,
+    allow_dropped: bool,
+) -> None:
     """Build FHIR resources for every fact of RECORDS and write them to OUT (nothing written on any error).
 
     RECORDS is a records folder, an ODM 1.3 XML export together with --odm-mapping and --study, or FHIR R4/R5 (a
@@ -33,7 +42,8 @@ def command(records: str, out: str, fhir_version: str, form: str, odm_mapping: s
     from trialinterop.fhir_api import convert_to_fhir
     from trialinterop.inputs import load_trial
 
-    loaded = load_trial(records, odm_mapping=odm_mapping, study=study)
+    loaded = load_trial(records, odm_mapping=odm_mapping, study=study, allow_dropped=allow_dropped)
+    echo_coverage(loaded.coverage)
     for warning in loaded.warnings:
         click.echo(warning.render(), err=True)
     result = convert_to_fhir(loaded.records, out, version=fhir_version.upper(), form=form)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from trialinterop.commands.common import guarded
+from trialinterop.commands.common import allow_dropped_option, echo_coverage, guarded
 from trialinterop.commands.sdtm_output import define_option, format_option, write_sdtm_and_report
 
 
@@ -26,9 +26,16 @@ from trialinterop.commands.sdtm_output import define_option, format_option, writ
     help="ODM or FHIR input: the study definition (a YAML/JSON file or the id of a bundled study); "
     "FHIR input without it gets a definition rebuilt from its resources, which has no findings instruments.",
 )
+@allow_dropped_option
 @guarded
 def command(
-    records: str, out: str, formats: tuple[str, ...], define: bool, odm_mapping: str | None, study: str | None
+    records: str,
+    out: str,
+    formats: tuple[str, ...],
+    define: bool,
+    odm_mapping: str | None,
+    study: str | None,
+    allow_dropped: bool,
 ) -> None:
     """Build the SDTM datasets of RECORDS and write them to OUT (replaced only when everything succeeds).
 
@@ -37,5 +44,6 @@ def command(
     """
     from trialinterop.inputs import load_trial
 
-    loaded = load_trial(records, odm_mapping=odm_mapping, study=study)
+    loaded = load_trial(records, odm_mapping=odm_mapping, study=study, allow_dropped=allow_dropped)
+    echo_coverage(loaded.coverage)
     write_sdtm_and_report(loaded.records, out, formats=formats, define=define, warnings=loaded.warnings)

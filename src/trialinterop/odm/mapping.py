@@ -1,47 +1,18 @@
 """ODM mapping files (`mappings/odm/<name>.yaml`): which ODM ItemGroup/Item feeds which records table and field.
 
-One file per EDC export layout. The reader uses it to turn ClinicalData into records rows, the writer to lay records
-out as ODM. Shape (every key checked on load; unknown keys, tables, fields or row kinds are errors naming the path):
-
-    description: free text
-    strict: true                  # unknown ItemGroupOID/ItemOID in the data is an error (else it is skipped)
-    subject_key: {pattern: '^SS_0*(\\d+)$', replace: '01-\\1'}   # optional SubjectKey -> subject_id rewrite
-    sites: {LOC.01: "01"}         # SiteRef/@LocationOID -> site_id
-    study_events: {SE.SCREENING: 1}   # StudyEventOID -> visit_num (tables with a visit_num column)
-    unscheduled_event: SE.UNSCHEDULED # writer: study event for visit numbers not in study_events
-    incomplete: error             # or skip_row: drop (and report) rows missing a required field (a dropped subject
-                                  # takes its other rows along); skip_subject: drop the whole subject of such a row
-    ignore: {item_groups: [...], items: [...]}
-    item_groups:
-      IG.DM:
-        table: subjects.csv
-        row: subject              # subject | event | group: what makes one row
-        form: F.DM                # writer placement; the reader accepts the group in any form
-        study_event: SE.SCREENING # writer placement for row kinds subject and group
-        defaults: {enrolled: Y}   # field values used when no item supplies one
-        context: {ae_id: ItemGroupRepeatKey}   # fields taken from ODM keys
-        items:
-          IT.SEX: {field: sex, values: {Male: M, Female: F}}    # values: code-list translation (null = no value)
-          IT.AETOXGR: [{field: ctcae_grade, values: {...}}, {field: severity, values: {...}}]
-          IT.RACE_W: {field: race, list: true, values: {"1": WHITE, "0": null}}  # several items -> one list field
-          IT.DM.SEVERITY: severity_group   # a subjects.csv field that is no column: a subject attribute of the study
-    findings:                     # item groups of findings: one group row unpivots into one Finding per test
-      IG.FVC:
-        instrument: FVC           # instrument code of the study definition
-        form: F.FVC               # writer placement; the visit is the study event
-        fields: {datetime: IT.FVC.DATETIME, position: IT.FVC.POSITION, reason_not_done: IT.FVC.ND_REASON}
-        tests: {IT.FVC.FVC_L: FVC, IT.FVC.FVCPP: FVCPP}       # ItemOID -> testcd (its result)
-        references: {IT.FVC.PREDICTED_L: FVC}                 # ItemOID -> testcd (its reference_result)
-  A records table without an item group (e.g. no concomitant medication or medical history form) reads as empty;
-  ItemGroupData of a group the mapping does not name is an error when `strict` (else skipped), unless ignored.
-  A group's `fields` hold for every test of the group; a test without a result is NOT DONE (with the group's
-  reason) when the group has a reason or status, unless it is a total (`total_of`: derived). A result's unit is the
-  test's unit in the definition.
+One file per EDC export layout; the format, with vendor notes and worked examples, is `docs/odm-mapping.md`. The reader
+uses it to turn ClinicalData into records rows, the writer to lay records out as ODM. Every key is checked on load
+(unknown keys, tables, fields, row kinds, transforms and left-over TODO markers are errors naming the path).
+Top level: description, strict, allow_dropped, studies, subject_key, sites, study_events, unscheduled_event,
+incomplete, ignore, item_groups, findings. Item groups named `@SubjectData`, `@StudyEventData` and `@FormData` hold
+the vendor attributes of those elements (`OpenClinica:DateOfBirth`, `mdsol:SubjectName`, `redcap:...`) as items.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from dataclasses import field as _field
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +20,12 @@ import yaml
 
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
+from trialinterop.odm.transforms import DateFormat, Transform
 from trialinterop.source.schema import generic_tables
 
 ROW_KINDS = ("subject", "event", "group")
+REPEAT_POLICIES = ("error", "unscheduled", "visits", "records")
+ATTRIBUTE_GROUPS = ("@SubjectData", "@StudyEventData", "@FormData")
 INCOMPLETE_POLICIES = ("error", "skip_row", "skip_subject")
 CONTEXT_KEYS = (
     "SubjectKey",
@@ -61,10 +35,13 @@ CONTEXT_KEYS = (
     "FormRepeatKey",
     "ItemGroupOID",
     "ItemGroupRepeatKey",
+    "Sequence",
 )
 _TOP_KEYS = {
     "description",
     "strict",
+    "allow_dropped",
+    "studies",
     "subject_key",
     "sites",
     "study_events",
@@ -76,8 +53,10 @@ _TOP_KEYS = {
 }
 FINDING_FIELDS = ("datetime", "timepoint", "status", "reason_not_done", "position")
 _FINDING_KEYS = {"instrument", "form", "fields", "tests", "references"}
-_GROUP_KEYS = {"table", "row", "form", "study_event", "defaults", "context", "items"}
-_ITEM_KEYS = {"field", "values", "list"}
+_GROUP_KEYS = {"table", "row", "form", "study_event", "defaults", "context", "items", "events"}
+_ITEM_KEYS = {"field", "values", "list", "regex", "replace", "unit", "split", "date", "constant"}
+_EVENT_KEYS = {"visit", "visits", "repeats", "arm", "unscheduled_reason"}
+_SUBJECT_KEY_KEYS = {"pattern", "replace", "attribute", "item"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +66,21 @@ class ItemTarget:
     field: str
     values: dict[str, str | None] | None = None
     list: bool = False
+    transform: Transform = _field(default_factory=Transform)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRule:
+    """How the instances of one study event become visits: the planned `visit`, or per instance `visits` (the k-th
+    StudyEventRepeatKey is the k-th number); `repeats` says what a second instance is (error, unscheduled: VISITNUM
+    visit + k/100 per SDTMIG, records: the same visit, each instance its own records); `arm`: subjects with data in
+    the event were assigned this arm (REDCap longitudinal projects have one event per arm)."""
+
+    visit: float | None
+    visits: tuple[float, ...] = ()
+    repeats: str = "error"
+    arm: str | None = None
+    unscheduled_reason: str | None = None  # unplanned_description of the unscheduled repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +93,7 @@ class GroupMap:
     defaults: dict[str, str]
     context: dict[str, str]
     items: dict[str, tuple[ItemTarget, ...]]
+    events: frozenset[str] | None = None  # the StudyEventOIDs it applies in (None: every event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +125,27 @@ class OdmMapping:
     incomplete: str
     ignore_groups: frozenset[str]
     ignore_items: frozenset[str]
-    groups: dict[str, GroupMap] = field(default_factory=dict)
+    groups: dict[str, tuple[GroupMap, ...]] = field(default_factory=dict)
     findings: dict[str, FindingsMap] = field(default_factory=dict)
+    allow_dropped: bool = False
+    studies: dict[str, str | None] = field(default_factory=dict)  # StudyOID -> site id (None: not a site study)
+    subject_attribute: str | None = None  # SubjectData attribute holding the subject number (e.g. mdsol:SubjectName)
+    subject_item: str | None = None  # ItemOID holding the subject number
+    events: dict[str, EventRule] = field(default_factory=dict)
 
     def groups_for(self, table: str) -> list[GroupMap]:
-        return [g for g in self.groups.values() if g.table == table]
+        return [g for maps in self.groups.values() for g in maps if g.table == table]
+
+    def maps_of(self, group_oid: str, event: str) -> tuple[GroupMap, ...]:
+        """The table mappings of an item group that apply in a study event."""
+        return tuple(g for g in self.groups.get(group_oid, ()) if g.events is None or event in g.events)
+
+    def items_of(self, group_oid: str, event: str) -> frozenset[str]:
+        """Every ItemOID the mapping reads in this item group and study event (all its tables, or its findings)."""
+        found = frozenset(oid for g in self.maps_of(group_oid, event) for oid in g.items)
+        if group_oid in self.findings:
+            found |= self.findings[group_oid].items
+        return found
 
 
 def load_mapping(path: str | Path) -> OdmMapping:
@@ -147,7 +158,12 @@ def load_mapping(path: str | Path) -> OdmMapping:
         raise InputError([_issue(name, "", f"cannot read: {exc.strerror or exc}")], summary="bad ODM mapping") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError([_issue(name, "", f"not valid YAML: {exc}")], summary="bad ODM mapping") from None
-    problems: list[Issue] = []
+    problems: list[Issue] = [
+        _issue(name, at, "TODO marker left (odm-inspect --scaffold): replace it or remove the entry", text)
+        for at, text in _todos(doc, "")
+    ]
+    if problems:
+        raise InputError(problems, summary=f"unfinished ODM mapping {name}")
     try:
         mapping = _build(name, doc, problems)
     except ValueError as exc:
@@ -155,6 +171,18 @@ def load_mapping(path: str | Path) -> OdmMapping:
     if problems or mapping is None:
         raise InputError(problems, summary=f"invalid ODM mapping {name}")
     return mapping
+
+
+def _todos(node: Any, at: str) -> list[tuple[str, str]]:
+    if isinstance(node, str):
+        return [(at or "(root)", node)] if node.startswith("TODO") else []
+    if isinstance(node, dict):
+        return [hit for k, v in node.items() for hit in _todos(v, f"{at}/{k}".lstrip("/"))] + [
+            (f"{at}/{k}".lstrip("/"), str(k)) for k in node if isinstance(k, str) and k.startswith("TODO")
+        ]
+    if isinstance(node, list):
+        return [hit for i, v in enumerate(node) for hit in _todos(v, f"{at}/{i}")]
+    return []
 
 
 def _issue(where: str, key: str, message: str, value: str = "") -> Issue:
@@ -169,23 +197,43 @@ def _build(name: str, doc: Any, problems: list[Issue]) -> OdmMapping | None:
         problems.append(_issue(name, key, "unknown key"))
     tables = generic_tables()
     subject_key = doc.get("subject_key") or {}
-    if not isinstance(subject_key, dict) or set(subject_key) - {"pattern", "replace"}:
-        problems.append(_issue(name, "subject_key", "must have only 'pattern' and 'replace'"))
+    if not isinstance(subject_key, dict) or set(subject_key) - _SUBJECT_KEY_KEYS:
+        problems.append(_issue(name, "subject_key", f"may only hold {', '.join(sorted(_SUBJECT_KEY_KEYS))}"))
         subject_key = {}
+    if subject_key.get("attribute") and subject_key.get("item"):
+        problems.append(_issue(name, "subject_key", "the subject number comes from 'attribute' or 'item', not both"))
+    if subject_key.get("pattern"):
+        try:
+            re.compile(subject_key["pattern"])
+        except re.error as exc:
+            problems.append(_issue(name, "subject_key/pattern", f"not a regular expression: {exc}"))
+    studies: dict[str, str | None] = {}
+    raw_studies = doc.get("studies") or {}
+    if not isinstance(raw_studies, dict):
+        problems.append(_issue(name, "studies", "must map ClinicalData/@StudyOID -> {site: SITE_ID} or {}"))
+        raw_studies = {}
+    for oid, spec in raw_studies.items():
+        spec = spec or {}
+        if not isinstance(spec, dict) or set(spec) - {"site"}:
+            problems.append(_issue(name, f"studies/{oid}", "must be {} or {site: SITE_ID}"))
+            continue
+        studies[str(oid)] = None if spec.get("site") is None else _text(spec["site"])
     incomplete = doc.get("incomplete", "error")
     if incomplete not in INCOMPLETE_POLICIES:
         problems.append(_issue(name, "incomplete", f"must be one of {', '.join(INCOMPLETE_POLICIES)}", str(incomplete)))
     study_events: dict[str, float] = {}
+    events: dict[str, EventRule] = {}
     for oid, num in (doc.get("study_events") or {}).items():
-        if isinstance(num, bool) or not isinstance(num, int | float):
-            problems.append(_issue(name, f"study_events/{oid}", "visit number must be a number", str(num)))
-        else:
-            study_events[str(oid)] = float(num)
+        rule = _event(name, str(oid), num, problems)
+        if rule is not None:
+            events[str(oid)] = rule
+            if rule.visit is not None:
+                study_events[str(oid)] = rule.visit
     ignore = doc.get("ignore") or {}
     if not isinstance(ignore, dict) or set(ignore) - {"item_groups", "items"}:
         problems.append(_issue(name, "ignore", "may only hold 'item_groups' and 'items'"))
         ignore = {}
-    groups: dict[str, GroupMap] = {}
+    groups: dict[str, tuple[GroupMap, ...]] = {}
     raw_groups = doc.get("item_groups")
     raw_findings = doc.get("findings") or {}
     if not isinstance(raw_findings, dict):
@@ -200,9 +248,14 @@ def _build(name: str, doc: Any, problems: list[Issue]) -> OdmMapping | None:
         if found is not None:
             findings[found.oid] = found
     for oid, spec in raw_groups.items():
-        group = _group(name, str(oid), spec, tables, problems)
-        if group is not None:
-            groups[group.oid] = group
+        specs = spec if isinstance(spec, list) else [spec]
+        built_maps = tuple(g for g in (_group(name, str(oid), one, tables, problems) for one in specs) if g is not None)
+        if len({g.table for g in built_maps}) < len(built_maps):
+            problems.append(_issue(name, f"item_groups/{oid}", "feeds the same table twice"))
+        if built_maps:
+            groups[str(oid)] = built_maps
+        if str(oid) in findings:
+            problems.append(_issue(name, f"item_groups/{oid}", "is also under findings"))
     return OdmMapping(
         path=name,
         description=str(doc.get("description", "")),
@@ -217,7 +270,53 @@ def _build(name: str, doc: Any, problems: list[Issue]) -> OdmMapping | None:
         ignore_items=frozenset(str(x) for x in ignore.get("items") or ()),
         groups=groups,
         findings=findings,
+        allow_dropped=_flag(name, "allow_dropped", doc.get("allow_dropped", False), problems),
+        studies=studies,
+        subject_attribute=subject_key.get("attribute"),
+        subject_item=subject_key.get("item"),
+        events=events,
     )
+
+
+def _flag(name: str, key: str, value: Any, problems: list[Issue]) -> bool:
+    if not isinstance(value, bool):
+        problems.append(_issue(name, key, "must be true or false", str(value)))
+        return False
+    return value
+
+
+def _number(value: Any) -> float | None:
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
+
+
+def _event(name: str, oid: str, spec: Any, problems: list[Issue]) -> EventRule | None:
+    at = f"study_events/{oid}"
+    if not isinstance(spec, dict):
+        if _number(spec) is None:
+            problems.append(_issue(name, at, "visit number must be a number", str(spec)))
+            return None
+        return EventRule(_number(spec))
+    for key in sorted(set(spec) - _EVENT_KEYS):
+        problems.append(_issue(name, f"{at}/{key}", f"unknown key (one of {', '.join(sorted(_EVENT_KEYS))})"))
+    visit = _number(spec.get("visit"))
+    if spec.get("visit") is not None and visit is None:
+        problems.append(_issue(name, f"{at}/visit", "visit number must be a number", str(spec.get("visit"))))
+    raw_visits = spec.get("visits") or []
+    numbers = [_number(x) for x in raw_visits] if isinstance(raw_visits, list) else [None]
+    visits = tuple(v for v in numbers if v is not None)
+    if len(visits) != len(numbers):
+        problems.append(_issue(name, f"{at}/visits", "must be a list of visit numbers"))
+    repeats = spec.get("repeats", "visits" if visits else "error")
+    if repeats not in REPEAT_POLICIES:
+        problems.append(_issue(name, f"{at}/repeats", f"must be one of {', '.join(REPEAT_POLICIES)}", str(repeats)))
+    if repeats == "visits" and not visits:
+        problems.append(_issue(name, f"{at}/visits", "repeats: visits needs the list of visit numbers"))
+    if repeats in ("unscheduled", "records") and visit is None:
+        problems.append(_issue(name, f"{at}/visit", f"repeats: {repeats} needs the planned visit number"))
+    arm = spec.get("arm")
+    reason = spec.get("unscheduled_reason")
+    return EventRule(visit if visit is not None else (visits[0] if visits else None), visits, str(repeats),
+                     None if arm is None else str(arm), None if reason is None else str(reason))  # fmt: skip
 
 
 def _findings(name: str, oid: str, spec: Any, problems: list[Issue]) -> FindingsMap | None:
@@ -279,7 +378,8 @@ def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) 
                 target = {"field": target}
             where = f"{at}/items/{item_oid}"
             if not isinstance(target, dict) or set(target) - _ITEM_KEYS:
-                problems.append(_issue(name, where, "must be a field name or {field, values, list}"))
+                keys = ", ".join(sorted(_ITEM_KEYS))
+                problems.append(_issue(name, where, f"must be a field name or a mapping of {keys}"))
                 continue
             if target.get("field") not in columns and not (table == "subjects.csv" and _attribute(target.get("field"))):
                 problems.append(_issue(name, where, f"not a column of {table}", str(target.get("field"))))
@@ -288,15 +388,22 @@ def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) 
             if values is not None and not isinstance(values, dict):
                 problems.append(_issue(name, f"{where}/values", "must map collected value -> records value"))
                 values = None
+            transform = _transform(name, where, target, problems)
             built.append(
                 ItemTarget(
                     field=target["field"],
                     values={_text(k): (None if v is None else _text(v)) for k, v in values.items()} if values else None,
-                    list=bool(target.get("list", False)),
+                    list=bool(target.get("list", False)) or transform.split is not None,
+                    transform=transform,
                 )
             )
         items[str(item_oid)] = tuple(built)
+    events = spec.get("events")
+    if events is not None and (not isinstance(events, list) or not events):
+        problems.append(_issue(name, f"{at}/events", "must be a list of StudyEventOIDs"))
+        events = None
     return GroupMap(
+        events=None if events is None else frozenset(str(e) for e in events),
         oid=oid,
         table=table,
         row=row,
@@ -305,6 +412,35 @@ def _group(name: str, oid: str, spec: Any, tables: dict, problems: list[Issue]) 
         defaults=defaults,
         context=context,
         items=items,
+    )
+
+
+def _transform(name: str, where: str, target: dict, problems: list[Issue]) -> Transform:
+    regex = None
+    if target.get("regex") is not None:
+        try:
+            regex = re.compile(str(target["regex"]))
+        except re.error as exc:
+            problems.append(_issue(name, f"{where}/regex", f"not a regular expression: {exc}", str(target["regex"])))
+    elif target.get("replace") is not None:
+        problems.append(_issue(name, f"{where}/replace", "needs 'regex'"))
+    raw_dates = target.get("date")
+    dates = []
+    for text in [raw_dates] if isinstance(raw_dates, str) else raw_dates or []:
+        try:
+            dates.append(DateFormat.parse(str(text)))
+        except ValueError as exc:
+            problems.append(_issue(name, f"{where}/date", str(exc), str(text)))
+    for key in ("unit", "split", "constant", "replace"):
+        if target.get(key) is not None and not isinstance(target[key], str | int | float):
+            problems.append(_issue(name, f"{where}/{key}", "must be text"))
+    return Transform(
+        regex=regex,
+        replace=None if target.get("replace") is None else str(target["replace"]),
+        unit=None if target.get("unit") is None else str(target["unit"]),
+        split=None if target.get("split") is None else str(target["split"]),
+        dates=tuple(dates),
+        constant=None if target.get("constant") is None else _text(target["constant"]),
     )
 
 

@@ -1,15 +1,18 @@
-"""Read a CDISC ODM 1.3.x ClinicalData export into `TrialRecords`, driven by a mapping file (see `odm.mapping`).
+"""Read a CDISC ODM 1.3.x ClinicalData export into `TrialRecords`, driven by a mapping file (`docs/odm-mapping.md`).
 
-The study definition is given alongside (a file or a bundled study id): ODM carries no trial design. Findings item
-groups (the mapping's `findings:`) unpivot into one long-form Finding per test. The ClinicalData is
-replayed in document order as a transaction stream, so snapshots and transactional audit streams (Medidata Rave:
-TransactionType Insert/Update/Upsert/Remove, the same subject repeated in many SubjectData blocks) read alike: the
-last value wins and Remove deletes the item, item group, form, study event or subject. Vendor extensions (`redcap:`,
-`mdsol:` attributes and elements in foreign namespaces) are ignored; REDCap's FormData directly under SubjectData
-(no StudyEventData) is accepted.
+The study definition is given alongside (a file or a bundled study id): ODM carries no trial design; arms, sites,
+countries and the subject number pattern come from it. Findings item groups (the mapping's `findings:`) unpivot into
+one long-form Finding per test.
+
+The export is first replayed (`odm.replay`: transaction semantics per ODM 1.3.2, vendor attributes, the checks on
+StudyOIDs, subjects and unmapped OIDs); the live values then become rows: one per subject, study event instance or
+item group instance as the mapping says, each value through its transforms (`odm.transforms`), visit numbers from
+the study events (repeats as unscheduled visits or listed visits), sites from SiteRef, an item or the site-level
+study, arms from the events. Rows are checked as a records folder's are.
 
 Every problem names the ODM file, the line (`element.sourceline`), an XPath-like location with SubjectKey and OIDs,
-and the ItemOID -> table.field it concerns. Typed values are checked with the same rules as the records folder.
+and the ItemOID -> table.field it concerns; unmapped OIDs are reported once each with their count. What became of
+each collected value is counted in the run's `Coverage` (`odm.coverage`).
 """
 
 from __future__ import annotations
@@ -19,69 +22,55 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from lxml import etree
 
 from trialinterop.definition import StudyDefinition, resolve_definition
-from trialinterop.errors import InputError
+from trialinterop.errors import TrialInteropError
 from trialinterop.issues import Issue, Severity
 from trialinterop.number_text import format_number as _number_text
-from trialinterop.odm.mapping import INCOMPLETE_POLICIES, FindingsMap, GroupMap, OdmMapping, load_mapping
+from trialinterop.odm.coverage import Coverage
+from trialinterop.odm.elements import ODM_NS
+from trialinterop.odm.mapping import INCOMPLETE_POLICIES, GroupMap, OdmMapping, load_mapping
+from trialinterop.odm.replay import CTX_KEYS, Replay
+from trialinterop.odm.replay import GroupData as _Group
+from trialinterop.odm.replay import ItemValue as _Value
 from trialinterop.odm.xmlsafe import MAX_XML_BYTES, parse_untrusted_xml
 from trialinterop.source import models as m
 from trialinterop.source.generate import finding_order
 from trialinterop.source.reader import TABLE_ATTRS, TABLE_MODELS, build_row, convert_cell, cross_check
 from trialinterop.source.schema import TableSpec, records_schema
 
-ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
-_KEY_ATTRS = (
-    "SubjectKey",
-    "StudyEventOID",
-    "StudyEventRepeatKey",
-    "FormOID",
-    "FormRepeatKey",
-    "ItemGroupOID",
-    "ItemGroupRepeatKey",
-    "ItemOID",
-)
+_SUBJECT_ID = "subjects.csv.subject_id"
 
 
 @dataclass(frozen=True, slots=True)
 class OdmResult:
     records: m.TrialRecords
     warnings: tuple[Issue, ...] = ()
+    coverage: Coverage | None = None
 
 
-@dataclass(slots=True)
-class _Value:
-    text: str
-    line: int
-    location: str
-    item_oid: str
+class DroppedDataError(TrialInteropError):
+    """Rows or subjects were skipped and the user did not allow it (exit 1); `coverage` says what and how much."""
 
-
-@dataclass(slots=True)
-class _Group:
-    ctx: dict[str, str]
-    line: int
-    location: str
-    items: dict[str, _Value] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Subject:
-    key: str
-    line: int
-    location: str
-    site: str | None = None
-    site_line: int = 0
+    def __init__(self, result: OdmResult) -> None:
+        self.result = result
+        coverage = result.coverage
+        assert coverage is not None
+        rows = ", ".join(f"{table} {count}" for table, count in sorted(coverage.dropped_rows.items()))
+        super().__init__(
+            f"{coverage.file}: data dropped: {len(coverage.dropped_subjects)} of {coverage.subjects_read} subject(s) "
+            f"skipped; rows skipped: {rows or 'none'}; nothing written "
+            "(pass --allow-dropped, or set allow_dropped: true in the mapping, to accept the loss)"
+        )
 
 
 @dataclass(slots=True)
 class _Row:
     subject_key: str
-    event_oid: str
+    ctx: dict[str, str]
     line: int
     location: str
     values: dict[str, _Value] = field(default_factory=dict)
@@ -97,7 +86,8 @@ def read_odm(
     strict: bool | None = None,
     max_bytes: int = MAX_XML_BYTES,
 ) -> m.TrialRecords:
-    """ODM ClinicalData + mapping + study definition -> TrialRecords; InputError listing every problem."""
+    """ODM ClinicalData + mapping + study definition -> TrialRecords; InputError listing every problem,
+    DroppedDataError when rows were skipped and the mapping does not allow it."""
     return load_odm(odm_path, mapping_path, study, strict=strict, max_bytes=max_bytes).records
 
 
@@ -108,9 +98,11 @@ def load_odm(
     *,
     strict: bool | None = None,
     incomplete: str | None = None,
+    allow_dropped: bool | None = None,
     max_bytes: int = MAX_XML_BYTES,
 ) -> OdmResult:
-    """As `read_odm`, also returning warnings (rows or subjects dropped under `incomplete: skip_row/skip_subject`)."""
+    """As `read_odm`, also returning warnings and the coverage. Rows or subjects skipped under `incomplete:
+    skip_row/skip_subject` raise `DroppedDataError` unless `allow_dropped` (or the mapping's `allow_dropped`)."""
     mapping = load_mapping(mapping_path)
     if strict is not None:
         mapping = dc_replace(mapping, strict=strict)
@@ -120,127 +112,55 @@ def load_odm(
         mapping = dc_replace(mapping, incomplete=incomplete)
     definition = study if isinstance(study, StudyDefinition) else resolve_definition(study)
     tree = parse_untrusted_xml(odm_path, max_bytes=max_bytes)
-    return _Reader(Path(odm_path).name, mapping, definition).run(tree)
+    result = _Reader(Path(odm_path).name, mapping, definition).run(tree)
+    allowed = mapping.allow_dropped if allow_dropped is None else allow_dropped or mapping.allow_dropped
+    if result.coverage is not None and result.coverage.lost and not allowed:
+        raise DroppedDataError(result)
+    return result
 
 
-class _Reader:
+class _Reader(Replay):
+    """The replayed export -> records rows (one per subject, study event instance or item group instance, per the
+    mapping), findings unpivoted, visit numbers from the study events, everything checked as a records folder is."""
+
     def __init__(self, file: str, mapping: OdmMapping, definition: StudyDefinition) -> None:
-        self.file, self.mapping, self.definition = file, mapping, definition
-        self.problems: list[Issue] = []
-        self.subjects: dict[str, _Subject] = {}
-        self.groups: dict[tuple[str, ...], _Group] = {}
+        super().__init__(file, mapping, definition)
         self.bad_keys: set[str] = set()
-
-    def error(self, line: int | None, location: str, message: str, *, field: str = "", value: str = "") -> None:
-        key = f"line {line}" if line else ""
-        self.problems.append(
-            Issue("ODM", Severity.ERROR, f"{location}: {message}", where=self.file, key=key, field=field, value=value)
-        )
-
-    # --- replay ClinicalData --------------------------------------------------------------------------------------
+        self.sequence: dict[tuple[str, str], int] = {}
 
     def run(self, tree: etree._ElementTree) -> OdmResult:
-        root = tree.getroot()
-        if _name(root) != "ODM":
-            self.error(_line(root), "/" + _segment(root), "the root element is not ODM")
-            raise InputError(self.problems, summary=f"invalid ODM file {self.file}")
-        clinical = [el for el in root if _name(el) == "ClinicalData"]
-        if not clinical:
-            self.error(_line(root), "/ODM", "no ClinicalData element")
-        for data in clinical:
-            where = f"/ODM/{_segment(data)}"
-            for subject in data:
-                if _name(subject) == "SubjectData":
-                    self._subject(subject, where)
-        if self.problems:
-            raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
+        self.replay(tree)
         return self._records()
 
-    def _subject(self, el: etree._Element, parent: str) -> None:
-        location = f"{parent}/{_segment(el)}"
-        key = el.get("SubjectKey")
-        if not key:
-            self.error(_line(el), location, "SubjectData without SubjectKey")
-            return
-        if el.get("TransactionType") == "Remove":
-            self.subjects.pop(key, None)
-            self._remove((key,))
-            return
-        subject = self.subjects.setdefault(key, _Subject(key, _line(el), location))
-        ctx = {"SubjectKey": key}
-        for child in el:
-            name = _name(child)
-            if name == "SiteRef":
-                subject.site, subject.site_line = child.get("LocationOID"), _line(child)
-            elif name == "StudyEventData":
-                self._event(child, ctx, location)
-            elif name == "FormData":  # REDCap classic projects: no StudyEventData
-                self._form(child, {**ctx, "StudyEventOID": "", "StudyEventRepeatKey": ""}, location)
+    # --- visits ---------------------------------------------------------------------------------------------------
 
-    def _event(self, el: etree._Element, ctx: dict[str, str], parent: str) -> None:
-        location = f"{parent}/{_segment(el)}"
-        ctx = {
-            **ctx,
-            "StudyEventOID": el.get("StudyEventOID", ""),
-            "StudyEventRepeatKey": el.get("StudyEventRepeatKey", ""),
-        }
-        if el.get("TransactionType") == "Remove":
-            self._remove(_prefix(ctx))
-            return
-        for child in el:
-            if _name(child) == "FormData":
-                self._form(child, ctx, location)
-
-    def _form(self, el: etree._Element, ctx: dict[str, str], parent: str) -> None:
-        location = f"{parent}/{_segment(el)}"
-        ctx = {**ctx, "FormOID": el.get("FormOID", ""), "FormRepeatKey": el.get("FormRepeatKey", "")}
-        if el.get("TransactionType") == "Remove":
-            self._remove(_prefix(ctx))
-            return
-        for child in el:
-            if _name(child) == "ItemGroupData":
-                self._group(child, ctx, location)
-
-    def _group(self, el: etree._Element, ctx: dict[str, str], parent: str) -> None:
-        location = f"{parent}/{_segment(el)}"
-        oid = el.get("ItemGroupOID", "")
-        ctx = {**ctx, "ItemGroupOID": oid, "ItemGroupRepeatKey": el.get("ItemGroupRepeatKey", "")}
-        key = _prefix(ctx)
-        if el.get("TransactionType") == "Remove":
-            self._remove(key)
-            return
-        gmap = self.mapping.groups.get(oid)
-        fmap = self.mapping.findings.get(oid)
-        if gmap is None and fmap is None:
-            if oid not in self.mapping.ignore_groups and self.mapping.strict:
-                self.error(_line(el), location, f"ItemGroupOID {oid!r} is not in the mapping", field=oid)
-            return
-        known = gmap.items if gmap is not None else cast(FindingsMap, fmap).items
-        group = self.groups.setdefault(key, _Group(ctx, _line(el), location))
-        for child in el:
-            name = _name(child)
-            if not name.startswith("ItemData"):
-                continue
-            item_oid = child.get("ItemOID", "")
-            item_location = f"{location}/{_segment(child)}"
-            if item_oid not in known:
-                if item_oid not in self.mapping.ignore_items and self.mapping.strict:
-                    self.error(
-                        _line(child), item_location, f"ItemOID {item_oid!r} is not mapped for {oid}", field=item_oid
-                    )
-                continue
-            if child.get("TransactionType") == "Remove" or child.get("IsNull") == "Yes":
-                group.items.pop(item_oid, None)
-                continue
-            text = child.get("Value") if name == "ItemData" else (child.text or "")
-            if text is None or text.strip() == "":
-                group.items.pop(item_oid, None)
-                continue
-            group.items[item_oid] = _Value(text.strip(), _line(child), item_location, item_oid)
-
-    def _remove(self, prefix: tuple[str, ...]) -> None:
-        for key in [k for k in self.groups if k[: len(prefix)] == prefix]:
-            del self.groups[key]
+    def _visit(self, ctx: dict[str, str], line: int, location: str) -> tuple[str | None, bool]:
+        """(visit number text or None, known): the visit an event instance is, per the mapping's study_events."""
+        event, repeat = ctx.get("StudyEventOID", ""), ctx.get("StudyEventRepeatKey", "")
+        rule = self.mapping.events.get(event)
+        if rule is not None:
+            order = self.instances.get((ctx["SubjectKey"], event), [repeat])
+            k = _instance(repeat, order)
+            if rule.repeats == "visits":
+                if k > len(rule.visits):
+                    self.error(line, location, f"instance {k} of study event {event} has no visit number (the "
+                               f"mapping's visits list has {len(rule.visits)})", field="StudyEventRepeatKey",
+                               value=repeat)  # fmt: skip
+                    return None, True
+                return _number_text(rule.visits[k - 1]), True
+            if rule.visit is None:
+                return None, False
+            if k == 1 or rule.repeats == "records":
+                return _number_text(rule.visit), True
+            if rule.repeats == "unscheduled":
+                return _number_text(round(rule.visit + (k - 1) / 100, 2)), True
+            self.error(line, location, f"study event {event} repeats (instance {k}); say in the mapping's study_events "
+                       "how repeats map (repeats: unscheduled, visits or records)", field="StudyEventRepeatKey",
+                       value=repeat)  # fmt: skip
+            return None, True
+        if event and event == self.mapping.unscheduled_event and _as_number(repeat) is not None:
+            return repeat, True
+        return None, False
 
     # --- rows ----------------------------------------------------------------------------------------------------
 
@@ -248,36 +168,36 @@ class _Reader:
         tables = records_schema(self.definition)
         rows: dict[str, dict[tuple[str, ...], _Row]] = {file: {} for file in tables}
         for subject in self.subjects.values():
-            rows["subjects.csv"][(subject.key,)] = _Row(subject.key, "", subject.line, subject.location)
+            ctx = dict.fromkeys(CTX_KEYS, "") | {"SubjectKey": subject.key}
+            rows["subjects.csv"][(subject.key,)] = _Row(subject.key, ctx, subject.line, subject.location)
         for key, group in self.groups.items():
-            if group.ctx["ItemGroupOID"] in self.mapping.findings:
-                continue
-            gmap = self.mapping.groups[group.ctx["ItemGroupOID"]]
-            if gmap.row == "subject":
-                row_key: tuple[str, ...] = key[:1]
-            elif gmap.row == "event":
-                row_key = key[:3]
-            else:
-                row_key = key
-            table = rows[gmap.table]
-            row = table.get(row_key)
-            if row is None:
-                row = table[row_key] = _Row(key[0], group.ctx.get("StudyEventOID", ""), group.line, group.location)
-            self._fill(row, group, gmap)
-        loaded: dict[str, list[Any]] = {}
+            for gmap in self.mapping.maps_of(group.ctx["ItemGroupOID"], group.ctx["StudyEventOID"]):
+                if gmap.row == "subject":
+                    row_key: tuple[str, ...] = key[:1]
+                elif gmap.row == "event":
+                    row_key = key[:3]
+                else:
+                    row_key = key
+                table = rows[gmap.table]
+                row = table.get(row_key)
+                if row is None:
+                    row = table[row_key] = _Row(key[0], group.ctx, group.line, group.location)
+                self._fill(row, group, gmap)
         skipped: set[str] = set()
         warnings: list[Issue] = []
         built: dict[str, list[tuple[_Row, dict[str, Any]]]] = {}
         for file, spec in tables.items():
             built[file] = list(self._convert_rows(file, spec, rows[file].values(), skipped, warnings))
         built["findings.csv"] += self._findings(tables["findings.csv"])
-        if self.problems:
-            raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
+        self.fail()
+        loaded: dict[str, list[Any]] = {}
+        kept: set[int] = set()
         for file, spec in tables.items():
             loaded[file] = []
             seen: dict[tuple, int] = {}
             for row, values in built[file]:
                 if row.subject_key in skipped:
+                    self.coverage.dropped_rows[file] += 1
                     continue
                 pk = tuple(values[k] for k in spec.primary_key)
                 if pk in seen:
@@ -289,16 +209,46 @@ class _Reader:
                     )
                     continue
                 seen[pk] = row.line
+                kept.add(id(row))
                 origin = m.Origin(self.file, row.line)
                 loaded[file].append(build_row(TABLE_MODELS[file], values, origin, attributes=spec.attributes))
         if not self.problems:
             for issue in cross_check(self.definition, loaded):
                 self.problems.append(dc_replace(issue, rule="ODM", key=issue.key.replace("row ", "line ")))
-        if self.problems:
-            raise InputError(self.problems, summary=f"invalid ODM data in {self.file}")
+        self.fail()
         loaded["findings.csv"].sort(key=finding_order(self.definition))
         records = m.TrialRecords(definition=self.definition, **{TABLE_ATTRS[f]: tuple(r) for f, r in loaded.items()})
-        return OdmResult(records, tuple(warnings))
+        self._tally(kept, skipped, len(records.subjects))
+        return OdmResult(records, tuple(warnings), self.coverage)
+
+    def _tally(self, kept: set[int], skipped: set[str], subjects_out: int) -> None:
+        coverage = self.coverage
+        coverage.subjects_read = len(self.subjects)
+        coverage.subjects_out = subjects_out
+        coverage.dropped_subjects = sorted(skipped)
+        for subject in self.subjects.values():
+            if subject.number is not None and not subject.number.fate:
+                subject.number.rows.append((_Row(subject.key, {}, 0, ""), _SUBJECT_ID))
+                if subject.key not in skipped:
+                    kept.add(id(subject.number.rows[-1][0]))
+        for value in self.values:
+            if value.fate == "superseded":
+                coverage.superseded += 1
+            elif value.fate == "removed":
+                coverage.removed += 1
+            elif value.fate == "not mapped":
+                coverage.not_mapped[f"{value.group_oid}/{value.item_oid}"] += 1
+            elif out := next((dest for row, dest in value.rows if id(row) in kept), None):
+                coverage.in_output[out] += 1
+            elif value.rows:
+                coverage.dropped[value.rows[0][1].split(".csv")[0] + ".csv"] += 1
+            elif value.decoded_empty:
+                coverage.no_value[value.item_oid] += 1
+            else:
+                coverage.unaccounted += 1
+        for row_table, count in list(coverage.dropped_rows.items()):
+            if not count:
+                del coverage.dropped_rows[row_table]
 
     def _findings(self, spec: TableSpec) -> list[tuple[_Row, dict[str, Any]]]:
         """Every findings group -> one Finding per test with a result (or NOT DONE: a test without a result in a
@@ -318,25 +268,27 @@ class _Reader:
                 self.error(group.line, group.location, f"instrument {fmap.instrument!r} is not in the study definition",
                            field=f"findings/{fmap.oid}/instrument")  # fmt: skip
                 continue
-            shared = {f: group.items[oid].text for f, oid in fmap.fields.items() if oid in group.items}
+            shared = {f: group.items[oid] for f, oid in fmap.fields.items() if oid in group.items}
             not_done = "reason_not_done" in shared or "status" in shared
-            references = {
-                testcd: group.items[oid].text for oid, testcd in fmap.references.items() if oid in group.items
-            }
+            references = {testcd: group.items[oid] for oid, testcd in fmap.references.items() if oid in group.items}
             for oid, testcd in fmap.tests.items():
                 test = instrument.test(testcd)
                 value = group.items.get(oid)
                 texts = {"subject_id": sid, "instrument": fmap.instrument, "testcd": testcd, "visit_num": visit}
+                used = dict(shared)
                 if value is not None:
-                    texts.update(shared, result=value.text, unit=(test.unit if test else None) or "")
-                    texts.pop("status", None)
-                    texts.pop("reason_not_done", None)
+                    used.pop("status", None)
+                    used.pop("reason_not_done", None)
+                    used["result"] = value
+                    texts["unit"] = (test.unit if test else None) or ""
                 elif not_done and test is not None and not test.total_of:
-                    texts.update(shared, status=shared.get("status") or "NOT DONE")
+                    texts["status"] = shared["status"].text if "status" in shared else "NOT DONE"
                 else:
                     continue
                 if testcd in references:
-                    texts["reference_result"] = references[testcd]
+                    used["reference_result"] = references[testcd]
+                texts.update({name: v.text for name, v in used.items()})
+                row = _Row(group.ctx["SubjectKey"], group.ctx, group.line, group.location)
                 values: dict[str, Any] = {}
                 for name, fspec in fields.items():
                     try:
@@ -347,49 +299,65 @@ class _Reader:
                                    value=texts.get(name, ""))  # fmt: skip
                         break
                 else:
-                    out.append((_Row(group.ctx["SubjectKey"], group.ctx["StudyEventOID"], group.line, group.location),
-                                values))  # fmt: skip
+                    for name, source in used.items():
+                        source.rows.append((row, f"findings.csv.{name}"))
+                    out.append((row, values))
         return out
 
     def _finding_visit(self, group: _Group) -> str | None:
-        event = group.ctx.get("StudyEventOID", "")
-        if event in self.mapping.study_events:
-            return _number_text(self.mapping.study_events[event])
-        repeat = group.ctx.get("StudyEventRepeatKey", "")
-        if event and event == self.mapping.unscheduled_event and _as_number(repeat) is not None:
-            return repeat
-        self.error(group.line, group.location, f"study event {event!r} gives no visit number for findings",
-                   field="StudyEventOID", value=event)  # fmt: skip
-        return None
+        visit, known = self._visit(group.ctx, group.line, group.location)
+        if visit is None and not known:
+            event = group.ctx.get("StudyEventOID", "")
+            self.error(group.line, group.location, f"study event {event!r} gives no visit number for findings",
+                       field="StudyEventOID", value=event)  # fmt: skip
+        return visit
 
     def _fill(self, row: _Row, group: _Group, gmap: GroupMap) -> None:
         for fname, ctx_key in gmap.context.items():
+            if ctx_key == "Sequence":
+                if fname not in row.values:
+                    seq_key = (row.subject_key, f"{gmap.table}.{fname}")
+                    self.sequence[seq_key] = self.sequence.get(seq_key, 0) + 1
+                    row.values[fname] = _Value(str(self.sequence[seq_key]), group.line, group.location, "@Sequence")
+                continue
             ctx_value = group.ctx.get(ctx_key, "")
             if ctx_value:
                 self._set(row, fname, _Value(ctx_value, group.line, group.location, f"@{ctx_key}"))
         for item_oid, value in group.items.items():
-            for target in gmap.items[item_oid]:
-                text: str | None = value.text
-                if target.values is not None:
-                    if text not in target.values:
-                        allowed = ", ".join(repr(v) for v in target.values)
-                        self.error(
-                            value.line,
-                            value.location,
-                            f"value not in the mapping's code list for {item_oid} (allowed: {allowed})",
-                            field=f"{item_oid} -> {gmap.table}.{target.field}",
-                            value=value.text,
-                        )
+            for target in gmap.items.get(item_oid, ()):
+                where = f"{item_oid} -> {gmap.table}.{target.field}"
+                try:
+                    parts = target.transform.before_decode(value.text)
+                except ValueError as exc:
+                    self.error(value.line, value.location, f"value {exc}", field=where, value=value.text)
+                    row.bad.add(target.field)
+                    continue
+                for part in parts:
+                    text: str | None = part
+                    if target.values is not None:
+                        if text not in target.values:
+                            allowed = ", ".join(repr(v) for v in target.values)
+                            self.error(value.line, value.location,
+                                       f"value not in the mapping's code list for {item_oid} (allowed: {allowed})",
+                                       field=where, value=part)  # fmt: skip
+                            row.bad.add(target.field)
+                            continue
+                        text = target.values[text]
+                    if text is None:
+                        value.decoded_empty = True
+                        continue
+                    try:
+                        text = target.transform.after_decode(text)
+                    except ValueError as exc:
+                        self.error(value.line, value.location, f"value {exc}", field=where, value=part)
                         row.bad.add(target.field)
                         continue
-                    text = target.values[text]
-                if text is None:
-                    continue
-                translated = _Value(text, value.line, value.location, item_oid)
-                if target.list:
-                    row.lists.setdefault(target.field, []).append(translated)
-                else:
-                    self._set(row, target.field, translated, table=gmap.table)
+                    translated = _Value(text, value.line, value.location, item_oid)
+                    value.rows.append((row, f"{gmap.table}.{target.field}"))
+                    if target.list:
+                        row.lists.setdefault(target.field, []).append(translated)
+                    else:
+                        self._set(row, target.field, translated, table=gmap.table)
         for fname, default in gmap.defaults.items():
             if fname not in row.values and fname not in row.lists:
                 row.values[fname] = _Value(default, group.line, group.location, f"default of {gmap.oid}")
@@ -419,24 +387,12 @@ class _Reader:
                 continue
             texts["subject_id"] = sid
             if file == "subjects.csv":
-                self._site_fields(row.subject_key, texts)
+                self._subject_fields(row.subject_key, texts)
             # the study event gives the visit of a table that needs one (visits.csv); an optional visit_num (the
             # visit a medication or history was recorded at) comes only from a mapped item
             needs_visit = any(f.name == "visit_num" and f.required for f in spec.fields)
-            if needs_visit and row.event_oid in self.mapping.study_events:
-                planned = self.mapping.study_events[row.event_oid]
-                collected = row.values.get("visit_num")
-                if collected is None:
-                    texts["visit_num"] = _number_text(planned)
-                elif _as_number(collected.text) != planned:
-                    self.error(
-                        collected.line,
-                        collected.location,
-                        f"visit number {collected.text} contradicts study event {row.event_oid} (visit {planned:g})",
-                        field=f"{collected.item_oid} -> {file}.visit_num",
-                        value=collected.text,
-                    )
-                    continue
+            if needs_visit and not self._visit_num(file, row, texts):
+                continue
             values: dict[str, Any] = {}
             missing: list[str] = []
             bad = False
@@ -458,38 +414,73 @@ class _Reader:
                     self.error(line, where, str(exc), field=f"{oid} -> {file}.{fspec.name}".lstrip(" ->"), value=text)
                     bad = True
             if missing:
-                message = f"no value for required {file} field(s) {', '.join(missing)}"
-                policy = self.mapping.incomplete
-                if policy != "error" and row.subject_key in skipped:
-                    continue  # already reported with its subject
-                if policy == "error":
-                    self.error(row.line, row.location, message, field=f"{file}.{missing[0]}")
-                    continue
-                if policy == "skip_subject" or file == "subjects.csv":
-                    skipped.add(row.subject_key)
-                    message += f"; subject {row.subject_key} skipped with all its rows"
-                else:
-                    message += "; row skipped"
-                warnings.append(
-                    Issue(
-                        "ODM",
-                        Severity.WARNING,
-                        f"{row.location}: {message}",
-                        where=self.file,
-                        key=f"line {row.line}",
-                        field=f"{file}.{missing[0]}",
-                    )
-                )
+                self._incomplete(file, row, missing, skipped, warnings)
                 continue
             if not bad:
                 yield row, values
 
+    def _visit_num(self, file: str, row: _Row, texts: dict[str, str]) -> bool:
+        """Fill visit_num from the study event; False (reported) when a collected one contradicts it."""
+        planned, known = self._visit(row.ctx, row.line, row.location)
+        collected = row.values.get("visit_num")
+        if planned is None:
+            return not known  # known without a number: the repeat problem is reported
+        if collected is None:
+            texts["visit_num"] = planned
+            rule = self.mapping.events.get(row.ctx.get("StudyEventOID", ""))
+            repeat = rule is not None and rule.repeats == "unscheduled" and _as_number(planned) != rule.visit
+            if repeat and rule is not None and rule.unscheduled_reason and not texts.get("unplanned_description"):
+                texts["unplanned_description"] = rule.unscheduled_reason
+        elif _as_number(collected.text) != _as_number(planned):
+            event = row.ctx.get("StudyEventOID", "")
+            self.error(collected.line, collected.location,
+                       f"visit number {collected.text} contradicts study event {event} (visit {planned})",
+                       field=f"{collected.item_oid} -> {file}.visit_num", value=collected.text)  # fmt: skip
+            return False
+        return True
+
+    def _incomplete(self, file: str, row: _Row, missing: list[str], skipped: set[str], warnings: list[Issue]) -> None:
+        message = f"no value for required {file} field(s) {', '.join(missing)}"
+        policy = self.mapping.incomplete
+        if policy == "error":
+            self.error(row.line, row.location, message, field=f"{file}.{missing[0]}")
+            return
+        self.coverage.dropped_rows[file] += 1
+        if row.subject_key in skipped:
+            return  # already reported with its subject
+        if policy == "skip_subject" or file == "subjects.csv":
+            skipped.add(row.subject_key)
+            message += f"; subject {row.subject_key} skipped with all its rows"
+        else:
+            message += "; row skipped"
+        warnings.append(
+            Issue(
+                "ODM",
+                Severity.WARNING,
+                f"{row.location}: {message}",
+                where=self.file,
+                key=f"line {row.line}",
+                field=f"{file}.{missing[0]}",
+            )
+        )
+
     def _subject_id(self, key: str) -> str | None:
+        subject = self.subjects.get(key)
+        raw = key
+        source = self.mapping.subject_attribute or self.mapping.subject_item
+        if source:
+            if subject is None or subject.number is None or subject.number.fate:
+                if key not in self.bad_keys:
+                    self.bad_keys.add(key)
+                    self.error(subject.line if subject else None,
+                               subject.location if subject else f"SubjectData[@SubjectKey='{key}']",
+                               f"no subject number ({source}) for this subject", field=source, value=key)  # fmt: skip
+                return None
+            raw = subject.number.text
         pattern, template = self.mapping.subject_pattern, self.mapping.subject_replace
         if not pattern:
-            return key
-        match = re.fullmatch(pattern, key)
-        subject = self.subjects.get(key)
+            return raw
+        match = re.fullmatch(pattern, raw)
         if match is None:
             if key in self.bad_keys:
                 return None
@@ -497,14 +488,16 @@ class _Reader:
             self.error(
                 subject.line if subject else None,
                 subject.location if subject else f"SubjectData[@SubjectKey='{key}']",
-                f"SubjectKey does not match the mapping's subject_key pattern {pattern}",
-                field="SubjectKey",
-                value=key,
+                f"{source or 'SubjectKey'} does not match the mapping's subject_key pattern {pattern}",
+                field=source or "SubjectKey",
+                value=raw,
             )
             return None
         return match.expand(template or r"\g<0>")
 
-    def _site_fields(self, key: str, texts: dict[str, str]) -> None:
+    def _subject_fields(self, key: str, texts: dict[str, str]) -> None:
+        """Site (collected, SiteRef, or the site study of ClinicalData/@StudyOID), country from the definition's
+        site, and the arm that the subject's study events imply."""
         subject = self.subjects.get(key)
         if subject is not None and subject.site is not None and not texts.get("site_id"):
             site_id = self.mapping.sites.get(subject.site)
@@ -518,35 +511,26 @@ class _Reader:
                 )
             else:
                 texts["site_id"] = site_id
+        if subject is not None and subject.study_site is not None and not texts.get("site_id"):
+            texts["site_id"] = subject.study_site
         site = self.definition.site(texts.get("site_id", ""))
         if site is not None and not texts.get("country"):
             texts["country"] = site.country
+        if subject is not None and subject.arms and not texts.get("arm"):
+            if len(subject.arms) > 1:
+                arms = ", ".join(f"{arm} (line {line})" for arm, line in subject.arms.items())
+                self.error(subject.line, subject.location, f"the subject's study events imply several arms: {arms}",
+                           field="subjects.csv.arm")  # fmt: skip
+            else:
+                texts["arm"] = next(iter(subject.arms))
 
 
-def _name(el: Any) -> str:
-    """Local name of an ODM element; '' for comments, processing instructions and foreign-namespace extensions."""
-    if not isinstance(el.tag, str):
-        return ""
-    qname = etree.QName(el)
-    return qname.localname if qname.namespace in (ODM_NS, None) else ""
-
-
-def _line(el: etree._Element) -> int:
-    """The element's line in the file; 0 when lxml does not know it."""
-    return el.sourceline or 0  # type: ignore[return-value]  # lxml-stubs leave sourceline untyped (int | None)
-
-
-def _segment(el: etree._Element) -> str:
-    attrs = "".join(f"[@{a}='{el.get(a)}']" for a in _KEY_ATTRS if el.get(a) is not None)
-    return f"{etree.QName(el).localname}{attrs}"
-
-
-def _prefix(ctx: dict[str, str]) -> tuple[str, ...]:
-    keys = ("SubjectKey", "StudyEventOID", "StudyEventRepeatKey", "FormOID", "FormRepeatKey", "ItemGroupOID")
-    out = tuple(ctx[k] for k in keys if k in ctx)
-    if "ItemGroupRepeatKey" in ctx:
-        out += (ctx["ItemGroupRepeatKey"],)
-    return out
+def _instance(repeat: str, order: list[str]) -> int:
+    """The instance number of a StudyEventRepeatKey: `2`, Rave's `VISIT[2]`, else its rank in file order."""
+    match = re.fullmatch(r"(\d+)|.*\[(\d+)\]", repeat)
+    if match is not None:
+        return int(match.group(1) or match.group(2))
+    return order.index(repeat) + 1 if repeat in order else 1
 
 
 def _as_number(text: str) -> float | None:
@@ -554,3 +538,6 @@ def _as_number(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+__all__ = ["ODM_NS", "Coverage", "DroppedDataError", "OdmResult", "load_odm", "read_odm"]
