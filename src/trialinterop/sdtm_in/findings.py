@@ -22,7 +22,7 @@ import pandas as pd
 
 from trialinterop.loinc import load_loinc_table
 from trialinterop.sdtm_in.carry import Carry
-from trialinterop.sdtm_in.package import SdtmInput, number, text
+from trialinterop.sdtm_in.package import SdtmInput, distinct_map, number, text
 from trialinterop.sdtm_in.tables import Table, build_table
 from trialinterop.sdtm_in.visits import visit_numbers
 
@@ -178,8 +178,8 @@ def _conversion(rows: pd.DataFrame, domain: str, unit: str) -> dict[str, Any]:
     if f"{domain}STRESN" not in rows.columns or f"{domain}STRESU" not in rows.columns:
         return {}
     same = rows[rows[f"{domain}ORRESU"] == unit]
-    original = same[f"{domain}ORRES"].map(number).to_numpy(dtype=float)
-    standard = same[f"{domain}STRESN"].map(number).to_numpy(dtype=float)
+    original = distinct_map(same[f"{domain}ORRES"], number).to_numpy(dtype=float)
+    standard = distinct_map(same[f"{domain}STRESN"], number).to_numpy(dtype=float)
     usable = ~np.isnan(original) & ~np.isnan(standard) & (original != 0)
     if not usable.any():
         return {}
@@ -214,7 +214,10 @@ def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
         carry.reject_all(domain, frame.index, f"{domain} is not a findings domain of the study definition schema")
         return None
     d = domain
-    normal = {side: frame[f"{d}ORNR{side}"].map(number) if f"{d}ORNR{side}" in frame else None for side in ("LO", "HI")}
+    normal = {
+        side: distinct_map(frame[f"{d}ORNR{side}"], number) if f"{d}ORNR{side}" in frame else None
+        for side in ("LO", "HI")
+    }
     fields: dict[str, str | pd.Series] = {
         "subject_id": "USUBJID",
         "instrument": instrument_codes(frame, d),

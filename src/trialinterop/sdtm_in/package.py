@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trialinterop.errors import InputError
@@ -126,3 +127,12 @@ def integer(value: Any) -> int | None:
     """An integral number (or digits) as int; None otherwise."""
     found = number(value)
     return int(found) if found is not None and found.is_integer() else None
+
+
+def distinct_map(values: pd.Series, convert: Any) -> pd.Series:
+    """`convert` applied once per distinct value of `values` (missing values included), as an object Series."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    converted = np.empty(len(uniques) + 1, dtype=object)
+    converted[: len(uniques)] = [convert(u) for u in uniques]
+    converted[-1] = convert(None)
+    return pd.Series(converted[codes], index=values.index, dtype=object)

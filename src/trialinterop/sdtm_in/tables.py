@@ -43,9 +43,10 @@ class Table:
 
 def text_column(values: Any) -> pd.Series:
     """Cell texts of a column of values: None/NaN -> "", floats without a trailing .0 (15 significant digits)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
     texts = np.array([_cell(u) for u in uniques] + [""], dtype=object)
-    return pd.Series(texts[codes], dtype=object)
+    return pd.Series(texts[codes], dtype=object)  # positional: a fresh RangeIndex
 
 
 def _cell(value: Any) -> str:
@@ -103,11 +104,11 @@ def build_table(file: str, domain: str, frame: pd.DataFrame, fields: dict[str, s
     sources: dict[str, str] = {}
     for name, source in fields.items():
         if isinstance(source, str):
-            columns[name] = text_column(frame[source].tolist()) if source in frame.columns else ""
+            columns[name] = text_column(frame[source]) if source in frame.columns else ""
             if source in frame.columns:
                 sources[name] = source
         else:
-            columns[name] = text_column(source.tolist())
+            columns[name] = text_column(source)
     out = pd.DataFrame(columns, index=range(len(frame)))
     out[INDEX] = frame.index.to_numpy()
     carry.plan(domain, carried={variable: f"{file} {name}" for name, variable in sources.items()})

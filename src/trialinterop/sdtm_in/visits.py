@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trialinterop.sdtm_in.carry import Carry
-from trialinterop.sdtm_in.package import SdtmInput, clean_number, number
+from trialinterop.sdtm_in.package import SdtmInput, clean_number, distinct_map, number
 from trialinterop.sdtm_in.tables import Table, build_table, date_part
 
 CONSENT = "INFORMED CONSENT OBTAINED"
@@ -19,8 +19,8 @@ EVENT = "DISPOSITION EVENT"
 
 
 def visit_numbers(values: pd.Series) -> pd.Series:
-    """VISITNUM without binary noise (1.2000000000000002 -> 1.2)."""
-    return values.map(lambda v: clean_number(number(v))).astype(object)
+    """VISITNUM without binary noise (1.2000000000000002 -> 1.2); each distinct value cleaned once."""
+    return distinct_map(values, lambda v: clean_number(number(v)))
 
 
 def map_visits(package: SdtmInput, carry: Carry) -> Table | None:
