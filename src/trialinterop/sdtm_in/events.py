@@ -7,10 +7,12 @@ the text --SPID such as E07 is then kept in `sponsor_id`). SUPPAE AETRTEM is rec
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from trialinterop.sdtm_in.carry import Carry
-from trialinterop.sdtm_in.package import SdtmInput, integer
+from trialinterop.sdtm_in.package import SdtmInput, integer, text
 from trialinterop.sdtm_in.tables import INDEX, Table, build_table
 from trialinterop.sdtm_in.visits import visit_numbers
 
@@ -91,6 +93,29 @@ def _unserious_criteria(table: Table, carry: Carry) -> None:
         for index in frame.loc[wrong, INDEX]:
             carry.reject_value("AE", int(index), table.sources[name], "seriousness criterion Y on an AE with AESER N")
         frame.loc[wrong, name] = ""
+
+
+DEFAULT_RELATIONSHIP = ("NOT RELATED", "UNLIKELY RELATED", "POSSIBLY RELATED", "RELATED")
+"""The records' default causality terms (adverse_events.csv relationship)."""
+
+
+def declared_codelists(package: SdtmInput) -> list[dict[str, Any]]:
+    """The AEREL codelist the definition declares when the package's causality terms are not all among the records'
+    default ones (AEREL is sponsor-defined: the pilot's PROBABLE, POSSIBLE, REMOTE, NONE)."""
+    ae = package.get("AE")
+    if ae is None or "AEREL" not in ae.columns:
+        return []
+    terms = [t for t in dict.fromkeys(text(v) for v in ae["AEREL"]) if t]
+    if all(t in DEFAULT_RELATIONSHIP for t in terms):
+        return []
+    return [
+        {
+            "name": "AEREL",
+            "title": "Causality (the package's AEREL terms)",
+            "extensible": True,
+            "terms": [{"value": t} for t in sorted(terms)],
+        }
+    ]
 
 
 def event_numbers(frame: pd.DataFrame, domain: str) -> tuple[pd.Series, str]:

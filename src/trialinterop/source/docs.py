@@ -52,6 +52,9 @@ def _describe(spec: FieldSpec) -> str:
     if spec.values_from and spec.values_from.startswith("ct:"):
         codelist = spec.values_from[3:]
         parts.append(f"From the definition: a term of CDISC CT {codelist}, or one the definition names.")
+    elif spec.values_from and spec.values_from.startswith("codelist:"):
+        name = spec.values_from[9:]
+        parts.append(f"From the definition: the terms of its codelist {name} when it declares one (then instead).")
     elif spec.values_from:
         parts.append(f"From the definition: {SOURCES[spec.values_from]}.")
     return _cell(" ".join(parts))

@@ -2,9 +2,10 @@
 the allowed values taken from its definition (`records_schema`).
 
 A field's `values_from` in the JSON names where its allowed values come from: the definition's `sites`, `arms`,
-`treatments`, `instruments`, `testcds`, `criteria`, its `subject_id_pattern`, the ISO 3166-1 `countries`, or a CDISC
-CT codelist (`ct:UNIT`) joined with the values of that kind the definition itself names (extensible codelists: a
-study's own unit, route or dose form is allowed once its definition uses it). Subject attributes of the definition
+`treatments`, `instruments`, `testcds`, `criteria`, its `subject_id_pattern`, the ISO 3166-1 `countries`, a codelist
+the definition may declare to replace the field's default values (`codelist:AEREL`), or a CDISC CT codelist
+(`ct:UNIT`) joined with the values of that kind the definition itself names (extensible codelists: a study's own
+unit, route or dose form is allowed once its definition uses it). Subject attributes of the definition
 become extra optional columns of subjects.csv.
 """
 
@@ -99,6 +100,9 @@ def _filled(spec: FieldSpec, definition: StudyDefinition, values: dict[str, tupl
         return spec
     if source == "subject_id_pattern":
         return replace(spec, pattern=f"^(?:{definition.subjects.id_pattern})$")
+    if source.startswith("codelist:"):  # the definition's own list of that name replaces the default values
+        declared = next((c for c in definition.codelists if c.name == source[9:]), None)
+        return spec if declared is None else replace(spec, enum=tuple(t.value for t in declared.terms))
     if source.startswith("ct:"):
         codelist = source[3:]
         named = values.get(source, ())
