@@ -2,8 +2,10 @@
 backport: actuality `actual`; MedDRA coding (PT, and LLT when coded) with the verbatim term as text; seriousness with
 one seriousness-criteria extension per criterion answered (a serious event carries at least one criterion present);
 severity (R4 element, R5 ae-severity extension) and CTCAE grade (ae-grade extension); causality to the study product
-as NCI codes C53256/C53257/C53258/C53260; outcome as the NCI code of the CDISC AEOUT term (R4 also the R4 core code);
-onset/resolution; links to the study, the subject and the ResearchSubject.
+as NCI codes C53256/C53257/C53258/C53260 (a study's own causality scale, declared by its definition, in the study's
+code system); outcome as the NCI code of the CDISC AEOUT term, the IG's required value set (R4 also the R4 core code);
+onset/resolution; links to the study, the subject and the ResearchSubject. An AE that meets the IG profile
+AdverseEvent-clinical-research declares it in `meta.profile` (see `meets_clinical_research_profile`).
 
 An AE incomplete at a data cut (records allow no start, seriousness, severity, causality, action or outcome) gets
 no element for what it lacks, never an invented value: no R4 `date` / R5 `occurrencePeriod.start` (the period is
@@ -41,10 +43,17 @@ def _meddra(code: int, name: str | None, version: str | None) -> Resource:
 
 
 def _event_code(ae: AdverseEvent) -> Resource:
-    """MedDRA PT (AEDECOD) first, then the LLT (userSelected) when it differs; the verbatim term as text."""
+    """MedDRA PT (AEDECOD) first, then the LLT (userSelected) when it differs; the verbatim term as text. A PT named
+    without its code (a package that submits AEDECOD but not AEPTCD) is a MedDRA Coding with its display only: the
+    dictionary term is still told apart from the verbatim one."""
     coding = []
     if ae.pt_code is not None:
         coding.append(_meddra(ae.pt_code, ae.pt, ae.meddra_version))
+    elif fhir_text(ae.pt):
+        uncoded: Resource = {"system": codes.MEDDRA, "display": fhir_text(ae.pt)}
+        if ae.meddra_version:
+            uncoded["version"] = ae.meddra_version
+        coding.append(uncoded)
     if ae.llt_code is not None and ae.llt_code != ae.pt_code:
         coding.append({**_meddra(ae.llt_code, ae.llt, ae.meddra_version), "userSelected": True})
     concept: Resource = {"text": fhir_string(ae.term)}
@@ -83,7 +92,7 @@ def _coding_facts(ctx: Context, ae: AdverseEvent) -> Resource | None:
     levels = ["hlt", "hlt_code", "hlgt", "hlgt_code", "soc", "soc_code"]
     if ae.llt_code is None or ae.llt_code == ae.pt_code:
         levels += ["llt", "llt_code"]
-    if ae.pt_code is None:
+    if ae.pt_code is None and not fhir_text(ae.pt):
         levels.append("meddra_version")
     return sponsor.fields_extension(
         ctx.extension(sponsor.MEDDRA_HIERARCHY), {name: getattr(ae, name) for name in levels}
@@ -137,6 +146,15 @@ def _suspects(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> list[dict[
     return [ref] if ref is not None else []
 
 
+def meets_clinical_research_profile(ae: AdverseEvent) -> bool:
+    """Whether the AE meets the IG profile AdverseEvent-clinical-research as built here: seriousness and outcome
+    (1..1 in the profile) are known, and a serious event states at least one seriousness criterion
+    (aeClinRes-seriousness-1; a non-serious one carries none, its answers travel in the sponsor extension)."""
+    if ae.serious is None or ae.outcome is None:
+        return False
+    return ae.serious != "Y" or any(getattr(ae, name) is not None for name in SERIOUSNESS_CRITERIA)
+
+
 def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> Resource:
     sid = ae.subject_id
     identifier = ctx.identifier("ae", f"{sid}/{ae.ae_id}")
@@ -166,6 +184,8 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
     status = codes.AE_STATUS_COMPLETED if ae.end else codes.AE_STATUS_IN_PROGRESS
     resource: Resource = {"resourceType": "AdverseEvent", "id": ctx.id("AdverseEvent", sid, ae.ae_id)}
     base = ctx.release.ae_ig_base
+    if meets_clinical_research_profile(ae):
+        resource["meta"] = {"profile": [base + "/AdverseEvent-clinical-research"]}
     if ctx.is_r4:
         extensions.append({"url": base + "/research-subject-ref", "valueReference": ctx.ref("ResearchSubject", sid)})
         if ae.end:

@@ -6,7 +6,8 @@ gets the study's CodeSystem `-<domain>testcd`, e.g. `-qstestcd`), text = the tes
 integer without unit -> valueInteger; float without unit -> valueQuantity without unit; coded -> valueCodeableConcept;
 text -> valueString; a number whose JSON form differs from the collected text carries it as originalText on the
 value); the collected position as a component; the normal range (record override, else the test's) and a collected
-reference result (e.g. a predicted value) as referenceRange. NOT DONE -> status cancelled with dataAbsentReason
+reference result (e.g. a predicted value) as referenceRange; `meta.profile` names the FHIR Vital Signs profiles a
+vital-signs Observation meets (`vital_signs`). NOT DONE -> status cancelled with dataAbsentReason
 not-performed (text = reason); no result in a done assessment -> dataAbsentReason not-performed.
 
 A test with `total_of` that was not collected is derived as today's total Observation: the sum when every component
@@ -29,6 +30,7 @@ from trialinterop.fhir.dates import ORIGINAL_TEXT, datetime_element
 from trialinterop.fhir.facts import SubjectFacts
 from trialinterop.fhir.text import fhir_string, fhir_text
 from trialinterop.fhir.units import quantity
+from trialinterop.fhir.vital_signs import vital_signs_profiles
 from trialinterop.source.models import EligibilityException, Finding
 
 Resource = dict[str, Any]
@@ -174,6 +176,9 @@ def build_finding(
     ranges = _reference_ranges(test, row, unit)
     if ranges:
         resource["referenceRange"] = ranges
+    profiles = vital_signs_profiles(resource)
+    if profiles:
+        resource = {"resourceType": "Observation", "id": resource["id"], "meta": {"profile": profiles}, **resource}
     return resource
 
 
