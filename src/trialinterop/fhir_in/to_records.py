@@ -51,6 +51,7 @@ from trialinterop.fhir_in.values import (
 )
 from trialinterop.issues import Issue, Severity
 from trialinterop.source import models as m
+from trialinterop.spec.from_definition import declared_codelists
 
 Resource = dict[str, Any]
 
@@ -105,9 +106,10 @@ def fhir_to_records(
 class _Reader:
     def __init__(self, fhir: FhirInput, terminology: Terminology, given: StudyDefinition | None) -> None:
         self.fhir = fhir
-        self.terms = terminology
         self.is_r4 = fhir.version == "R4"
         self.definition = given if given is not None else build_definition(fhir, main_study(fhir))
+        # the study's own codelists (e.g. its causality terms) replace the bundled ones, as in its specification
+        self.terms = Terminology({**terminology.codelists, **declared_codelists(self.definition)})
         sid, base = self.definition.study.id, self.definition.code_system_base
         kinds = ("subject", "site", "ae", "observation", "cm", "mh")
         self.systems = {kind: codes.identifier_system(base, sid, kind) for kind in kinds}
