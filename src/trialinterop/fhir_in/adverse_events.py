@@ -94,8 +94,14 @@ class AdverseEventReader:
             start = original_dtc(period, "start") or original_dtc(ae, "occurrenceDateTime")
             end = original_dtc(period, "end")
             severity = extension_value(ae, base + "/ae-severity")
-            action = ((ae.get("mitigatingAction") or [{}])[0]).get("itemCodeableConcept")
+            mitigating = (ae.get("mitigatingAction") or [{}])[0]
+            action = mitigating.get("itemCodeableConcept") or (mitigating.get("itemReference") or None)
             outcome = (ae.get("outcome") or [None])[0]
+        if isinstance(action, dict) and ("reference" in action or "identifier" in action):
+            shown = action.get("display") or action.get("reference") or "a Reference"
+            self.fhir.warn(item, "AdverseEvent.mitigatingAction", f"given as a Reference ({shown}), not an AEACN term: "
+                           "AEACN left blank")  # fmt: skip
+            action = None
         criteria, specify = self._criteria(ae, base)
         stated = bool(criteria) or bool(extensions(ae, sponsor.SERIOUSNESS_ANSWERS))
         answers = fields(ae, sponsor.SERIOUSNESS_ANSWERS)

@@ -22,6 +22,7 @@ import dataclasses
 from collections import defaultdict
 from typing import Any
 
+from trialinterop.countries import to_alpha3
 from trialinterop.ct import Terminology
 from trialinterop.definition import StudyDefinition
 from trialinterop.fhir import codes, sponsor
@@ -177,7 +178,7 @@ class SubjectReader:
             subject_id=subject_id,
             site_id=site.id,
             sex=sex or "U",
-            country=address.get("country") or site.country,
+            country=self._country(item, address.get("country"), site),
             consent_date=record_dtc(consent) or consent,
             enrolled="N" if state == "ineligible" else "Y",
             birth_date=patient.get("birthDate"),
@@ -194,39 +195,91 @@ class SubjectReader:
         return subject, rows
 
     def _site(self, item: Located) -> Any:
-        """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy."""
+        """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy, else of a
+        site the study or the Patient names (R5 ResearchStudy.site, Patient.managingOrganization: a Location or
+        Organization whose identifier is a site of the study), else the only site of the study or `--site`, with a
+        warning."""
         if not item.resource.get("study"):
             raise item.fail("ResearchSubject.study", "required: the (site-level) ResearchStudy")
         site_item = self.fhir.resolve(item.resource["study"], item, "ResearchSubject.study", "ResearchStudy")
         resource = site_item.resource
         site_id = identifier_value(resource, self.systems["site"]) or identifier_value(resource, None)
         site = self.definition.site(site_id or "")
-        if site is None:
-            known = ", ".join(s.id for s in self.definition.sites) or "none"
-            raise item.fail(
-                "ResearchSubject.study",
-                f"must be a site-level ResearchStudy (partOf the trial) whose identifier is a site of the study "
-                f"(SITEID; got {site_id!r} from {site_item.type}/{resource.get('id', '?')}; sites: {known})",
+        if site is not None:
+            return site
+        for candidate, element in self._site_candidates(item, site_item):
+            for value in _identifier_values(candidate.resource):
+                if self.definition.site(value) is not None:
+                    self.fhir.warn(item, element, f"no site-level ResearchStudy: SITEID {value} from {candidate.where}")
+                    return self.definition.site(value)
+        sites = self.definition.sites
+        fallback = self.site_default or (sites[0].id if len(sites) == 1 else None)
+        if fallback is not None and self.definition.site(fallback) is not None:
+            why = "--site" if self.site_default else "the study's only site"
+            self.fhir.warn(
+                item, "ResearchSubject.study", f"the input does not tell the site: SITEID {fallback} ({why})"
             )
-        return site
+            return self.definition.site(fallback)
+        known = ", ".join(s.id for s in sites) or "none"
+        raise item.fail(
+            "ResearchSubject.study",
+            f"cannot tell the site: not a site-level ResearchStudy (partOf the trial) whose identifier is a site of "
+            f"the study (got {site_id!r} from {site_item.type}/{resource.get('id', '?')}), no site Location or "
+            f"Organization; give --site (sites: {known})",
+        )
+
+    def _site_candidates(self, item: Located, study: Located) -> list[tuple[Located, str]]:
+        """Locations and Organizations that may name the subject's site."""
+        found = []
+        for ref in study.resource.get("site") or []:
+            target = self.fhir.find(str(ref.get("reference"))) if isinstance(ref, dict) else None
+            if target is not None:
+                found.append((target, "ResearchStudy.site"))
+        patient_ref = item.resource.get("individual" if self.is_r4 else "subject")
+        patient = self.fhir.find(str((patient_ref or {}).get("reference"))) if isinstance(patient_ref, dict) else None
+        if patient is not None:
+            organization = patient.resource.get("managingOrganization")
+            target = self.fhir.find(str(organization.get("reference"))) if isinstance(organization, dict) else None
+            if target is not None:
+                found.append((target, "Patient.managingOrganization"))
+        return found
+
+    def _country(self, item: Located, given: Any, site: Any) -> str:
+        """DM.COUNTRY is the site's country (SDTMIG); a Patient address in another country is reported."""
+        alpha3 = to_alpha3(given) if isinstance(given, str) else None
+        if given and alpha3 != site.country:
+            self.fhir.warn(
+                item,
+                "Patient.address.country",
+                f"the Patient's country {given!r} is not the site's ({site.country}): DM.COUNTRY is the site's",
+            )
+        return str(site.country)
 
     def _consent_date(self, item: Located) -> str:
-        """RFICDTC: ResearchSubject.period.start (R5 progress.startDate), else the date of its Consent."""
+        """RFICDTC: ResearchSubject.period.start (R5: the progress entry whose milestone or reason is informed
+        consent, else the first progress startDate), else the date of its Consent (referenced, or any Consent of
+        the Patient)."""
         rs = item.resource
         if self.is_r4:
             found, element = (rs.get("period") or {}).get("start"), "ResearchSubject.period.start"
         else:
-            found, element = ((rs.get("progress") or [{}])[0]).get("startDate"), "ResearchSubject.progress.startDate"
+            progress = [p for p in rs.get("progress") or [] if isinstance(p, dict)]
+            consent = [
+                p for p in progress if _mentions_consent(p.get("milestone")) or _mentions_consent(p.get("reason"))
+            ]
+            found = next((p.get("startDate") for p in [*consent, *progress[:1]] if p.get("startDate")), None)
+            element = "ResearchSubject.progress.startDate"
         if found:
-            return found
+            return str(found)
         refs = rs.get("consent")
-        for ref in refs if isinstance(refs, list) else [refs] if refs else []:
-            consent_item = self.fhir.resolve(ref, item, "ResearchSubject.consent", "Consent")
-            self.fhir.map_to(consent_item, "DM")
-            consent = consent_item.resource
-            found = consent.get("dateTime" if self.is_r4 else "date")
+        consents = [self.fhir.resolve(ref, item, "ResearchSubject.consent", "Consent")
+                    for ref in (refs if isinstance(refs, list) else [refs] if refs else [])]  # fmt: skip
+        consents += [c for c in self.fhir.of_type("Consent") if c not in consents]
+        for consent_item in consents:
+            found = consent_item.resource.get("dateTime" if self.is_r4 else "date")
             if found:
-                return found
+                self.fhir.map_to(consent_item, "DM")
+                return str(found)
         raise item.fail(element, "required: the informed consent date (RFICDTC), here or as the Consent's date")
 
     def subject_of(self, item: Located, element: str = "subject") -> str:
@@ -488,3 +541,19 @@ def _omb(patient: Resource, url: str, table: dict[str, tuple[str, str, str]]) ->
         if term:
             found.append(term)
     return tuple(found)
+
+
+def _identifier_values(resource: Resource) -> list[str]:
+    found = resource.get("identifier")
+    items = found if isinstance(found, list) else [found] if isinstance(found, dict) else []
+    return [i["value"] for i in items if isinstance(i, dict) and isinstance(i.get("value"), str)]
+
+
+def _mentions_consent(concepts: Any) -> bool:
+    """True when a CodeableConcept (or a list of them) codes or names informed consent."""
+    for concept in concepts if isinstance(concepts, list) else [concepts]:
+        texts = [concept.get("text")] if isinstance(concept, dict) else []
+        texts += [c.get(k) for c in codings(concept) for k in ("code", "display")]
+        if any(isinstance(t, str) and "consent" in t.casefold() for t in texts):
+            return True
+    return False
