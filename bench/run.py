@@ -17,7 +17,10 @@ models). When the full naive FHIR path would take longer than --naive-budget sec
 (every k-th resource of each type) and the time is extrapolated per resource type; the output says so.
 
 Unless --no-end-to-end, api.convert_to_sdtm (what `trialinterop to-sdtm` runs) is also timed in one process: the
-figure the to-sdtm target is judged on.
+figure the to-sdtm target is judged on; so are to-fhir end to end (records folder -> R4 NDJSON) and fhir-to-sdtm on
+that NDJSON with --study (read, map, SDTM, XPT, define.xml), the pair the fhir-to-sdtm targets compare (within 2x of
+to-fhir; under 300 MB at 2,000 subjects). `--only STAGES` runs some stages (with the ones they read) and merges their
+figures into --out, e.g. `--sizes 2000 --only generate,to_fhir_end_to_end,fhir_to_sdtm`.
 
 The JSON result holds, per size: record counts, every stage (seconds, wall, max_rss_mb, details), the ratios and
 the targets with pass/fail. Progress is shown on an interactive stderr (quiet when CI is set).
@@ -384,7 +387,37 @@ def stage_validate(work: Path, size: int, options: dict[str, Any]) -> dict[str, 
     return {"seconds": seconds, "datasets": len(result.datasets), "issues": by_severity}
 
 
-OPTIONAL_STAGES = ("to_sdtm_end_to_end",)
+def stage_to_fhir_end_to_end(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.fhir.emit import write_fhir
+    from trialinterop.source.reader import read_records
+
+    start = time.perf_counter()
+    records = read_records(work / "records")
+    result = write_fhir(records, work / "to_fhir_ndjson", version="R4", form="ndjson")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "resources": result.total, "note": "to-fhir --form ndjson: records folder -> NDJSON"}
+
+
+def stage_fhir_to_sdtm(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.api import convert_to_sdtm
+    from trialinterop.fhir_in import read_fhir_trial
+
+    source = work / "to_fhir_ndjson"
+    start = time.perf_counter()
+    trial = read_fhir_trial(source, study="nct05016804")
+    read = time.perf_counter() - start
+    result = convert_to_sdtm(trial.records, work / "fhir_sdtm", formats=("xpt",), define=True)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "read_fhir_seconds": read,
+        "input_bytes": sum(p.stat().st_size for p in source.glob("*.ndjson")),
+        "rows": dict(result.rows),
+        "note": "fhir-to-sdtm NDJSON (R4, from to_fhir_end_to_end) --study nct05016804: read, map, SDTM, XPT, define",
+    }
+
+
+OPTIONAL_STAGES = ("to_sdtm_end_to_end", "to_fhir_end_to_end", "fhir_to_sdtm")
 STAGE_FUNCTIONS = {name: globals()[f"stage_{name}"] for name in (*STAGES, *OPTIONAL_STAGES)}
 
 
@@ -460,6 +493,12 @@ def summarise(size: int, stages: dict[str, Any]) -> dict[str, Any]:
         "validate_under_60s": None if validate is None else validate < 60,
         "peak_memory_under_4GB": peak < 4096,
     }
+    if "fhir_to_sdtm" in stages and "to_fhir_end_to_end" in stages:
+        back, forth = stages["fhir_to_sdtm"], stages["to_fhir_end_to_end"]
+        ratios["fhir_to_sdtm_vs_to_fhir_wall"] = _ratio(back.get("wall"), forth.get("wall"))
+        targets["fhir_to_sdtm_within_2x_to_fhir"] = ratios["fhir_to_sdtm_vs_to_fhir_wall"] <= 2.0
+        if size == 2000:
+            targets["fhir_to_sdtm_peak_under_300MB_at_2000"] = back.get("max_rss_mb", 0) < 300
     return {"to_sdtm_seconds": total, "peak_rss_mb": peak, "ratios": ratios, "targets": targets}
 
 
@@ -498,6 +537,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip timing api.convert_to_sdtm in one process (to-sdtm as the command runs it)",
     )
+    parser.add_argument(
+        "--only",
+        help="run only these stages (comma separated, with what they read: e.g. generate,to_fhir_end_to_end,"
+        "fhir_to_sdtm) and merge their figures into --out, keeping the others",
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -519,6 +563,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         chosen = STAGES if args.no_end_to_end else (*STAGES, *OPTIONAL_STAGES)
+        if args.only:
+            chosen = tuple(name.strip() for name in args.only.split(",") if name.strip())
+            unknown = [name for name in chosen if name not in STAGE_FUNCTIONS]
+            if unknown:
+                parser.error(f"unknown stages: {', '.join(unknown)}")
+            if Path(args.out).exists():
+                kept = json.loads(Path(args.out).read_text())
+                results = {**kept, "sizes": kept.get("sizes", {})}
         with progress_task(len(sizes) * len(chosen), "bench") as task:
             for size in sizes:
                 work = root / f"n{size}"
@@ -529,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
                     task.advance()
                     if "error" in stages[name] and name in ("generate", "read"):
                         break
+                if args.only and str(size) in results["sizes"]:
+                    stages = {**results["sizes"][str(size)]["stages"], **stages}
                 entry = {"records": stages.get("generate", {}).get("records"), "stages": stages}
                 entry["summary"] = summarise(size, stages)
                 results["sizes"][str(size)] = entry

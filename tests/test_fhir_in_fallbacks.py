@@ -114,8 +114,8 @@ def test_without_study_the_findings_are_not_mapped_and_the_run_refused(tmp_path:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and not out.exists()
     assert (
-        "error: 1840 Observation(s) not mapped (give --study, or use --no-strict to convert without them): "
-        "21 problem(s)" in result.output
+        "error: FHIR input refused (1840 Observation(s) not mapped (give --study, or use --no-strict to convert "
+        "without them)): 21 problem(s)" in result.output
     )
     assert (
         "Observation.code: 92 Observation(s) coded http://loinc.org|19868-9 (Forced Vital Capacity): not mapped"

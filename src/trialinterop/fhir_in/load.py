@@ -153,7 +153,7 @@ class FhirInput:
                 return target
             shown = _reference_shown(reference)
             raise source.fail(element, f"{shown} does not resolve to any resource of the input")
-        target = self.find(text)
+        target = _contained(source, text) if text.startswith("#") else self.find(text)
         if target is None:
             raise source.fail(element, f"reference {text!r} does not resolve to any resource of the input")
         if types and target.type not in types:
@@ -192,6 +192,14 @@ class FhirInput:
         if len(parts) > 2:
             return self.index.get("/".join(parts[-2:]))
         return None
+
+
+def _contained(source: Located, text: str) -> Located | None:
+    """The contained resource `#id` of `source`."""
+    for resource in source.resource.get("contained") or []:
+        if isinstance(resource, dict) and resource.get("id") == text[1:] and resource.get("resourceType"):
+            return Located(resource, f"{source.where} contained {text}", source.origin)
+    return None
 
 
 def _reference_shown(reference: Any) -> str:

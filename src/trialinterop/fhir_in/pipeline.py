@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trialinterop.ct import Terminology, load_terminology
-from trialinterop.definition import StudyDefinition
+from trialinterop.definition import StudyDefinition, resolve_definition
 from trialinterop.errors import InputError
 from trialinterop.fhir import codes
 from trialinterop.fhir_in.assemble import Assembly, condense
@@ -80,12 +80,20 @@ def load_fhir_trial(
 
 def mapping_context(
     grouped: GroupedInput, *, study: StudyOption, site: str | None, terminology: Terminology
-) -> tuple[MappingContext, list[Issue]]:
-    """The context every group is mapped under, and the warnings building the definition gave."""
+) -> tuple[MappingContext, list[Issue], list[Issue]]:
+    """The context every group is mapped under, the warnings building the definition gave and the problems of the
+    given definition against the input (reported with the subjects' problems)."""
     shared = _view(grouped, grouped.shared)
     main = main_study(shared)
+    problems: list[Issue] = []
     if study is not None:
-        definition = read_given_definition(shared, study)
+        try:
+            definition = read_given_definition(shared, study)
+        except InputError as exc:  # the subjects are still mapped, so that one run lists every problem
+            if isinstance(study, StudyDefinition):
+                raise
+            problems.extend(exc.issues)
+            definition = resolve_definition(study)
     else:
         resources = [*grouped.shared, *_definition_resources(grouped, shared, main)]
         view = _view(grouped, resources)
@@ -101,15 +109,16 @@ def mapping_context(
         study_keys=_study_keys(shared, main),
         site=site,
     )
-    return context, shared.warnings
+    return context, shared.warnings, problems
 
 
 def _read(
     grouped: GroupedInput, *, study: StudyOption, strict: bool, site: str | None, terminology: Terminology
 ) -> FhirTrial:
-    context, warnings = mapping_context(grouped, study=study, site=site, terminology=terminology)
+    context, warnings, problems_found = mapping_context(grouped, study=study, site=site, terminology=terminology)
     assembly = Assembly(context.definition)
     assembly.warnings.extend(warnings)
+    assembly.errors.extend(problems_found)
     for group in grouped.groups():
         assembly.add(map_subject(context, group))
     for item in grouped.orphans:
@@ -129,10 +138,9 @@ def _read(
     if unmapped.total and strict:
         problems += unmapped.issues(given=given, severity=Severity.ERROR)
     if problems:
-        count = len(dict.fromkeys(assembly.errors))
-        summary = f"{count} resource problem(s)" if count else ""
+        summary = "FHIR input refused"
         if unmapped.total and strict:
-            summary = "; ".join(filter(None, [summary, unmapped.summary(given=given)]))
+            summary += f" ({unmapped.summary(given=given)})"
         raise FhirRefused(problems, summary=summary, coverage=coverage, version=grouped.version)
     warnings_found = [*assembly.all_warnings(), *unmapped.issues(given=given)]
     return FhirTrial(assembly.records(), tuple(warnings_found), coverage, grouped.version)

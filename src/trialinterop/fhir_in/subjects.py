@@ -23,6 +23,8 @@ from trialinterop.fhir_in.to_records import NOT_IN_STUDY, SubjectReader, Subject
 from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.issues import Issue
 
+SUBJECT_FAILED = "its subject could not be mapped (see the errors of its ResearchSubject)"
+
 
 @dataclass(frozen=True)
 class MappingContext:
@@ -71,8 +73,10 @@ def map_subject(context: MappingContext, group: SubjectGroup) -> SubjectPart:
         fhir.resources = [r for r in group.resources if r.type != "ResearchSubject" or r in in_study]
         records = reader.records()
         if not records.subjects:
+            fhir.mapped.clear()
+            failed = bool(fhir.errors)
             for item in group.resources:
-                fhir.ignore(item, "its subject could not be mapped (see the errors of its ResearchSubject)")
+                fhir.ignore(item, SUBJECT_FAILED if failed else NOT_IN_STUDY)
     else:
         records = SubjectRecords()
         for item in group.resources:

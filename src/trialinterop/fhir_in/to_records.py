@@ -25,6 +25,7 @@ from typing import Any
 from trialinterop.countries import to_alpha3
 from trialinterop.ct import Terminology
 from trialinterop.definition import StudyDefinition
+from trialinterop.errors import InputError
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
 from trialinterop.fhir_in.arms import subject_arms
@@ -70,6 +71,7 @@ class SubjectRecords:
 
 
 NOT_IN_STUDY = "the Patient takes part in no ResearchSubject of this study"
+CANDIDATE = "a candidate who has not given informed consent (not a study subject)"
 
 
 class SubjectReader:
@@ -98,6 +100,9 @@ class SubjectReader:
         out = SubjectRecords()
         for item in self.fhir.each("ResearchSubject"):
             with self.fhir.attempt(item):
+                if self._unconsented_candidate(item):
+                    self.fhir.ignore(item, CANDIDATE)
+                    continue
                 subject, rows = self._subject(item)
                 out.subjects.append(subject)
                 out.dispositions.extend(rows)
@@ -136,6 +141,17 @@ class SubjectReader:
         if len(definition.arms) == 1 and subject.enrolled == "Y" and assigned == definition.arms[0].code:
             assigned = None
         return dataclasses.replace(subject, arm=assigned, actual_arm=actual)
+
+    def _unconsented_candidate(self, item: Located) -> bool:
+        """An R4 ResearchSubject in state candidate (or potential-candidate) with no consent date anywhere: not yet a
+        subject of the study (DM holds those who gave informed consent)."""
+        if not self.is_r4 or item.resource.get("status") not in ("candidate", "potential-candidate"):
+            return False
+        try:
+            self._consent_date(item)
+        except InputError:
+            return True
+        return False
 
     def _subject(self, item: Located) -> tuple[m.Subject, list[m.Disposition]]:
         rs = item.resource
@@ -270,6 +286,8 @@ class SubjectReader:
             found = next((p.get("startDate") for p in [*consent, *progress[:1]] if p.get("startDate")), None)
             element = "ResearchSubject.progress.startDate"
         if found:
+            for consent_item in self.fhir.of_type("Consent"):  # the subject's consent record: the same RFICDTC
+                self.fhir.map_to(consent_item, "DM")
             return str(found)
         refs = rs.get("consent")
         consents = [self.fhir.resolve(ref, item, "ResearchSubject.consent", "Consent")
