@@ -29,7 +29,13 @@ NOTHING_READS = "nothing reads it"
 def element_targets() -> dict[tuple[str, str], str]:
     """(resource type, element) -> SDTM targets, from mappings/fhir-in/elements.csv."""
     with (mappings_dir() / "fhir-in" / "elements.csv").open(newline="", encoding="utf-8") as handle:
-        return {(row["resource"], row["element"]): row["targets"] for row in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    table = {(row["resource"], row["element"]): row["targets"] for row in rows}
+    kinds = {row["resource"] for row in rows if row["resource"] != "*"}
+    for row in rows:  # "*": an element every resource type may have
+        if row["resource"] == "*":
+            table.update({(kind, row["element"]): row["targets"] for kind in kinds})
+    return table
 
 
 def element_names(resource: dict[str, Any]) -> Iterable[str]:
@@ -63,8 +69,7 @@ class Coverage:
 
     def count(self, fhir: FhirInput, resources: Iterable[Located], unmapped: Unmapped, *, errors: bool = True) -> None:
         """Account for `resources` as mapping them left `fhir` (marks, ignores, references) and `unmapped`."""
-        labels = {id(i.resource): f"not mapped: {key[1]} {key[2]}" for key, items in unmapped.found.items()
-                  for i in items}  # fmt: skip
+        labels = {id(i.resource): _label(key) for key, items in unmapped.found.items() for i in items}
         failed = {issue.where for issue in fhir.errors} if errors else set()
         for item in resources:
             kind, key = item.type, id(item.resource)
@@ -177,6 +182,14 @@ class Coverage:
             shown = ", ".join(f"{name} {n}" for name, n in missing.items())
             lines.append(f"  {kind} elements not mapped: {shown}")
         return lines
+
+
+def _label(key: tuple[str, str, str]) -> str:
+    """The coverage reason of an Unmapped entry."""
+    from trialinterop.fhir_in.unmapped import REASON
+
+    _, element, label = key
+    return label[len(REASON) :] if label.startswith(REASON) else f"coded {label} ({element}): maps to nothing"
 
 
 def _generic(name: str) -> str:

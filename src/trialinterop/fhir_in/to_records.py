@@ -432,7 +432,9 @@ class SubjectReader:
         code = next((code_in(t, self.visit_system) for t in encounter.get("type") or []), None)
         if code is None:
             if id(encounter) not in self.fhir.referenced:
-                self.unmapped.add(item, (encounter.get("type") or [None])[0], "type")
+                self.unmapped.add_reason(
+                    item, "an Encounter that is no study visit (no visit code of the study)", "type"
+                )
             return
         occurred = encounter.get("status") in ("finished", "completed", "in-progress", "arrived")
         period = encounter.get("period" if self.is_r4 else "actualPeriod") or {}
