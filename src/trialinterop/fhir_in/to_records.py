@@ -79,19 +79,29 @@ class SubjectReader:
     """Maps the resources of one subject group (`fhir`: the group over the shared resources) under `definition`."""
 
     def __init__(
-        self, fhir: FhirInput, terminology: Terminology, definition: StudyDefinition, *, site: str | None = None
+        self,
+        fhir: FhirInput,
+        terminology: Terminology,
+        definition: StudyDefinition,
+        *,
+        site: str | None = None,
+        tests: TestIndex | None = None,
     ) -> None:
         self.fhir = fhir
         self.terms = terminology
         self.is_r4 = fhir.version == "R4"
         self.definition = definition
         self.site_default = site
+        self.test_index = tests
+        """The definition's tests by code (built once per run by the caller, else here)."""
         sid, base = self.definition.study.id, self.definition.code_system_base
         kinds = ("subject", "site", "ae", "observation", "cm", "mh")
         self.systems = {kind: codes.identifier_system(base, sid, kind) for kind in kinds}
         self.visit_system = codes.sponsor_code_system(base, sid, "visit")
         self.patient_subject: dict[int, str] = {}
         """id() of a Patient resource -> subject id."""
+        self._subject_by_reference: dict[str, str] = {}
+        """Reference text -> subject id, once resolved (a subject's resources repeat one reference)."""
         self.unmapped = Unmapped()
         self.other_medications: list[Located] = []
         """MedicationAdministrations of anything but a study intervention (read as CM)."""
@@ -306,8 +316,14 @@ class SubjectReader:
         ref = item.resource.get(element)
         if not ref:
             raise item.fail(path, "required: the Patient")
+        text = ref.get("reference") if isinstance(ref, dict) else None
+        cached = self._subject_by_reference.get(text) if isinstance(text, str) else None
+        if cached is not None:
+            return cached
         patient = self.fhir.resolve(ref, item, path, "Patient")
         found = self.patient_subject.get(id(patient.resource))
+        if found is not None and isinstance(text, str) and not text.startswith("#"):
+            self._subject_by_reference[text] = found  # the same reference text names the same Patient
         if found is None:
             raise item.fail(path, "the Patient takes part in no ResearchSubject of the input")
         return found
@@ -319,7 +335,8 @@ class SubjectReader:
         other Observation is counted as not mapped."""
         definition = self.definition
         sid, base = definition.study.id, definition.code_system_base
-        self.tests = TestIndex(definition)
+        self.tests = self.test_index or TestIndex(definition)
+        self._candidates: dict[int, list[Any]] = {}
         characteristic = codes.sponsor_code_system(base, sid, "subject-characteristic")
         criteria = codes.sponsor_code_system(base, sid, "criteria")
         found: dict[str, list[tuple[str, Located]]] = defaultdict(list)
@@ -327,7 +344,9 @@ class SubjectReader:
             with self.fhir.attempt(item):
                 concept = item.resource.get("code")
                 subject_id = self.subject_of(item)
-                if self.tests.candidates(concept):
+                candidates = self.tests.candidates(concept)
+                if candidates:
+                    self._candidates[id(item.resource)] = candidates
                     kind: str | None = None if is_derived(item.resource) else "FINDING"
                     if kind is None:
                         self.fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
@@ -395,7 +414,7 @@ class SubjectReader:
         for sid, item in found.get("FINDING", []):
             with self.fhir.attempt(item):
                 key = identifier_key(item.resource, self.systems["observation"], sid)
-                test = self.tests.match(item, key)
+                test = self.tests.match(item, key, self._candidates.get(id(item.resource)))
                 if test is not None:
                     row = read_finding(item, test, sid, self._visit_num(item), key)
                     rows.append(row)
