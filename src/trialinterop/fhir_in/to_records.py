@@ -1,19 +1,19 @@
-"""FHIR resources -> `TrialRecords`, the inverse of `trialinterop.fhir` and, where it speaks, of the HL7
-FHIR-to-CDISC Joint Mapping IG (DM from Patient + ResearchSubject with STUDYID from the parent study and SITEID from
-the site-level study; AE from AdverseEvent, see fhir_in.adverse_events; findings from Observation).
+"""One subject group's FHIR resources -> its records (`SubjectReader`, run by fhir_in.subjects.map_subject): the
+inverse of `trialinterop.fhir` and, where it speaks, of the HL7 FHIR-to-CDISC Joint Mapping IG (DM from Patient +
+ResearchSubject with STUDYID from the parent study and SITEID from the site-level study; AE from AdverseEvent, see
+fhir_in.adverse_events; findings from Observation).
 
-The study definition is the one given (`study`: a definition file, a bundled study id or a `StudyDefinition`;
-fhir_in.given_study), else rebuilt from the input (fhir_in.to_study), which cannot know the findings instruments.
-Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attribute Observations); the informed
-consent date from ResearchSubject.period.start (R5 progress.startDate), else the referenced Consent's date.
-Exposures: MedicationAdministration matched to a study intervention (+ the Procedure of its `preceded_by` it cites).
+The study definition is given to the reader (fhir_in.pipeline decides it once: the one given with --study, else
+rebuilt from the input, which cannot know the findings instruments).
+Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attribute Observations); the site (see
+`_site`); the informed consent date (see `_consent_date`). Exposures: MedicationAdministration matched to a study
+intervention (+ the Procedure of its `preceded_by` it cites); any other administration is a concomitant medication.
 Visits: Encounter. Findings: Observations matched to the definition's tests (fhir_in.findings). Dispositions:
 fhir_in.dispositions. Eligibility exceptions: Observations coded with the criteria CodeSystem. Concomitant
-medications and medical history: MedicationStatement and Condition (fhir_in.history).
+medications and medical history: MedicationStatement, MedicationRequest and Condition (fhir_in.history).
 
-Every Observation, Condition and MedicationStatement is accounted for: one that maps to nothing (e.g. any finding when
-the definition was rebuilt from FHIR) is listed with its count; `strict` (the default) refuses the input then, else
-each is a warning. Every fallback taken is a warning in `FhirTrial.warnings`.
+Each resource is mapped under `FhirInput.attempt`: a problem is recorded and that resource left out, so one run lists
+every problem. What maps to nothing goes to `unmapped`; every resource mapped is marked with its datasets (coverage).
 """
 
 from __future__ import annotations
