@@ -589,6 +589,10 @@ def main(argv: list[str] | None = None) -> int:
                 if args.only and str(size) in results["sizes"]:
                     stages = {**results["sizes"][str(size)]["stages"], **stages}
                 entry = {"records": stages.get("generate", {}).get("records"), "stages": stages}
+                if args.only:
+                    runs = results["sizes"].get(str(size), {}).get("partial_runs", [])
+                    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                    entry["partial_runs"] = [*runs, {"finished": stamp, "stages": list(chosen)}]
                 entry["summary"] = summarise(size, stages)
                 results["sizes"][str(size)] = entry
                 _print_size(size, entry)
@@ -597,7 +601,8 @@ def main(argv: list[str] | None = None) -> int:
             import shutil
 
             shutil.rmtree(root, ignore_errors=True)
-    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if not args.only:  # a partial run stamps its sizes (partial_runs), not the whole file
+        results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     if len(sizes) > 1:
         results["memory_growth"] = _growth(results["sizes"])
     out = Path(args.out)
