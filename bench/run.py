@@ -23,7 +23,11 @@ pilot goes through `from-sdtm` (sdtm_in.convert_package) and `to-sdtm` (api.conv
 process: entry "pilot_round_trip", judged on the two wall times against 30 s.
 
 Unless --no-end-to-end, api.convert_to_sdtm (what `trialinterop to-sdtm` runs) is also timed in one process: the
-figure the to-sdtm target is judged on.
+figure the to-sdtm target is judged on; so are to-fhir end to end (records folder -> R4 NDJSON) and fhir-to-sdtm on
+that NDJSON with --study (read, map, SDTM, XPT, define.xml; both with the cyclic collector paused, as the console
+command runs them), the pair the fhir-to-sdtm targets compare (within 2x of
+to-fhir; under 300 MB at 2,000 subjects). `--only STAGES` runs some stages (with the ones they read) and merges their
+figures into --out, e.g. `--sizes 2000 --only generate,to_fhir_end_to_end,fhir_to_sdtm`.
 
 The JSON result holds, per size: record counts, every stage (seconds, wall, max_rss_mb, details), the ratios and
 the targets with pass/fail. Progress is shown on an interactive stderr (quiet when CI is set).
@@ -390,6 +394,40 @@ def stage_validate(work: Path, size: int, options: dict[str, Any]) -> dict[str, 
     return {"seconds": seconds, "datasets": len(result.datasets), "issues": by_severity}
 
 
+def stage_to_fhir_end_to_end(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.fhir.emit import write_fhir
+    from trialinterop.heap import collector_paused
+    from trialinterop.source.reader import read_records
+
+    start = time.perf_counter()
+    with collector_paused():  # as the console command runs (cli.run)
+        records = read_records(work / "records")
+        result = write_fhir(records, work / "to_fhir_ndjson", version="R4", form="ndjson")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "resources": result.total, "note": "to-fhir --form ndjson: records folder -> NDJSON"}
+
+
+def stage_fhir_to_sdtm(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    from trialinterop.api import convert_to_sdtm
+    from trialinterop.fhir_in import read_fhir_trial
+    from trialinterop.heap import collector_paused
+
+    source = work / "to_fhir_ndjson"
+    start = time.perf_counter()
+    with collector_paused():  # as the console command runs (cli.run)
+        trial = read_fhir_trial(source, study="nct05016804")
+        read = time.perf_counter() - start
+        result = convert_to_sdtm(trial.records, work / "fhir_sdtm", formats=("xpt",), define=True)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "read_fhir_seconds": read,
+        "input_bytes": sum(p.stat().st_size for p in source.glob("*.ndjson")),
+        "rows": dict(result.rows),
+        "note": "fhir-to-sdtm NDJSON (R4, from to_fhir_end_to_end) --study nct05016804: read, map, SDTM, XPT, define",
+    }
+
+
 def stage_pilot_write(work: Path, size: int, options: dict[str, Any]) -> dict[str, Any]:
     import importlib.util
 
@@ -441,7 +479,7 @@ def stage_pilot_to_sdtm(work: Path, size: int, options: dict[str, Any]) -> dict[
     }
 
 
-OPTIONAL_STAGES = ("to_sdtm_end_to_end",)
+OPTIONAL_STAGES = ("to_sdtm_end_to_end", "to_fhir_end_to_end", "fhir_to_sdtm")
 PILOT_STAGES = ("pilot_write", "validate_pilot", "pilot_from_sdtm", "pilot_to_sdtm")
 ROUND_TRIP_TARGET_SECONDS = 30.0
 STAGE_FUNCTIONS = {name: globals()[f"stage_{name}"] for name in (*STAGES, *OPTIONAL_STAGES, *PILOT_STAGES)}
@@ -573,6 +611,12 @@ def summarise(size: int, stages: dict[str, Any]) -> dict[str, Any]:
         "validate_under_60s": None if validate is None else validate < 60,
         "peak_memory_under_4GB": peak < 4096,
     }
+    if "fhir_to_sdtm" in stages and "to_fhir_end_to_end" in stages:
+        back, forth = stages["fhir_to_sdtm"], stages["to_fhir_end_to_end"]
+        ratios["fhir_to_sdtm_vs_to_fhir_wall"] = _ratio(back.get("wall"), forth.get("wall"))
+        targets["fhir_to_sdtm_within_2x_to_fhir"] = ratios["fhir_to_sdtm_vs_to_fhir_wall"] <= 2.0
+        if size == 2000:
+            targets["fhir_to_sdtm_peak_under_300MB_at_2000"] = back.get("max_rss_mb", 0) < 300
     return {"to_sdtm_seconds": total, "peak_rss_mb": peak, "ratios": ratios, "targets": targets}
 
 
@@ -619,6 +663,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time from-sdtm + to-sdtm on the CDISC pilot SDTM (entry 'pilot_round_trip'; other entries kept)",
     )
+    parser.add_argument(
+        "--only",
+        help="run only these stages (comma separated, with what they read: e.g. generate,to_fhir_end_to_end,"
+        "fhir_to_sdtm) and merge their figures into --out, keeping the others",
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -644,6 +693,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         chosen = STAGES if args.no_end_to_end else (*STAGES, *OPTIONAL_STAGES)
+        if args.only:
+            chosen = tuple(name.strip() for name in args.only.split(",") if name.strip())
+            unknown = [name for name in chosen if name not in STAGE_FUNCTIONS]
+            if unknown:
+                parser.error(f"unknown stages: {', '.join(unknown)}")
+            if Path(args.out).exists():
+                kept = json.loads(Path(args.out).read_text())
+                results = {**kept, "sizes": kept.get("sizes", {})}
         with progress_task(len(sizes) * len(chosen), "bench") as task:
             for size in sizes:
                 work = root / f"n{size}"
@@ -654,7 +711,13 @@ def main(argv: list[str] | None = None) -> int:
                     task.advance()
                     if "error" in stages[name] and name in ("generate", "read"):
                         break
+                if args.only and str(size) in results["sizes"]:
+                    stages = {**results["sizes"][str(size)]["stages"], **stages}
                 entry = {"records": stages.get("generate", {}).get("records"), "stages": stages}
+                if args.only:
+                    runs = results["sizes"].get(str(size), {}).get("partial_runs", [])
+                    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                    entry["partial_runs"] = [*runs, {"finished": stamp, "stages": list(chosen)}]
                 entry["summary"] = summarise(size, stages)
                 results["sizes"][str(size)] = entry
                 _print_size(size, entry)
@@ -663,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
             import shutil
 
             shutil.rmtree(root, ignore_errors=True)
-    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if not args.only:  # a partial run stamps its sizes (partial_runs), not the whole file
+        results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     if len(sizes) > 1:
         results["memory_growth"] = _growth(results["sizes"])
     out = Path(args.out)

@@ -59,7 +59,6 @@ CLASSES: dict[tuple[str, str], tuple[str, str]] = {
     ("DM", "ACTARMCD"): (CONVENTION, "screen failures: ACTARMCD Scrnfail vs null with ARMNRS"),
     ("DM", "ACTARM"): (CONVENTION, "screen failures: ACTARM Screen Failure vs null with ARMNRS"),
     ("AE", "AESPID"): (LIMIT, "text AESPID (E07): ae_id is an integer, AESEQ kept there"),
-    ("AE", "AEREL"): (LIMIT, "AEREL PROBABLE/POSSIBLE/REMOTE/NONE: not in the records' relationship vocabulary"),
     ("AE", "AESDTH"): (DEFECT, "seriousness criterion Y on an AE with AESER N (contradiction): criterion not carried"),
     ("AE", "AESHOSP"): (DEFECT, "seriousness criterion Y on an AE with AESER N (contradiction): criterion not carried"),
     ("AE", "AESLIFE"): (DEFECT, "seriousness criterion Y on an AE with AESER N (contradiction): criterion not carried"),

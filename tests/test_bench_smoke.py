@@ -24,6 +24,8 @@ EXPECTED_STAGES = {
     "naive_fhir",
     "validate",
     "to_sdtm_end_to_end",
+    "to_fhir_end_to_end",
+    "fhir_to_sdtm",
 }
 
 
@@ -57,6 +59,7 @@ def test_bench_runs_every_stage_for_20_subjects(tmp_path: Path) -> None:
         "to_sdtm_without_build_vs_pyreadstat_alone",
         "fhir_speedup_vs_fhir_resources",
         "to_sdtm_end_to_end_vs_pyreadstat_alone",
+        "fhir_to_sdtm_vs_to_fhir_wall",
     }
     assert set(entry["summary"]["targets"]) == {
         "fhir_at_least_10x",
@@ -64,5 +67,7 @@ def test_bench_runs_every_stage_for_20_subjects(tmp_path: Path) -> None:
         "to_sdtm_end_to_end_within_1.5x_pyreadstat",
         "validate_under_60s",
         "peak_memory_under_4GB",
+        "fhir_to_sdtm_within_2x_to_fhir",
     }
+    assert entry["stages"]["fhir_to_sdtm"]["rows"]["DM"] == 20
     assert "20 subjects" in completed.stdout

@@ -114,8 +114,8 @@ def test_without_study_the_findings_are_not_mapped_and_the_run_refused(tmp_path:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and not out.exists()
     assert (
-        "error: 1840 Observation(s) not mapped (give --study, or use --no-strict to convert without them): "
-        "21 problem(s)" in result.output
+        "error: FHIR input refused (1840 Observation(s) not mapped (give --study, or use --no-strict to convert "
+        "without them)): 21 problem(s)" in result.output
     )
     assert (
         "Observation.code: 92 Observation(s) coded http://loinc.org|19868-9 (Forced Vital Capacity): not mapped"
@@ -239,17 +239,18 @@ def test_administration_coded_inline_matches_the_intervention(tmp_path: Path, bu
     assert [e.lot for e in exposures if e.treatment == "ALLORX"] == [None] * 18
 
 
-def test_administration_of_something_else_is_refused(tmp_path: Path, bundles: dict) -> None:
+def test_administration_of_something_else_is_a_concomitant_medication(tmp_path: Path, bundles: dict) -> None:
     bundle = copy.deepcopy(bundles["R4"])
     given = _resources(bundle, "MedicationAdministration")[0]
     del given["medicationReference"]
     given["medicationCodeableConcept"] = {"text": "Aspirin"}
-    result = _run(_write(tmp_path, bundle), tmp_path / "out", "--study", STUDY)
-    assert result.exit_code == 2, result.output
-    assert (
-        "MedicationAdministration.medicationCodeableConcept: 'Aspirin' matches none of the study's interventions by "
-        "code or name (interventions: ALLORX (AlloRx), TCV (Autologous T-cell vaccine))" in result.output
-    )
+    subject = given["identifier"][0]["value"].split("/")[0]
+    trial = read_fhir_trial(_write(tmp_path, bundle), study=STUDY)
+    assert len(trial.records.exposures) == 24  # 25 in the fixtures: the aspirin is not a study intervention
+    aspirin = [c for c in trial.records.medications if c.term == "Aspirin"]
+    assert [(c.subject_id, c.term, c.ongoing) for c in aspirin] == [(subject, "Aspirin", None)]
+    assert len(trial.records.medications) == 22
+    assert trial.coverage.mapped["MedicationAdministration"] == {"EX": 24, "CM": 1}
 
 
 # --- disposition ------------------------------------------------------------------------------------------------------

@@ -313,3 +313,20 @@ def test_time_points_location_visit_and_sponsor_ids_come_back(tmp_path: Path) ->
         "CMSPID", "VISITNUM", "VISIT", "CMDTC", "CMTRT", "CMDOSE"
     } == set()  # fmt: skip
     assert cm_out.matched == 1
+
+
+def test_sponsor_causality_terms_are_declared_and_carried(tmp_path: Path) -> None:
+    package = set_value(set_value(clean_package(), "AE", 0, "AEREL", "PROBABLE"), "AE", 1, "AEREL", "REMOTE")
+    result, out = _convert(package, tmp_path)
+    assert result.exit_code == 0, result.output
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    assert study["codelists"] == [
+        {
+            "name": "AEREL",
+            "title": "Causality (the package's AEREL terms)",
+            "extensible": True,
+            "terms": [{"value": "PROBABLE"}, {"value": "REMOTE"}],
+        }
+    ]
+    assert [r["relationship"] for r in _rows(out / "adverse_events.csv")] == ["PROBABLE", "REMOTE"]
+    assert not (out / "not-carried" / "AE-values.csv").exists()

@@ -28,3 +28,15 @@ def countries() -> dict[str, Country]:
 
 def country(alpha3: str) -> Country | None:
     return countries().get(alpha3)
+
+
+def to_alpha3(text: str | None) -> str | None:
+    """The alpha-3 code a country is given as: alpha-3, alpha-2 or the English short name (any case); None when
+    it is none of them."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    wanted = text.strip().upper()
+    for found in countries().values():
+        if wanted in (found.alpha3, found.alpha2, found.name.upper()):
+            return found.alpha3
+    return None

@@ -1,8 +1,11 @@
 """`trialinterop fhir-to-sdtm BUNDLE_OR_NDJSON_DIR -o OUT [--fhir-version auto|R4|R5] [--study DEFINITION]
-[--no-strict] [--format xpt,json] [--no-define]`: rebuild the trial's records from FHIR R4/R5 and write the SDTM
-package as `to-sdtm` does. `--study` gives the study definition (a YAML/JSON file or a bundled study id): it replaces
-what the input carries about the study and is the only source of the findings instruments; without it the definition
-is rebuilt from the input, and every findings Observation is reported as not mapped.
+[--site SITEID] [--report coverage.json] [--no-strict] [--format xpt,json] [--no-define]`: rebuild the trial's records
+from FHIR R4/R5 and write the SDTM package as `to-sdtm` does. The input is streamed and mapped subject by subject
+(docs/fhir-in.md); every problem is listed in one run (the first few of each kind, the rest counted), and a coverage
+summary (console; all of it as JSON with --report) accounts for every resource and element. `--study` gives the
+study definition (a YAML/JSON file or a bundled study id): it replaces what the input carries about the study and is
+the only source of the findings instruments; without it the definition is rebuilt from the input, and every findings
+Observation is reported as not mapped.
 
 Exit 0 when written (each fallback the mapping took is printed as a WARNING naming resource and element; with
 --no-strict also each kind of Observation not mapped, with its count), 1 when the built datasets break the
@@ -11,6 +14,8 @@ map to nothing (the message names file, entry or line, resource and element; not
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
@@ -36,6 +41,14 @@ STUDY_HELP = (
 )
 @click.option("--study", metavar="DEFINITION", help=STUDY_HELP)
 @click.option(
+    "--site", metavar="SITEID", help="SITEID for subjects whose site the input does not tell (a notice each)."
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the coverage report (every resource and element: mapped to which datasets and variables, or not).",
+)
+@click.option(
     "--strict/--no-strict",
     default=True,
     show_default=True,
@@ -49,6 +62,8 @@ def command(
     out: str,
     fhir_version: str,
     study: str | None,
+    site: str | None,
+    report: str | None,
     strict: bool,
     formats: tuple[str, ...],
     define: bool,
@@ -58,11 +73,30 @@ def command(
     from pathlib import Path
 
     from trialinterop.fhir_in import read_fhir_trial
+    from trialinterop.fhir_in.pipeline import FhirRefused
 
     path = Path(source)
     if not path.exists():
         raise click.BadParameter(f"{source}: not found", param_hint="SOURCE")
     if path.is_dir() and not any(path.glob("*.ndjson")):
         raise click.BadParameter(f"{source}: a folder must hold *.ndjson files (a FHIR export)", param_hint="SOURCE")
-    trial = read_fhir_trial(path, version=fhir_version, study=study, strict=strict)
+    try:
+        trial = read_fhir_trial(path, version=fhir_version, study=study, strict=strict, site=site)
+    except FhirRefused as refused:
+        _coverage(refused.coverage, report, source=source, version=refused.version, problems=refused.issues)
+        raise
+    _coverage(trial.coverage, report, source=source, version=trial.version)
     write_sdtm_and_report(trial.records, out, formats=formats, define=define, warnings=trial.warnings)
+
+
+def _coverage(coverage: Any, report: str | None, *, source: str, version: str, problems: tuple[Any, ...] = ()) -> None:
+    """Print the coverage summary; write the JSON report when asked."""
+    from pathlib import Path
+
+    from trialinterop.fhir_in.report import write_coverage
+
+    click.echo("coverage of the input:", err=True)
+    for line in coverage.summary_lines():
+        click.echo(line, err=True)
+    if report:
+        write_coverage(coverage, Path(report), source=source, version=version, problems=problems)

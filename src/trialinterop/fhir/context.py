@@ -78,12 +78,11 @@ class Context:
         return coding
 
     def nci(self, codelist: str, value: str) -> dict[str, str]:
-        """NCI Thesaurus Coding of a CDISC submission value (display = the CDISC decode). A sponsor term with no NCI
-        code (a study's own vocabulary, e.g. a causality scale the definition declares) is coded in the study's code
-        system named after the codelist instead: a Coding never carries an empty code."""
+        """NCI Thesaurus Coding of a CDISC submission value (display = the CDISC decode); a sponsor term with no NCI
+        code (a study's own causality terms, say) is coded in the study's code system of that codelist instead."""
         term = self.terminology.term(codelist, value)
         if not term.code:
-            return {"system": self.code_system(codelist.lower()), "code": term.value, "display": term.decode}
+            return {"system": self.code_system(codelist.lower()), "code": term.value, "display": term.decode or value}
         return {"system": codes.NCI, "code": term.code, "display": term.decode}
 
 

@@ -19,11 +19,12 @@ with a warning. One naming no term, or entered in error, is listed as not mapped
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import code_in, codings, fields, original_dtc, record_number
 from trialinterop.source import models as m
@@ -90,20 +91,27 @@ class HistoryReader:
         self.resulting: set[int] = set()
         """id() of the Conditions that AdverseEvents resulted in."""
 
-    def _found(self, resource_type: str, what: str, keep: Callable[[Located], bool]) -> list[tuple[Located, str, int]]:
-        """The resources of a type that `keep` accepts, with their subject and number."""
+    def _found(
+        self, items: list[Located], what: str, keep: Callable[[Located], bool]
+    ) -> list[tuple[Located, str, int]]:
+        """The resources that `keep` accepts, with their subject and number."""
         found = []
-        for item in self.fhir.each(resource_type):
-            if keep(item):
-                found.append((item, self.subject_of(item), record_number(item, self.systems[what.lower()], what)))
+        for item in items:
+            with self.fhir.attempt(item):
+                if keep(item):
+                    found.append((item, self.subject_of(item), record_number(item, self.systems[what.lower()], what)))
         return list(_numbered(self.fhir, found))
 
     # --- concomitant medications ----------------------------------------------------------------------------------
-    def medications(self) -> list[m.ConcomitantMedication]:
+    def medications(self, administrations: Sequence[Located] = ()) -> list[m.ConcomitantMedication]:
+        """CM from MedicationStatements, MedicationRequests and the `administrations` of anything but a study
+        intervention (MedicationAdministration), numbered together per subject in that order."""
+        items = [*self.fhir.of_type("MedicationStatement"), *self.fhir.of_type("MedicationRequest"), *administrations]
         rows = []
-        for item, sid, number in self._found("MedicationStatement", "CM", self._mappable_statement):
-            self.fhir.current = item
-            rows.append(self._medication(item, sid, number))
+        for item, sid, number in self._found(items, "CM", self._mappable_statement):
+            with self.fhir.attempt(item):
+                rows.append(self._medication(item, sid, number))
+                self.fhir.map_to(item, "CM")
         return rows
 
     def _medication_concept(self, item: Located) -> Any:
@@ -113,7 +121,7 @@ class HistoryReader:
         concept = statement.get("medicationCodeableConcept") if self.is_r4 else medication.get("concept")
         reference = statement.get("medicationReference") if self.is_r4 else medication.get("reference")
         if concept is None and reference is not None:
-            element = "MedicationStatement.medication" + ("Reference" if self.is_r4 else "")
+            element = f"{item.type}.medication" + ("Reference" if self.is_r4 else "")
             concept = self.fhir.resolve(reference, item, element, "Medication").resource.get("code")
         return concept
 
@@ -125,6 +133,8 @@ class HistoryReader:
         return True
 
     def _ongoing(self, statement: Resource) -> str | None:
+        if statement.get("resourceType") != "MedicationStatement":
+            return None
         if self.is_r4:
             return ONGOING_STATUS.get(str(statement.get("status")))
         code = code_in((statement.get("adherence") or {}).get("code"), codes.R5_ADHERENCE_SYSTEM)
@@ -136,9 +146,19 @@ class HistoryReader:
         reasons = statement.get("reasonCode") if self.is_r4 else statement.get("reason")
         reason = (reasons or [{}])[0]
         reason = reason if self.is_r4 else reason.get("concept")
-        dosage = (statement.get("dosage") or [{}])[0]
-        quantity = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity") or {}
-        start, end = _start_end(statement, "effective")
+        kind = item.type
+        if kind == "MedicationAdministration":
+            dosage = statement.get("dosage") or {}
+            quantity = dosage.get("dose") or {}
+            start, end = _start_end(statement, "effective" if self.is_r4 else "occurence")
+        else:
+            dosages = statement.get("dosageInstruction" if kind == "MedicationRequest" else "dosage")
+            dosage = (dosages or [{}])[0]
+            quantity = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity") or {}
+            bounds = ((dosage.get("timing") or {}).get("repeat") or {}).get("boundsPeriod")
+            start, end = _start_end(statement, "effective")
+            if kind == "MedicationRequest" and isinstance(bounds, dict):
+                start, end = original_dtc(bounds, "start"), original_dtc(bounds, "end")
         return m.ConcomitantMedication(
             subject_id=sid,
             cm_id=number,
@@ -146,9 +166,9 @@ class HistoryReader:
             decoded=_display(concept),
             atc_class=fields(statement, sponsor.CONCOMITANT_MEDICATION).get("atc_class"),
             indication=_name(reason),
-            dose=_number(quantity.get("value"), item, "MedicationStatement.dosage.doseAndRate.doseQuantity.value"),
-            dose_unit=quantity.get("unit") or quantity.get("code"),
-            route=_name(dosage.get("route")),
+            dose=_number(quantity.get("value"), item, f"{kind}.dosage.dose.value"),
+            dose_unit=cdisc_unit(self.fhir, item, f"{kind}.dosage.dose", quantity),
+            route=cdisc_route(self.fhir, item, f"{kind}.dosage.route", dosage.get("route")),
             frequency=_name((dosage.get("timing") or {}).get("code")),
             start=start,
             end=end,
@@ -160,9 +180,10 @@ class HistoryReader:
     def medical_history(self) -> list[m.MedicalHistoryEvent]:
         self.resulting = self._resulting_conditions()
         rows = []
-        for item, sid, number in self._found("Condition", "MH", self._mappable_condition):
-            self.fhir.current = item
-            rows.append(self._history(item, sid, number))
+        for item, sid, number in self._found(self.fhir.of_type("Condition"), "MH", self._mappable_condition):
+            with self.fhir.attempt(item):
+                rows.append(self._history(item, sid, number))
+                self.fhir.map_to(item, "MH")
         return rows
 
     def _resulting_conditions(self) -> set[int]:
@@ -171,8 +192,10 @@ class HistoryReader:
         found = set()
         for item in self.fhir.of_type("AdverseEvent"):
             for ref in item.resource.get(element) or []:
-                target = self.fhir.resolve(ref, item, f"AdverseEvent.{element}")
-                found.add(id(target.resource))
+                with self.fhir.attempt(item):
+                    target = self.fhir.resolve(ref, item, f"AdverseEvent.{element}")
+                    found.add(id(target.resource))
+                    self.fhir.map_to(target, "AE")
         return found
 
     def _mappable_condition(self, item: Located) -> bool:

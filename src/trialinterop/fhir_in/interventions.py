@@ -7,7 +7,7 @@ element for (type, treatment name, planned dose, route, frequency, population, r
 sponsor intervention extension (any field named as in the definition); without it the treatment name (EXTRT) is the
 name in upper case and the rest unknown, with a warning. MedicationAdministration.medication[x] (a CodeableConcept, or
 the referenced Medication's identifier and code) is matched against the interventions' codes, names and treatment names;
-an administration of anything else is an error, as in a records folder.
+an administration of anything else is a concomitant medication (CM, fhir_in.history).
 """
 
 from __future__ import annotations
@@ -99,15 +99,13 @@ def _coded(concept: Any) -> tuple[d.CodedValue, ...]:
     return tuple(found)
 
 
-def administered(fhir: FhirInput, item: Located, definition: d.StudyDefinition) -> tuple[str, str | None]:
-    """(treatment name, lot) of a MedicationAdministration: the study intervention its medication[x] names."""
-    names, lot, element = _given(fhir, item)
+def administered(fhir: FhirInput, item: Located, definition: d.StudyDefinition) -> tuple[str, str | None] | None:
+    """(treatment name, lot) of a MedicationAdministration: the study intervention its medication[x] names; None
+    when it names none of them (a concomitant medication)."""
+    names, lot, _ = _given(fhir, item)
     intervention = match_intervention(definition.interventions, names)
     if intervention is None:
-        known = ", ".join(f"{i.code} ({i.name})" for i in definition.interventions) or "none"
-        raise item.fail(
-            element, f"{names[0]!r} matches none of the study's interventions by code or name (interventions: {known})"
-        )
+        return None
     return intervention.treatment, lot
 
 

@@ -10,12 +10,19 @@ Input is untrusted: sizes are capped before parsing and JSON errors are reported
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
+    orjson = None  # type: ignore[assignment]
 
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
@@ -30,8 +37,8 @@ BUNDLE_TYPES = ("transaction", "collection", "batch", "searchset", "document")
 READ_TYPES = frozenset(
     {
         "AdverseEvent", "Condition", "Consent", "Encounter", "Group", "Location", "Medication",
-        "MedicationAdministration", "MedicationStatement", "Observation", "Organization", "Patient", "PlanDefinition",
-        "Procedure", "ResearchStudy", "ResearchSubject",
+        "MedicationAdministration", "MedicationRequest", "MedicationStatement", "Observation", "Organization",
+        "Patient", "PlanDefinition", "Procedure", "ResearchStudy", "ResearchSubject",
     }
 )  # fmt: skip
 """Resource types the trial is rebuilt from; other valid FHIR resources (Provenance, Practitioner...) are skipped."""
@@ -87,19 +94,50 @@ class Located:
 
 @dataclass
 class FhirInput:
+    """A set of resources to map (the whole input, or one subject's group over the shared resources: `index` then
+    chains the group's keys before the shared ones) and what mapping them found."""
+
     source: Path
     version: str
     resources: list[Located]
-    index: dict[str, Located] = field(default_factory=dict)
+    index: Mapping[str, Located] = field(default_factory=dict)
     """fullUrl and `Type/id` -> resource."""
     current: Located | None = None
     """The resource being mapped, so a malformed element nobody foresaw is still reported with its place."""
     warnings: list[Issue] = field(default_factory=list)
     """What the mapping assumed where the input did not say (each names the resource and element)."""
+    errors: list[Issue] = field(default_factory=list)
+    """Problems that stopped one resource from mapping (collected, so one run lists them all)."""
+    mapped: dict[int, set[str]] = field(default_factory=dict)
+    """id() of a resource -> the datasets its records went to (coverage)."""
+    ignored: dict[int, str] = field(default_factory=dict)
+    """id() of a resource -> why it was deliberately left out (coverage)."""
+    referenced: set[int] = field(default_factory=set)
+    """id() of resources read through a reference from another (coverage)."""
 
     def warn(self, item: Located, element: str, message: str) -> None:
         """Record a documented fallback: `message` says what was assumed for `element` of `item`."""
         self.warnings.append(Issue("FHIR-IN", Severity.WARNING, message, where=item.where, field=element))
+
+    def map_to(self, item: Located, dataset: str) -> None:
+        self.mapped.setdefault(id(item.resource), set()).add(dataset)
+
+    def ignore(self, item: Located, reason: str) -> None:
+        self.ignored.setdefault(id(item.resource), reason)
+
+    @contextlib.contextmanager
+    def attempt(self, item: Located) -> Iterator[None]:
+        """Map one resource: an InputError (or a malformed element) is recorded in `errors` and the resource left
+        out, so the run goes on and reports every problem at once."""
+        self.current = item
+        try:
+            yield
+        except InputError as exc:
+            self.errors.extend(exc.issues)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            message = f"malformed resource: an element has the wrong JSON type or shape ({detail})"
+            self.errors.append(Issue("FHIR-IN", Severity.ERROR, message, where=item.where))
 
     def of_type(self, resource_type: str) -> list[Located]:
         return [r for r in self.resources if r.type == resource_type]
@@ -111,17 +149,48 @@ class FhirInput:
             yield item
 
     def resolve(self, reference: Any, source: Located, element: str, *types: str) -> Located:
-        """The resource a Reference points at; an error naming `source` and `element` when it does not resolve or
-        points at a type other than `types`."""
+        """The resource a Reference points at (by `reference`, else by a logical `identifier` among the resources of
+        `types`); an error naming `source` and `element` when it does not resolve or points at another type."""
         text = reference.get("reference") if isinstance(reference, dict) else None
         if not isinstance(text, str) or not text:
-            raise source.fail(element, "a Reference with a 'reference' string is required here")
-        target = self.find(text)
+            target = self.by_identifier(reference, types)
+            if target is not None:
+                self.referenced.add(id(target.resource))
+                return target
+            shown = _reference_shown(reference)
+            raise source.fail(element, f"{shown} does not resolve to any resource of the input")
+        target = _contained(source, text) if text.startswith("#") else self.find(text)
+        if target is None and "/" not in text and ":" not in text and len(types) == 1:
+            target = self.find(f"{types[0]}/{text}")
+            if target is not None:
+                message = f"reference {text!r} is a bare id (FHIR wants '{types[0]}/{text}'): read as that"
+                self.warn(source, element, message)
         if target is None:
             raise source.fail(element, f"reference {text!r} does not resolve to any resource of the input")
         if types and target.type not in types:
             raise source.fail(element, f"reference {text!r} points at a {target.type}, expected {' or '.join(types)}")
+        self.referenced.add(id(target.resource))
         return target
+
+    def by_identifier(self, reference: Any, types: tuple[str, ...]) -> Located | None:
+        """The resource of `types` (any type when empty) whose identifier equals the Reference's logical identifier
+        (system and value; value alone when the Reference gives no system)."""
+        wanted = reference.get("identifier") if isinstance(reference, dict) else None
+        if not isinstance(wanted, dict) or not wanted.get("value"):
+            return None
+        kind = reference.get("type") if isinstance(reference.get("type"), str) else None
+        seen: set[int] = set()
+        for item in self.index.values():
+            if id(item) in seen or (types and item.type not in types) or (kind and item.type != kind):
+                continue
+            seen.add(id(item))
+            found = item.resource.get("identifier")
+            for identifier in found if isinstance(found, list) else [found] if isinstance(found, dict) else []:
+                if not isinstance(identifier, dict) or identifier.get("value") != wanted["value"]:
+                    continue
+                if wanted.get("system") in (None, identifier.get("system")):
+                    return item
+        return None
 
     def find(self, text: str) -> Located | None:
         found = self.index.get(text)
@@ -134,6 +203,26 @@ class FhirInput:
         if len(parts) > 2:
             return self.index.get("/".join(parts[-2:]))
         return None
+
+
+def _contained(source: Located, text: str) -> Located | None:
+    """The contained resource `#id` of `source`."""
+    for resource in source.resource.get("contained") or []:
+        if isinstance(resource, dict) and resource.get("id") == text[1:] and resource.get("resourceType"):
+            return Located(resource, f"{source.where} contained {text}", source.origin)
+    return None
+
+
+def _reference_shown(reference: Any) -> str:
+    """How an unresolvable Reference without a `reference` string is named in a message."""
+    if not isinstance(reference, dict):
+        return f"Reference {reference!r}"
+    identifier = reference.get("identifier")
+    if isinstance(identifier, dict) and identifier.get("value"):
+        return f"Reference by identifier {identifier.get('system') or ''}|{identifier['value']}"
+    if reference.get("display"):
+        return f"Reference with only a display ({reference['display']!r})"
+    return "an empty Reference"
 
 
 def is_fhir_source(path: Path) -> bool:
@@ -224,15 +313,18 @@ def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
     if not files:
         raise fail("folder holds no *.ndjson files (expected a FHIR NDJSON export)", where=str(folder))
     for path in files:
+        name = sys.intern(path.name)  # one string for the origin of every record read from the file
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
-                place = f"{path.name}:{number}"
+                place = f"{name}:{number}"
                 if len(line) > MAX_NDJSON_LINE_BYTES:
                     raise fail(f"line longer than {MAX_NDJSON_LINE_BYTES} bytes", where=place)
                 if not line.strip():
                     continue
                 try:
-                    resource = json.loads(line.decode("utf-8-sig"))
+                    resource = _fast_loads(line)
+                    if resource is None:
+                        resource = json.loads(line.decode("utf-8-sig"))
                 except UnicodeDecodeError as exc:
                     raise fail(f"not UTF-8 text (byte {exc.start})", where=place) from None
                 except json.JSONDecodeError as exc:
@@ -241,7 +333,19 @@ def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
                     raise fail(NESTED, where=place) from None
                 _require_resource_shape(resource, place, need_id=True)
                 where = f"{place} ({resource['resourceType']}/{resource['id']})"
-                yield Located(resource, where, Origin(path.name, number))
+                yield Located(resource, where, Origin(name, number))
+
+
+def _fast_loads(line: bytes) -> Any:
+    """orjson's parse of a line (a project dependency, several times faster than `json` here); None when orjson is
+    missing or refuses the line, so that `json` parses it again and reports the problem in its own words (byte and
+    column, nesting) as before."""
+    if orjson is None or line.startswith(b"\xef\xbb\xbf"):
+        return None
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _require_resource_shape(resource: Any, place: str, *, need_id: bool) -> None:

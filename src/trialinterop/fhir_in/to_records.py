@@ -1,30 +1,29 @@
-"""FHIR resources -> `TrialRecords`, the inverse of `trialinterop.fhir` and, where it speaks, of the HL7
-FHIR-to-CDISC Joint Mapping IG (DM from Patient + ResearchSubject with STUDYID from the parent study and SITEID from
-the site-level study; AE from AdverseEvent, see fhir_in.adverse_events; findings from Observation).
+"""One subject group's FHIR resources -> its records (`SubjectReader`, run by fhir_in.subjects.map_subject): the
+inverse of `trialinterop.fhir` and, where it speaks, of the HL7 FHIR-to-CDISC Joint Mapping IG (DM from Patient +
+ResearchSubject with STUDYID from the parent study and SITEID from the site-level study; AE from AdverseEvent, see
+fhir_in.adverse_events; findings from Observation).
 
-The study definition is the one given (`study`: a definition file, a bundled study id or a `StudyDefinition`;
-fhir_in.given_study), else rebuilt from the input (fhir_in.to_study), which cannot know the findings instruments.
-Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attribute Observations); the informed
-consent date from ResearchSubject.period.start (R5 progress.startDate), else the referenced Consent's date.
-Exposures: MedicationAdministration matched to a study intervention (+ the Procedure of its `preceded_by` it cites).
+The study definition is given to the reader (fhir_in.pipeline decides it once: the one given with --study, else
+rebuilt from the input, which cannot know the findings instruments).
+Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attribute Observations); the site (see
+`_site`); the informed consent date (see `_consent_date`). Exposures: MedicationAdministration matched to a study
+intervention (+ the Procedure of its `preceded_by` it cites); any other administration is a concomitant medication.
 Visits: Encounter. Findings: Observations matched to the definition's tests (fhir_in.findings). Dispositions:
 fhir_in.dispositions. Eligibility exceptions: Observations coded with the criteria CodeSystem. Concomitant
-medications and medical history: MedicationStatement and Condition (fhir_in.history).
+medications and medical history: MedicationStatement, MedicationRequest and Condition (fhir_in.history).
 
-Every Observation, Condition and MedicationStatement is accounted for: one that maps to nothing (e.g. any finding when
-the definition was rebuilt from FHIR) is listed with its count; `strict` (the default) refuses the input then, else
-each is a warning. Every fallback taken is a warning in `FhirTrial.warnings`.
+Each resource is mapped under `FhirInput.attempt`: a problem is recorded and that resource left out, so one run lists
+every problem. What maps to nothing goes to `unmapped`; every resource mapped is marked with its datasets (coverage).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from trialinterop.ct import Terminology, load_terminology
+from trialinterop.countries import to_alpha3
+from trialinterop.ct import Terminology
 from trialinterop.definition import StudyDefinition
 from trialinterop.errors import InputError
 from trialinterop.fhir import codes, sponsor
@@ -32,11 +31,11 @@ from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
 from trialinterop.fhir_in.arms import subject_arms
 from trialinterop.fhir_in.dispositions import read_dispositions
 from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
-from trialinterop.fhir_in.given_study import read_given_definition
 from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
-from trialinterop.fhir_in.load import FhirInput, Located, fail, read_fhir
-from trialinterop.fhir_in.to_study import attribute_value, build_definition, main_study
+from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
+from trialinterop.fhir_in.to_study import attribute_value
 from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import (
     code_in,
@@ -55,104 +54,87 @@ from trialinterop.source import models as m
 Resource = dict[str, Any]
 
 
-@dataclasses.dataclass(frozen=True)
-class FhirTrial:
-    records: m.TrialRecords
-    warnings: tuple[Issue, ...] = ()
-    """What was assumed where the input did not say (each names resource and element)."""
+@dataclasses.dataclass
+class SubjectRecords:
+    """The records one subject group gave (unsorted; fhir_in.assemble sorts and joins the groups)."""
+
+    subjects: list[m.Subject] = dataclasses.field(default_factory=list)
+    exposures: list[m.Exposure] = dataclasses.field(default_factory=list)
+    adverse_events: list[m.AdverseEvent] = dataclasses.field(default_factory=list)
+    findings: list[m.Finding] = dataclasses.field(default_factory=list)
+    visits: list[m.Visit] = dataclasses.field(default_factory=list)
+    dispositions: list[m.Disposition] = dataclasses.field(default_factory=list)
+    eligibility: list[m.EligibilityException] = dataclasses.field(default_factory=list)
+    medications: list[m.ConcomitantMedication] = dataclasses.field(default_factory=list)
+    medical_history: list[m.MedicalHistoryEvent] = dataclasses.field(default_factory=list)
+    bare_meddra: list[Located] = dataclasses.field(default_factory=list)
+    """AdverseEvents coded to a MedDRA PT without the levels above it (one warning for the whole input)."""
 
 
-StudyOption = str | Path | StudyDefinition | None
+NOT_IN_STUDY = "the Patient takes part in no ResearchSubject of this study"
+CANDIDATE = "a candidate who has not given informed consent (not a study subject)"
 
 
-def read_fhir_trial(
-    source: str | Path, *, version: str = "auto", study: StudyOption = None, strict: bool = True
-) -> FhirTrial:
-    """Read a Bundle file or NDJSON folder and rebuild the trial's records under the study definition `study` (a
-    definition file, a bundled study id or a definition; None: rebuilt from the input). `strict`: Observations that
-    map to nothing are an InputError (else warnings)."""
-    fhir = read_fhir(source, version=version)
-    records = fhir_to_records(fhir, study=study, strict=strict)
-    return FhirTrial(records, tuple(fhir.warnings))
+class SubjectReader:
+    """Maps the resources of one subject group (`fhir`: the group over the shared resources) under `definition`."""
 
-
-def load_fhir_trial(
-    source: str | Path, *, version: str = "auto", study: StudyOption = None, strict: bool = True
-) -> m.TrialRecords:
-    """The records of `read_fhir_trial` (its warnings dropped)."""
-    return read_fhir_trial(source, version=version, study=study, strict=strict).records
-
-
-def fhir_to_records(
-    fhir: FhirInput, terminology: Terminology | None = None, *, study: StudyOption = None, strict: bool = True
-) -> m.TrialRecords:
-    """The records of the trial; an element of the wrong JSON type anywhere is an InputError naming its resource."""
-    try:
-        given = read_given_definition(fhir, study) if study is not None else None
-        reader = _Reader(fhir, terminology or load_terminology(), given)
-        records = reader.records()
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
-        where = fhir.current.where if fhir.current is not None else str(fhir.source)
-        detail = f"{type(exc).__name__}: {exc}"
-        raise fail(f"malformed resource: an element has the wrong JSON type or shape ({detail})", where=where) from None
-    if reader.unmapped.total and strict:
-        issues = reader.unmapped.issues(given=given is not None, severity=Severity.ERROR)
-        raise InputError(issues, summary=reader.unmapped.summary(given=given is not None))
-    fhir.warnings.extend(reader.unmapped.issues(given=given is not None))
-    return records
-
-
-class _Reader:
-    def __init__(self, fhir: FhirInput, terminology: Terminology, given: StudyDefinition | None) -> None:
+    def __init__(
+        self,
+        fhir: FhirInput,
+        terminology: Terminology,
+        definition: StudyDefinition,
+        *,
+        site: str | None = None,
+        tests: TestIndex | None = None,
+    ) -> None:
         self.fhir = fhir
         self.terms = terminology
         self.is_r4 = fhir.version == "R4"
-        self.definition = given if given is not None else build_definition(fhir, main_study(fhir))
+        self.definition = definition
+        self.site_default = site
+        self.test_index = tests
+        """The definition's tests by code (built once per run by the caller, else here)."""
         sid, base = self.definition.study.id, self.definition.code_system_base
         kinds = ("subject", "site", "ae", "observation", "cm", "mh")
         self.systems = {kind: codes.identifier_system(base, sid, kind) for kind in kinds}
         self.visit_system = codes.sponsor_code_system(base, sid, "visit")
         self.patient_subject: dict[int, str] = {}
         """id() of a Patient resource -> subject id."""
+        self._subject_by_reference: dict[str, str] = {}
+        """Reference text -> subject id, once resolved (a subject's resources repeat one reference)."""
         self.unmapped = Unmapped()
+        self.other_medications: list[Located] = []
+        """MedicationAdministrations of anything but a study intervention (read as CM)."""
 
     # --- subjects -------------------------------------------------------------------------------------------------
-    def records(self) -> m.TrialRecords:
-        subjects, dispositions = [], []
+    def records(self) -> SubjectRecords:
+        out = SubjectRecords()
         for item in self.fhir.each("ResearchSubject"):
-            subject, rows = self._subject(item)
-            subjects.append(subject)
-            dispositions.extend(rows)
+            with self.fhir.attempt(item):
+                if self._unconsented_candidate(item):
+                    self.fhir.ignore(item, CANDIDATE)
+                    continue
+                subject, rows = self._subject(item)
+                out.subjects.append(subject)
+                out.dispositions.extend(rows)
+                self.fhir.map_to(item, "DM")
+                if rows:
+                    self.fhir.map_to(item, "DS")
+        if not out.subjects:
+            return out
         observations = self._observations_by_kind()
         characteristics = self._characteristics(observations)
-        subjects = [dataclasses.replace(s, **characteristics.get(s.subject_id, {})) for s in subjects]
-        exposures = self._exposures()
-        subjects = [self._record_arms(s, exposures) for s in subjects]
+        out.subjects = [dataclasses.replace(s, **characteristics.get(s.subject_id, {})) for s in out.subjects]
+        out.exposures = self._exposures()
+        out.subjects = [self._record_arms(s, out.exposures) for s in out.subjects]
+        out.adverse_events = self._adverse_events(out.bare_meddra)
+        out.findings = self._findings(observations)
+        out.visits = self._visits()
+        out.eligibility = self._eligibility(observations)
         history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped)
-        return m.TrialRecords(
-            definition=self.definition,
-            subjects=tuple(sorted(subjects, key=lambda r: r.subject_id)),
-            exposures=tuple(sorted(exposures, key=lambda r: (r.subject_id, r.start, r.treatment))),
-            adverse_events=tuple(sorted(self._adverse_events(), key=lambda r: (r.subject_id, r.ae_id))),
-            findings=tuple(sorted(self._findings(observations), key=self._finding_order())),
-            visits=tuple(sorted(self._visits(), key=lambda r: (r.subject_id, r.visit_num))),
-            dispositions=tuple(sorted(dispositions, key=lambda r: (r.subject_id, r.event))),
-            eligibility=tuple(sorted(self._eligibility(observations), key=lambda r: (r.subject_id, r.criterion_id))),
-            medications=tuple(sorted(history.medications(), key=lambda r: (r.subject_id, r.cm_id))),
-            medical_history=tuple(sorted(history.medical_history(), key=lambda r: (r.subject_id, r.mh_id))),
-        )
-
-    def _finding_order(self) -> Callable[[m.Finding], tuple[str, int, float, str, int]]:
-        """Subject, then instrument in definition order, visit, time point and test in definition order."""
-        rank = {
-            (i.code, t.testcd): (n, k) for n, i in enumerate(self.definition.instruments) for k, t in enumerate(i.tests)
-        }
-
-        def key(row: m.Finding) -> tuple[str, int, float, str, int]:
-            instrument, test = rank[(row.instrument, row.testcd)]
-            return (row.subject_id, instrument, row.visit_num, row.timepoint or "", test)
-
-        return key
+        out.medications = history.medications(self.other_medications)
+        out.medical_history = history.medical_history()
+        return out
 
     def _record_arms(self, subject: m.Subject, exposures: list[m.Exposure]) -> m.Subject:
         """The arms as the records state them (the inverse of fhir.facts): the only arm of a one-arm study, assigned
@@ -171,6 +153,17 @@ class _Reader:
             assigned = None
         return dataclasses.replace(subject, arm=assigned, actual_arm=actual)
 
+    def _unconsented_candidate(self, item: Located) -> bool:
+        """An R4 ResearchSubject in state candidate (or potential-candidate) with no consent date anywhere: not yet a
+        subject of the study (DM holds those who gave informed consent)."""
+        if not self.is_r4 or item.resource.get("status") not in ("candidate", "potential-candidate"):
+            return False
+        try:
+            self._consent_date(item)
+        except InputError:
+            return True
+        return False
+
     def _subject(self, item: Located) -> tuple[m.Subject, list[m.Disposition]]:
         rs = item.resource
         key = "individual" if self.is_r4 else "subject"
@@ -178,6 +171,7 @@ class _Reader:
             raise item.fail(f"ResearchSubject.{key}", "required: the Patient taking part")
         patient_item = self.fhir.resolve(rs[key], item, f"ResearchSubject.{key}", "Patient")
         patient = patient_item.resource
+        self.fhir.map_to(patient_item, "DM")
         subject_id = identifier_value(rs, self.systems["subject"]) or identifier_value(patient, self.systems["subject"])
         subject_id = subject_id or identifier_value(rs, None)
         if not subject_id and identifier_value(patient, None):
@@ -211,7 +205,7 @@ class _Reader:
             subject_id=subject_id,
             site_id=site.id,
             sex=sex or "U",
-            country=address.get("country") or site.country,
+            country=self._country(item, address.get("country"), site),
             consent_date=record_dtc(consent) or consent,
             enrolled="N" if state == "ineligible" else "Y",
             birth_date=patient.get("birthDate"),
@@ -228,37 +222,93 @@ class _Reader:
         return subject, rows
 
     def _site(self, item: Located) -> Any:
-        """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy."""
+        """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy, else of a
+        site the study or the Patient names (R5 ResearchStudy.site, Patient.managingOrganization: a Location or
+        Organization whose identifier is a site of the study), else the only site of the study or `--site`, with a
+        warning."""
         if not item.resource.get("study"):
             raise item.fail("ResearchSubject.study", "required: the (site-level) ResearchStudy")
         site_item = self.fhir.resolve(item.resource["study"], item, "ResearchSubject.study", "ResearchStudy")
         resource = site_item.resource
         site_id = identifier_value(resource, self.systems["site"]) or identifier_value(resource, None)
         site = self.definition.site(site_id or "")
-        if site is None:
-            known = ", ".join(s.id for s in self.definition.sites) or "none"
-            raise item.fail(
-                "ResearchSubject.study",
-                f"must be a site-level ResearchStudy (partOf the trial) whose identifier is a site of the study "
-                f"(SITEID; got {site_id!r} from {site_item.type}/{resource.get('id', '?')}; sites: {known})",
+        if site is not None:
+            return site
+        for candidate, element in self._site_candidates(item, site_item):
+            for value in _identifier_values(candidate.resource):
+                if self.definition.site(value) is not None:
+                    self.fhir.warn(item, element, f"no site-level ResearchStudy: SITEID {value} from {candidate.where}")
+                    return self.definition.site(value)
+        sites = self.definition.sites
+        fallback = self.site_default or (sites[0].id if len(sites) == 1 else None)
+        if fallback is not None and self.definition.site(fallback) is not None:
+            why = "--site" if self.site_default else "the study's only site"
+            self.fhir.warn(
+                item, "ResearchSubject.study", f"the input does not tell the site: SITEID {fallback} ({why})"
             )
-        return site
+            return self.definition.site(fallback)
+        known = ", ".join(s.id for s in sites) or "none"
+        raise item.fail(
+            "ResearchSubject.study",
+            f"cannot tell the site: not a site-level ResearchStudy (partOf the trial) whose identifier is a site of "
+            f"the study (got {site_id!r} from {site_item.type}/{resource.get('id', '?')}), no site Location or "
+            f"Organization; give --site (sites: {known})",
+        )
+
+    def _site_candidates(self, item: Located, study: Located) -> list[tuple[Located, str]]:
+        """Locations and Organizations that may name the subject's site."""
+        found = []
+        for ref in study.resource.get("site") or []:
+            target = self.fhir.find(str(ref.get("reference"))) if isinstance(ref, dict) else None
+            if target is not None:
+                found.append((target, "ResearchStudy.site"))
+        patient_ref = item.resource.get("individual" if self.is_r4 else "subject")
+        patient = self.fhir.find(str((patient_ref or {}).get("reference"))) if isinstance(patient_ref, dict) else None
+        if patient is not None:
+            organization = patient.resource.get("managingOrganization")
+            target = self.fhir.find(str(organization.get("reference"))) if isinstance(organization, dict) else None
+            if target is not None:
+                found.append((target, "Patient.managingOrganization"))
+        return found
+
+    def _country(self, item: Located, given: Any, site: Any) -> str:
+        """DM.COUNTRY is the site's country (SDTMIG); a Patient address in another country is reported."""
+        alpha3 = to_alpha3(given) if isinstance(given, str) else None
+        if given and alpha3 != site.country:
+            self.fhir.warn(
+                item,
+                "Patient.address.country",
+                f"the Patient's country {given!r} is not the site's ({site.country}): DM.COUNTRY is the site's",
+            )
+        return str(site.country)
 
     def _consent_date(self, item: Located) -> str:
-        """RFICDTC: ResearchSubject.period.start (R5 progress.startDate), else the date of its Consent."""
+        """RFICDTC: ResearchSubject.period.start (R5: the progress entry whose milestone or reason is informed
+        consent, else the first progress startDate), else the date of its Consent (referenced, or any Consent of
+        the Patient)."""
         rs = item.resource
         if self.is_r4:
             found, element = (rs.get("period") or {}).get("start"), "ResearchSubject.period.start"
         else:
-            found, element = ((rs.get("progress") or [{}])[0]).get("startDate"), "ResearchSubject.progress.startDate"
+            progress = [p for p in rs.get("progress") or [] if isinstance(p, dict)]
+            consent = [
+                p for p in progress if _mentions_consent(p.get("milestone")) or _mentions_consent(p.get("reason"))
+            ]
+            found = next((p.get("startDate") for p in [*consent, *progress[:1]] if p.get("startDate")), None)
+            element = "ResearchSubject.progress.startDate"
         if found:
-            return found
+            for consent_item in self.fhir.of_type("Consent"):  # the subject's consent record: the same RFICDTC
+                self.fhir.map_to(consent_item, "DM")
+            return str(found)
         refs = rs.get("consent")
-        for ref in refs if isinstance(refs, list) else [refs] if refs else []:
-            consent = self.fhir.resolve(ref, item, "ResearchSubject.consent", "Consent").resource
-            found = consent.get("dateTime" if self.is_r4 else "date")
+        consents = [self.fhir.resolve(ref, item, "ResearchSubject.consent", "Consent")
+                    for ref in (refs if isinstance(refs, list) else [refs] if refs else [])]  # fmt: skip
+        consents += [c for c in self.fhir.of_type("Consent") if c not in consents]
+        for consent_item in consents:
+            found = consent_item.resource.get("dateTime" if self.is_r4 else "date")
             if found:
-                return found
+                self.fhir.map_to(consent_item, "DM")
+                return str(found)
         raise item.fail(element, "required: the informed consent date (RFICDTC), here or as the Consent's date")
 
     def subject_of(self, item: Located, element: str = "subject") -> str:
@@ -266,8 +316,14 @@ class _Reader:
         ref = item.resource.get(element)
         if not ref:
             raise item.fail(path, "required: the Patient")
+        text = ref.get("reference") if isinstance(ref, dict) else None
+        cached = self._subject_by_reference.get(text) if isinstance(text, str) else None
+        if cached is not None:
+            return cached
         patient = self.fhir.resolve(ref, item, path, "Patient")
         found = self.patient_subject.get(id(patient.resource))
+        if found is not None and isinstance(text, str) and not text.startswith("#"):
+            self._subject_by_reference[text] = found  # the same reference text names the same Patient
         if found is None:
             raise item.fail(path, "the Patient takes part in no ResearchSubject of the input")
         return found
@@ -279,27 +335,32 @@ class _Reader:
         other Observation is counted as not mapped."""
         definition = self.definition
         sid, base = definition.study.id, definition.code_system_base
-        self.tests = TestIndex(definition)
+        self.tests = self.test_index or TestIndex(definition)
+        self._candidates: dict[int, list[Any]] = {}
         characteristic = codes.sponsor_code_system(base, sid, "subject-characteristic")
         criteria = codes.sponsor_code_system(base, sid, "criteria")
         found: dict[str, list[tuple[str, Located]]] = defaultdict(list)
         for item in self.fhir.each("Observation"):
-            concept = item.resource.get("code")
-            subject_id = self.subject_of(item)
-            if self.tests.candidates(concept):
-                kind: str | None = None if is_derived(item.resource) else "FINDING"
-                if kind is None:
+            with self.fhir.attempt(item):
+                concept = item.resource.get("code")
+                subject_id = self.subject_of(item)
+                candidates = self.tests.candidates(concept)
+                if candidates:
+                    self._candidates[id(item.resource)] = candidates
+                    kind: str | None = None if is_derived(item.resource) else "FINDING"
+                    if kind is None:
+                        self.fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
+                        continue
+                elif code_in(concept, codes.LOINC) == codes.LOINC_AGE[0]:
+                    kind = "AGE"
+                elif code_in(concept, characteristic) in self.attribute_names:
+                    kind = "ATTRIBUTE"
+                elif code_in(concept, criteria):
+                    kind = "IE"
+                else:
+                    self.unmapped.add(item, concept)
                     continue
-            elif code_in(concept, codes.LOINC) == codes.LOINC_AGE[0]:
-                kind = "AGE"
-            elif code_in(concept, characteristic) in self.attribute_names:
-                kind = "ATTRIBUTE"
-            elif code_in(concept, criteria):
-                kind = "IE"
-            else:
-                self.unmapped.add(item, concept)
-                continue
-            found[kind].append((subject_id, item))
+                found[kind].append((subject_id, item))
         return found
 
     @property
@@ -316,10 +377,12 @@ class _Reader:
         system = codes.sponsor_code_system(base, study_id, "subject-characteristic")
         for sid, item in found.get("AGE", []):
             self.fhir.current = item
+            self.fhir.map_to(item, "DM")
             value = (item.resource.get("valueQuantity") or {}).get("value")
             values[sid]["age"] = int(value) if isinstance(value, int | float) else None
         for sid, item in found.get("ATTRIBUTE", []):
             self.fhir.current = item
+            self.fhir.map_to(item, "DM")
             value = attribute_value(item.resource)
             if value is not None:
                 attributes[sid][names[code_in(item.resource.get("code"), system) or ""]] = value
@@ -347,91 +410,112 @@ class _Reader:
 
     def _findings(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.Finding]:
         rows = []
+        domains = {i.code: i.domain for i in self.definition.instruments}
         for sid, item in found.get("FINDING", []):
-            self.fhir.current = item
-            key = identifier_key(item.resource, self.systems["observation"], sid)
-            test = self.tests.match(item, key)
-            if test is not None:
-                rows.append(read_finding(item, test, sid, self._visit_num(item), key))
+            with self.fhir.attempt(item):
+                key = identifier_key(item.resource, self.systems["observation"], sid)
+                test = self.tests.match(item, key, self._candidates.get(id(item.resource)))
+                if test is not None:
+                    row = read_finding(item, test, sid, self._visit_num(item), key)
+                    rows.append(row)
+                    self.fhir.map_to(item, domains.get(row.instrument, row.instrument))
+                else:
+                    self.fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
         return rows
 
     def _eligibility(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.EligibilityException]:
         system = codes.sponsor_code_system(self.definition.code_system_base, self.definition.study.id, "criteria")
         rows = []
         for sid, item in found.get("IE", []):
-            self.fhir.current = item
-            obs = item.resource
-            if not isinstance(obs.get("valueBoolean"), bool):
-                raise item.fail("Observation.valueBoolean", "an eligibility answer must be true or false")
-            criterion = code_in(obs.get("code"), system) or ""
-            result = "Y" if obs["valueBoolean"] else "N"
-            when = original_dtc(obs, "effectiveDateTime")
-            rows.append(m.EligibilityException(sid, criterion, result, when, origin=item.origin))
+            with self.fhir.attempt(item):
+                obs = item.resource
+                if not isinstance(obs.get("valueBoolean"), bool):
+                    raise item.fail("Observation.valueBoolean", "an eligibility answer must be true or false")
+                criterion = code_in(obs.get("code"), system) or ""
+                result = "Y" if obs["valueBoolean"] else "N"
+                when = original_dtc(obs, "effectiveDateTime")
+                rows.append(m.EligibilityException(sid, criterion, result, when, origin=item.origin))
+                self.fhir.map_to(item, "IE")
         return rows
 
     # --- visits and exposures -------------------------------------------------------------------------------------
     def _visits(self) -> list[m.Visit]:
-        rows = []
+        rows: list[m.Visit] = []
         for item in self.fhir.each("Encounter"):
-            encounter = item.resource
-            code = next((code_in(t, self.visit_system) for t in encounter.get("type") or []), None)
-            if code is None:
-                continue  # not a study visit
-            occurred = encounter.get("status") in ("finished", "completed", "in-progress", "arrived")
-            period = encounter.get("period" if self.is_r4 else "actualPeriod") or {}
-            if self.is_r4:
-                reason = ((encounter.get("reasonCode") or [{}])[0]).get("text")
-            else:
-                values = ((encounter.get("reason") or [{}])[0]).get("value") or [{}]
-                reason = (values[0].get("concept") or {}).get("text")
-            rows.append(
-                m.Visit(
-                    self.subject_of(item),
-                    float(code),
-                    "Y" if occurred else "N",
-                    original_dtc(period, "start"),
-                    None if occurred else reason,
-                    reason if occurred else None,
-                    origin=item.origin,
-                )
-            )
+            with self.fhir.attempt(item):
+                self._visit(item, rows)
         return rows
+
+    def _visit(self, item: Located, rows: list[m.Visit]) -> None:
+        encounter = item.resource
+        code = next((code_in(t, self.visit_system) for t in encounter.get("type") or []), None)
+        if code is None:
+            if id(encounter) not in self.fhir.referenced:
+                self.unmapped.add_reason(
+                    item, "an Encounter that is no study visit (no visit code of the study)", "type"
+                )
+            return
+        occurred = encounter.get("status") in ("finished", "completed", "in-progress", "arrived")
+        period = encounter.get("period" if self.is_r4 else "actualPeriod") or {}
+        if self.is_r4:
+            reason = ((encounter.get("reasonCode") or [{}])[0]).get("text")
+        else:
+            values = ((encounter.get("reason") or [{}])[0]).get("value") or [{}]
+            reason = (values[0].get("concept") or {}).get("text")
+        rows.append(
+            m.Visit(
+                self.subject_of(item),
+                float(code),
+                "Y" if occurred else "N",
+                original_dtc(period, "start"),
+                None if occurred else reason,
+                reason if occurred else None,
+                origin=item.origin,
+            )
+        )
+        self.fhir.map_to(item, "SV")
 
     def _exposures(self) -> list[m.Exposure]:
         rows = []
         for item in self.fhir.each("MedicationAdministration"):
-            given = item.resource
-            sid = self.subject_of(item)
-            treatment, lot = administered(self.fhir, item, self.definition)
-            when_key = "effective" if self.is_r4 else "occurence"
-            period = given.get(when_key + "Period") or {}
-            start = original_dtc(period, "start") or original_dtc(given, when_key + "DateTime")
-            if start is None:
-                raise item.fail(f"MedicationAdministration.{when_key}[x]", "required: when it was given (EXSTDTC)")
-            dosage = given.get("dosage") or {}
-            dose = dosage.get("dose") or {}
-            value = dose.get("value")
-            if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
-                raise item.fail("MedicationAdministration.dosage.dose.value", f"a number expected, got {value!r}")
-            route = dosage.get("route") or {}
-            collected = fields(dosage, sponsor.EXPOSURE)
-            rows.append(
-                m.Exposure(
-                    sid,
-                    treatment,
-                    start,
-                    float(value) if value is not None else None,
-                    dose.get("unit") or dose.get("code") or None,
-                    route.get("text") or next((c.get("display") for c in codings(route)), None) or "",
-                    end=original_dtc(period, "end"),
-                    dose_form=collected.get("dose_form"),
-                    frequency=collected.get("frequency"),
-                    lot=lot,
-                    preceded_by_date=self._preceded_by(item),
-                    origin=item.origin,
-                )
-            )
+            with self.fhir.attempt(item):
+                found = administered(self.fhir, item, self.definition)
+                if found is None:
+                    self.other_medications.append(item)  # not a study intervention: CM (fhir_in.history)
+                    continue
+                rows.append(self._exposure(item, *found))
+                self.fhir.map_to(item, "EX")
         return rows
+
+    def _exposure(self, item: Located, treatment: str, lot: str | None) -> m.Exposure:
+        given = item.resource
+        sid = self.subject_of(item)
+        when_key = "effective" if self.is_r4 else "occurence"
+        period = given.get(when_key + "Period") or {}
+        start = original_dtc(period, "start") or original_dtc(given, when_key + "DateTime")
+        if start is None:
+            raise item.fail(f"MedicationAdministration.{when_key}[x]", "required: when it was given (EXSTDTC)")
+        dosage = given.get("dosage") or {}
+        dose = dosage.get("dose") or {}
+        value = dose.get("value")
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise item.fail("MedicationAdministration.dosage.dose.value", f"a number expected, got {value!r}")
+        route = dosage.get("route") or {}
+        collected = fields(dosage, sponsor.EXPOSURE)
+        return m.Exposure(
+            sid,
+            treatment,
+            start,
+            float(value) if value is not None else None,
+            cdisc_unit(self.fhir, item, "MedicationAdministration.dosage.dose", dose),
+            cdisc_route(self.fhir, item, "MedicationAdministration.dosage.route", route) or "",
+            end=original_dtc(period, "end"),
+            dose_form=collected.get("dose_form"),
+            frequency=collected.get("frequency"),
+            lot=lot,
+            preceded_by_date=self._preceded_by(item),
+            origin=item.origin,
+        )
 
     def _preceded_by(self, item: Located) -> str | None:
         """The date of the Procedure the administration cites (the intervention's `preceded_by`)."""
@@ -443,41 +527,44 @@ class _Reader:
         return None
 
     # --- adverse events -------------------------------------------------------------------------------------------
-    def _adverse_events(self) -> list[m.AdverseEvent]:
+    def _adverse_events(self, bare: list[Located]) -> list[m.AdverseEvent]:
         """Every AdverseEvent; one without an identifier is numbered after the subject's highest AESPID."""
-        found = [
-            (item, self.subject_of(item), ae_number(item, self.systems["ae"]))
-            for item in self.fhir.each("AdverseEvent")
-        ]
+        found = []
+        for item in self.fhir.each("AdverseEvent"):
+            with self.fhir.attempt(item):
+                found.append((item, self.subject_of(item), ae_number(item, self.systems["ae"])))
         highest: dict[str, int] = defaultdict(int)
         for _, sid, number in found:
             highest[sid] = max(highest[sid], number or 0)
         reader = AdverseEventReader(self.fhir, self.terms)
         events = []
         for item, sid, number in found:
-            self.fhir.current = item
-            if number is None:
-                highest[sid] += 1
-                number = highest[sid]
-                self.fhir.warn(item, "AdverseEvent.identifier", f"no identifier: AESPID assumed {number} (input order)")
-            events.append(reader.read(item, sid, number))
-        self._check_meddra_levels(found, events)
+            with self.fhir.attempt(item):
+                if number is None:
+                    highest[sid] += 1
+                    number = highest[sid]
+                    message = f"no identifier: AESPID assumed {number} (input order)"
+                    self.fhir.warn(item, "AdverseEvent.identifier", message)
+                event = reader.read(item, sid, number)
+                events.append(event)
+                self.fhir.map_to(item, "AE")
+                if event.pt_code is not None and not extensions(item.resource, sponsor.MEDDRA_HIERARCHY):
+                    bare.append(item)
         return events
 
-    def _check_meddra_levels(self, found: list[tuple[Located, str, int | None]], events: list[m.AdverseEvent]) -> None:
-        """One warning when events coded to a MedDRA PT carry no levels above it (FHIR codes only the PT/LLT)."""
-        bare = [
-            item
-            for (item, _, _), event in zip(found, events, strict=True)
-            if event.pt_code is not None and not extensions(item.resource, sponsor.MEDDRA_HIERARCHY)
-        ]
-        if bare:
-            self.fhir.warn(
-                bare[0],
-                f"AdverseEvent.extension({sponsor.MEDDRA_HIERARCHY})",
-                f"{len(bare)} AdverseEvent(s) coded to a MedDRA PT give no HLT, HLGT or SOC (no sponsor "
-                "meddra-hierarchy extension; first one here): AEHLT, AEHLGT, AEBODSYS and AESOC left blank",
-            )
+
+def meddra_levels_warning(bare: list[Located]) -> Issue | None:
+    """One warning when events coded to a MedDRA PT carry no levels above it (FHIR codes only the PT/LLT)."""
+    if not bare:
+        return None
+    return Issue(
+        "FHIR-IN",
+        Severity.WARNING,
+        f"{len(bare)} AdverseEvent(s) coded to a MedDRA PT give no HLT, HLGT or SOC (no sponsor "
+        "meddra-hierarchy extension; first one here): AEHLT, AEHLGT, AEBODSYS and AESOC left blank",
+        where=bare[0].where,
+        field=f"AdverseEvent.extension({sponsor.MEDDRA_HIERARCHY})",
+    )
 
 
 def _extension(element: Any, url: str) -> Resource | None:
@@ -494,3 +581,19 @@ def _omb(patient: Resource, url: str, table: dict[str, tuple[str, str, str]]) ->
         if term:
             found.append(term)
     return tuple(found)
+
+
+def _identifier_values(resource: Resource) -> list[str]:
+    found = resource.get("identifier")
+    items = found if isinstance(found, list) else [found] if isinstance(found, dict) else []
+    return [i["value"] for i in items if isinstance(i, dict) and isinstance(i.get("value"), str)]
+
+
+def _mentions_consent(concepts: Any) -> bool:
+    """True when a CodeableConcept (or a list of them) codes or names informed consent."""
+    for concept in concepts if isinstance(concepts, list) else [concepts]:
+        texts = [concept.get("text")] if isinstance(concept, dict) else []
+        texts += [c.get(k) for c in codings(concept) for k in ("code", "display")]
+        if any(isinstance(t, str) and "consent" in t.casefold() for t in texts):
+            return True
+    return False

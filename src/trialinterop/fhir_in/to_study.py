@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trialinterop.countries import to_alpha3
 from trialinterop.definition import model as d
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.arms import study_arms
@@ -404,7 +405,7 @@ def _sites(fhir: FhirInput, main: Located, is_r4: bool) -> tuple[d.Site, ...]:
             d.Site(
                 id=site_id,
                 name=location.get("name") or study.get("title") or site_id,
-                country=address.get("country") or "",
+                country=to_alpha3(address.get("country")) or address.get("country") or "",
                 city=address.get("city") or None,
                 state=address.get("state"),
                 status=_status(study, is_r4),

@@ -51,16 +51,19 @@ _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 
 def record_number(item: Located, system: str, what: str) -> int | None:
-    """The record's number (AESPID, CMSPID, ...): the number ending its identifier (sponsor `system` first); None
-    without an identifier. `what` names the number in the error ('AE', 'CM', 'MH')."""
-    ident = identifier_value(item.resource, system) or identifier_value(item.resource, None)
-    if not ident:
-        return None
-    found = _TRAILING_NUMBER.search(ident)
-    if found is None:
-        message = f"{what} number expected at the end of the identifier, got {ident!r}"
-        raise item.fail(f"{item.type}.identifier", message)
-    return int(found.group(1))
+    """The record's number (AESPID, CMSPID, ...): the number ending its sponsor identifier (`system`; an error when
+    that one ends otherwise), else the number ending any other identifier; None when there is none (the caller
+    numbers the record in input order). `what` names the number in the error ('AE', 'CM', 'MH')."""
+    ident = identifier_value(item.resource, system)
+    if ident:
+        found = _TRAILING_NUMBER.search(ident)
+        if found is None:
+            message = f"{what} number expected at the end of the identifier, got {ident!r}"
+            raise item.fail(f"{item.type}.identifier", message)
+        return int(found.group(1))
+    other = identifier_value(item.resource, None)
+    found = _TRAILING_NUMBER.search(other) if other else None
+    return int(found.group(1)) if found and len(found.group(1)) <= 8 else None
 
 
 def extensions(element: Any, url: str) -> list[Resource]:

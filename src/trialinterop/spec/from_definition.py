@@ -63,6 +63,11 @@ def definition_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     return {**_declared_codelists(definition), **_design_codelists(definition), **_test_codelists(definition)}
 
 
+def declared_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
+    """The codelists the definition declares (`codelists`), as terminology."""
+    return _declared_codelists(definition)
+
+
 def _declared_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     return {
         c.name: Codelist(c.name, "", c.title, c.extensible,
