@@ -1,4 +1,5 @@
-"""The CDISC pilot as FHIR (issue 14, item 4): pilot SDTM -> from-sdtm -> records -> to-fhir (ndjson), R4 and R5.
+"""The CDISC pilot as FHIR (issue 14, item 4): pilot SDTM -> from-sdtm -> records -> to-fhir (ndjson), R4 and R5,
+and back with fhir-to-sdtm, compared with to-sdtm of the same records (`trialinterop.compare`).
 
 Every resource is checked with the fhir.resources models of its release (all of them), and the R4 output with the
 Medplum validator on a deterministic sample: every resource of the first 10 subjects (by Patient identifier) plus
@@ -38,7 +39,7 @@ def pilot_fhir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     write_pilot(work / "pilot")
     convert_package(work / "pilot", work / "records")
     records = read_records(work / "records")
-    out = {}
+    out = {"records": work / "records"}
     for version in ("R4", "R5"):
         write_fhir(records, work / version, version=version, form="ndjson")
         out[version] = work / version
@@ -163,3 +164,31 @@ def test_serious_pilot_adverse_events_state_their_criteria(pilot_fhir: dict[str,
     for ae in serious:
         assert any(e["url"] == ig + "/seriousness-criteria" for e in ae["extension"])
         assert ae["meta"]["profile"] == [ig + "/AdverseEvent-clinical-research"]
+
+
+IDENTICAL = ["DM", "DS", "EX", "QS", "SE", "SUPPAE", "SUPPDM", "SV", "TA", "TE", "TI", "TS", "TV", "VS"]
+
+
+def test_fhir_round_trip_gives_the_records_package(pilot_fhir: dict[str, Path], tmp_path: Path) -> None:
+    """pilot -> records -> FHIR R4 -> fhir-to-sdtm against pilot -> records -> to-sdtm: same datasets and rows; the
+    values of the domains below identical. Not yet carried through FHIR (the remaining differences, listed in the
+    report of issue 14): --SPID, --DTC/--DY of the collection date, VISITNUM/VISIT of CM/DS/EX/MH, AESCAN/AESOD,
+    MH MedDRA levels and severity, VSLOC, and LB normal ranges of tests whose result type is text."""
+    from click.testing import CliRunner
+
+    from trialinterop.api import convert_to_sdtm
+    from trialinterop.cli import main
+    from trialinterop.compare import compare_packages
+    from trialinterop.source.reader import read_records
+
+    records = pilot_fhir["records"]
+    convert_to_sdtm(read_records(records), tmp_path / "direct", formats=("xpt",), define=False)
+    args = ["fhir-to-sdtm", str(pilot_fhir["R4"]), "--study", str(records / "study.yaml"), "-o", str(tmp_path / "fhir")]
+    done = CliRunner().invoke(main, [*args, "--no-define"])
+    assert done.exit_code == 0, done.output[-2000:]
+    result = compare_packages(tmp_path / "direct", tmp_path / "fhir", supp_by_parent=True)
+    assert result.datasets_only_a == [] and result.datasets_only_b == []
+    assert all(d.rows_a == d.rows_b == d.matched for d in result.datasets.values())
+    different = {name: d.values_compared - d.values_equal for name, d in result.datasets.items()}
+    assert {name: different[name] for name in IDENTICAL} == dict.fromkeys(IDENTICAL, 0)
+    assert result.values_compared > 4_900_000
