@@ -93,7 +93,9 @@ def spark_session(master: str | None = None, *, app: str = "trialinterop") -> It
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: no master given anywhere
         builder = builder.master("local[*]")
     try:
-        session = builder.getOrCreate()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: say why in one line
         raise SparkUnavailable(f"Spark did not start: {str(exc).strip().splitlines()[0]}") from None
     session.sparkContext.setLogLevel("ERROR")
