@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyreadstat
 from click.testing import CliRunner
 
 from trialinterop.cli import main
@@ -43,5 +44,87 @@ def test_r4_core_examples_are_refused_with_every_problem_and_fully_accounted_for
     }
     assert resources["AdverseEvent"]["not_mapped"] == {"the Patient takes part in no ResearchSubject of this study": 1}
     assert resources["ResearchStudy"]["mapped"] == {"study definition (replaced by --study)": 1}
-    assert resources["ResearchStudy"]["elements"]["text"] == {"count": 1, "mapped_to": None}
+    narrative = "(narrative: a human-readable rendering of the resource's data)"
+    assert resources["ResearchStudy"]["elements"]["text"] == {"count": 1, "mapped_to": narrative}
     assert sum(r["read"] for r in resources.values()) == 9
+
+
+def _enrolled(tmp_path: Path) -> Path:
+    """The Joint Mapping IG bundle (tests/data/fhir) with five of the R4 core examples given to its subject 01-101
+    (Patient/pat-1): a Condition, a heart-rate Observation, a MedicationStatement (Tylenol PM, oral), a Procedure and
+    an Encounter."""
+    bundle = json.loads((Path(__file__).resolve().parent / "data" / "fhir" / "joint-mapping-ig-r4.json").read_text())
+    names = ["Condition-example", "Observation-heart-rate", "MedicationStatement-example001", "Procedure-example",
+             "Encounter-example"]  # fmt: skip
+    for name in names:
+        resource = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+        resource["id"] = f"r4-{resource['id']}"
+        resource["subject"] = {"reference": "Patient/pat-1"}
+        bundle["entry"].append({"fullUrl": f"https://x.org/{resource['resourceType']}/{resource['id']}",
+                                "resource": resource})  # fmt: skip
+    path = tmp_path / "enrolled.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return path
+
+
+def test_examples_given_to_an_enrolled_subject_are_mapped_or_listed(tmp_path: Path) -> None:
+    source = _enrolled(tmp_path)
+    args = ["fhir-to-sdtm", str(source), "-o", str(tmp_path / "a"), "--study", "nct05016804"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2, refused.output
+    assert (
+        "FHIR input refused (1 Observation(s), 1 Encounter(s), 1 Procedure(s) not mapped (use --no-strict to convert "
+        "without them)): 4 problem(s)" in refused.output
+    )
+    for line in (
+        "Observation.code: 1 Observation(s) coded http://loinc.org|8867-4 (Heart rate): not mapped",
+        "Procedure.code: 1 Procedure(s) not mapped: a Procedure no study intervention cites (no PR domain is built)",
+        "Encounter.type: 1 Encounter(s) not mapped: an Encounter that is no study visit (no visit code of the study)",
+    ):
+        assert line in refused.output
+    out, report = tmp_path / "b", tmp_path / "coverage.json"
+    args = ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804", "--no-strict", "--no-define"]
+    result = CliRunner().invoke(main, [*args, "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    resources = json.loads(report.read_text(encoding="utf-8"))["resources"]
+    assert resources["Condition"]["mapped"] == {"AE": 2, "MH": 1}
+    assert resources["MedicationStatement"]["mapped"] == {"CM": 1}
+    assert resources["MedicationStatement"]["elements"]["note"] == {"count": 1, "mapped_to": None}
+    assert resources["Observation"]["not_mapped"] == {
+        "coded http://loinc.org|8867-4 (Heart rate) (code): maps to nothing": 1
+    }
+    assert resources["Procedure"]["not_mapped"] == {
+        "a Procedure no study intervention cites (no PR domain is built)": 1
+    }
+    cm, _ = pyreadstat.read_xport(str(out / "cm.xpt"))
+    assert cm[["USUBJID", "CMTRT", "CMROUTE", "CMINDC"]].to_dict("records") == [
+        {"USUBJID": "NCT05016804-01-101", "CMTRT": "Tylenol PM", "CMROUTE": "ORAL", "CMINDC": "Restless Legs"}
+    ]
+    mh, _ = pyreadstat.read_xport(str(out / "mh.xpt"))
+    assert mh[["USUBJID", "MHTERM", "MHSTDTC"]].to_dict("records") == [
+        {"USUBJID": "NCT05016804-01-101", "MHTERM": "Burnt Ear", "MHSTDTC": "2012-05-24"}
+    ]
+
+
+def test_r4_core_adverse_event_maps_and_says_what_it_leaves_out(tmp_path: Path) -> None:
+    bundle = json.loads((Path(__file__).resolve().parent / "data" / "fhir" / "joint-mapping-ig-r4.json").read_text())
+    event = json.loads((EXAMPLES / "AdverseEvent-example.json").read_text(encoding="utf-8"))
+    event["subject"] = {"reference": "Patient/pat-1"}
+    bundle["entry"].append({"fullUrl": "https://x.org/AdverseEvent/example", "resource": event})
+    source, out = tmp_path / "ae.json", tmp_path / "out"
+    source.write_text(json.dumps(bundle), encoding="utf-8")
+    args = ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804", "--no-define"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    for text in (
+        "AdverseEvent.event: http://snomed.info/sct|304386008 (O/E - itchy rash): not MedDRA, so no AEDECOD from it",
+        "AdverseEvent.category: http://terminology.hl7.org/CodeSystem/adverse-event-category|product-use-error: no "
+        "AE variable holds the category (not mapped)",
+        "AdverseEvent.suspectEntity.instance: suspect entity 'Medication/example' resolves to no resource of the input",
+    ):
+        assert text in result.output
+    ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
+    row = ae[ae["AETERM"] == "This was a mild rash on the left forearm"]
+    assert row[["AESTDTC", "AESER", "AESEV", "AEREL"]].to_dict("records") == [
+        {"AESTDTC": "2017-01-29T12:34:56", "AESER": "N", "AESEV": "MILD", "AEREL": ""}
+    ]

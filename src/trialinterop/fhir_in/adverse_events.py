@@ -73,6 +73,7 @@ class AdverseEventReader:
         if not term:
             raise item.fail(event_element + ".text", "required: the reported term (AETERM)")
         meddra = [c for c in codings(concept) if c.get("system") == codes.MEDDRA]
+        self._report_unread(item, event_element, concept)
         pt = next((c for c in meddra if not c.get("userSelected")), None)
         llt = next((c for c in meddra if c.get("userSelected")), pt)
         hierarchy = fields(ae, sponsor.MEDDRA_HIERARCHY)
@@ -143,6 +144,30 @@ class AdverseEventReader:
             origin=item.origin,
             **criteria,
         )
+
+    def _report_unread(self, item: Located, element: str, concept: Any) -> None:
+        """Warnings for what the AE carries that no AE variable holds: codes of other systems than MedDRA (AEDECOD
+        and the MedDRA levels come from MedDRA only; AETERM is the text), categories, and suspect entities that
+        resolve to nothing (causality is still read)."""
+        other = [f"{c.get('system')}|{c.get('code')} ({c.get('display')})" for c in codings(concept)
+                 if c.get("system") != codes.MEDDRA]  # fmt: skip
+        if other:
+            self.fhir.warn(item, element, f"{', '.join(other)}: not MedDRA, so no AEDECOD from it (not mapped)")
+        for category in item.resource.get("category") or []:
+            shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings(category)) or category.get("text")
+            self.fhir.warn(item, "AdverseEvent.category", f"{shown}: no AE variable holds the category (not mapped)")
+        for suspect in item.resource.get("suspectEntity") or []:
+            instance = suspect.get("instance") if isinstance(suspect, dict) else None
+            if self.r4 is False and isinstance(suspect, dict):
+                instance = suspect.get("instanceReference") or instance
+            text = instance.get("reference") if isinstance(instance, dict) else None
+            if isinstance(text, str) and not text.startswith("#") and self.fhir.find(text) is None:
+                self.fhir.warn(
+                    item,
+                    "AdverseEvent.suspectEntity.instance",
+                    f"suspect entity {text!r} resolves to no resource of the input: not mapped (its causality is "
+                    "read as AEREL)",
+                )
 
     def _resulting_condition(self, item: Located) -> Resource | None:
         """The code of the Condition the event resulted in (the Joint Mapping IG's AETERM/MedDRA source) when the event

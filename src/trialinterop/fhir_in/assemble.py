@@ -63,8 +63,7 @@ class Assembly:
     def add_unmapped(self, items: Iterable[Located], reason: str) -> None:
         """Resources no subject group can hold (e.g. an Observation naming no Patient): not mapped, with `reason`."""
         for item in items:
-            element = "patient" if item.type == "Consent" else "subject"
-            self.unmapped.found.setdefault((item.type, element, reason), []).append(item)
+            self.unmapped.add_reason(item, reason, "patient" if item.type == "Consent" else "subject")
 
     def all_warnings(self) -> list[Issue]:
         bare = meddra_levels_warning(self.parts.bare_meddra)

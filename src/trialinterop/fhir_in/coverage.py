@@ -29,7 +29,13 @@ NOTHING_READS = "nothing reads it"
 def element_targets() -> dict[tuple[str, str], str]:
     """(resource type, element) -> SDTM targets, from mappings/fhir-in/elements.csv."""
     with (mappings_dir() / "fhir-in" / "elements.csv").open(newline="", encoding="utf-8") as handle:
-        return {(row["resource"], row["element"]): row["targets"] for row in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    table = {(row["resource"], row["element"]): row["targets"] for row in rows}
+    kinds = {row["resource"] for row in rows if row["resource"] != "*"}
+    for row in rows:  # "*": an element every resource type may have
+        if row["resource"] == "*":
+            table.update({(kind, row["element"]): row["targets"] for kind in kinds})
+    return table
 
 
 def element_names(resource: dict[str, Any]) -> Iterable[str]:
@@ -54,14 +60,16 @@ class Coverage:
     not_mapped: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     """resourceType -> reason -> resources."""
     elements: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    """resourceType -> element -> mapped resources that have it."""
+    """resourceType -> element -> mapped resources with extensions that have it (the others are in `shapes`)."""
+    shapes: Counter[tuple[str, tuple[str, ...]]] = field(default_factory=Counter)
+    """(resourceType, its top-level element names) -> resources, for resources without extensions (counted by shape:
+    most resources of a type share one, so this is far cheaper than counting each element); see `element_counts`."""
     shared_cited: set[str] = field(default_factory=set)
     """`where` of the shared resources (site study, Medication...) a subject resource read through a reference."""
 
     def count(self, fhir: FhirInput, resources: Iterable[Located], unmapped: Unmapped, *, errors: bool = True) -> None:
         """Account for `resources` as mapping them left `fhir` (marks, ignores, references) and `unmapped`."""
-        labels = {id(i.resource): f"not mapped: {key[1]} {key[2]}" for key, items in unmapped.found.items()
-                  for i in items}  # fmt: skip
+        labels = {id(i.resource): _label(key) for key, items in unmapped.found.items() for i in items}
         failed = {issue.where for issue in fhir.errors} if errors else set()
         for item in resources:
             kind, key = item.type, id(item.resource)
@@ -83,11 +91,15 @@ class Coverage:
             else:
                 self.not_mapped[kind][NOTHING_READS] += 1
                 continue
-            for name in element_names(item.resource):
-                self.elements[kind][name] += 1
+            resource = item.resource
+            if "extension" in resource or "modifierExtension" in resource:
+                self.elements[kind].update(element_names(resource))
+            else:
+                self.shapes[(kind, tuple(resource))] += 1
 
     def add(self, other: Coverage) -> None:
         self.read.update(other.read)
+        self.shapes.update(other.shapes)
         self.shared_cited |= other.shared_cited
         for mine, theirs in ((self.mapped, other.mapped), (self.not_mapped, other.not_mapped),
                              (self.elements, other.elements)):  # fmt: skip
@@ -103,10 +115,21 @@ class Coverage:
     def dropped(self) -> int:
         return sum(sum(c.values()) for c in self.not_mapped.values())
 
+    def element_counts(self) -> dict[str, Counter[str]]:
+        """resourceType -> element -> mapped resources that have it (shapes expanded)."""
+        found: dict[str, Counter[str]] = defaultdict(Counter)
+        for kind, counts in self.elements.items():
+            found[kind].update(counts)
+        for (kind, names), count in self.shapes.items():
+            for name in names:
+                if name != "resourceType":
+                    found[kind][name] += count
+        return found
+
     def unmapped_elements(self) -> dict[str, dict[str, int]]:
         targets = element_targets()
         found: dict[str, dict[str, int]] = {}
-        for kind, counts in sorted(self.elements.items()):
+        for kind, counts in sorted(self.element_counts().items()):
             missing = {name: n for name, n in sorted(counts.items()) if (kind, _generic(name)) not in targets}
             if missing:
                 found[kind] = missing
@@ -115,11 +138,12 @@ class Coverage:
     def report(self, *, source: str, version: str) -> dict[str, Any]:
         """The JSON document of `--report`."""
         targets = element_targets()
+        counts = self.element_counts()
         resources = {}
         for kind in sorted(self.read):
             elements = {
                 name: {"count": n, "mapped_to": targets.get((kind, _generic(name)))}
-                for name, n in sorted(self.elements.get(kind, Counter()).items())
+                for name, n in sorted(counts.get(kind, Counter()).items())
             }
             resources[kind] = {
                 "read": self.read[kind],
@@ -158,6 +182,14 @@ class Coverage:
             shown = ", ".join(f"{name} {n}" for name, n in missing.items())
             lines.append(f"  {kind} elements not mapped: {shown}")
         return lines
+
+
+def _label(key: tuple[str, str, str]) -> str:
+    """The coverage reason of an Unmapped entry."""
+    from trialinterop.fhir_in.unmapped import REASON
+
+    _, element, label = key
+    return label[len(REASON) :] if label.startswith(REASON) else f"coded {label} ({element}): maps to nothing"
 
 
 def _generic(name: str) -> str:

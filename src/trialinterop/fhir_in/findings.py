@@ -51,6 +51,7 @@ class TestIndex:
                     if system is not None and value.code:
                         self.by_code.setdefault((system, value.code), []).append(found)
                 self.by_testcd.setdefault((instrument.domain.lower(), test.testcd), []).append(found)
+        self._domains: dict[str, str | None] = {}
         self.testcd_system = re.compile(
             r"/CodeSystem/" + re.escape(definition.study.id.lower()) + r"-([a-z0-9]+)testcd$"
         )
@@ -62,11 +63,18 @@ class TestIndex:
             if not isinstance(code, str):
                 continue
             hits = self.by_code.get((system, code), [])
-            domain = self.testcd_system.search(system)
+            domain = self._domain(system)
             if domain is not None:
-                hits = hits + self.by_testcd.get((domain.group(1), code), [])
-            found += [t for t in hits if t not in found]
+                hits = hits + self.by_testcd.get((domain, code), [])
+            found += [t for t in hits if not any(t is f for f in found)]
         return found
+
+    def _domain(self, system: str) -> str | None:
+        """The domain of a sponsor test-code CodeSystem URL (memoised: few distinct systems, many Observations)."""
+        if system not in self._domains:
+            match = self.testcd_system.search(system)
+            self._domains[system] = match.group(1) if match is not None else None
+        return self._domains[system]
 
     def match(self, item: Located, key: list[str]) -> Test | None:
         """The test of Observation `item` (`key`: its identifier parts after the subject id), None when none."""

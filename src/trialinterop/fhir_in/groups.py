@@ -209,24 +209,39 @@ def _place(key: str, item: Located, memory: dict[str, list[Located]], spill: _Sp
 
 
 class _Spill:
-    """Subject groups spilled to bucket files: each record is (key, resource, where, file, number, fullUrl),
-    pickled (the JSON is parsed once; unpickling from a buffered file is faster than parsing it again, and about five
-    times faster than `marshal.load`, which reads a file in small pieces). The files are this process's own."""
+    """Subject groups spilled to bucket files: records (key, resource, where, file, number, fullUrl) are pickled in
+    batches of `BATCH` per bucket (the JSON is parsed once; unpickling a batch from a buffered file is several times
+    faster than parsing the JSON again or `marshal.load`, which reads a file in small pieces). The files are this
+    process's own, in a temporary folder removed by `close`."""
+
+    BATCH = 256
 
     def __init__(self, buckets: int) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="trialinterop-fhir-")
         self.count = buckets
         self.handles: list[BinaryIO] | None = [(Path(self.folder.name) / f"{n}.bin").open("wb") for n in range(buckets)]
+        self.pending: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets)]
 
     def add(self, key: str, item: Located) -> None:
-        assert self.handles is not None
         bucket = zlib.crc32(key.encode()) % self.count
         full_url = getattr(item, "full_url", None)
-        record = (key, item.resource, item.where, item.origin.file, item.origin.row, full_url)
-        pickle.dump(record, self.handles[bucket], protocol=pickle.HIGHEST_PROTOCOL)
+        batch = self.pending[bucket]
+        batch.append((key, item.resource, item.where, item.origin.file, item.origin.row, full_url))
+        if len(batch) >= self.BATCH:
+            self._flush(bucket)
+
+    def _flush(self, bucket: int) -> None:
+        assert self.handles is not None
+        if self.pending[bucket]:
+            pickle.dump(self.pending[bucket], self.handles[bucket], protocol=pickle.HIGHEST_PROTOCOL)
+            self.pending[bucket] = []
 
     def finish(self) -> None:
-        for handle in self.handles or []:
+        if self.handles is None:
+            return
+        for bucket in range(self.count):
+            self._flush(bucket)
+        for handle in self.handles:
             handle.close()
         self.handles = None
 
@@ -236,16 +251,17 @@ class _Spill:
             with (Path(self.folder.name) / f"{number}.bin").open("rb") as handle:
                 while True:
                     try:
-                        key, resource, where, file, row, full_url = pickle.load(handle)
+                        batch = pickle.load(handle)
                     except EOFError:
                         break
-                    origin = Origin(file, row)
-                    item = (
-                        _BundleEntry(resource, where, origin, full_url)
-                        if full_url
-                        else Located(resource, where, origin)
-                    )
-                    found.setdefault(key, []).append(item)
+                    for key, resource, where, file, row, full_url in batch:
+                        origin = Origin(file, row)
+                        item = (
+                            _BundleEntry(resource, where, origin, full_url)
+                            if full_url
+                            else Located(resource, where, origin)
+                        )
+                        found.setdefault(key, []).append(item)
             for key, items in found.items():
                 yield SubjectGroup(key, items)
 

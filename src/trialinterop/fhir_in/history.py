@@ -24,6 +24,7 @@ from typing import Any
 
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import code_in, codings, fields, original_dtc, record_number
 from trialinterop.source import models as m
@@ -166,8 +167,8 @@ class HistoryReader:
             atc_class=fields(statement, sponsor.CONCOMITANT_MEDICATION).get("atc_class"),
             indication=_name(reason),
             dose=_number(quantity.get("value"), item, f"{kind}.dosage.dose.value"),
-            dose_unit=quantity.get("unit") or quantity.get("code"),
-            route=_name(dosage.get("route")),
+            dose_unit=cdisc_unit(self.fhir, item, f"{kind}.dosage.dose", quantity),
+            route=cdisc_route(self.fhir, item, f"{kind}.dosage.route", dosage.get("route")),
             frequency=_name((dosage.get("timing") or {}).get("code")),
             start=start,
             end=end,

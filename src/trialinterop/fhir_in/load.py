@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
+    orjson = None  # type: ignore[assignment]
+
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
 from trialinterop.source.models import Origin
@@ -318,7 +323,9 @@ def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
     if not line.strip():
         return None
     try:
-        resource = json.loads(line.decode("utf-8-sig"))
+        resource = _fast_loads(line)
+        if resource is None:
+            resource = json.loads(line.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8 text (byte {exc.start})", where=place) from None
     except json.JSONDecodeError as exc:
@@ -328,6 +335,18 @@ def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
     _require_resource_shape(resource, place, need_id=True)
     where = f"{place} ({resource['resourceType']}/{resource['id']})"
     return Located(resource, where, Origin(name, number))
+
+
+def _fast_loads(line: bytes) -> Any:
+    """orjson's parse of a line (a project dependency, several times faster than `json` here); None when orjson is
+    missing or refuses the line, so that `json` parses it again and reports the problem in its own words (byte and
+    column, nesting) as before."""
+    if orjson is None or line.startswith(b"\xef\xbb\xbf"):
+        return None
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _require_resource_shape(resource: Any, place: str, *, need_id: bool) -> None:

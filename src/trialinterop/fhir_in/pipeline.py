@@ -146,7 +146,7 @@ def _read(
     coverage.skip(grouped.skipped, SKIPPED)
     for item in grouped.orphans:
         coverage.read[item.type] += 1
-        coverage.not_mapped[item.type][f"not mapped: {NO_SUBJECT}"] += 1
+        coverage.not_mapped[item.type][NO_SUBJECT] += 1
     given = study is not None
     unmapped = assembly.unmapped
     problems = condense(assembly.errors)

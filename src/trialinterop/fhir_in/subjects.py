@@ -81,6 +81,7 @@ def map_subject(context: MappingContext, group: SubjectGroup) -> SubjectPart:
         records = SubjectRecords()
         for item in group.resources:
             fhir.ignore(item, NOT_IN_STUDY)
+    _nothing_reads(fhir, group.resources, reader.unmapped)
     coverage = Coverage()
     coverage.count(fhir, group.resources, reader.unmapped)
     coverage.shared_cited = {item.where for item in context.shared if id(item.resource) in fhir.referenced}
@@ -96,3 +97,24 @@ def _of_study(item: Located, study_keys: frozenset[str]) -> bool:
         return True
     head = text.partition("/_history/")[0].rstrip("/")
     return head in study_keys or "/".join(head.split("/")[-2:]) in study_keys
+
+
+NOTHING_READS = {
+    "Procedure": "a Procedure no study intervention cites (no PR domain is built)",
+    "Encounter": "an Encounter that is no study visit (no visit code of the study)",
+}
+
+
+def _nothing_reads(fhir: FhirInput, resources: list[Located], unmapped: Unmapped) -> None:
+    """Resources of a mapped subject that no mapping read, mapped or ignored on purpose: listed as not mapped (so
+    strict mode refuses the input rather than drop them)."""
+    listed = {id(i.resource) for items in unmapped.found.values() for i in items}
+    failed = {issue.where for issue in fhir.errors}
+    for item in resources:
+        key = id(item.resource)
+        if key in fhir.mapped or key in fhir.ignored or key in fhir.referenced or key in listed:
+            continue
+        if item.where in failed:
+            continue
+        reason = NOTHING_READS.get(item.type, f"a {item.type} nothing reads")
+        unmapped.add_reason(item, reason)

@@ -34,6 +34,7 @@ from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived,
 from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.to_study import attribute_value
 from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import (
@@ -431,7 +432,9 @@ class SubjectReader:
         code = next((code_in(t, self.visit_system) for t in encounter.get("type") or []), None)
         if code is None:
             if id(encounter) not in self.fhir.referenced:
-                self.unmapped.add(item, (encounter.get("type") or [None])[0], "type")
+                self.unmapped.add_reason(
+                    item, "an Encounter that is no study visit (no visit code of the study)", "type"
+                )
             return
         occurred = encounter.get("status") in ("finished", "completed", "in-progress", "arrived")
         period = encounter.get("period" if self.is_r4 else "actualPeriod") or {}
@@ -485,8 +488,8 @@ class SubjectReader:
             treatment,
             start,
             float(value) if value is not None else None,
-            dose.get("unit") or dose.get("code") or None,
-            route.get("text") or next((c.get("display") for c in codings(route)), None) or "",
+            cdisc_unit(self.fhir, item, "MedicationAdministration.dosage.dose", dose),
+            cdisc_route(self.fhir, item, "MedicationAdministration.dosage.route", route) or "",
             end=original_dtc(period, "end"),
             dose_form=collected.get("dose_form"),
             frequency=collected.get("frequency"),

@@ -15,6 +15,13 @@ from trialinterop.fhir_in.values import codings
 from trialinterop.issues import Issue, Severity
 
 RULE = "FHIR-IN-UNMAPPED"
+REASON = "reason: "
+
+
+def _what(count: int, kind: str, label: str) -> str:
+    if label.startswith(REASON):
+        return f"{count} {kind}(s) not mapped: {label[len(REASON) :]}"
+    return f"{count} {kind}(s) coded {label}: not mapped"
 
 
 def code_label(concept: Any) -> str:
@@ -34,6 +41,10 @@ class Unmapped:
 
     def add(self, item: Located, concept: Any, element: str = "code") -> None:
         self.found.setdefault((item.type, element, code_label(concept)), []).append(item)
+
+    def add_reason(self, item: Located, reason: str, element: str = "code") -> None:
+        """A resource left out for `reason` (not for its code)."""
+        self.found.setdefault((item.type, element, REASON + reason), []).append(item)
 
     def _counts(self) -> str:
         """'1940 Observation(s)', or per type: '3 Observation(s), 1 Condition(s)'."""
@@ -57,13 +68,15 @@ class Unmapped:
             else "the study definition rebuilt from FHIR has no instruments (FHIR does not carry them): give --study "
             f"(a definition file or a bundled study id: {', '.join(bundled_study_ids())})"
         )
-        if any(kind != "Observation" for kind, _, _ in self.found):
-            why += "; a Condition or MedicationStatement needs a term (text or a coding display), not entered-in-error"
+        kinds = {kind for kind, _, _ in self.found}
+        if kinds & {"Condition", "MedicationStatement", "MedicationRequest", "MedicationAdministration"}:
+            why += "; a Condition or medication needs a term (text or a coding display), not entered-in-error"
+        if kinds - {"Observation", "Condition", "MedicationStatement", "MedicationRequest", "MedicationAdministration"}:
+            why += "; the other resources listed have no SDTM domain this tool builds from them"
         found = [
-            Issue(RULE, severity, f"{len(items)} {kind}(s) coded {label}: not mapped", where=items[0].where,
-                  field=f"{kind}.{element}")
+            Issue(RULE, severity, _what(len(items), kind, label), where=items[0].where, field=f"{kind}.{element}")
             for (kind, element, label), items in self.found.items()
-        ]  # fmt: skip
+        ]
         return [*found, Issue(RULE, severity, f"{self._counts()} not mapped: {why}")]
 
     def summary(self, *, given: bool) -> str:

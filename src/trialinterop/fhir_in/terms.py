@@ -1,0 +1,94 @@
+"""Codes of other systems read back as CDISC terms, from tables under mappings/fhir-in/ (each row names its source):
+
+- route (`route.csv`): SNOMED CT route codes (the FHIR R4 route-codes value set) and HL7 v3 RouteOfAdministration
+  codes -> CDISC ROUTE; also an NCI Thesaurus code of a ROUTE term, or a text/display equal to a ROUTE submission
+  value (with or without a trailing ' route');
+- units (`ucum-unit.csv`): a Quantity's unit -> CDISC UNIT: its `unit` text when that is a UNIT submission value (so
+  this tool's own output comes back unchanged), else its UCUM code when that is one, else the table (mm[Hg] -> mmHg,
+  Cel -> C, a -> YEARS...), else UCUM `10*n` written as CDISC `10^n`.
+
+A code nothing maps is kept as given (ROUTE is extensible; UNIT too) with a warning naming the element, so conform and
+the validator still see it. Administrative gender, US Core race/ethnicity and the AE severity, seriousness and outcome
+codes are read with the tables of fhir.codes (the ones to-fhir writes with), in reverse.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from typing import Any
+
+from trialinterop.ct import cdisc_terms
+from trialinterop.fhir import codes
+from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.values import codings
+from trialinterop.resources import mappings_dir
+
+_POWER = re.compile(r"10\*(\d+)")
+
+
+@functools.cache
+def _table(name: str) -> list[dict[str, str]]:
+    with (mappings_dir() / "fhir-in" / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@functools.cache
+def route_codes() -> dict[tuple[str, str], str]:
+    """(system, code) -> CDISC ROUTE."""
+    return {(row["system"], row["code"]): row["route"] for row in _table("route.csv")}
+
+
+@functools.cache
+def ucum_units() -> dict[str, str]:
+    """UCUM code -> CDISC UNIT (the rows of the table)."""
+    return {row["ucum"]: row["unit"] for row in _table("ucum-unit.csv")}
+
+
+def cdisc_route(fhir: FhirInput, item: Located, element: str, concept: Any) -> str | None:
+    """The CDISC ROUTE a route CodeableConcept means (see the module docstring); None when it is absent."""
+    if not isinstance(concept, dict) or not (concept.get("text") or codings(concept)):
+        return None
+    terms = cdisc_terms("ROUTE")
+    by_code = {code: value for value, code in terms.items()}
+    for coding in codings(concept):
+        system, code = coding.get("system") or "", coding.get("code") or ""
+        if system == codes.NCI and code in by_code:
+            return by_code[code]
+        if (system, code) in route_codes():
+            return route_codes()[(system, code)]
+    texts = [concept.get("text"), *(c.get("display") for c in codings(concept))]
+    for text in texts:
+        if isinstance(text, str):
+            folded = text.strip().upper()
+            for candidate in (folded, folded.removesuffix(" ROUTE")):
+                if candidate in terms:
+                    return candidate
+    raw = next((t for t in texts if isinstance(t, str) and t), None) or str(codings(concept)[0].get("code"))
+    shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings(concept)) or repr(raw)
+    fhir.warn(item, element, f"route {shown} has no CDISC ROUTE term (mappings/fhir-in/route.csv): kept as {raw!r}")
+    return raw
+
+
+def cdisc_unit(fhir: FhirInput, item: Located, element: str, quantity: Any) -> str | None:
+    """The CDISC UNIT of a Quantity (see the module docstring); None when it gives no unit."""
+    if not isinstance(quantity, dict):
+        return None
+    text, code = quantity.get("unit"), quantity.get("code")
+    units = cdisc_terms("UNIT")
+    if isinstance(text, str) and text in units:
+        return text
+    if isinstance(code, str) and code:
+        if code in units:
+            return code
+        if code in ucum_units():
+            return ucum_units()[code]
+        powered = _POWER.sub(r"10^\1", code)
+        if powered in units:
+            return powered
+    given = text if isinstance(text, str) and text else code if isinstance(code, str) and code else None
+    if given is None:
+        return None
+    fhir.warn(item, element, f"unit {given!r} (UCUM {code!r}) has no CDISC UNIT term: kept as given")
+    return given

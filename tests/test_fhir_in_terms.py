@@ -1,0 +1,83 @@
+"""Codes of other systems read back as CDISC terms (fhir_in.terms, tables in mappings/fhir-in/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trialinterop.countries import to_alpha3
+from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
+from trialinterop.source.models import Origin
+
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+
+
+def _input() -> tuple[FhirInput, Located]:
+    item = Located({"resourceType": "MedicationStatement", "id": "m"}, "in.json entry[0] (MedicationStatement/m)",
+                   Origin("in.json", 1))  # fmt: skip
+    return FhirInput(Path("in.json"), "R4", [item]), item
+
+
+@pytest.mark.parametrize(
+    ("concept", "expected"),
+    [
+        ({"coding": [{"system": SNOMED, "code": "26643006", "display": "Oral Route"}]}, "ORAL"),
+        ({"coding": [{"system": SNOMED, "code": "47625008"}]}, "INTRAVENOUS"),
+        ({"coding": [{"system": SNOMED, "code": "10547007"}]}, "AURICULAR (OTIC)"),
+        ({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration", "code": "PO"}]},
+         "ORAL"),
+        ({"coding": [{"system": "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "code": "C38299"}]},
+         "SUBCUTANEOUS"),
+        ({"text": "Intramuscular route"}, "INTRAMUSCULAR"),
+        ({"text": "oral"}, "ORAL"),
+    ],
+)  # fmt: skip
+def test_routes(concept: dict, expected: str) -> None:
+    fhir, item = _input()
+    assert cdisc_route(fhir, item, "MedicationStatement.dosage.route", concept) == expected
+    assert fhir.warnings == []
+
+
+def test_unmapped_route_is_kept_with_a_warning() -> None:
+    fhir, item = _input()
+    concept = {"coding": [{"system": SNOMED, "code": "999", "display": "Through the ear canal"}]}
+    assert cdisc_route(fhir, item, "MedicationStatement.dosage.route", concept) == "Through the ear canal"
+    assert [w.render() for w in fhir.warnings] == [
+        "WARNING FHIR-IN in.json entry[0] (MedicationStatement/m) MedicationStatement.dosage.route: route "
+        "http://snomed.info/sct|999 has no CDISC ROUTE term (mappings/fhir-in/route.csv): kept as "
+        "'Through the ear canal'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "expected"),
+    [
+        ({"value": 1, "unit": "milligram", "system": UCUM, "code": "mg"}, "mg"),
+        ({"value": 1, "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"}, "mmHg"),
+        ({"value": 1, "unit": "millimetre of mercury", "system": UCUM, "code": "mm[Hg]"}, "mmHg"),
+        ({"value": 1, "system": UCUM, "code": "Cel"}, "C"),
+        ({"value": 1, "system": UCUM, "code": "10*9/L"}, "10^9/L"),
+        ({"value": 1, "system": UCUM, "code": "a"}, "YEARS"),
+        ({"value": 1, "unit": "beats/min", "system": UCUM, "code": "/min"}, "beats/min"),
+        ({"value": 1}, None),
+    ],
+)
+def test_units(quantity: dict, expected: str | None) -> None:
+    fhir, item = _input()
+    assert cdisc_unit(fhir, item, "MedicationStatement.dosage.dose", quantity) == expected
+    assert fhir.warnings == []
+
+
+def test_unmapped_unit_is_kept_with_a_warning() -> None:
+    fhir, item = _input()
+    assert cdisc_unit(fhir, item, "X.dose", {"value": 2, "unit": "puffs", "code": "{puff}"}) == "puffs"
+    assert len(fhir.warnings) == 1 and "unit 'puffs' (UCUM '{puff}') has no CDISC UNIT term" in fhir.warnings[0].message
+
+
+@pytest.mark.parametrize(("given", "alpha3"), [("US", "USA"), ("USA", "USA"), ("us", "USA"), ("Argentina", "ARG"),
+                                               ("XX", None), ("", None)])  # fmt: skip
+def test_countries(given: str, alpha3: str | None) -> None:
+    assert to_alpha3(given) == alpha3
