@@ -23,6 +23,7 @@ from typing import Any
 from trialinterop.errors import TrialInteropError
 
 MIN_JAVA = 17
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 INSTALL_HINT = "install it with: pip install 'trialinterop[spark]'"
 
 
@@ -88,10 +89,11 @@ def spark_session(master: str | None = None, *, app: str = "trialinterop") -> It
     builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
     builder = builder.config("spark.python.worker.reuse", "true").config("spark.ui.showConsoleProgress", "false")
     builder = builder.config("spark.executorEnv.PYTHONWARNINGS", "ignore::FutureWarning")
-    if master:
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # this process starts the JVM (not spark-submit): quiet log
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}")
+        builder = builder.master(master or "local[*]")
+    elif master:
         builder = builder.master(master)
-    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: no master given anywhere
-        builder = builder.master("local[*]")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
