@@ -8,6 +8,8 @@ local[2]`, each in its own process. While a run goes, its process tree is sample
 sizes): the driver (the Python process the command starts), the JVM Spark starts (driver JVM; in local mode the
 executors are threads of it) and the Python workers the JVM forks (the executors' Python side). Peaks are per part
 and of the tree's sum. The outputs of both runs are compared file by file (SHA-256): they must be byte-identical.
+With --validate (or --only-validate, on the packages an earlier run left in --work) the written package is also
+validated with both engines (JSON reports compared byte for byte).
 
 The figures go to `--out` under "spark" (other keys are kept), keyed by size.
 """
@@ -101,7 +103,7 @@ def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def run_size(size: int, work: Path, master: str) -> dict[str, Any]:
+def run_size(size: int, work: Path, master: str, *, validate: bool = False, convert: bool = True) -> dict[str, Any]:
     tool = str(Path(sys.executable).with_name("trialinterop"))
     records, ndjson = work / f"records{size}", work / f"ndjson{size}"
     if not ndjson.exists():
@@ -109,15 +111,30 @@ def run_size(size: int, work: Path, master: str) -> dict[str, Any]:
         subprocess.run([tool, "to-fhir", str(records), "-o", str(ndjson), "--form", "ndjson"], check=True)
     input_bytes = sum(p.stat().st_size for p in ndjson.glob("*.ndjson"))
     runs = {}
-    for engine in ("local", "spark"):
+    for engine in ("local", "spark") if convert else ():
         out = work / f"sdtm{size}-{engine}"
         command = [tool, "fhir-to-sdtm", str(ndjson), "-o", str(out), "--study", STUDY, "--format", "xpt,json"]
         if engine == "spark":
             command += ["--engine", "spark", "--master", master]
         runs[engine] = timed(command)
         print(f"{size} {engine}: {runs[engine]}", file=sys.stderr)
-    same = digests(work / f"sdtm{size}-local") == digests(work / f"sdtm{size}-spark")
-    return {"input_bytes": input_bytes, "master": master, "byte_identical": same, **runs}
+    same = convert and digests(work / f"sdtm{size}-local") == digests(work / f"sdtm{size}-spark")
+    figures = {"input_bytes": input_bytes, "master": master, "byte_identical": same, **runs}
+    if validate:
+        package = work / f"sdtm{size}-local"
+        checks = {}
+        for engine in ("local", "spark"):
+            report = work / f"validate{size}-{engine}.json"
+            command = [tool, "validate", str(package), "--format", "json", "-o", str(report), "--fail-on", "reject"]
+            if engine == "spark":
+                command += ["--engine", "spark", "--master", master]
+            checks[engine] = timed(command)
+            print(f"{size} validate {engine}: {checks[engine]}", file=sys.stderr)
+        same_report = (work / f"validate{size}-local.json").read_bytes() == (
+            work / f"validate{size}-spark.json"
+        ).read_bytes()
+        figures["validate"] = {"same_report": same_report, **checks}
+    return figures
 
 
 def main() -> None:
@@ -126,6 +143,8 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--work", type=Path)
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    parser.add_argument("--validate", action="store_true", help="also validate the package: local vs spark")
+    parser.add_argument("--only-validate", action="store_true", help="only that (the packages of an earlier run)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="trialinterop-spark-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -134,7 +153,11 @@ def main() -> None:
     entry["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}"
     entry["command"] = f"fhir-to-sdtm NDJSON --study {STUDY} --format xpt,json, --engine local vs --engine spark"
     for size in (int(s) for s in args.sizes.split(",")):
-        entry.setdefault("sizes", {})[str(size)] = run_size(size, work, args.master)
+        checks = args.validate or args.only_validate
+        found = run_size(size, work, args.master, validate=checks, convert=not args.only_validate)
+        if args.only_validate:
+            found = {**entry.get("sizes", {}).get(str(size), {}), "validate": found["validate"]}
+        entry.setdefault("sizes", {})[str(size)] = found
         args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(entry, indent=2))
 

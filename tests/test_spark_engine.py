@@ -19,8 +19,10 @@ from trialinterop.definition import bundled_definition
 from trialinterop.errors import InputError
 from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir_in import read_fhir_trial
+from trialinterop.fhir_in.load import _read_ndjson_folder
 from trialinterop.fhir_in.pipeline import FhirRefused
 from trialinterop.source.generate import generate_records
+from trialinterop.spark import ndjson as ndjson_reader
 from trialinterop.spark import session as spark_session_module
 from trialinterop.spark.fhir_to_sdtm import read_fhir_trial_spark
 from trialinterop.spark.session import java_command, spark_session
@@ -102,6 +104,39 @@ def test_spark_reads_the_same_trial_warnings_and_coverage(spark: Any, small: Pat
     assert distributed.warnings == local.warnings
     assert distributed.version == "R4"
     assert distributed.coverage.summary_lines() == local.coverage.summary_lines()
+
+
+@pytest.mark.parametrize("chunk_bytes", [97, 1000, 40_000])
+def test_byte_ranges_give_every_line_once_with_its_number(small: Path, chunk_bytes: int) -> None:
+    files = ndjson_reader.ndjson_files(small)
+    found = ndjson_reader.chunks(files, chunk_bytes)
+    assert len(found) > len(files)  # files are cut into several ranges
+    numbered = ndjson_reader.numbered(found, [ndjson_reader.count_starts(c) for c in found])
+    items = [item for chunk in numbered for _, item in ndjson_reader.read_chunk(chunk)]
+    expected = list(_read_ndjson_folder(small))
+    assert [(i.where, i.resource) for i in items] == [(i.where, i.resource) for i in expected]
+
+
+def test_blank_lines_and_a_last_line_without_newline(tmp_path: Path) -> None:
+    group = '{"resourceType":"Group","id":"g%d"}'
+    text = f"{group % 1}\n\n\n{group % 2}\n{group % 3}"
+    (tmp_path / "Group.ndjson").write_text(text)
+    for size in (1, 5, 36, 37, 38, 1000):
+        found = ndjson_reader.chunks([tmp_path / "Group.ndjson"], size)
+        numbered = ndjson_reader.numbered(found, [ndjson_reader.count_starts(c) for c in found])
+        items = [item for chunk in numbered for _, item in ndjson_reader.read_chunk(chunk)]
+        assert [i.where for i in items] == [
+            "Group.ndjson:1 (Group/g1)",
+            "Group.ndjson:4 (Group/g2)",
+            "Group.ndjson:5 (Group/g3)",
+        ], size
+
+
+def test_small_byte_ranges_in_spark_give_the_same_trial(spark: Any, small: Path) -> None:
+    local = read_fhir_trial(small, study=STUDY)
+    distributed = read_fhir_trial_spark(spark, small, study=STUDY, chunk_bytes=5000)
+    assert distributed.records == local.records
+    assert distributed.warnings == local.warnings
 
 
 def _rewrite(folder: Path, name: str, change: Any) -> None:

@@ -27,6 +27,7 @@ from trialinterop.fhir_in.load import fail
 from trialinterop.fhir_in.pipeline import FhirTrial, StudyOption, read_grouped
 from trialinterop.fhir_in.subjects import MappingContext, SubjectPart, map_subject
 from trialinterop.spark.grouping import SparkGrouped, group_in_spark
+from trialinterop.spark.ndjson import CHUNK_BYTES
 
 
 def read_fhir_trial_spark(
@@ -38,12 +39,14 @@ def read_fhir_trial_spark(
     strict: bool = True,
     site: str | None = None,
     terminology: Terminology | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> FhirTrial:
-    """`fhir_in.read_fhir_trial` for an NDJSON folder, the reading and mapping run by Spark (same result)."""
+    """`fhir_in.read_fhir_trial` for an NDJSON folder, the reading and mapping run by Spark (same result);
+    `chunk_bytes`: the byte ranges the files are read in."""
     path = Path(source)
     if not path.is_dir():
         raise fail("--engine spark reads an NDJSON export folder; give a Bundle to the local engine", where=str(path))
-    grouped = group_in_spark(session, path, version=version)
+    grouped = group_in_spark(session, path, version=version, chunk_bytes=chunk_bytes)
     try:
         return read_grouped(
             grouped,

@@ -188,10 +188,17 @@ class SparkGrouped(GroupedInput):
             yield group
 
 
-def group_in_spark(session: Any, source: Path, *, version: str = "auto", slices: int | None = None) -> SparkGrouped:
+def group_in_spark(
+    session: Any,
+    source: Path,
+    *,
+    version: str = "auto",
+    slices: int | None = None,
+    chunk_bytes: int = ndjson.CHUNK_BYTES,
+) -> SparkGrouped:
     """Read the NDJSON folder `source` in Spark and group it by subject (see the module docstring); raises the
     InputError the single-machine reader would raise first. `slices`: partitions of the groups (default: one per
-    GROUP_BYTES of input, at least the default parallelism)."""
+    GROUP_BYTES of input, at least the default parallelism); `chunk_bytes`: the byte ranges files are cut into."""
     from pyspark import StorageLevel
 
     context = session.sparkContext
@@ -199,7 +206,7 @@ def group_in_spark(session: Any, source: Path, *, version: str = "auto", slices:
     files = ndjson.ndjson_files(source)
     if not files:
         raise fail("folder holds no *.ndjson files (expected a FHIR NDJSON export)", where=str(source))
-    found = ndjson.chunks(files)
+    found = ndjson.chunks(files, chunk_bytes)
     size = sum(p.stat().st_size for p in files)
     count = max(1, min(len(found), max(context.defaultParallelism, size // GROUP_BYTES + 1)))
     starts = context.parallelize(found, count).map(ndjson.count_starts).collect() if found else []
