@@ -146,3 +146,70 @@ def test_study_with_a_records_folder_is_refused() -> None:
 
     with pytest.raises(InputError, match="--study applies to ODM or FHIR input; a records folder has its own"):
         load_trial(REPO / "fixtures" / "records", study=STUDY)
+
+
+def _edited(tmp_path: Path, edit: object) -> Path:
+    import json
+
+    bundle = json.loads(BUNDLE.read_text(encoding="utf-8"))
+    edit(bundle)  # type: ignore[operator]
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return path
+
+
+def _no_site_level_study(bundle: dict) -> None:
+    """The subjects name the trial itself: no site-level ResearchStudy."""
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id") != "site-01"]
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "ResearchSubject":
+            entry["resource"]["study"] = {"reference": "ResearchStudy/nct05016804"}
+
+
+def test_without_a_site_level_study_the_site_comes_from_the_site_option(tmp_path: Path) -> None:
+    source = _edited(tmp_path, _no_site_level_study)
+    args = ["fhir-to-sdtm", str(source), "--study", "nct05016804", "--no-define"]
+    refused = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "a")])
+    assert refused.exit_code == 2, refused.output
+    assert "FHIR input refused: 2 problem(s)" in refused.output  # both subjects, in one run
+    assert "cannot tell the site" in refused.output and "give --site (sites: 01, 02)" in refused.output
+    result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "b"), "--site", "02"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("the input does not tell the site: SITEID 02 (--site)") == 2
+    dm, _ = pyreadstat.read_xport(str(tmp_path / "b" / "dm.xpt"))
+    assert dm["SITEID"].tolist() == ["02", "02"]
+
+
+def test_references_by_identifier_resolve(tmp_path: Path) -> None:
+    def by_identifier(bundle: dict) -> None:
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            if resource.get("id") == "rs-1":
+                resource["individual"] = {
+                    "identifier": {"system": "https://hospital.example.org/mrn", "value": "MRN-447781"}
+                }
+
+    source = _edited(tmp_path, by_identifier)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804"])
+    assert result.exit_code == 0, result.output
+    dm, _ = pyreadstat.read_xport(str(out / "dm.xpt"))
+    assert dm[["SUBJID", "BRTHDTC"]].to_dict("records")[0] == {"SUBJID": "01-101", "BRTHDTC": "1961-04-17"}
+
+
+def test_a_reference_with_only_a_display_is_reported(tmp_path: Path) -> None:
+    def display_only(bundle: dict) -> None:
+        for entry in bundle["entry"]:
+            if entry["resource"].get("id") == "ae-1":
+                entry["resource"]["resultingCondition"] = [{"display": "Infusion reaction"}]
+                entry["resource"].pop("event", None)
+
+    source = _edited(tmp_path, display_only)
+    result = CliRunner().invoke(
+        main, ["fhir-to-sdtm", str(source), "-o", str(tmp_path / "out"), "--study", "nct05016804"]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "AdverseEvent.resultingCondition: Reference with only a display ('Infusion reaction') does not resolve to any "
+        "resource of the input" in result.output
+    )

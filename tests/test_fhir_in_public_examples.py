@@ -128,3 +128,35 @@ def test_r4_core_adverse_event_maps_and_says_what_it_leaves_out(tmp_path: Path) 
     assert row[["AESTDTC", "AESER", "AESEV", "AEREL"]].to_dict("records") == [
         {"AESTDTC": "2017-01-29T12:34:56", "AESER": "N", "AESEV": "MILD", "AEREL": ""}
     ]
+
+
+R5_EXAMPLES = Path(__file__).resolve().parent / "data" / "third_party" / "fhir-r5-examples"
+
+
+def test_r5_core_examples_are_refused_with_every_problem_and_fully_accounted_for(tmp_path: Path) -> None:
+    resources = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(R5_EXAMPLES.glob("*.json"))]
+    entries = [{"fullUrl": f"http://hl7.org/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]
+    source, out, report = tmp_path / "r5-examples.json", tmp_path / "out", tmp_path / "coverage.json"
+    source.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}), encoding="utf-8")
+    args = ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804", "--report", str(report)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "FHIR input refused: 2 problem(s)" in result.output
+    assert (
+        "(ResearchStudy/example-ctgov-study-record) ResearchStudy.identifier: the input's study (112103, NCT05503693, "
+        "AP303-PK-01) is not the study of --study nct05016804" in result.output
+    )
+    assert (
+        "(ResearchSubject/example-crossover-placebo-to-drug) ResearchSubject.subject: reference 'cfsb1676546565857' "
+        "does not resolve to any resource of the input" in result.output
+    )
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["fhir_version"] == "R5"
+    assert document["totals"]["resources"] == 9 == sum(r["read"] for r in document["resources"].values())
+    assert document["resources"]["ResearchSubject"]["not_mapped"] == {"a problem stopped it (see the errors)": 1}
+    assert document["resources"]["Patient"]["not_mapped"] == {
+        "the Patient takes part in no ResearchSubject of this study": 1
+    }
+    study_elements = document["resources"]["ResearchStudy"]["elements"]
+    assert study_elements["outcomeMeasure"] == {"count": 1, "mapped_to": None}
+    assert study_elements["identifier"]["mapped_to"] == "DM.STUDYID;DM.SITEID;TS.REGID"

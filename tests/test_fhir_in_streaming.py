@@ -118,3 +118,21 @@ def test_coverage_accounts_for_every_resource(written: dict[str, Path], records:
     assert sum(len(names) for names in unmapped.values()) == 32
     assert unmapped["Encounter"] == {"class": 33, "identifier": 33, "location": 33}
     assert "Patient" not in unmapped and "ResearchSubject" not in unmapped
+
+
+def test_r5_consent_date_from_any_progress_entry(tmp_path: Path, records: TrialRecords) -> None:
+    """The R5 core example ResearchSubject-example-crossover-placebo-to-drug puts 'Informed consent signed' in
+    progress[1]; the first entry has no date."""
+    path = tmp_path / "r5.json"
+    write_fhir(records, path, version="R5", form="collection")
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    subject = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ResearchSubject")
+    first = subject["progress"][0]
+    consent = {"type": {"text": "Enrollment status"}, "reason": {"coding": [{"code": "informedConsentSigned"}],
+               "text": "Informed consent signed"}, "startDate": "2020-01-02"}  # fmt: skip
+    subject["progress"] = [{k: v for k, v in first.items() if k != "startDate"}, consent]
+    subject["consent"] = []
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    back = read_fhir_trial(path, study=records.definition).records
+    sid = subject["identifier"][0]["value"]
+    assert [s.consent_date for s in back.subjects if s.subject_id == sid] == ["2020-01-02"]

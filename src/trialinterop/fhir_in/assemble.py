@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from trialinterop.definition import StudyDefinition
 from trialinterop.fhir_in.coverage import Coverage
@@ -31,12 +32,12 @@ def condense(issues: Iterable[Issue], keep: int = SHOWN_PER_KIND) -> list[Issue]
     for issue in dict.fromkeys(issues):
         kinds[(issue.severity, issue.rule, issue.field, _VALUES.sub("_", issue.message))].append(issue)
     found = []
-    for (_, rule, element, _), items in kinds.items():
+    for items in kinds.values():
         found.extend(items[:keep])
         if len(items) > keep:
             more = len(items) - keep
             message = f"{more} more like the {keep} above ({len(items)} of this kind in all)"
-            found.append(Issue(str(rule), items[0].severity, message, where="", field=str(element)))
+            found.append(replace(items[0], message=message, where="", key="", value=""))  # same id, element
     return found
 
 

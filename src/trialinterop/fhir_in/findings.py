@@ -15,6 +15,7 @@ starts with "Derived:" was derived by the writer: not a record row.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +77,10 @@ class TestIndex:
             self._domains[system] = match.group(1) if match is not None else None
         return self._domains[system]
 
-    def match(self, item: Located, key: list[str]) -> Test | None:
-        """The test of Observation `item` (`key`: its identifier parts after the subject id), None when none."""
-        found = self.candidates(item.resource.get("code"))
+    def match(self, item: Located, key: list[str], candidates: list[Test] | None = None) -> Test | None:
+        """The test of Observation `item` (`key`: its identifier parts after the subject id), None when none;
+        `candidates`: its `candidates`, when the caller has them already."""
+        found = candidates if candidates is not None else self.candidates(item.resource.get("code"))
         if len(found) > 1:
             named = [t for t in found if t.instrument.code in key[1:-1]]
             found = named or found
@@ -121,10 +123,10 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
         instrument=found.instrument.code,
         testcd=found.test.testcd,
         visit_num=visit_num,
-        timepoint=timepoint_of(key, found),
-        datetime=original_dtc(obs, "effectiveDateTime"),
+        timepoint=_interned(timepoint_of(key, found)),
+        datetime=_interned(original_dtc(obs, "effectiveDateTime")),
         result=result,
-        unit=unit,
+        unit=_interned(unit),
         status="NOT DONE" if not_done else None,
         reason_not_done=(obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
         position=_position(obs),
@@ -133,6 +135,12 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
         normal_high=high,
         origin=item.origin,
     )
+
+
+def _interned(text: str | None) -> str | None:
+    """One string object for the values many findings repeat (a visit's date, a unit, a time point): a trial has
+    hundreds of thousands of findings and few distinct values of these."""
+    return sys.intern(text) if text is not None else None
 
 
 def _text(value: Any) -> str | None:

@@ -46,7 +46,7 @@ SUBJECT_ELEMENTS: dict[str, tuple[str, ...]] = {
     "Consent": ("patient", "subject"),
 }
 """Resource type -> the elements that name its Patient (first present wins)."""
-BUCKET_BYTES = 8 * 1024 * 1024
+BUCKET_BYTES = 2 * 1024 * 1024
 """NDJSON input is spilled to about one bucket per this many input bytes (at least 1, at most 512)."""
 
 
@@ -61,6 +61,8 @@ def reference_key(reference: Any) -> str | None:
         parts = head.split("/")
         if len(parts) >= 2 and parts[-2] == "Patient":
             return f"Patient/{parts[-1]}"
+        if len(parts) == 1 and ":" not in head and not head.startswith("#"):
+            return f"Patient/{head}"  # a bare id (not FHIR, but seen in published examples)
         return head
     identifier = reference.get("identifier")
     if isinstance(identifier, dict) and identifier.get("value"):
@@ -153,7 +155,8 @@ def _group(path: Path, located: Iterator[Located], detector: VersionDetector, sp
     shared: list[Located] = []
     orphans: list[Located] = []
     skipped: Counter[str] = Counter()
-    seen: dict[str, str] = {}
+    seen: dict[str, Origin] = {}
+    """`Type/id` -> where it was read (an Origin, not the longer `where` text: one per resource of the input)."""
     aliases: dict[str, str] = {}
     memory: dict[str, list[Located]] = {}
     pending: list[tuple[str, Located]] = []
@@ -169,8 +172,10 @@ def _group(path: Path, located: Iterator[Located], detector: VersionDetector, sp
         if rid is not None:
             key = f"{kind}/{rid}"
             if key in seen:
-                raise item.fail("id", f"duplicate resource {key} (also at {seen[key]})")
-            seen[key] = item.where
+                first = seen[key]
+                place = f"{first.file}:{first.row}" if spill is not None else f"{first.file} entry[{first.row - 1}]"
+                raise item.fail("id", f"duplicate resource {key} (also at {place})")
+            seen[key] = item.origin
         if kind == "Patient":
             keys = patient_aliases(item) or [item.where]
             for alias in keys[1:]:
@@ -210,11 +215,11 @@ def _place(key: str, item: Located, memory: dict[str, list[Located]], spill: _Sp
 
 class _Spill:
     """Subject groups spilled to bucket files: records (key, resource, where, file, number, fullUrl) are pickled in
-    batches of `BATCH` per bucket (the JSON is parsed once; unpickling a batch from a buffered file is several times
-    faster than parsing the JSON again or `marshal.load`, which reads a file in small pieces). The files are this
-    process's own, in a temporary folder removed by `close`."""
+    small batches of `BATCH` per bucket (small, since every bucket's open batch stays in memory until written). The
+    JSON is parsed once; unpickling is several times faster than parsing it again, and than `marshal.load`, which
+    reads a file in small pieces. The files are this process's own, in a temporary folder removed by `close`."""
 
-    BATCH = 256
+    BATCH = 16
 
     def __init__(self, buckets: int) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="trialinterop-fhir-")

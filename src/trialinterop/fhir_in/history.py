@@ -19,7 +19,7 @@ with a warning. One naming no term, or entered in error, is listed as not mapped
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from trialinterop.fhir import codes, sponsor
@@ -103,7 +103,7 @@ class HistoryReader:
         return list(_numbered(self.fhir, found))
 
     # --- concomitant medications ----------------------------------------------------------------------------------
-    def medications(self, administrations: list[Located] = ()) -> list[m.ConcomitantMedication]:  # type: ignore[assignment]
+    def medications(self, administrations: Sequence[Located] = ()) -> list[m.ConcomitantMedication]:
         """CM from MedicationStatements, MedicationRequests and the `administrations` of anything but a study
         intervention (MedicationAdministration), numbered together per subject in that order."""
         items = [*self.fhir.of_type("MedicationStatement"), *self.fhir.of_type("MedicationRequest"), *administrations]

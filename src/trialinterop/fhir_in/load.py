@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,11 @@ class FhirInput:
             shown = _reference_shown(reference)
             raise source.fail(element, f"{shown} does not resolve to any resource of the input")
         target = _contained(source, text) if text.startswith("#") else self.find(text)
+        if target is None and "/" not in text and ":" not in text and len(types) == 1:
+            target = self.find(f"{types[0]}/{text}")
+            if target is not None:
+                message = f"reference {text!r} is a bare id (FHIR wants '{types[0]}/{text}'): read as that"
+                self.warn(source, element, message)
         if target is None:
             raise source.fail(element, f"reference {text!r} does not resolve to any resource of the input")
         if types and target.type not in types:
@@ -307,9 +313,10 @@ def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
     if not files:
         raise fail("folder holds no *.ndjson files (expected a FHIR NDJSON export)", where=str(folder))
     for path in files:
+        name = sys.intern(path.name)  # one string for the origin of every record read from the file
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
-                item = ndjson_line(line, path.name, number)
+                item = ndjson_line(line, name, number)
                 if item is not None:
                     yield item
 

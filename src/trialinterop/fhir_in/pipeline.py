@@ -24,6 +24,7 @@ from trialinterop.errors import InputError
 from trialinterop.fhir import codes
 from trialinterop.fhir_in.assemble import Assembly, condense
 from trialinterop.fhir_in.coverage import VIA_REFERENCE, Coverage, element_names
+from trialinterop.fhir_in.findings import TestIndex
 from trialinterop.fhir_in.given_study import read_given_definition
 from trialinterop.fhir_in.groups import GroupedInput, group_input
 from trialinterop.fhir_in.load import FhirInput, Located
@@ -112,6 +113,7 @@ def mapping_context(
         index=dict(shared.index),
         study_keys=_study_keys(shared, main),
         site=site,
+        tests=TestIndex(definition),
     )
     return context, shared.warnings, problems
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from trialinterop.ct import Terminology
 from trialinterop.definition import StudyDefinition
 from trialinterop.fhir_in.coverage import Coverage
+from trialinterop.fhir_in.findings import TestIndex
 from trialinterop.fhir_in.groups import SubjectGroup
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.to_records import NOT_IN_STUDY, SubjectReader, SubjectRecords
@@ -42,6 +43,8 @@ class MappingContext:
     study is counted and ignored."""
     site: str | None = None
     """SITEID for subjects whose site the input does not tell (`--site`)."""
+    tests: TestIndex | None = None
+    """The definition's tests by code, built once (fhir_in.findings.TestIndex)."""
 
 
 @dataclass
@@ -64,7 +67,7 @@ def map_subject(context: MappingContext, group: SubjectGroup) -> SubjectPart:
         if full_url:
             own[full_url] = item
     fhir = FhirInput(context.source, context.version, group.resources, ChainMap(own, context.index))
-    reader = SubjectReader(fhir, context.terminology, context.definition, site=context.site)
+    reader = SubjectReader(fhir, context.terminology, context.definition, site=context.site, tests=context.tests)
     in_study = [item for item in fhir.of_type("ResearchSubject") if _of_study(item, context.study_keys)]
     for item in fhir.of_type("ResearchSubject"):
         if item not in in_study:
@@ -96,7 +99,7 @@ def _of_study(item: Located, study_keys: frozenset[str]) -> bool:
     if not study_keys or not isinstance(text, str):
         return True
     head = text.partition("/_history/")[0].rstrip("/")
-    return head in study_keys or "/".join(head.split("/")[-2:]) in study_keys
+    return head in study_keys or "/".join(head.split("/")[-2:]) in study_keys or f"ResearchStudy/{head}" in study_keys
 
 
 NOTHING_READS = {

@@ -1,19 +1,19 @@
-"""FHIR resources -> `TrialRecords`, the inverse of `trialinterop.fhir` and, where it speaks, of the HL7
-FHIR-to-CDISC Joint Mapping IG (DM from Patient + ResearchSubject with STUDYID from the parent study and SITEID from
-the site-level study; AE from AdverseEvent, see fhir_in.adverse_events; findings from Observation).
+"""One subject group's FHIR resources -> its records (`SubjectReader`, run by fhir_in.subjects.map_subject): the
+inverse of `trialinterop.fhir` and, where it speaks, of the HL7 FHIR-to-CDISC Joint Mapping IG (DM from Patient +
+ResearchSubject with STUDYID from the parent study and SITEID from the site-level study; AE from AdverseEvent, see
+fhir_in.adverse_events; findings from Observation).
 
-The study definition is the one given (`study`: a definition file, a bundled study id or a `StudyDefinition`;
-fhir_in.given_study), else rebuilt from the input (fhir_in.to_study), which cannot know the findings instruments.
-Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attribute Observations); the informed
-consent date from ResearchSubject.period.start (R5 progress.startDate), else the referenced Consent's date.
-Exposures: MedicationAdministration matched to a study intervention (+ the Procedure of its `preceded_by` it cites).
+The study definition is given to the reader (fhir_in.pipeline decides it once: the one given with --study, else
+rebuilt from the input, which cannot know the findings instruments).
+Subject: Patient + ResearchSubject (assigned/actual arm, + age and subject-attribute Observations); the site (see
+`_site`); the informed consent date (see `_consent_date`). Exposures: MedicationAdministration matched to a study
+intervention (+ the Procedure of its `preceded_by` it cites); any other administration is a concomitant medication.
 Visits: Encounter. Findings: Observations matched to the definition's tests (fhir_in.findings). Dispositions:
 fhir_in.dispositions. Eligibility exceptions: Observations coded with the criteria CodeSystem. Concomitant
-medications and medical history: MedicationStatement and Condition (fhir_in.history).
+medications and medical history: MedicationStatement, MedicationRequest and Condition (fhir_in.history).
 
-Every Observation, Condition and MedicationStatement is accounted for: one that maps to nothing (e.g. any finding when
-the definition was rebuilt from FHIR) is listed with its count; `strict` (the default) refuses the input then, else
-each is a warning. Every fallback taken is a warning in `FhirTrial.warnings`.
+Each resource is mapped under `FhirInput.attempt`: a problem is recorded and that resource left out, so one run lists
+every problem. What maps to nothing goes to `unmapped`; every resource mapped is marked with its datasets (coverage).
 """
 
 from __future__ import annotations
@@ -79,19 +79,29 @@ class SubjectReader:
     """Maps the resources of one subject group (`fhir`: the group over the shared resources) under `definition`."""
 
     def __init__(
-        self, fhir: FhirInput, terminology: Terminology, definition: StudyDefinition, *, site: str | None = None
+        self,
+        fhir: FhirInput,
+        terminology: Terminology,
+        definition: StudyDefinition,
+        *,
+        site: str | None = None,
+        tests: TestIndex | None = None,
     ) -> None:
         self.fhir = fhir
         self.terms = terminology
         self.is_r4 = fhir.version == "R4"
         self.definition = definition
         self.site_default = site
+        self.test_index = tests
+        """The definition's tests by code (built once per run by the caller, else here)."""
         sid, base = self.definition.study.id, self.definition.code_system_base
         kinds = ("subject", "site", "ae", "observation", "cm", "mh")
         self.systems = {kind: codes.identifier_system(base, sid, kind) for kind in kinds}
         self.visit_system = codes.sponsor_code_system(base, sid, "visit")
         self.patient_subject: dict[int, str] = {}
         """id() of a Patient resource -> subject id."""
+        self._subject_by_reference: dict[str, str] = {}
+        """Reference text -> subject id, once resolved (a subject's resources repeat one reference)."""
         self.unmapped = Unmapped()
         self.other_medications: list[Located] = []
         """MedicationAdministrations of anything but a study intervention (read as CM)."""
@@ -306,8 +316,14 @@ class SubjectReader:
         ref = item.resource.get(element)
         if not ref:
             raise item.fail(path, "required: the Patient")
+        text = ref.get("reference") if isinstance(ref, dict) else None
+        cached = self._subject_by_reference.get(text) if isinstance(text, str) else None
+        if cached is not None:
+            return cached
         patient = self.fhir.resolve(ref, item, path, "Patient")
         found = self.patient_subject.get(id(patient.resource))
+        if found is not None and isinstance(text, str) and not text.startswith("#"):
+            self._subject_by_reference[text] = found  # the same reference text names the same Patient
         if found is None:
             raise item.fail(path, "the Patient takes part in no ResearchSubject of the input")
         return found
@@ -319,7 +335,8 @@ class SubjectReader:
         other Observation is counted as not mapped."""
         definition = self.definition
         sid, base = definition.study.id, definition.code_system_base
-        self.tests = TestIndex(definition)
+        self.tests = self.test_index or TestIndex(definition)
+        self._candidates: dict[int, list[Any]] = {}
         characteristic = codes.sponsor_code_system(base, sid, "subject-characteristic")
         criteria = codes.sponsor_code_system(base, sid, "criteria")
         found: dict[str, list[tuple[str, Located]]] = defaultdict(list)
@@ -327,7 +344,9 @@ class SubjectReader:
             with self.fhir.attempt(item):
                 concept = item.resource.get("code")
                 subject_id = self.subject_of(item)
-                if self.tests.candidates(concept):
+                candidates = self.tests.candidates(concept)
+                if candidates:
+                    self._candidates[id(item.resource)] = candidates
                     kind: str | None = None if is_derived(item.resource) else "FINDING"
                     if kind is None:
                         self.fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
@@ -395,7 +414,7 @@ class SubjectReader:
         for sid, item in found.get("FINDING", []):
             with self.fhir.attempt(item):
                 key = identifier_key(item.resource, self.systems["observation"], sid)
-                test = self.tests.match(item, key)
+                test = self.tests.match(item, key, self._candidates.get(id(item.resource)))
                 if test is not None:
                     row = read_finding(item, test, sid, self._visit_num(item), key)
                     rows.append(row)

@@ -1,8 +1,9 @@
-"""Resources that map to nothing, counted by type and code so a run that drops them says so.
+"""Resources that map to nothing, counted by type and code (or reason) so a run that drops them says so.
 
 Without a given definition (rebuilt from FHIR) no instrument is known, so every findings Observation lands here; with
 one, an Observation coded with no test, subject attribute, age or eligibility criterion of it does. A Condition or
-MedicationStatement lands here when it names no term (MHTERM / CMTRT) or was entered in error.
+medication lands here when it names no term (MHTERM / CMTRT) or was entered in error; a subject's Procedure no study
+intervention cites, an Encounter that is no study visit, or a resource naming no Patient, with its reason.
 """
 
 from __future__ import annotations

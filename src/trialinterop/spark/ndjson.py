@@ -14,6 +14,7 @@ order, as the single-machine reader would have.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ def numbered(found: list[Chunk], starts: list[int]) -> list[Chunk]:
 
 def read_chunk(chunk: Chunk) -> Iterator[tuple[Position, Located | Error]]:
     """(position, resource or parse error) of each non-blank line that starts in the chunk."""
-    name = Path(chunk.path).name
+    name = sys.intern(Path(chunk.path).name)  # one string for the origin of every record of the chunk
     with open(chunk.path, "rb") as handle:
         offset = chunk.start
         if offset > 0:
