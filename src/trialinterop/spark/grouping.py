@@ -98,10 +98,12 @@ def summarise(rows: Iterator[tuple[Position, Located | Error]]) -> Iterator[Summ
     yield summary
 
 
-def id_rows(row: tuple[Position, Located | Error]) -> Iterator[tuple[str, tuple[Position, str]]]:
+def id_rows(row: tuple[Position, Located | Error]) -> Iterator[tuple[str, tuple[Position, str, str]]]:
+    """(`Type/id`, (position, `file:line` as the duplicate message names the first, where))."""
     position, item = row
     if isinstance(item, Located) and item.type in READ_TYPES and item.resource.get("id") is not None:
-        yield f"{item.type}/{item.resource['id']}", (position, item.where)
+        place = f"{item.origin.file}:{item.origin.row}"
+        yield f"{item.type}/{item.resource['id']}", (position, place, item.where)
 
 
 def duplicate(pair: tuple[str, Any]) -> Iterator[tuple[Position, Error]]:
@@ -109,8 +111,8 @@ def duplicate(pair: tuple[str, Any]) -> Iterator[tuple[Position, Error]]:
     key, seen = pair
     if len(seen) < 2:
         return
-    (_, first_where), (position, where) = sorted(seen)[:2]
-    error = fail(f"duplicate resource {key} (also at {first_where})", where=where, element="id")
+    (_, first_place, _), (position, _, where) = sorted(seen)[:2]
+    error = fail(f"duplicate resource {key} (also at {first_place})", where=where, element="id")
     yield position, Error.of(position, error)
 
 
