@@ -58,9 +58,12 @@ class Summary:
     skipped: dict[str, tuple[Position, int]] = field(default_factory=dict)
     shared: list[tuple[Position, Located]] = field(default_factory=list)
     orphans: list[tuple[Position, Located]] = field(default_factory=list)
+    by_alias: int = 0
+    """Resources naming their Patient by an alias (fullUrl, identifier): only then is the alias join needed."""
 
     def merge(self, other: Summary) -> Summary:
         self.total += other.total
+        self.by_alias += other.by_alias
         if other.error and (self.error is None or other.error.position < self.error.position):
             self.error = other.error
         for release, found in other.telling.items():
@@ -93,8 +96,12 @@ def summarise(rows: Iterator[tuple[Position, Located | Error]]) -> Iterator[Summ
             reference = subject_reference(item.resource)
             if reference is None:
                 (summary.orphans if kind in SUBJECT_ELEMENTS else summary.shared).append((position, item))
-            elif reference_key(reference) is None:
-                summary.orphans.append((position, item))
+            else:
+                subject = reference_key(reference)
+                if subject is None:
+                    summary.orphans.append((position, item))
+                elif not subject.startswith("Patient/"):
+                    summary.by_alias += 1
     yield summary
 
 
@@ -235,11 +242,12 @@ def group_in_spark(
     if summary.total == 0:
         parsed.unpersist()
         raise fail("no FHIR resources found", where=str(source))
-    aliases = parsed.flatMap(alias_rows).reduceByKey(min, shuffle)
-    rows = parsed.flatMap(member_rows)
-    direct = rows.filter(lambda row: row[1][0] == 0)
-    by_alias = rows.filter(lambda row: row[1][0] == 1).leftOuterJoin(aliases, shuffle).map(resolve_alias)
-    members = direct.union(by_alias)
+    members = parsed.flatMap(member_rows)
+    if summary.by_alias:  # else every resource names its Patient as Patient/<id>: no join (nor its two passes)
+        aliases = parsed.flatMap(alias_rows).reduceByKey(min, shuffle)
+        direct = members.filter(lambda row: row[1][0] == 0)
+        by_alias = members.filter(lambda row: row[1][0] == 1).leftOuterJoin(aliases, shuffle).map(resolve_alias)
+        members = direct.union(by_alias)
     buckets = max(1, min(512, size // BUCKET_BYTES + 1))
     slices_out = slices or max(context.defaultParallelism, size // GROUP_BYTES + 1)
     grouped = members.groupByKey(slices_out, bucket_range(buckets, slices_out))
