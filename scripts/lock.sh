@@ -8,11 +8,11 @@ tools=$(mktemp -d)
 trap 'rm -rf "$tools"' EXIT
 "$PYTHON" -m venv "$tools"
 "$tools/bin/python" -m pip install --quiet "uv==0.13.9"
-"$tools/bin/uv" pip compile pyproject.toml --extra test --universal --python-version 3.11 --upgrade \
+"$tools/bin/uv" pip compile pyproject.toml --extra test --extra spark --universal --python-version 3.11 --upgrade \
   --no-header --quiet -o "$tools/body.txt"
 {
-  echo "# Lock for scripts/test.sh and CI: pip install -c constraints.txt -e \".[test]\"."
+  echo "# Lock for scripts/test.sh and CI: pip install -c constraints.txt -e \".[test,spark]\"."
   echo "# Refresh (newest releases pyproject.toml allows): bash scripts/lock.sh"
-  echo "# which runs: uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --upgrade"
+  echo "# which runs: uv pip compile pyproject.toml --extra test --extra spark --universal --python-version 3.11 --upgrade"
   cat "$tools/body.txt"
 } > constraints.txt

@@ -21,7 +21,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet "${INSTALL[@]}" -e ".[test]"
+"$VENV/bin/python" -m pip install --quiet "${INSTALL[@]}" -e ".[test,spark]"
 if [ -f tests/fhir_node/package-lock.json ] && command -v npm >/dev/null 2>&1; then
   npm ci --prefix tests/fhir_node --no-audit --no-fund --loglevel=error
 fi

@@ -1,5 +1,6 @@
 """`trialinterop fhir-to-sdtm BUNDLE_OR_NDJSON_DIR -o OUT [--fhir-version auto|R4|R5] [--study DEFINITION]
-[--site SITEID] [--report coverage.json] [--no-strict] [--format xpt,json] [--no-define]`: rebuild the trial's records
+[--site SITEID] [--report coverage.json] [--no-strict] [--format xpt,json] [--no-define] [--engine local|spark
+[--master URL]]`: rebuild the trial's records
 from FHIR R4/R5 and write the SDTM package as `to-sdtm` does. The input is streamed and mapped subject by subject
 (docs/fhir-in.md); every problem is listed in one run (the first few of each kind, the rest counted), and a coverage
 summary (console; all of it as JSON with --report) accounts for every resource and element. `--study` gives the
@@ -9,8 +10,9 @@ Observation is reported as not mapped.
 
 Exit 0 when written (each fallback the mapping took is printed as a WARNING naming resource and element; with
 --no-strict also each kind of Observation not mapped, with its count), 1 when the built datasets break the
-specification (nothing written), 2 when the FHIR input cannot be read or, unless --no-strict, holds Observations that
-map to nothing (the message names file, entry or line, resource and element; nothing written).
+specification (nothing written), 2 when --engine spark cannot run here (no pyspark or no Java 17+), when the FHIR
+input cannot be read or, unless --no-strict, holds Observations that map to nothing (the message names file, entry
+or line, resource and element; nothing written).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import click
 
 from trialinterop.commands.common import guarded
+from trialinterop.commands.engine import check_master, engine_option, master_option, read_with_spark
 from trialinterop.commands.sdtm_output import define_option, format_option, write_sdtm_and_report
 
 STUDY_HELP = (
@@ -56,6 +59,8 @@ STUDY_HELP = (
 )
 @format_option
 @define_option
+@engine_option
+@master_option
 @guarded
 def command(
     source: str,
@@ -67,6 +72,8 @@ def command(
     strict: bool,
     formats: tuple[str, ...],
     define: bool,
+    engine: str,
+    master: str | None,
 ) -> None:
     """Build the SDTM package of the trial in SOURCE (a FHIR Bundle .json file or an NDJSON export folder) into OUT
     (replaced only when everything succeeds)."""
@@ -75,13 +82,17 @@ def command(
     from trialinterop.fhir_in import read_fhir_trial
     from trialinterop.fhir_in.pipeline import FhirRefused
 
+    check_master(engine, master)
     path = Path(source)
     if not path.exists():
         raise click.BadParameter(f"{source}: not found", param_hint="SOURCE")
     if path.is_dir() and not any(path.glob("*.ndjson")):
         raise click.BadParameter(f"{source}: a folder must hold *.ndjson files (a FHIR export)", param_hint="SOURCE")
     try:
-        trial = read_fhir_trial(path, version=fhir_version, study=study, strict=strict, site=site)
+        if engine == "spark":
+            trial = read_with_spark(path, master, version=fhir_version, study=study, strict=strict, site=site)
+        else:
+            trial = read_fhir_trial(path, version=fhir_version, study=study, strict=strict, site=site)
     except FhirRefused as refused:
         _coverage(refused.coverage, report, source=source, version=refused.version, problems=refused.issues)
         raise

@@ -1,17 +1,21 @@
-"""`trialinterop validate PATH...`: check SDTM datasets (XPT v5 / Dataset-JSON), define.xml and FHIR output.
+"""`trialinterop validate PATH... [--each] [--engine local|spark [--master URL]]`: check SDTM datasets (XPT v5 /
+Dataset-JSON), define.xml and FHIR output. All PATHs make one package; with --each every PATH is a package of its
+own (one console report each). --engine spark runs the same rules in Spark executors (docs/scale-out.md).
 
-Exit 0 clean, 1 findings at or above --fail-on (default error), 2 could not run.
+Exit 0 clean, 1 findings at or above --fail-on (default error) in any package, 2 could not run.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from trialinterop.atomic import staged_file
 from trialinterop.commands.common import EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_FINDINGS, guarded
+from trialinterop.commands.engine import check_master, engine_option, master_option
 from trialinterop.issues import Severity
 
 FORMATS = ("console", "json", "junit", "sarif", "xlsx", "html", "md")
@@ -43,6 +47,13 @@ SEVERITIES = tuple(s.name.lower() for s in Severity)
     help="a CDISC CORE JSON report of the same package, listed in the --sdrg summary",
 )
 @click.option("--list-rules", is_flag=True, help="print the rules catalogue and exit (--format md for docs)")
+@click.option(
+    "--each",
+    is_flag=True,
+    help="each PATH is a package of its own: one console report per package (a portfolio in one run)",
+)
+@engine_option
+@master_option
 @guarded
 def command(
     paths: tuple[str, ...],
@@ -55,8 +66,12 @@ def command(
     sdrg: str | None,
     core_report: str | None,
     list_rules: bool,
+    each: bool,
+    engine: str,
+    master: str | None,
 ) -> None:
     """Validate the SDTM package / FHIR output in PATHS (folders or files)."""
+    check_master(engine, master)
     if list_rules:
         _list_rules(fmt, output)
         sys.exit(EXIT_CLEAN)
@@ -75,12 +90,24 @@ def command(
     if sdrg and Path(sdrg).suffix.lower() not in (".md", ".html"):
         click.echo(f"error: --sdrg {sdrg}: the file name must end in .md or .html", err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    from trialinterop.validate.api import validate
+    if each and (fmt != "console" or output or define or sdrg):
+        click.echo(
+            "error: --each writes console reports to the terminal (no --format, -o, --define or --sdrg)", err=True
+        )
+        sys.exit(EXIT_CANNOT_RUN)
     from trialinterop.validate.reports.console import render_console
 
     threshold = Severity.parse(fail_on)
     outside = _core_report(core_report)
-    result = validate(list(paths), define=define, accepted=accepted, spec_dir=spec_dir)
+    packages = [[p] for p in paths] if each else [list(paths)]
+    results = _run(packages, define=define, accepted=accepted, spec_dir=spec_dir, engine=engine, master=master)
+    if each:
+        for path, found in zip(paths, results, strict=True):
+            click.echo(f"== {path}", err=False)
+            click.echo(found.spec, err=True)
+            click.echo(render_console(found, fail_on=threshold), nl=False)
+        sys.exit(EXIT_FINDINGS if any(r.failing(threshold) for r in results) else EXIT_CLEAN)
+    result = results[0]
     click.echo(result.spec, err=True)
     console = render_console(result, fail_on=threshold)
     if fmt == "console":
@@ -92,6 +119,20 @@ def command(
     if sdrg:
         _write_sdrg(result, outside, accepted, sdrg)
     sys.exit(EXIT_FINDINGS if result.failing(threshold) else EXIT_CLEAN)
+
+
+def _run(packages: list[list[str]], *, engine: str, master: str | None, **options: Any) -> list[Any]:
+    """validate.api.validate of each package: one after another here, or all at once in Spark (same results)."""
+    if engine == "spark":
+        from trialinterop.spark.session import spark_session
+        from trialinterop.spark.validate import PackageInput, validate_spark
+
+        inputs = [PackageInput(tuple(p), options["define"]) for p in packages]
+        with spark_session(master) as session:
+            return validate_spark(session, inputs, accepted=options["accepted"], spec_dir=options["spec_dir"])
+    from trialinterop.validate.api import validate
+
+    return [validate(list(p), **options) for p in packages]
 
 
 def _core_report(path: str | None):

@@ -316,24 +316,32 @@ def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
         name = sys.intern(path.name)  # one string for the origin of every record read from the file
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
-                place = f"{name}:{number}"
-                if len(line) > MAX_NDJSON_LINE_BYTES:
-                    raise fail(f"line longer than {MAX_NDJSON_LINE_BYTES} bytes", where=place)
-                if not line.strip():
-                    continue
-                try:
-                    resource = _fast_loads(line)
-                    if resource is None:
-                        resource = json.loads(line.decode("utf-8-sig"))
-                except UnicodeDecodeError as exc:
-                    raise fail(f"not UTF-8 text (byte {exc.start})", where=place) from None
-                except json.JSONDecodeError as exc:
-                    raise fail(f"not valid JSON: {exc.msg} at column {exc.colno}", where=place) from None
-                except RecursionError:
-                    raise fail(NESTED, where=place) from None
-                _require_resource_shape(resource, place, need_id=True)
-                where = f"{place} ({resource['resourceType']}/{resource['id']})"
-                yield Located(resource, where, Origin(name, number))
+                item = ndjson_line(line, name, number)
+                if item is not None:
+                    yield item
+
+
+def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
+    """The resource on line `number` of the NDJSON file `name` (None for a blank line); InputError naming the line.
+    Shared by this reader and the Spark engine's partition reader (trialinterop.spark.ndjson)."""
+    place = f"{name}:{number}"
+    if len(line) > MAX_NDJSON_LINE_BYTES:
+        raise fail(f"line longer than {MAX_NDJSON_LINE_BYTES} bytes", where=place)
+    if not line.strip():
+        return None
+    try:
+        resource = _fast_loads(line)
+        if resource is None:
+            resource = json.loads(line.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text (byte {exc.start})", where=place) from None
+    except json.JSONDecodeError as exc:
+        raise fail(f"not valid JSON: {exc.msg} at column {exc.colno}", where=place) from None
+    except RecursionError:
+        raise fail(NESTED, where=place) from None
+    _require_resource_shape(resource, place, need_id=True)
+    where = f"{place} ({resource['resourceType']}/{resource['id']})"
+    return Located(resource, where, Origin(name, number))
 
 
 def _fast_loads(line: bytes) -> Any:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from trialinterop.fhir_in.findings import TestIndex
 from trialinterop.fhir_in.given_study import read_given_definition
 from trialinterop.fhir_in.groups import GroupedInput, group_input
 from trialinterop.fhir_in.load import FhirInput, Located
-from trialinterop.fhir_in.subjects import MappingContext, map_subject
+from trialinterop.fhir_in.subjects import MappingContext, SubjectPart, map_subject
 from trialinterop.fhir_in.to_study import build_definition, code_system_base, main_study, study_id_of
 from trialinterop.fhir_in.values import code_in
 from trialinterop.issues import Issue, Severity
@@ -35,6 +36,9 @@ from trialinterop.source import models as m
 from trialinterop.spec.from_definition import declared_codelists
 
 StudyOption = str | Path | StudyDefinition | None
+MapGroups = Callable[[MappingContext, GroupedInput], Iterable[SubjectPart]]
+"""Maps every subject group of the input with `map_subject`: here one after another; the Spark engine
+(trialinterop.spark) maps them in its executors and hands back the parts in the order `groups()` gives."""
 SKIPPED = "a resource type fhir-to-sdtm does not read"
 NO_SUBJECT = "names no Patient (subject)"
 
@@ -116,15 +120,26 @@ def mapping_context(
     return context, shared.warnings, problems
 
 
+def map_here(context: MappingContext, grouped: GroupedInput) -> Iterable[SubjectPart]:
+    """The single-machine MapGroups: each group in turn, in this process."""
+    return (map_subject(context, group) for group in grouped.groups())
+
+
 def _read(
-    grouped: GroupedInput, *, study: StudyOption, strict: bool, site: str | None, terminology: Terminology
+    grouped: GroupedInput,
+    *,
+    study: StudyOption,
+    strict: bool,
+    site: str | None,
+    terminology: Terminology,
+    map_groups: MapGroups = map_here,
 ) -> FhirTrial:
     context, warnings, problems_found = mapping_context(grouped, study=study, site=site, terminology=terminology)
     assembly = Assembly(context.definition)
     assembly.warnings.extend(warnings)
     assembly.errors.extend(problems_found)
-    for group in grouped.groups():
-        assembly.add(map_subject(context, group))
+    for part in map_groups(context, grouped):
+        assembly.add(part)
     for item in grouped.orphans:
         if item.type == "ResearchSubject":
             element = "ResearchSubject." + ("individual" if grouped.version == "R4" else "subject")
@@ -208,3 +223,7 @@ def _count_shared(coverage: Coverage, grouped: GroupedInput, *, given: bool) -> 
             coverage.mapped[kind]["study definition (replaced by --study)"] += 1
         else:
             coverage.mapped[kind]["study definition (TS, TA, TV, TI, DM ARM)"] += 1
+
+
+read_grouped = _read
+"""The steps after grouping (context, mapping by `map_groups`, assembly) for an engine that groups by itself."""

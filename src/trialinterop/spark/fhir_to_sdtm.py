@@ -1,0 +1,77 @@
+"""fhir-to-sdtm on Spark: group in the executors, map each subject group with the single-machine `map_subject` in
+the executors, assemble and write on the driver with the single-machine code.
+
+What runs where (docs/scale-out.md):
+- executors: reading and parsing the NDJSON partitions, keying and grouping by subject (spark.grouping), and
+  `map_subject(context, group)` for every group (the context is broadcast once);
+- driver: the study definition and mapping context (`fhir_in.pipeline.mapping_context`, from the shared resources),
+  then `fhir_in.pipeline.read_grouped`, which joins the parts (`Assembly`) as they stream back one partition at a
+  time in the single-machine order, and refuses or returns the trial exactly as on one machine.
+
+What the driver collects: each subject's `SubjectPart` (its records, warnings, problems, coverage counts), so at the
+end the whole trial's records, as the single-machine path holds them; the SDTM package is then built and written
+by the same code as on one machine. The grouped resources (the bulk of the input) never reach the driver, except when
+no --study is given: the definition is then rebuilt from the input, and `mapping_context` reads every group once,
+streamed from the executors partition by partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from trialinterop.ct import Terminology, load_terminology
+from trialinterop.fhir_in.groups import GroupedInput
+from trialinterop.fhir_in.load import fail
+from trialinterop.fhir_in.pipeline import FhirTrial, StudyOption, read_grouped
+from trialinterop.fhir_in.subjects import MappingContext, SubjectPart, map_subject
+from trialinterop.spark.grouping import SparkGrouped, group_in_spark
+from trialinterop.spark.ndjson import CHUNK_BYTES
+
+
+def read_fhir_trial_spark(
+    session: Any,
+    source: str | Path,
+    *,
+    version: str = "auto",
+    study: StudyOption = None,
+    strict: bool = True,
+    site: str | None = None,
+    terminology: Terminology | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> FhirTrial:
+    """`fhir_in.read_fhir_trial` for an NDJSON folder, the reading and mapping run by Spark (same result);
+    `chunk_bytes`: the byte ranges the files are read in."""
+    path = Path(source)
+    if not path.is_dir():
+        raise fail("--engine spark reads an NDJSON export folder; give a Bundle to the local engine", where=str(path))
+    grouped = group_in_spark(session, path, version=version, chunk_bytes=chunk_bytes)
+    try:
+        return read_grouped(
+            grouped,
+            study=study,
+            strict=strict,
+            site=site,
+            terminology=terminology or load_terminology(),
+            map_groups=_map_in_executors,
+        )
+    finally:
+        grouped.close()
+
+
+def _map_in_executors(context: MappingContext, grouped: GroupedInput) -> Iterator[SubjectPart]:
+    """Every group mapped by `map_subject` in the executors; the parts come back in the single-machine group order,
+    one partition at a time."""
+    assert isinstance(grouped, SparkGrouped)
+    shared = grouped.rdd.context.broadcast(context)
+
+    def map_partition(pairs: Iterator[tuple[Any, Any]]) -> Iterator[SubjectPart]:
+        context = shared.value
+        for _, group in pairs:
+            yield map_subject(context, group)
+
+    try:  # partitions come back in order, each in order (spark.grouping): the single-machine order of the groups
+        yield from grouped.rdd.mapPartitions(map_partition).toLocalIterator()
+    finally:
+        shared.unpersist()
