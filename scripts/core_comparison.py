@@ -110,7 +110,7 @@ def read_findings(path: Path) -> list[Finding]:
 
 
 def load_pairs(report: dict, judgements: dict) -> list[Pair]:
-    """One Pair per CORE rule x dataset with records, each with its judgement; a pair without one is an error."""
+    """One Pair per CORE rule x dataset with its records and judgement; a pair without a judgement is an error."""
     judged = {(j["core"], j["dataset"]): j for j in judgements["core"]}
     records: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for issue in report["issues"]:
@@ -124,7 +124,8 @@ def load_pairs(report: dict, judgements: dict) -> list[Pair]:
         j = judged[key]
         if j["verdict"] not in VERDICTS:
             raise SystemExit(f"{key}: verdict {j['verdict']!r} is not one of {VERDICTS}")
-        pairs.append(Pair(key[0], key[1], j["verdict"], " ".join(j["reason"].split()), tuple(j.get("ours", ()))))
+        reason = " ".join(j["reason"].split())
+        pairs.append(Pair(key[0], key[1], j["verdict"], reason, tuple(j.get("ours", ())), records[key]))
     return pairs
 
 
@@ -236,10 +237,7 @@ def load_report() -> tuple[dict, dict, list[Pair]]:
     """The kept CORE report, the judgements and CORE's judged pairs with their records."""
     report = json.loads(gzip.decompress(CORE_REPORT.read_bytes()))
     judgements = yaml.safe_load(JUDGEMENTS.read_text(encoding="utf-8"))
-    pairs = load_pairs(report, judgements)
-    for pair in pairs:
-        pair.records = [i for i in report["issues"] if (i["core_id"], i["dataset"]) == (pair.core, pair.dataset)]
-    return report, judgements, pairs
+    return report, judgements, load_pairs(report, judgements)
 
 
 def comparison(findings: list[Finding]) -> str:

@@ -176,7 +176,7 @@ def check_variable_allowed_by_model(ctx: Context) -> Iterator[Finding]:
                 yield Finding(ds.name, field=name, detail=f"not an SDTM {dataset_class} variable of {ds.domain}")
 
 
-def _dated_observation_datasets(ctx: Context):
+def _observation_datasets(ctx: Context):
     """Subject-level datasets of a general observation class with records."""
     for ds in ctx.datasets():
         if len(ds.domain) != 2 or ctx.standard.dataset_class(ds.domain) not in _CLASS_VARIABLES:
@@ -199,7 +199,7 @@ def check_epoch_present(ctx: Context) -> Iterator[Finding]:
     """FDA asks for EPOCH on every clinical subject-level observation; a dataset with --DTC or --STDTC but no
     EPOCH variable is one finding with its number of records. MH is exempt (as in CORE-000701): its conditions
     began before the study, where no epoch applies."""
-    for ds in _dated_observation_datasets(ctx):
+    for ds in _observation_datasets(ctx):
         if ds.domain == "MH":
             continue
         dated = {f"{ds.domain}DTC", f"{ds.domain}STDTC"} & set(ds.frame.columns)
@@ -226,7 +226,7 @@ _STUDY_DAY = (("DTC", "DY"), ("STDTC", "STDY"), ("ENDTC", "ENDY"))
 def check_study_day_present(ctx: Context) -> Iterator[Finding]:
     """--DY goes with --DTC, --STDY with --STDTC, --ENDY with --ENDTC: a populated date without its study day
     variable is one finding per dataset and variable."""
-    for ds in _dated_observation_datasets(ctx):
+    for ds in _observation_datasets(ctx):
         for date_suffix, day_suffix in _STUDY_DAY:
             date, day = ds.domain + date_suffix, ds.domain + day_suffix
             if date in ds.frame.columns and day not in ds.frame.columns and not blank(ds.frame[date]).all():
