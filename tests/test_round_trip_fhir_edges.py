@@ -19,7 +19,7 @@ from fhir_support import NODE_DIR, incomplete_ae, infusion, serious_ae, small_re
 from round_trip_support import canonical
 from trialinterop.fhir import build_resources
 from trialinterop.fhir.emit import write_fhir
-from trialinterop.fhir_in import load_fhir_trial
+from trialinterop.fhir_in import load_fhir_trial, read_fhir_trial
 from trialinterop.source import models as m
 
 AE = serious_ae()
@@ -150,6 +150,19 @@ def test_demographics_collection_date_comes_back(tmp_path: Path, version: str) -
         "url": "https://fomr.example.org/fhir/StructureDefinition/demographics",
         "extension": [{"url": "collection_date", "valueString": "2022-01-10"}],
     }
+
+
+def test_a_visit_reference_to_nothing_leaves_visitnum_blank_with_a_warning(tmp_path: Path) -> None:
+    mh = m.MedicalHistoryEvent("01-001", 1, "RAYNAUD", visit_num=1, collection_date="2022-01-10")
+    records = _records({"visits": (m.Visit("01-001", 1, "Y", "2022-01-10"),), "medical_history": (mh,)})
+    write_fhir(records, tmp_path / "bundle.json", version="R4", form="collection")
+    bundle = json.loads((tmp_path / "bundle.json").read_text(encoding="utf-8"))
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Encounter"]
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    trial = read_fhir_trial(tmp_path / "bundle.json", study=records.definition)
+    assert trial.records.medical_history == (dataclasses.replace(mh, visit_num=None),)
+    (warning,) = [w for w in trial.warnings if w.field == "Condition.encounter"]
+    assert warning.message.endswith("does not resolve to any resource of the input: VISITNUM left blank")
 
 
 def test_subject_at_a_site_without_utc_offset_keeps_its_times(tmp_path: Path) -> None:

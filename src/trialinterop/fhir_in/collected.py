@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trialinterop.errors import InputError
 from trialinterop.fhir.collected import R4_AE_IDENTIFIER
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.values import code_in, extensions, identifier_value
@@ -29,11 +30,17 @@ def sponsor_id(resource: dict[str, Any], system: str | None) -> str | None:
 def visit_number(fhir: FhirInput, item: Located, element: str, visit_system: str | None) -> float | None:
     """VISITNUM of the study visit Encounter that `element` of `item` references; None without a reference, for
     another target (an R4 context may be an EpisodeOfCare) or an Encounter that is no study visit (no visit code of
-    the study). A reference that resolves to nothing in the input is an error naming it."""
+    the study). A reference that resolves to nothing in the input (an EHR encounter left out of an export) leaves
+    VISITNUM blank with a warning naming it: the record itself is still read."""
     ref = item.resource.get(element)
     if not ref or visit_system is None:
         return None
-    visit = fhir.resolve(ref, item, f"{item.type}.{element}")
+    path = f"{item.type}.{element}"
+    try:
+        visit = fhir.resolve(ref, item, path)
+    except InputError as exc:
+        fhir.warn(item, path, f"{exc.issues[0].message}: VISITNUM left blank")
+        return None
     if visit.type != "Encounter":
         return None
     code = next((code_in(t, visit_system) for t in visit.resource.get("type") or []), None)

@@ -13,7 +13,8 @@ category that has no HL7 condition-category coding; ongoing from clinicalStatus;
 abatement dateTime (or Period); the body system from the sponsor medical-history extension; MHLLT/MHHLT/MHHLGT from
 the sponsor meddra-hierarchy extension; MHSEV from severity (text, else a coding display); MHDTC from recordedDate.
 
-Both: VISITNUM from the referenced visit Encounter (R4 MedicationStatement.context, else .encounter); --SPID from the
+Both: VISITNUM from the referenced visit Encounter (R4 MedicationStatement / MedicationAdministration.context, else
+.encounter); --SPID from the
 identifier in the study's cmspid / mhspid system (`fhir_in.collected`).
 
 CMSPID / MHSPID: the number ending the identifier; a resource without one is numbered after the subject's highest,
@@ -188,7 +189,9 @@ class HistoryReader:
             start=start,
             end=end,
             ongoing=self._ongoing(statement),
-            **self._collected(item, "CM", "context" if self.is_r4 else "encounter", "dateAsserted"),
+            **self._collected(
+                item, "CM", "context" if self.is_r4 and kind != "MedicationRequest" else "encounter", "dateAsserted"
+            ),
             origin=item.origin,
         )
 
