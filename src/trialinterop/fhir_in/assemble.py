@@ -7,6 +7,7 @@ per kind (`condense`): the first few of each kind are listed and the rest counte
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -92,6 +93,7 @@ def finding_order(definition: StudyDefinition) -> Callable[[m.Finding], tuple[st
 
     def key(row: m.Finding) -> tuple[str, int, float, str, int]:
         instrument, test = rank[(row.instrument, row.testcd)]
-        return (row.subject_id, instrument, row.visit_num, row.timepoint or "", test)
+        visit = row.visit_num if row.visit_num == row.visit_num else math.inf  # no visit (NaN): last
+        return (row.subject_id, instrument, visit, row.timepoint or "", test)
 
     return key

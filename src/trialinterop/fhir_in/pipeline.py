@@ -28,6 +28,7 @@ from trialinterop.fhir_in.findings import TestIndex
 from trialinterop.fhir_in.given_study import read_given_definition
 from trialinterop.fhir_in.groups import GroupedInput, group_input
 from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.observations import with_observed_tests
 from trialinterop.fhir_in.subjects import MappingContext, SubjectPart, map_subject
 from trialinterop.fhir_in.to_study import build_definition, code_system_base, main_study, study_id_of
 from trialinterop.fhir_in.values import code_in
@@ -162,6 +163,7 @@ def _read(
             summary += f" ({unmapped.summary(given=given)})"
         raise FhirRefused(problems, summary=summary, coverage=coverage, version=grouped.version)
     warnings_found = [*assembly.all_warnings(), *unmapped.issues(given=given)]
+    assembly.definition = with_observed_tests(assembly.definition, assembly.parts.findings)
     return FhirTrial(assembly.records(), tuple(warnings_found), coverage, grouped.version)
 
 

@@ -34,6 +34,7 @@ from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived,
 from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.observations import read_observed_finding
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.to_study import attribute_value
 from trialinterop.fhir_in.unmapped import Unmapped
@@ -104,6 +105,8 @@ class SubjectReader:
         """Reference text -> subject id, once resolved (a subject's resources repeat one reference)."""
         self.unmapped = Unmapped()
         self.other_medications: list[Located] = []
+        self.observed: list[m.Finding] = []
+        """Vital signs and laboratory results outside the study's instruments (fhir_in.observations)."""
         """MedicationAdministrations of anything but a study intervention (read as CM)."""
 
     # --- subjects -------------------------------------------------------------------------------------------------
@@ -128,7 +131,7 @@ class SubjectReader:
         out.exposures = self._exposures()
         out.subjects = [self._record_arms(s, out.exposures) for s in out.subjects]
         out.adverse_events = self._adverse_events(out.bare_meddra)
-        out.findings = self._findings(observations)
+        out.findings = [*self._findings(observations), *self.observed]
         out.visits = self._visits()
         out.eligibility = self._eligibility(observations)
         history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped)
@@ -358,10 +361,26 @@ class SubjectReader:
                 elif code_in(concept, criteria):
                     kind = "IE"
                 else:
-                    self.unmapped.add(item, concept)
+                    self._observed(item, subject_id, concept)
                     continue
                 found[kind].append((subject_id, item))
         return found
+
+    def _observed(self, item: Located, subject_id: str, concept: Any) -> None:
+        """A vital-signs or laboratory Observation of no instrument of the study: VS/LB (fhir_in.observations) when
+        its LOINC code is in mappings/loinc.csv, else listed as not mapped."""
+        visit = None
+        encounter = item.resource.get("encounter")
+        if encounter:
+            found = self.fhir.resolve(encounter, item, "Observation.encounter", "Encounter")
+            code = next((code_in(t, self.visit_system) for t in found.resource.get("type") or []), None)
+            visit = float(code) if code else None
+        row = read_observed_finding(self.fhir, item, subject_id, visit)
+        if row is None:
+            self.unmapped.add(item, concept)
+            return
+        self.observed.append(row)
+        self.fhir.map_to(item, row.instrument.split("-")[1])
 
     @property
     def attribute_names(self) -> dict[str, str]:

@@ -12,9 +12,9 @@ dropped with a notice. A specified variable this builder does not make (e.g. --B
 Decisions:
 - A record is done when it has a result and its status is not NOT DONE; otherwise --STAT is NOT DONE, --REASND
   its reason, and it has no result, unit, default position, reference or normal range.
-- --STRESN is the number of --ORRES times the test's `conversion` (when the unit is the test's unit; 1 when it is
-  already the standard unit; not standardised for any other unit), rounded to `decimals`, else to 12 significant
-  digits (no float noise); --STRESC is its text, or --ORRES for a result that is no number. --STREFN likewise from
+- --STRESN is the number of --ORRES times the test's `conversion` (when the unit is the test's unit, or the test
+  names no unit at all; 1 when it is already the standard unit; not standardised for any other unit), rounded to
+  `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or --ORRES for a result that is no number. --STREFN likewise from
   --ORREF; --STNRLO/--STNRHI from the normal range.
 - --NRIND (where the domain has it): LOW below the low limit, HIGH above the high one, else NORMAL; null without a
   number or a range.
@@ -135,8 +135,11 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
     results = np.where(done, source["result"].to_numpy(dtype=object), NULL)
     collected_unit = source["unit"].to_numpy(dtype=object)
     unit = np.where(pd.isna(collected_unit), of["unit"], collected_unit)
+    unitless = pd.isna(of["unit"]) & pd.isna(of["standard_unit"])  # a test with no unit: the result is standard
     factor = np.where(
-        pd.isna(unit) | (unit == of["unit"]), of["conversion"], np.where(unit == of["standard_unit"], 1.0, np.nan)
+        pd.isna(unit) | (unit == of["unit"]) | unitless,
+        of["conversion"],
+        np.where(unit == of["standard_unit"], 1.0, np.nan),
     )
     standard_unit = np.where(np.isnan(factor), unit, np.where(pd.isna(of["standard_unit"]), unit, of["standard_unit"]))
     numbers = result_numbers(results)
