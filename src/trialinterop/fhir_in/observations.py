@@ -57,9 +57,7 @@ def instrument_code(domain: str, specimen: str) -> str:
     return INSTRUMENT_PREFIX + domain + ("-" + specimen.replace(" ", "_") if specimen else "")
 
 
-def read_observed_finding(
-    fhir: FhirInput, item: Located, subject_id: str, visit_num: float | None
-) -> m.Finding | None:
+def read_observed_finding(fhir: FhirInput, item: Located, subject_id: str, visit_num: float | None) -> m.Finding | None:
     """The `Finding` of a vital-signs or laboratory Observation whose LOINC code the table maps, else None."""
     obs = item.resource
     domain = observation_domain(obs)

@@ -14,8 +14,8 @@ Decisions:
   its reason, and it has no result, unit, default position, reference or normal range.
 - --STRESN is the number of --ORRES times the test's `conversion` (when the unit is the test's unit, or the test
   names no unit at all; 1 when it is already the standard unit; not standardised for any other unit), rounded to
-  `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or --ORRES for a result that is no number. --STREFN likewise from
-  --ORREF; --STNRLO/--STNRHI from the normal range.
+  `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or --ORRES for a result that
+  is no number. --STREFN likewise from --ORREF; --STNRLO/--STNRHI from the normal range.
 - --NRIND (where the domain has it): LOW below the low limit, HIGH above the high one, else NORMAL; null without a
   number or a range.
 - --LOBXFL per subject and test (instrument and test code); --SEQ by --CAT, --TESTCD, VISITNUM, --DTC, --TPT.
