@@ -212,8 +212,9 @@ class SubjectReader:
             consent_date=record_dtc(consent) or consent,
             enrolled="N" if state == "ineligible" else "Y",
             birth_date=patient.get("birthDate"),
-            race=tuple(race_text.split("|")) if race_text else _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB),
-            ethnicity=ethnicity or (_omb(patient, codes.US_CORE_ETHNICITY, codes.ETHNICITY_OMB) or (None,))[0],
+            race=self._coded_text(race_text, _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB), ("RACE", "RACEDM")),
+            ethnicity=(self._coded_text(ethnicity, _omb(patient, codes.US_CORE_ETHNICITY, codes.ETHNICITY_OMB),
+                                        ("ETHNIC",)) or (None,))[0],  # fmt: skip
             arm=arm,
             actual_arm=actual_arm,
             death_date=original_dtc(patient, "deceasedDateTime"),
@@ -223,6 +224,15 @@ class SubjectReader:
             self.fhir, item, subject_id, state=state, progress=progress, patient=patient, terms=self.terms
         )
         return subject, rows
+
+    def _coded_text(self, text: str | None, omb: tuple[str, ...], codelists: tuple[str, ...]) -> tuple[str, ...]:
+        """A US Core race/ethnicity: its `text` ('|'-separated, as to-fhir writes it) when every part is a term of
+        one of `codelists`, else the terms of its OMB category codes (a display text such as 'White' from another
+        writer), else the text as given (conform reports it)."""
+        parts = tuple(text.split("|")) if text else ()
+        if parts and all(any(self.terms.has(c, p) for c in codelists) for p in parts):
+            return parts
+        return omb or parts
 
     def _site(self, item: Located) -> Any:
         """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy, else of a
