@@ -195,6 +195,7 @@ class SubjectReader:
         arm, actual_arm = subject_arms(item, self.definition, self.fhir.version)
         race_text = extension_value(_extension(patient, codes.US_CORE_RACE), "text")
         ethnicity = extension_value(_extension(patient, codes.US_CORE_ETHNICITY), "text")
+        ethnic = self._coded_text(ethnicity, _omb(patient, codes.US_CORE_ETHNICITY, codes.ETHNICITY_OMB), ("ETHNIC",))
         gender = patient.get("gender")
         sex = reverse(codes.GENDER, gender)
         if sex is None:
@@ -213,8 +214,7 @@ class SubjectReader:
             enrolled="N" if state == "ineligible" else "Y",
             birth_date=patient.get("birthDate"),
             race=self._coded_text(race_text, _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB), ("RACE", "RACEDM")),
-            ethnicity=(self._coded_text(ethnicity, _omb(patient, codes.US_CORE_ETHNICITY, codes.ETHNICITY_OMB),
-                                        ("ETHNIC",)) or (None,))[0],  # fmt: skip
+            ethnicity=(ethnic or (None,))[0],
             arm=arm,
             actual_arm=actual_arm,
             death_date=original_dtc(patient, "deceasedDateTime"),
