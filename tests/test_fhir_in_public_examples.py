@@ -73,12 +73,11 @@ def test_examples_given_to_an_enrolled_subject_are_mapped_or_listed(tmp_path: Pa
     refused = CliRunner().invoke(main, args)
     assert refused.exit_code == 2, refused.output
     assert (
-        "FHIR input refused (1 Encounter(s), 1 Procedure(s) not mapped (use --no-strict to convert without them)): "
-        "3 problem(s)" in refused.output
+        "FHIR input refused (1 Encounter(s) not mapped (use --no-strict to convert without them)): 2 problem(s)"
+        in refused.output
     )
-    assert "Observation(s) coded" not in refused.output
+    assert "Observation(s) coded" not in refused.output and "Procedure(s)" not in refused.output
     for line in (
-        "Procedure.code: 1 Procedure(s) not mapped: a Procedure no study intervention cites (no PR domain is built)",
         "Encounter.type: 1 Encounter(s) not mapped: an Encounter that is no study visit (no visit code of the study)",
     ):
         assert line in refused.output
@@ -92,9 +91,14 @@ def test_examples_given_to_an_enrolled_subject_are_mapped_or_listed(tmp_path: Pa
     assert resources["MedicationStatement"]["elements"]["note"] == {"count": 1, "mapped_to": None}
     assert resources["Observation"]["mapped"] == {"VS": 1}
     assert resources["Observation"]["not_mapped"] == {}
-    assert resources["Procedure"]["not_mapped"] == {
-        "a Procedure no study intervention cites (no PR domain is built)": 1
-    }
+    assert resources["Procedure"]["mapped"] == {"PR": 1}
+    assert resources["Procedure"]["not_mapped"] == {}
+    pr, _ = pyreadstat.read_xport(str(out / "pr.xpt"))  # the appendectomy example
+    assert pr[["USUBJID", "PRSPID", "PRTRT", "PRDECOD", "PRSTDTC"]].to_dict("records") == [
+        {"USUBJID": "NCT05016804-01-101", "PRSPID": "1", "PRTRT": "Appendectomy", "PRDECOD": "Appendectomy (Procedure)",
+         "PRSTDTC": "2013-04-05"}
+    ]  # fmt: skip
+    assert pr["PRINDC"].tolist() == ["Generalized abdominal pain 24 hours. Localized in RIF with rebound and guarding"]
     cm, _ = pyreadstat.read_xport(str(out / "cm.xpt"))
     assert cm[["USUBJID", "CMTRT", "CMROUTE", "CMINDC"]].to_dict("records") == [
         {"USUBJID": "NCT05016804-01-101", "CMTRT": "Tylenol PM", "CMROUTE": "ORAL", "CMINDC": "Restless Legs"}

@@ -54,7 +54,7 @@ class Assembly:
     def add(self, part: SubjectPart) -> None:
         records = part.records
         for name in ("subjects", "exposures", "adverse_events", "findings", "visits", "dispositions", "eligibility",
-                     "medications", "medical_history", "bare_meddra"):  # fmt: skip
+                     "medications", "medical_history", "procedures", "bare_meddra"):  # fmt: skip
             getattr(self.parts, name).extend(getattr(records, name))
         self.warnings.extend(part.warnings)
         self.errors.extend(part.errors)
@@ -84,6 +84,7 @@ class Assembly:
             eligibility=tuple(sorted(parts.eligibility, key=lambda r: (r.subject_id, r.criterion_id))),
             medications=tuple(sorted(parts.medications, key=lambda r: (r.subject_id, r.cm_id))),
             medical_history=tuple(sorted(parts.medical_history, key=lambda r: (r.subject_id, r.mh_id))),
+            procedures=tuple(sorted(parts.procedures, key=lambda r: (r.subject_id, r.pr_id))),
         )
 
 

@@ -35,6 +35,7 @@ from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.observations import read_observed_finding
+from trialinterop.fhir_in.procedures import read_procedures
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.to_study import attribute_value
 from trialinterop.fhir_in.unmapped import Unmapped
@@ -68,6 +69,7 @@ class SubjectRecords:
     eligibility: list[m.EligibilityException] = dataclasses.field(default_factory=list)
     medications: list[m.ConcomitantMedication] = dataclasses.field(default_factory=list)
     medical_history: list[m.MedicalHistoryEvent] = dataclasses.field(default_factory=list)
+    procedures: list[m.Procedure] = dataclasses.field(default_factory=list)
     bare_meddra: list[Located] = dataclasses.field(default_factory=list)
     """AdverseEvents coded to a MedDRA PT without the levels above it (one warning for the whole input)."""
 
@@ -105,6 +107,8 @@ class SubjectReader:
         """Reference text -> subject id, once resolved (a subject's resources repeat one reference)."""
         self.unmapped = Unmapped()
         self.other_medications: list[Located] = []
+        self.preceding: set[int] = set()
+        """id() of the Procedures study administrations cite (their date is EX's; not PR records)."""
         self.observed: list[m.Finding] = []
         """Vital signs and laboratory results outside the study's instruments (fhir_in.observations)."""
         """MedicationAdministrations of anything but a study intervention (read as CM)."""
@@ -137,6 +141,7 @@ class SubjectReader:
         history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped)
         out.medications = history.medications(self.other_medications)
         out.medical_history = history.medical_history()
+        out.procedures = read_procedures(self.fhir, self.subject_of, self._study_visit, self.unmapped, self.preceding)
         return out
 
     def _record_arms(self, subject: m.Subject, exposures: list[m.Exposure]) -> m.Subject:
@@ -379,18 +384,21 @@ class SubjectReader:
     def _observed(self, item: Located, subject_id: str, concept: Any) -> None:
         """A vital-signs or laboratory Observation of no instrument of the study: VS/LB (fhir_in.observations) when
         its LOINC code is in mappings/loinc.csv, else listed as not mapped."""
-        visit = None
-        encounter = item.resource.get("encounter")
-        if encounter:
-            found = self.fhir.resolve(encounter, item, "Observation.encounter", "Encounter")
-            code = next((code_in(t, self.visit_system) for t in found.resource.get("type") or []), None)
-            visit = float(code) if code else None
-        row = read_observed_finding(self.fhir, item, subject_id, visit)
+        row = read_observed_finding(self.fhir, item, subject_id, self._study_visit(item))
         if row is None:
             self.unmapped.add(item, concept)
             return
         self.observed.append(row)
         self.fhir.map_to(item, row.instrument.split("-")[1])
+
+    def _study_visit(self, item: Located) -> float | None:
+        """VISITNUM of the resource's `encounter` when that is a study visit, else None."""
+        encounter = item.resource.get("encounter")
+        if not encounter:
+            return None
+        found = self.fhir.resolve(encounter, item, f"{item.type}.encounter", "Encounter")
+        code = next((code_in(t, self.visit_system) for t in found.resource.get("type") or []), None)
+        return float(code) if code else None
 
     @property
     def attribute_names(self) -> dict[str, str]:
@@ -552,6 +560,7 @@ class SubjectReader:
             info = self.fhir.resolve(ref, item, "MedicationAdministration.supportingInformation")
             if info.type == "Procedure":
                 procedure = info.resource
+                self.preceding.add(id(procedure))
                 return original_dtc(procedure, "performedDateTime") or original_dtc(procedure, "occurrenceDateTime")
         return None
 

@@ -20,6 +20,7 @@ from trialinterop.sdtm.domains.ex import build_ex
 from trialinterop.sdtm.domains.findings import build_findings
 from trialinterop.sdtm.domains.ie import build_ie
 from trialinterop.sdtm.domains.mh import build_mh
+from trialinterop.sdtm.domains.pr import build_pr
 from trialinterop.sdtm.domains.se import build_se
 from trialinterop.sdtm.domains.sv import build_sv
 from trialinterop.sdtm.domains.trial_design import build_ta, build_te, build_ti, build_tv
@@ -34,10 +35,10 @@ def build_sdtm(
     *,
     spec: Spec | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, DS, IE, one findings dataset per domain of the
-    definition's instruments (QS, RE, VS, LB, FT, ...), TA, TE, TV, TI, TS, SUPP--); SUPP-- only when they have
-    records. `spec` gives every dataset its variables and codelists (default: the bundled spec for the
-    definition)."""
+    """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, CM/MH/PR when the records hold any, DS, IE, one
+    findings dataset per domain of the definition's instruments (QS, RE, VS, LB, FT, ...), TA, TE, TV, TI, TS,
+    SUPP--); SUPP-- only when they have records. `spec` gives every dataset its variables and codelists (default:
+    the bundled spec for the definition)."""
     spec = spec or load_spec(definition=records.definition)
     ctx = build_context(records, terminology, spec=spec)  # the design comes from records.definition
     ae = build_ae(records, ctx)
@@ -53,6 +54,7 @@ def build_sdtm(
         "AE": ae,
         **({"CM": build_cm(records, ctx)} if records.medications else {}),
         **({"MH": build_mh(records, ctx)} if records.medical_history else {}),
+        **({"PR": build_pr(records, ctx)} if records.procedures else {}),
         "DS": build_ds(records, ctx),
         "IE": build_ie(records, ctx),
         **findings,

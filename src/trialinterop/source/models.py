@@ -215,6 +215,23 @@ class MedicalHistoryEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Procedure:
+    """One procedure a subject underwent (SDTM PR), e.g. read from a FHIR Procedure; `pr_id` numbers it within the
+    subject (PRSPID)."""
+
+    subject_id: str
+    pr_id: int
+    term: str
+    decoded: str | None = None
+    indication: str | None = None
+    location: str | None = None
+    start: str | None = None
+    end: str | None = None
+    visit_num: float | None = None
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class EligibilityException:
     subject_id: str
     criterion_id: str
@@ -355,6 +372,7 @@ class TrialRecords:
     eligibility: tuple[EligibilityException, ...] = ()
     medications: tuple[ConcomitantMedication, ...] = ()
     medical_history: tuple[MedicalHistoryEvent, ...] = ()
+    procedures: tuple[Procedure, ...] = ()
     study: Study = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
