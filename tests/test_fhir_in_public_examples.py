@@ -125,10 +125,12 @@ def test_r4_core_adverse_event_maps_and_says_what_it_leaves_out(tmp_path: Path) 
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     for text in (
-        "AdverseEvent.event: http://snomed.info/sct|304386008 (O/E - itchy rash): not MedDRA, so no AEDECOD from it",
+        "AdverseEvent.event: http://snomed.info/sct|304386008 (O/E - itchy rash): not MedDRA, so no AEDECOD from it "
+        "(kept in SUPPAE AESRCCD)",
         "AdverseEvent.category: http://terminology.hl7.org/CodeSystem/adverse-event-category|product-use-error: no "
-        "AE variable holds the category (not mapped)",
-        "AdverseEvent.suspectEntity.instance: suspect entity 'Medication/example' resolves to no resource of the input",
+        "AE variable holds the category (kept in SUPPAE AESRCCAT)",
+        "AdverseEvent.suspectEntity.instance: suspect entity 'Medication/example' resolves to no resource of the "
+        "input: kept in SUPPAE AESUSPCT",
     ):
         assert text in result.output
     ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
@@ -136,6 +138,18 @@ def test_r4_core_adverse_event_maps_and_says_what_it_leaves_out(tmp_path: Path) 
     assert row[["AESTDTC", "AESER", "AESEV", "AEREL"]].to_dict("records") == [
         {"AESTDTC": "2017-01-29T12:34:56", "AESER": "N", "AESEV": "MILD", "AEREL": ""}
     ]
+    supp, _ = pyreadstat.read_xport(str(out / "suppae.xpt"))
+    kept = supp[(supp["USUBJID"] == "NCT05016804-01-101") & (supp["IDVARVAL"] == str(int(row["AESEQ"].iloc[0])))]
+    assert kept[["IDVAR", "QNAM", "QLABEL", "QVAL", "QORIG"]].to_dict("records") == [
+        {"IDVAR": "AESEQ", "QNAM": "AESRCCAT", "QLABEL": "Adverse Event Category (as Given)",
+         "QVAL": "http://terminology.hl7.org/CodeSystem/adverse-event-category|product-use-error",
+         "QORIG": "Collected"},
+        {"IDVAR": "AESEQ", "QNAM": "AESRCCD", "QLABEL": "Event Code Not MedDRA (as Given)",
+         "QVAL": "http://snomed.info/sct|304386008 (O/E - itchy rash)", "QORIG": "Collected"},
+        {"IDVAR": "AESEQ", "QNAM": "AESUSPCT", "QLABEL": "Unresolved Suspect Entity", "QVAL": "Medication/example",
+         "QORIG": "Collected"},
+        {"IDVAR": "AESEQ", "QNAM": "AETRTEM", "QLABEL": "Treatment Emergent Flag", "QVAL": "N", "QORIG": "Derived"},
+    ]  # fmt: skip
 
 
 R5_EXAMPLES = Path(__file__).resolve().parent / "data" / "third_party" / "fhir-r5-examples"

@@ -54,7 +54,8 @@ class Assembly:
     def add(self, part: SubjectPart) -> None:
         records = part.records
         for name in ("subjects", "exposures", "adverse_events", "findings", "visits", "dispositions", "eligibility",
-                     "medications", "medical_history", "procedures", "bare_meddra"):  # fmt: skip
+                     "medications", "medical_history", "procedures", "supplemental",
+                     "bare_meddra"):  # fmt: skip
             getattr(self.parts, name).extend(getattr(records, name))
         self.warnings.extend(part.warnings)
         self.errors.extend(part.errors)
@@ -85,6 +86,7 @@ class Assembly:
             medications=tuple(sorted(parts.medications, key=lambda r: (r.subject_id, r.cm_id))),
             medical_history=tuple(sorted(parts.medical_history, key=lambda r: (r.subject_id, r.mh_id))),
             procedures=tuple(sorted(parts.procedures, key=lambda r: (r.subject_id, r.pr_id))),
+            supplemental=tuple(sorted(parts.supplemental, key=lambda r: (r.rdomain, r.subject_id, r.record, r.qnam))),
         )
 
 

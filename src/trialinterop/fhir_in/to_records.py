@@ -36,6 +36,7 @@ from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.observations import read_observed_finding
 from trialinterop.fhir_in.procedures import read_procedures
+from trialinterop.fhir_in.supplemental import resulting_concept, unread_ae_values
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.to_study import attribute_value
 from trialinterop.fhir_in.unmapped import Unmapped
@@ -70,6 +71,7 @@ class SubjectRecords:
     medications: list[m.ConcomitantMedication] = dataclasses.field(default_factory=list)
     medical_history: list[m.MedicalHistoryEvent] = dataclasses.field(default_factory=list)
     procedures: list[m.Procedure] = dataclasses.field(default_factory=list)
+    supplemental: list[m.SupplementalValue] = dataclasses.field(default_factory=list)
     bare_meddra: list[Located] = dataclasses.field(default_factory=list)
     """AdverseEvents coded to a MedDRA PT without the levels above it (one warning for the whole input)."""
 
@@ -134,7 +136,7 @@ class SubjectReader:
         out.subjects = [dataclasses.replace(s, **characteristics.get(s.subject_id, {})) for s in out.subjects]
         out.exposures = self._exposures()
         out.subjects = [self._record_arms(s, out.exposures) for s in out.subjects]
-        out.adverse_events = self._adverse_events(out.bare_meddra)
+        out.adverse_events = self._adverse_events(out.bare_meddra, out.supplemental)
         out.findings = [*self._findings(observations), *self.observed]
         out.visits = self._visits()
         out.eligibility = self._eligibility(observations)
@@ -565,7 +567,7 @@ class SubjectReader:
         return None
 
     # --- adverse events -------------------------------------------------------------------------------------------
-    def _adverse_events(self, bare: list[Located]) -> list[m.AdverseEvent]:
+    def _adverse_events(self, bare: list[Located], supplemental: list[m.SupplementalValue]) -> list[m.AdverseEvent]:
         """Every AdverseEvent; one without an identifier is numbered after the subject's highest AESPID."""
         found = []
         for item in self.fhir.each("AdverseEvent"):
@@ -585,6 +587,7 @@ class SubjectReader:
                     self.fhir.warn(item, "AdverseEvent.identifier", message)
                 event = reader.read(item, sid, number)
                 events.append(event)
+                supplemental += unread_ae_values(self.fhir, item, sid, number, resulting_concept(self.fhir, item))
                 self.fhir.map_to(item, "AE")
                 if event.pt_code is not None and not extensions(item.resource, sponsor.MEDDRA_HIERARCHY):
                     bare.append(item)

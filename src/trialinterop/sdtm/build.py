@@ -22,6 +22,7 @@ from trialinterop.sdtm.domains.ie import build_ie
 from trialinterop.sdtm.domains.mh import build_mh
 from trialinterop.sdtm.domains.pr import build_pr
 from trialinterop.sdtm.domains.se import build_se
+from trialinterop.sdtm.domains.supp_values import with_supplemental_values
 from trialinterop.sdtm.domains.sv import build_sv
 from trialinterop.sdtm.domains.trial_design import build_ta, build_te, build_ti, build_tv
 from trialinterop.sdtm.domains.ts import build_ts
@@ -64,9 +65,17 @@ def build_sdtm(
         "TI": build_ti(records, ctx),
         "TS": build_ts(records, ctx),
         "SUPPDM": build_suppdm(records, ctx),
-        "SUPPAE": build_suppae(records, ctx, ae=ae),
+        "SUPPAE": with_supplemental_values(
+            build_suppae(records, ctx, ae=ae), records, ctx, parent=ae, domain="AE", spids=_ae_spids(records)
+        ),
     }
     return {name: frame for name, frame in frames.items() if not (name.startswith("SUPP") and frame.empty)}
+
+
+def _ae_spids(records: TrialRecords) -> dict[tuple[str, int], str]:
+    """(subject id, AE number) -> AESPID as build_ae writes it (the sponsor ids when any AE has one)."""
+    given = any(a.sponsor_id for a in records.adverse_events)
+    return {(a.subject_id, a.ae_id): (a.sponsor_id or "") if given else str(a.ae_id) for a in records.adverse_events}
 
 
 def check_build(records: TrialRecords) -> list[Issue]:

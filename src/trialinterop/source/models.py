@@ -232,6 +232,20 @@ class Procedure:
 
 
 @dataclass(frozen=True, slots=True)
+class SupplementalValue:
+    """A value the input gave for a record that no variable of its domain holds: a SUPP-- qualifier of record
+    number `record` (AESPID ...) of domain `rdomain` (QNAM and QVAL; QLABEL and QORIG are the value-level
+    metadata's)."""
+
+    rdomain: str
+    subject_id: str
+    record: int
+    qnam: str
+    qval: str
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class EligibilityException:
     subject_id: str
     criterion_id: str
@@ -373,6 +387,7 @@ class TrialRecords:
     medications: tuple[ConcomitantMedication, ...] = ()
     medical_history: tuple[MedicalHistoryEvent, ...] = ()
     procedures: tuple[Procedure, ...] = ()
+    supplemental: tuple[SupplementalValue, ...] = ()
     study: Study = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
