@@ -103,3 +103,42 @@ def test_an_unknown_loinc_code_is_listed_and_refused_in_strict_mode(tmp_path: Pa
     assert loose.exit_code == 0, loose.output
     vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
     assert vs["VSTESTCD"].tolist() == ["WEIGHT"]
+
+
+BLOOD_PRESSURE = _observation(
+    "bp",
+    "vital-signs",
+    "85354-9",
+    effectiveDateTime="2021-03-05T08:15:00+01:00",
+    component=[
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+         "valueQuantity": {"value": 128, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+         "valueQuantity": {"value": 84, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+    ],
+)  # fmt: skip
+
+
+def test_a_blood_pressure_panel_gives_one_record_per_component(tmp_path: Path) -> None:
+    out, report = tmp_path / "out", tmp_path / "coverage.json"
+    args = ["fhir-to-sdtm", str(_source(tmp_path, BLOOD_PRESSURE)), "-o", str(out), "--study", "nct05016804"]
+    result = CliRunner().invoke(main, [*args, "--no-define", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
+    assert vs[["VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSDTC"]].to_dict("records") == [
+        {"VSTESTCD": "DIABP", "VSTEST": "Diastolic Blood Pressure", "VSORRES": "84", "VSORRESU": "mmHg",
+         "VSDTC": "2021-03-05T08:15"},
+        {"VSTESTCD": "SYSBP", "VSTEST": "Systolic Blood Pressure", "VSORRES": "128", "VSORRESU": "mmHg",
+         "VSDTC": "2021-03-05T08:15"},
+    ]  # fmt: skip
+    assert json.loads(report.read_text(encoding="utf-8"))["resources"]["Observation"]["mapped"] == {"VS": 1}
+
+
+def test_a_panel_with_a_component_nothing_maps_is_listed_whole(tmp_path: Path) -> None:
+    panel = json.loads(json.dumps(BLOOD_PRESSURE))
+    panel["component"][1]["code"]["coding"][0]["code"] = "8478-0"  # mean blood pressure: not in mappings/loinc.csv
+    result = CliRunner().invoke(
+        main, ["fhir-to-sdtm", str(_source(tmp_path, panel)), "-o", str(tmp_path / "o"), "--study", "nct05016804"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Observation.code: 1 Observation(s) coded http://loinc.org|85354-9: not mapped" in result.output

@@ -11,7 +11,9 @@ read as that test, fhir_in.findings).
 Values: valueQuantity (value as written; unit -> CDISC UNIT by fhir_in.terms), valueInteger, valueString,
 valueCodeableConcept (text, else the first display or code); `referenceRange[0]` low/high -> --ORNRLO/--ORNRHI (the
 builder derives --NRIND from them; `interpretation` is listed as not mapped when no range gives it);
-effective[x] -> --DTC; the visit from the Encounter when it is a study visit, else none (VISITNUM empty).
+effective[x] -> --DTC; the visit from the Encounter when it is a study visit, else none (VISITNUM empty). A panel
+the table does not map whose components it all maps (the blood pressure panel 85354-9: systolic 8480-6, diastolic
+8462-4) gives one record per component.
 An Observation of these categories whose LOINC code the table lacks is listed as not mapped, per code.
 """
 
@@ -57,24 +59,57 @@ def instrument_code(domain: str, specimen: str) -> str:
     return INSTRUMENT_PREFIX + domain + ("-" + specimen.replace(" ", "_") if specimen else "")
 
 
-def read_observed_finding(fhir: FhirInput, item: Located, subject_id: str, visit_num: float | None) -> m.Finding | None:
-    """The `Finding` of a vital-signs or laboratory Observation whose LOINC code the table maps, else None."""
+def read_observed_findings(
+    fhir: FhirInput, item: Located, subject_id: str, visit_num: float | None
+) -> list[m.Finding] | None:
+    """The `Finding`s of a vital-signs or laboratory Observation whose LOINC code the table maps, or, for a panel the
+    table does not map (e.g. the blood pressure panel 85354-9), of its components whose codes it maps (one record
+    each, with the panel's date and status); None when nothing maps."""
     obs = item.resource
     domain = observation_domain(obs)
-    loinc = code_in(obs.get("code"), codes.LOINC)
-    found = _tests_by_loinc().get(loinc or "")
-    if domain is None or found is None or found[0] != domain:
+    if domain is None:
         return None
-    _, testcd, specimen = found
+    found = _test_of(obs, domain)
+    if found is not None:
+        return [_finding(fhir, item, obs, subject_id, visit_num, found)]
+    components = [c for c in obs.get("component") or [] if isinstance(c, dict)]
+    parts = [(c, test) for c in components if (test := _test_of(c, domain)) is not None]
+    if not parts or len(parts) != len(components):
+        return None  # a component nothing maps would be dropped: the whole Observation is listed instead
+    rows = []
+    for component, test in parts:
+        merged = {**{k: v for k, v in obs.items() if k.startswith("effective") or k == "status"}, **component}
+        rows.append(_finding(fhir, item, merged, subject_id, visit_num, test, element="Observation.component"))
+    return rows
+
+
+def _test_of(element: dict[str, Any], domain: str) -> tuple[str, str, str] | None:
+    """(domain, testcd, specimen) of the element's LOINC code when the table maps it to `domain`."""
+    loinc = code_in(element.get("code"), codes.LOINC)
+    found = _tests_by_loinc().get(loinc or "")
+    return found if found is not None and found[0] == domain else None
+
+
+def _finding(
+    fhir: FhirInput,
+    item: Located,
+    obs: dict[str, Any],
+    subject_id: str,
+    visit_num: float | None,
+    found: tuple[str, str, str],
+    element: str = "Observation",
+) -> m.Finding:
+    domain, testcd, specimen = found
     not_done = obs.get("status") == "cancelled" or ("dataAbsentReason" in obs and not _has_value(obs))
-    result, unit = (None, None) if not_done else _result(fhir, item)
+    result, unit = (None, None) if not_done else _result(fhir, item, obs, element)
     ranges = obs.get("referenceRange") or []
     low, high = (_number(ranges[0].get("low")), _number(ranges[0].get("high"))) if ranges else (None, None)
     if obs.get("interpretation") and low is None and high is None:
-        fhir.warn(item, "Observation.interpretation", "interpretation without a referenceRange: --NRIND not set")
+        fhir.warn(item, f"{element}.interpretation", "interpretation without a referenceRange: --NRIND not set")
     when = original_dtc(obs, "effectiveDateTime") or original_dtc(obs, "effectiveInstant")
     when = when or original_dtc(obs.get("effectivePeriod") or {}, "start")
     absent = obs.get("dataAbsentReason") or {}
+    reason = absent.get("text") or next((c.get("display") for c in codings(absent)), None)
     return m.Finding(
         subject_id=subject_id,
         instrument=instrument_code(domain, specimen),
@@ -84,9 +119,7 @@ def read_observed_finding(fhir: FhirInput, item: Located, subject_id: str, visit
         result=result,
         unit=unit,
         status="NOT DONE" if not_done else None,
-        reason_not_done=(absent.get("text") or next((c.get("display") for c in codings(absent)), None))
-        if not_done
-        else None,
+        reason_not_done=reason if not_done else None,
         normal_low=low,
         normal_high=high,
         origin=item.origin,
@@ -97,13 +130,12 @@ def _has_value(obs: dict[str, Any]) -> bool:
     return any(key.startswith("value") for key in obs)
 
 
-def _result(fhir: FhirInput, item: Located) -> tuple[str | None, str | None]:
-    obs = item.resource
+def _result(fhir: FhirInput, item: Located, obs: dict[str, Any], element: str) -> tuple[str | None, str | None]:
     quantity = obs.get("valueQuantity")
     if isinstance(quantity, dict):
         value = quantity.get("value")
         text = None if isinstance(value, bool) or not isinstance(value, int | float) else _number_text(value)
-        return text, cdisc_unit(fhir, item, "Observation.valueQuantity", quantity)
+        return text, cdisc_unit(fhir, item, f"{element}.valueQuantity", quantity)
     if "valueInteger" in obs and isinstance(obs["valueInteger"], int):
         return str(obs["valueInteger"]), None
     concept = obs.get("valueCodeableConcept")

@@ -34,7 +34,7 @@ from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived,
 from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located
-from trialinterop.fhir_in.observations import read_observed_finding
+from trialinterop.fhir_in.observations import read_observed_findings
 from trialinterop.fhir_in.procedures import read_procedures
 from trialinterop.fhir_in.supplemental import resulting_concept, unread_ae_values
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
@@ -386,12 +386,12 @@ class SubjectReader:
     def _observed(self, item: Located, subject_id: str, concept: Any) -> None:
         """A vital-signs or laboratory Observation of no instrument of the study: VS/LB (fhir_in.observations) when
         its LOINC code is in mappings/loinc.csv, else listed as not mapped."""
-        row = read_observed_finding(self.fhir, item, subject_id, self._study_visit(item))
-        if row is None:
+        rows = read_observed_findings(self.fhir, item, subject_id, self._study_visit(item))
+        if rows is None:
             self.unmapped.add(item, concept)
             return
-        self.observed.append(row)
-        self.fhir.map_to(item, row.instrument.split("-")[1])
+        self.observed.extend(rows)
+        self.fhir.map_to(item, rows[0].instrument.split("-")[1])
 
     def _study_visit(self, item: Located) -> float | None:
         """VISITNUM of the resource's `encounter` when that is a study visit, else None."""
