@@ -59,13 +59,24 @@ TEMP = _observation(
     "8310-5",
     effectiveDateTime="2021-03-04",
     valueQuantity={"value": 37.1, "unit": "Cel", "system": "http://unitsofmeasure.org", "code": "Cel"},
-)
+    interpretation=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                 "code": "N"}]}],
+)  # fmt: skip
+GLUCOSE = _observation(
+    "gluc",
+    "laboratory",
+    "2345-7",
+    effectiveDateTime="2021-03-04",
+    valueQuantity={"value": 99, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"},
+    interpretation=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                 "code": "L"}]}],
+)  # fmt: skip
 BMI = _observation("bmi", "vital-signs", "39156-5", valueQuantity={"value": 24.2, "code": "kg/m2"})
 
 
 def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path) -> None:
     out, report = tmp_path / "out", tmp_path / "coverage.json"
-    source = _source(tmp_path, ALT, WEIGHT, TEMP)
+    source = _source(tmp_path, ALT, WEIGHT, TEMP, GLUCOSE)
     args = ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804", "--report", str(report)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -75,7 +86,10 @@ def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path
     assert lb[columns].to_dict("records") == [
         {"USUBJID": "NCT05016804-01-101", "LBTESTCD": "ALT", "LBTEST": "Alanine Aminotransferase", "LBORRES": "61",
          "LBORRESU": "U/L", "LBORNRLO": "7", "LBORNRHI": "56", "LBNRIND": "HIGH", "LBSPEC": "SERUM OR PLASMA",
-         "LBDTC": "2021-03-04T09:30"}
+         "LBDTC": "2021-03-04T09:30"},
+        {"USUBJID": "NCT05016804-01-101", "LBTESTCD": "GLUC", "LBTEST": "Glucose", "LBORRES": "99",
+         "LBORRESU": "mg/dL", "LBORNRLO": "", "LBORNRHI": "", "LBNRIND": "LOW", "LBSPEC": "SERUM OR PLASMA",
+         "LBDTC": "2021-03-04"},
     ]  # fmt: skip
     vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
     assert vs[["VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSSTRESN", "VSDTC"]].to_dict("records") == [
@@ -84,8 +98,9 @@ def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path
         {"VSTESTCD": "WEIGHT", "VSTEST": "Weight", "VSORRES": "71.5", "VSORRESU": "kg", "VSSTRESN": 71.5,
          "VSDTC": "2021-03-04"},
     ]  # fmt: skip
+    assert "Observation.referenceRange: VS has no reference range variables (SDTMIG 3.4)" in result.output
     document = json.loads(report.read_text(encoding="utf-8"))
-    assert document["resources"]["Observation"]["mapped"] == {"LB": 1, "VS": 2}
+    assert document["resources"]["Observation"]["mapped"] == {"LB": 2, "VS": 2}
     define = (out / "define.xml").read_text(encoding="utf-8")
     assert 'OID="IG.LB"' in define and 'OID="IG.VS"' in define
 

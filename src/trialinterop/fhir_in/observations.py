@@ -9,8 +9,8 @@ treat the records like any other; the study's own instruments are untouched (an 
 read as that test, fhir_in.findings).
 
 Values: valueQuantity (value as written; unit -> CDISC UNIT by fhir_in.terms), valueInteger, valueString,
-valueCodeableConcept (text, else the first display or code); `referenceRange[0]` low/high -> --ORNRLO/--ORNRHI (the
-builder derives --NRIND from them; `interpretation` is listed as not mapped when no range gives it);
+valueCodeableConcept (text, else the first display or code); `referenceRange[0]` low/high -> --ORNRLO/--ORNRHI;
+`interpretation` (HL7 v3 ObservationInterpretation) -> --NRIND, else the builder derives --NRIND from the range;
 effective[x] -> --DTC; the visit from the Encounter when it is a study visit, else none (VISITNUM empty). A panel
 the table does not map whose components it all maps (the blood pressure panel 85354-9: systolic 8480-6, diastolic
 8462-4) gives one record per component.
@@ -38,6 +38,12 @@ DOMAIN_OF_CATEGORY = {"vital-signs": "VS", "laboratory": "LB"}
 INSTRUMENT_PREFIX = "FHIR-"
 """Instruments this module adds are coded FHIR-<domain>[-<specimen>] (no study definition uses that prefix)."""
 NO_VISIT = math.nan
+RANGE_DOMAINS = frozenset({"LB"})
+"""Domains with --ORNRLO/--ORNRHI/--NRIND in SDTMIG 3.4 (VS has none)."""
+INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+NRIND = {"H": "HIGH", "HH": "HIGH", "HU": "HIGH", "L": "LOW", "LL": "LOW", "LU": "LOW", "N": "NORMAL",
+         "A": "ABNORMAL", "AA": "ABNORMAL"}  # fmt: skip
+"""HL7 v3 ObservationInterpretation codes -> CDISC NRIND (C78736)."""
 
 
 def observation_domain(observation: dict[str, Any]) -> str | None:
@@ -104,8 +110,10 @@ def _finding(
     result, unit = (None, None) if not_done else _result(fhir, item, obs, element)
     ranges = obs.get("referenceRange") or []
     low, high = (_number(ranges[0].get("low")), _number(ranges[0].get("high"))) if ranges else (None, None)
-    if obs.get("interpretation") and low is None and high is None:
-        fhir.warn(item, f"{element}.interpretation", "interpretation without a referenceRange: --NRIND not set")
+    indicator = _indicator(fhir, item, obs.get("interpretation"), element)
+    if domain not in RANGE_DOMAINS and (low is not None or high is not None or indicator is not None):
+        message = f"{domain} has no reference range variables (SDTMIG 3.4): referenceRange/interpretation not carried"
+        fhir.warn(item, f"{element}.referenceRange", message)
     when = original_dtc(obs, "effectiveDateTime") or original_dtc(obs, "effectiveInstant")
     when = when or original_dtc(obs.get("effectivePeriod") or {}, "start")
     absent = obs.get("dataAbsentReason") or {}
@@ -122,8 +130,23 @@ def _finding(
         reason_not_done=reason if not_done else None,
         normal_low=low,
         normal_high=high,
+        range_indicator=indicator,
         origin=item.origin,
     )
+
+
+def _indicator(fhir: FhirInput, item: Located, interpretation: Any, element: str) -> str | None:
+    """--NRIND from the first interpretation coded in HL7 v3 ObservationInterpretation (H/HH/HU -> HIGH, L/LL/LU ->
+    LOW, N -> NORMAL, A/AA -> ABNORMAL); another code is a warning (the builder then derives --NRIND from the range)."""
+    concepts = interpretation if isinstance(interpretation, list) else []
+    for concept in concepts:
+        for coding in codings(concept):
+            if coding.get("system") in (INTERPRETATION_SYSTEM, None) and coding.get("code") in NRIND:
+                return NRIND[str(coding["code"])]
+    if concepts:
+        shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for k in concepts for c in codings(k)) or "(no code)"
+        fhir.warn(item, f"{element}.interpretation", f"{shown} gives no --NRIND: derived from the range instead")
+    return None
 
 
 def _has_value(obs: dict[str, Any]) -> bool:

@@ -128,7 +128,9 @@ class Finding:
     `result` is the collected text (a number as written); `status` is NOT DONE (then `result` is empty and
     `reason_not_done` may say why). `reference_result` is a reference value collected with the result (e.g. the
     predicted FVC: --ORREF); `normal_low`/`normal_high` override the test's normal range for this record (a lab's
-    own range). A total the definition defines (`total_of`) may be left out: the builder derives it."""
+    own range). `range_indicator` is a reference range indicator the source stated (--NRIND, e.g. a FHIR
+    interpretation); without one the builder derives --NRIND from the range. A total the definition defines
+    (`total_of`) may be left out: the builder derives it."""
 
     subject_id: str
     instrument: str
@@ -145,6 +147,7 @@ class Finding:
     normal_low: float | None = None
     normal_high: float | None = None
     location: str | None = None
+    range_indicator: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
