@@ -73,12 +73,11 @@ def test_examples_given_to_an_enrolled_subject_are_mapped_or_listed(tmp_path: Pa
     refused = CliRunner().invoke(main, args)
     assert refused.exit_code == 2, refused.output
     assert (
-        "FHIR input refused (1 Observation(s), 1 Encounter(s), 1 Procedure(s) not mapped (use --no-strict to convert "
-        "without them)): 4 problem(s)" in refused.output
+        "FHIR input refused (1 Encounter(s) not mapped (use --no-strict to convert without them)): 2 problem(s)"
+        in refused.output
     )
+    assert "Observation(s) coded" not in refused.output and "Procedure(s)" not in refused.output
     for line in (
-        "Observation.code: 1 Observation(s) coded http://loinc.org|8867-4 (Heart rate): not mapped",
-        "Procedure.code: 1 Procedure(s) not mapped: a Procedure no study intervention cites (no PR domain is built)",
         "Encounter.type: 1 Encounter(s) not mapped: an Encounter that is no study visit (no visit code of the study)",
     ):
         assert line in refused.output
@@ -90,16 +89,25 @@ def test_examples_given_to_an_enrolled_subject_are_mapped_or_listed(tmp_path: Pa
     assert resources["Condition"]["mapped"] == {"AE": 2, "MH": 1}
     assert resources["MedicationStatement"]["mapped"] == {"CM": 1}
     assert resources["MedicationStatement"]["elements"]["note"] == {"count": 1, "mapped_to": None}
-    assert resources["Observation"]["not_mapped"] == {
-        "coded http://loinc.org|8867-4 (Heart rate) (code): maps to nothing": 1
-    }
-    assert resources["Procedure"]["not_mapped"] == {
-        "a Procedure no study intervention cites (no PR domain is built)": 1
-    }
+    assert resources["Observation"]["mapped"] == {"VS": 1}
+    assert resources["Observation"]["not_mapped"] == {}
+    assert resources["Procedure"]["mapped"] == {"PR": 1}
+    assert resources["Procedure"]["not_mapped"] == {}
+    pr, _ = pyreadstat.read_xport(str(out / "pr.xpt"))  # the appendectomy example
+    assert pr[["USUBJID", "PRSPID", "PRTRT", "PRDECOD", "PRSTDTC"]].to_dict("records") == [
+        {"USUBJID": "NCT05016804-01-101", "PRSPID": "1", "PRTRT": "Appendectomy", "PRDECOD": "Appendectomy (Procedure)",
+         "PRSTDTC": "2013-04-05"}
+    ]  # fmt: skip
+    assert pr["PRINDC"].tolist() == ["Generalized abdominal pain 24 hours. Localized in RIF with rebound and guarding"]
     cm, _ = pyreadstat.read_xport(str(out / "cm.xpt"))
     assert cm[["USUBJID", "CMTRT", "CMROUTE", "CMINDC"]].to_dict("records") == [
         {"USUBJID": "NCT05016804-01-101", "CMTRT": "Tylenol PM", "CMROUTE": "ORAL", "CMINDC": "Restless Legs"}
     ]
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))  # the heart-rate example: vital-signs category, LOINC 8867-4
+    assert vs[["USUBJID", "VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSSTRESN", "VSDTC"]].to_dict("records") == [
+        {"USUBJID": "NCT05016804-01-101", "VSTESTCD": "PULSE", "VSTEST": "Pulse Rate", "VSORRES": "44",
+         "VSORRESU": "/min", "VSSTRESN": 44.0, "VSDTC": "1999-07-02"}
+    ]  # fmt: skip
     mh, _ = pyreadstat.read_xport(str(out / "mh.xpt"))
     assert mh[["USUBJID", "MHTERM", "MHSTDTC"]].to_dict("records") == [
         {"USUBJID": "NCT05016804-01-101", "MHTERM": "Burnt Ear", "MHSTDTC": "2012-05-24"}
@@ -117,10 +125,12 @@ def test_r4_core_adverse_event_maps_and_says_what_it_leaves_out(tmp_path: Path) 
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     for text in (
-        "AdverseEvent.event: http://snomed.info/sct|304386008 (O/E - itchy rash): not MedDRA, so no AEDECOD from it",
+        "AdverseEvent.event: http://snomed.info/sct|304386008 (O/E - itchy rash): not MedDRA, so no AEDECOD from it "
+        "(kept in SUPPAE AESRCCD)",
         "AdverseEvent.category: http://terminology.hl7.org/CodeSystem/adverse-event-category|product-use-error: no "
-        "AE variable holds the category (not mapped)",
-        "AdverseEvent.suspectEntity.instance: suspect entity 'Medication/example' resolves to no resource of the input",
+        "AE variable holds the category (kept in SUPPAE AESRCCAT)",
+        "AdverseEvent.suspectEntity.instance: suspect entity 'Medication/example' resolves to no resource of the "
+        "input: kept in SUPPAE AESUSPCT",
     ):
         assert text in result.output
     ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
@@ -128,6 +138,18 @@ def test_r4_core_adverse_event_maps_and_says_what_it_leaves_out(tmp_path: Path) 
     assert row[["AESTDTC", "AESER", "AESEV", "AEREL"]].to_dict("records") == [
         {"AESTDTC": "2017-01-29T12:34:56", "AESER": "N", "AESEV": "MILD", "AEREL": ""}
     ]
+    supp, _ = pyreadstat.read_xport(str(out / "suppae.xpt"))
+    kept = supp[(supp["USUBJID"] == "NCT05016804-01-101") & (supp["IDVARVAL"] == str(int(row["AESEQ"].iloc[0])))]
+    assert kept[["IDVAR", "QNAM", "QLABEL", "QVAL", "QORIG"]].to_dict("records") == [
+        {"IDVAR": "AESEQ", "QNAM": "AESRCCAT", "QLABEL": "Adverse Event Category (as Given)",
+         "QVAL": "http://terminology.hl7.org/CodeSystem/adverse-event-category|product-use-error",
+         "QORIG": "Collected"},
+        {"IDVAR": "AESEQ", "QNAM": "AESRCCD", "QLABEL": "Event Code Not MedDRA (as Given)",
+         "QVAL": "http://snomed.info/sct|304386008 (O/E - itchy rash)", "QORIG": "Collected"},
+        {"IDVAR": "AESEQ", "QNAM": "AESUSPCT", "QLABEL": "Unresolved Suspect Entity", "QVAL": "Medication/example",
+         "QORIG": "Collected"},
+        {"IDVAR": "AESEQ", "QNAM": "AETRTEM", "QLABEL": "Treatment Emergent Flag", "QVAL": "N", "QORIG": "Derived"},
+    ]  # fmt: skip
 
 
 R5_EXAMPLES = Path(__file__).resolve().parent / "data" / "third_party" / "fhir-r5-examples"

@@ -26,8 +26,8 @@ def study_spec():
 
 
 def test_spec_lists_the_datasets(spec) -> None:
-    assert spec.dataset_names[:14] == (
-        "DM", "SE", "SV", "CM", "EX", "AE", "DS", "MH", "IE", "QS", "RE", "VS", "LB", "FT",
+    assert spec.dataset_names[:15] == (
+        "DM", "SE", "SV", "CM", "EX", "AE", "DS", "MH", "PR", "IE", "QS", "RE", "VS", "LB", "FT",
     )  # fmt: skip
     assert {"TA", "TE", "TV", "TI", "TS", "SUPPDM", "SUPPAE", "SUPPDS"} <= set(spec.dataset_names)
 
@@ -100,7 +100,9 @@ def test_value_level_for_qs_re_from_the_definition_and_supp(spec, study_spec) ->
     assert [e.where_values for e in study_spec.value_level("RE", "REORRES")] == [("FVC",), ("FVCPP",)]
     assert [e.label for e in study_spec.value_level("RE", "REORREF")] == ["Reference Forced Vital Capacity in L"]
     for found in (spec, study_spec):
-        assert {e.where_values[0] for e in found.value_level("SUPPAE")} == {"AETRTEM", "AESOSP"}
+        assert {e.where_values[0] for e in found.value_level("SUPPAE")} == {
+            "AETRTEM", "AESOSP", "AESRCCD", "AESRCCAT", "AESUSPCT",
+        }  # fmt: skip
         assert found.value_level("SUPPDM")[0].codelist == "RACE"
 
 

@@ -161,10 +161,14 @@ class AdverseEventReader:
         other = [f"{c.get('system')}|{c.get('code')} ({c.get('display')})" for c in codings(concept)
                  if c.get("system") != codes.MEDDRA]  # fmt: skip
         if other:
-            self.fhir.warn(item, element, f"{', '.join(other)}: not MedDRA, so no AEDECOD from it (not mapped)")
+            self.fhir.warn(
+                item, element, f"{', '.join(other)}: not MedDRA, so no AEDECOD from it (kept in SUPPAE AESRCCD)"
+            )
         for category in item.resource.get("category") or []:
             shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings(category)) or category.get("text")
-            self.fhir.warn(item, "AdverseEvent.category", f"{shown}: no AE variable holds the category (not mapped)")
+            self.fhir.warn(
+                item, "AdverseEvent.category", f"{shown}: no AE variable holds the category (kept in SUPPAE AESRCCAT)"
+            )
         for suspect in item.resource.get("suspectEntity") or []:
             instance = suspect.get("instance") if isinstance(suspect, dict) else None
             if self.r4 is False and isinstance(suspect, dict):
@@ -174,8 +178,8 @@ class AdverseEventReader:
                 self.fhir.warn(
                     item,
                     "AdverseEvent.suspectEntity.instance",
-                    f"suspect entity {text!r} resolves to no resource of the input: not mapped (its causality is "
-                    "read as AEREL)",
+                    f"suspect entity {text!r} resolves to no resource of the input: kept in SUPPAE AESUSPCT (its "
+                    "causality is read as AEREL)",
                 )
 
     def _resulting_condition(self, item: Located) -> Resource | None:

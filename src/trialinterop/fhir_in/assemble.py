@@ -7,6 +7,7 @@ per kind (`condense`): the first few of each kind are listed and the rest counte
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -53,7 +54,8 @@ class Assembly:
     def add(self, part: SubjectPart) -> None:
         records = part.records
         for name in ("subjects", "exposures", "adverse_events", "findings", "visits", "dispositions", "eligibility",
-                     "medications", "medical_history", "bare_meddra"):  # fmt: skip
+                     "medications", "medical_history", "procedures", "supplemental",
+                     "bare_meddra"):  # fmt: skip
             getattr(self.parts, name).extend(getattr(records, name))
         self.warnings.extend(part.warnings)
         self.errors.extend(part.errors)
@@ -83,6 +85,8 @@ class Assembly:
             eligibility=tuple(sorted(parts.eligibility, key=lambda r: (r.subject_id, r.criterion_id))),
             medications=tuple(sorted(parts.medications, key=lambda r: (r.subject_id, r.cm_id))),
             medical_history=tuple(sorted(parts.medical_history, key=lambda r: (r.subject_id, r.mh_id))),
+            procedures=tuple(sorted(parts.procedures, key=lambda r: (r.subject_id, r.pr_id))),
+            supplemental=tuple(sorted(parts.supplemental, key=lambda r: (r.rdomain, r.subject_id, r.record, r.qnam))),
         )
 
 
@@ -92,6 +96,7 @@ def finding_order(definition: StudyDefinition) -> Callable[[m.Finding], tuple[st
 
     def key(row: m.Finding) -> tuple[str, int, float, str, int]:
         instrument, test = rank[(row.instrument, row.testcd)]
-        return (row.subject_id, instrument, row.visit_num, row.timepoint or "", test)
+        visit = row.visit_num if row.visit_num == row.visit_num else math.inf  # no visit (NaN): last
+        return (row.subject_id, instrument, visit, row.timepoint or "", test)
 
     return key

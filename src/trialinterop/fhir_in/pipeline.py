@@ -27,7 +27,8 @@ from trialinterop.fhir_in.coverage import VIA_REFERENCE, Coverage, element_names
 from trialinterop.fhir_in.findings import TestIndex
 from trialinterop.fhir_in.given_study import read_given_definition
 from trialinterop.fhir_in.groups import GroupedInput, group_input
-from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.load import FhirInput, Located, fail
+from trialinterop.fhir_in.observations import with_observed_tests
 from trialinterop.fhir_in.subjects import MappingContext, SubjectPart, map_subject
 from trialinterop.fhir_in.to_study import build_definition, code_system_base, main_study, study_id_of
 from trialinterop.fhir_in.values import code_in
@@ -41,6 +42,7 @@ MapGroups = Callable[[MappingContext, GroupedInput], Iterable[SubjectPart]]
 (trialinterop.spark) maps them in its executors and hands back the parts in the order `groups()` gives."""
 SKIPPED = "a resource type fhir-to-sdtm does not read"
 NO_SUBJECT = "names no Patient (subject)"
+NO_STUDY = "no ResearchStudy in the input: it does not say its patients take part in the study of --study"
 
 
 class FhirRefused(InputError):
@@ -90,8 +92,13 @@ def mapping_context(
     """The context every group is mapped under, the warnings building the definition gave and the problems of the
     given definition against the input (reported with the subjects' problems)."""
     shared = _view(grouped, grouped.shared)
-    main = main_study(shared)
     problems: list[Issue] = []
+    if study is not None and not shared.of_type("ResearchStudy"):
+        # e.g. a hospital export: listed with the subjects' problems, so the coverage still accounts for the input
+        problems.extend(fail(NO_STUDY, where=str(grouped.source)).issues)
+        definition = study if isinstance(study, StudyDefinition) else resolve_definition(study)
+        return _context(grouped, shared, definition, frozenset(), site, terminology), shared.warnings, problems
+    main = main_study(shared)
     if study is not None:
         try:
             definition = read_given_definition(shared, study)
@@ -105,7 +112,19 @@ def mapping_context(
         view = _view(grouped, resources)
         definition = build_definition(view, main_study(view))
         shared.warnings.extend(view.warnings)
-    context = MappingContext(
+    context = _context(grouped, shared, definition, _study_keys(shared, main), site, terminology)
+    return context, shared.warnings, problems
+
+
+def _context(
+    grouped: GroupedInput,
+    shared: FhirInput,
+    definition: StudyDefinition,
+    study_keys: frozenset[str],
+    site: str | None,
+    terminology: Terminology,
+) -> MappingContext:
+    return MappingContext(
         source=grouped.source,
         version=grouped.version,
         definition=definition,
@@ -113,11 +132,10 @@ def mapping_context(
         terminology=Terminology({**terminology.codelists, **declared_codelists(definition)}),
         shared=tuple(grouped.shared),
         index=dict(shared.index),
-        study_keys=_study_keys(shared, main),
+        study_keys=study_keys,
         site=site,
         tests=TestIndex(definition),
     )
-    return context, shared.warnings, problems
 
 
 def map_here(context: MappingContext, grouped: GroupedInput) -> Iterable[SubjectPart]:
@@ -162,6 +180,7 @@ def _read(
             summary += f" ({unmapped.summary(given=given)})"
         raise FhirRefused(problems, summary=summary, coverage=coverage, version=grouped.version)
     warnings_found = [*assembly.all_warnings(), *unmapped.issues(given=given)]
+    assembly.definition = with_observed_tests(assembly.definition, assembly.parts.findings)
     return FhirTrial(assembly.records(), tuple(warnings_found), coverage, grouped.version)
 
 

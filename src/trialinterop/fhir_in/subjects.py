@@ -103,7 +103,6 @@ def _of_study(item: Located, study_keys: frozenset[str]) -> bool:
 
 
 NOTHING_READS = {
-    "Procedure": "a Procedure no study intervention cites (no PR domain is built)",
     "Encounter": "an Encounter that is no study visit (no visit code of the study)",
 }
 

@@ -35,6 +35,9 @@ from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived,
 from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.observations import read_observed_findings
+from trialinterop.fhir_in.procedures import read_procedures
+from trialinterop.fhir_in.supplemental import resulting_concept, unread_ae_values
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.to_study import attribute_value
 from trialinterop.fhir_in.unmapped import Unmapped
@@ -68,6 +71,8 @@ class SubjectRecords:
     eligibility: list[m.EligibilityException] = dataclasses.field(default_factory=list)
     medications: list[m.ConcomitantMedication] = dataclasses.field(default_factory=list)
     medical_history: list[m.MedicalHistoryEvent] = dataclasses.field(default_factory=list)
+    procedures: list[m.Procedure] = dataclasses.field(default_factory=list)
+    supplemental: list[m.SupplementalValue] = dataclasses.field(default_factory=list)
     bare_meddra: list[Located] = dataclasses.field(default_factory=list)
     """AdverseEvents coded to a MedDRA PT without the levels above it (one warning for the whole input)."""
 
@@ -105,6 +110,10 @@ class SubjectReader:
         """Reference text -> subject id, once resolved (a subject's resources repeat one reference)."""
         self.unmapped = Unmapped()
         self.other_medications: list[Located] = []
+        self.preceding: set[int] = set()
+        """id() of the Procedures study administrations cite (their date is EX's; not PR records)."""
+        self.observed: list[m.Finding] = []
+        """Vital signs and laboratory results outside the study's instruments (fhir_in.observations)."""
         """MedicationAdministrations of anything but a study intervention (read as CM)."""
 
     # --- subjects -------------------------------------------------------------------------------------------------
@@ -128,13 +137,14 @@ class SubjectReader:
         out.subjects = [dataclasses.replace(s, **characteristics.get(s.subject_id, {})) for s in out.subjects]
         out.exposures = self._exposures()
         out.subjects = [self._record_arms(s, out.exposures) for s in out.subjects]
-        out.adverse_events = self._adverse_events(out.bare_meddra)
-        out.findings = self._findings(observations)
+        out.adverse_events = self._adverse_events(out.bare_meddra, out.supplemental)
+        out.findings = [*self._findings(observations), *self.observed]
         out.visits = self._visits()
         out.eligibility = self._eligibility(observations)
         history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped, visit_system=self.visit_system)
         out.medications = history.medications(self.other_medications)
         out.medical_history = history.medical_history()
+        out.procedures = read_procedures(self.fhir, self.subject_of, self._study_visit, self.unmapped, self.preceding)
         return out
 
     def _record_arms(self, subject: m.Subject, exposures: list[m.Exposure]) -> m.Subject:
@@ -193,6 +203,7 @@ class SubjectReader:
         arm, actual_arm = subject_arms(item, self.definition, self.fhir.version)
         race_text = extension_value(_extension(patient, codes.US_CORE_RACE), "text")
         ethnicity = extension_value(_extension(patient, codes.US_CORE_ETHNICITY), "text")
+        ethnic = self._coded_text(ethnicity, _omb(patient, codes.US_CORE_ETHNICITY, codes.ETHNICITY_OMB), ("ETHNIC",))
         gender = patient.get("gender")
         sex = reverse(codes.GENDER, gender)
         if sex is None:
@@ -210,8 +221,8 @@ class SubjectReader:
             consent_date=record_dtc(consent) or consent,
             enrolled="N" if state == "ineligible" else "Y",
             birth_date=patient.get("birthDate"),
-            race=tuple(race_text.split("|")) if race_text else _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB),
-            ethnicity=ethnicity or (_omb(patient, codes.US_CORE_ETHNICITY, codes.ETHNICITY_OMB) or (None,))[0],
+            race=self._coded_text(race_text, _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB), ("RACE", "RACEDM")),
+            ethnicity=(ethnic or (None,))[0],
             arm=arm,
             actual_arm=actual_arm,
             death_date=original_dtc(patient, "deceasedDateTime"),
@@ -222,6 +233,15 @@ class SubjectReader:
             self.fhir, item, subject_id, state=state, progress=progress, patient=patient, terms=self.terms
         )
         return subject, rows
+
+    def _coded_text(self, text: str | None, omb: tuple[str, ...], codelists: tuple[str, ...]) -> tuple[str, ...]:
+        """A US Core race/ethnicity: its `text` ('|'-separated, as to-fhir writes it) when every part is a term of
+        one of `codelists`, else the terms of its OMB category codes (a display text such as 'White' from another
+        writer), else the text as given (conform reports it)."""
+        parts = tuple(text.split("|")) if text else ()
+        if parts and all(any(self.terms.has(c, p) for c in codelists) for p in parts):
+            return parts
+        return omb or parts
 
     def _site(self, item: Located) -> Any:
         """The study site of a ResearchSubject: SITEID is the identifier of its (site-level) ResearchStudy, else of a
@@ -360,10 +380,29 @@ class SubjectReader:
                 elif code_in(concept, criteria):
                     kind = "IE"
                 else:
-                    self.unmapped.add(item, concept)
+                    self._observed(item, subject_id, concept)
                     continue
                 found[kind].append((subject_id, item))
         return found
+
+    def _observed(self, item: Located, subject_id: str, concept: Any) -> None:
+        """A vital-signs or laboratory Observation of no instrument of the study: VS/LB (fhir_in.observations) when
+        its LOINC code is in mappings/loinc.csv, else listed as not mapped."""
+        rows = read_observed_findings(self.fhir, item, subject_id, self._study_visit(item))
+        if rows is None:
+            self.unmapped.add(item, concept)
+            return
+        self.observed.extend(rows)
+        self.fhir.map_to(item, rows[0].instrument.split("-")[1])
+
+    def _study_visit(self, item: Located) -> float | None:
+        """VISITNUM of the resource's `encounter` when that is a study visit, else None."""
+        encounter = item.resource.get("encounter")
+        if not encounter:
+            return None
+        found = self.fhir.resolve(encounter, item, f"{item.type}.encounter", "Encounter")
+        code = next((code_in(t, self.visit_system) for t in found.resource.get("type") or []), None)
+        return float(code) if code else None
 
     @property
     def attribute_names(self) -> dict[str, str]:
@@ -526,11 +565,12 @@ class SubjectReader:
             info = self.fhir.resolve(ref, item, "MedicationAdministration.supportingInformation")
             if info.type == "Procedure":
                 procedure = info.resource
+                self.preceding.add(id(procedure))
                 return original_dtc(procedure, "performedDateTime") or original_dtc(procedure, "occurrenceDateTime")
         return None
 
     # --- adverse events -------------------------------------------------------------------------------------------
-    def _adverse_events(self, bare: list[Located]) -> list[m.AdverseEvent]:
+    def _adverse_events(self, bare: list[Located], supplemental: list[m.SupplementalValue]) -> list[m.AdverseEvent]:
         """Every AdverseEvent; one without an identifier is numbered after the subject's highest AESPID."""
         found = []
         for item in self.fhir.each("AdverseEvent"):
@@ -550,6 +590,7 @@ class SubjectReader:
                     self.fhir.warn(item, "AdverseEvent.identifier", message)
                 event = reader.read(item, sid, number)
                 events.append(event)
+                supplemental += unread_ae_values(self.fhir, item, sid, number, resulting_concept(self.fhir, item))
                 self.fhir.map_to(item, "AE")
                 if event.pt_code is not None and not extensions(item.resource, sponsor.MEDDRA_HIERARCHY):
                     bare.append(item)

@@ -128,7 +128,9 @@ class Finding:
     `result` is the collected text (a number as written); `status` is NOT DONE (then `result` is empty and
     `reason_not_done` may say why). `reference_result` is a reference value collected with the result (e.g. the
     predicted FVC: --ORREF); `normal_low`/`normal_high` override the test's normal range for this record (a lab's
-    own range). A total the definition defines (`total_of`) may be left out: the builder derives it."""
+    own range). `range_indicator` is a reference range indicator the source stated (--NRIND, e.g. a FHIR
+    interpretation); without one the builder derives --NRIND from the range. A total the definition defines
+    (`total_of`) may be left out: the builder derives it."""
 
     subject_id: str
     instrument: str
@@ -145,6 +147,7 @@ class Finding:
     normal_low: float | None = None
     normal_high: float | None = None
     location: str | None = None
+    range_indicator: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -211,6 +214,37 @@ class MedicalHistoryEvent:
     hlt: str | None = None
     hlgt: str | None = None
     severity: str | None = None
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    """One procedure a subject underwent (SDTM PR), e.g. read from a FHIR Procedure; `pr_id` numbers it within the
+    subject (PRSPID)."""
+
+    subject_id: str
+    pr_id: int
+    term: str
+    decoded: str | None = None
+    indication: str | None = None
+    location: str | None = None
+    start: str | None = None
+    end: str | None = None
+    visit_num: float | None = None
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementalValue:
+    """A value the input gave for a record that no variable of its domain holds: a SUPP-- qualifier of record
+    number `record` (AESPID ...) of domain `rdomain` (QNAM and QVAL; QLABEL and QORIG are the value-level
+    metadata's)."""
+
+    rdomain: str
+    subject_id: str
+    record: int
+    qnam: str
+    qval: str
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -356,6 +390,8 @@ class TrialRecords:
     eligibility: tuple[EligibilityException, ...] = ()
     medications: tuple[ConcomitantMedication, ...] = ()
     medical_history: tuple[MedicalHistoryEvent, ...] = ()
+    procedures: tuple[Procedure, ...] = ()
+    supplemental: tuple[SupplementalValue, ...] = ()
     study: Study = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -19,7 +19,7 @@ from trialinterop.number_text import number_text
 
 SOURCE_COLUMNS = (
     "subject_id", "instrument", "testcd", "visit_num", "timepoint", "datetime", "result", "unit", "status",
-    "reason_not_done", "position", "reference_result", "normal_low", "normal_high", "location",
+    "reason_not_done", "position", "reference_result", "normal_low", "normal_high", "location", "range_indicator",
 )  # fmt: skip
 """The long-form columns of `source.models.Finding`, as the builder holds them; `test` (index into the domain's
 tests) and `derived` (Y on a computed total) are added."""

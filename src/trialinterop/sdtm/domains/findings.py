@@ -12,12 +12,12 @@ dropped with a notice. A specified variable this builder does not make (e.g. --B
 Decisions:
 - A record is done when it has a result and its status is not NOT DONE; otherwise --STAT is NOT DONE, --REASND
   its reason, and it has no result, unit, default position, reference or normal range.
-- --STRESN is the number of --ORRES times the test's `conversion` (when the unit is the test's unit; 1 when it is
-  already the standard unit; not standardised for any other unit), rounded to `decimals`, else to 12 significant
-  digits (no float noise); --STRESC is its text, or --ORRES for a result that is no number. --STREFN likewise from
-  --ORREF; --STNRLO/--STNRHI from the normal range.
-- --NRIND (where the domain has it): LOW below the low limit, HIGH above the high one, else NORMAL; null without a
-  number or a range.
+- --STRESN is the number of --ORRES times the test's `conversion` (when the unit is the test's unit, or the test
+  names no unit at all; 1 when it is already the standard unit; not standardised for any other unit), rounded to
+  `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or --ORRES for a result that
+  is no number. --STREFN likewise from --ORREF; --STNRLO/--STNRHI from the normal range.
+- --NRIND (where the domain has it): the indicator the record states (`range_indicator`), else LOW below the low
+  limit, HIGH above the high one, else NORMAL; null without a number or a range.
 - --LOBXFL per subject and test (instrument and test code); --SEQ by --CAT, --TESTCD, VISITNUM, --DTC, --TPT.
 - --TPTNUM, --ELTM and --TPTREF come from the instrument's planned time points (`timepoints`) named by --TPT;
   --LOC is the record's location.
@@ -135,8 +135,11 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
     results = np.where(done, source["result"].to_numpy(dtype=object), NULL)
     collected_unit = source["unit"].to_numpy(dtype=object)
     unit = np.where(pd.isna(collected_unit), of["unit"], collected_unit)
+    unitless = pd.isna(of["unit"]) & pd.isna(of["standard_unit"])  # a test with no unit: the result is standard
     factor = np.where(
-        pd.isna(unit) | (unit == of["unit"]), of["conversion"], np.where(unit == of["standard_unit"], 1.0, np.nan)
+        pd.isna(unit) | (unit == of["unit"]) | unitless,
+        of["conversion"],
+        np.where(unit == of["standard_unit"], 1.0, np.nan),
     )
     standard_unit = np.where(np.isnan(factor), unit, np.where(pd.isna(of["standard_unit"]), unit, of["standard_unit"]))
     numbers = result_numbers(results)
@@ -144,6 +147,7 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
     reference = np.where(done, source["reference_result"].to_numpy(dtype=object), NULL)
     positions = source["position"].to_numpy(dtype=object)
     low, high = _normal_range(source, of, done)
+    stated = source["range_indicator"].to_numpy(dtype=object)
     columns: dict[str, Any] = {
         "subject_id": source["subject_id"].to_numpy(dtype=object),
         _TEST_KEY: test,
@@ -164,7 +168,7 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
         "STREFN": _numbers(_standardise(result_numbers(reference), factor, of["decimals"])),
         "STNRLO": _numbers(_standardise(low, factor, of["decimals"])),
         "STNRHI": _numbers(_standardise(high, factor, of["decimals"])),
-        "NRIND": _text(_range_indicator(numbers, low, high)),
+        "NRIND": _text(_stated_or(stated, _range_indicator(numbers, low, high), done)),
         "STAT": _text(np.where(done, NULL, "NOT DONE")),
         "REASND": _text(np.where(done, NULL, source["reason_not_done"].to_numpy(dtype=object))),
         "METHOD": _text(of["method"]),
@@ -249,6 +253,11 @@ def _range_indicator(numbers: np.ndarray, low: np.ndarray, high: np.ndarray) -> 
     return out
 
 
+def _stated_or(stated: np.ndarray, derived: np.ndarray, done: np.ndarray) -> np.ndarray:
+    """The indicator the record states (a record done), else the one derived from the range."""
+    return np.where(done & ~pd.isna(stated), stated, derived)
+
+
 def _texts(numbers: np.ndarray) -> np.ndarray:
     """Numbers as result text (NaN -> None), formatted once per distinct value."""
     return np.array(map_distinct(number_text, numbers), dtype=object).reshape(len(numbers))
@@ -290,5 +299,6 @@ def _unused_variables(domain: str, instruments: tuple[Instrument, ...], source: 
         "TPTREF": any(p.reference for i in instruments for p in i.timepoints),
     }
     ranges = any(t.normal_range for t in tests) or recorded("normal_low") or recorded("normal_high")
-    fed |= {name: ranges for name in ("ORNRLO", "ORNRHI", "STNRLO", "STNRHI", "NRIND")}
+    fed |= {name: ranges for name in ("ORNRLO", "ORNRHI", "STNRLO", "STNRHI")}
+    fed["NRIND"] = ranges or recorded("range_indicator")
     return {domain + name for name, used in fed.items() if not used}

@@ -1,0 +1,159 @@
+"""Vital-signs and laboratory Observations outside the study's instruments (fhir_in.observations): VS/LB through
+mappings/loinc.csv, with units, reference ranges, dates; an unknown LOINC code is listed as not mapped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyreadstat
+from click.testing import CliRunner
+
+from trialinterop.cli import main
+
+BUNDLE = Path(__file__).resolve().parent / "data" / "fhir" / "joint-mapping-ig-r4.json"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+
+def _observation(rid: str, category: str, loinc: str, **values: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "category": [{"coding": [{"system": CATEGORY, "code": category}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "subject": {"reference": "Patient/pat-1"},
+        **values,
+    }
+
+
+def _source(tmp_path: Path, *observations: dict[str, Any]) -> Path:
+    bundle = json.loads(BUNDLE.read_text(encoding="utf-8"))
+    for resource in observations:
+        bundle["entry"].append({"fullUrl": f"https://x.org/Observation/{resource['id']}", "resource": resource})
+    path = tmp_path / "observations.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return path
+
+
+ALT = _observation(
+    "alt",
+    "laboratory",
+    "1742-6",
+    effectiveDateTime="2021-03-04T09:30:00Z",
+    valueQuantity={"value": 61, "unit": "U/L", "system": "http://unitsofmeasure.org", "code": "U/L"},
+    referenceRange=[{"low": {"value": 7}, "high": {"value": 56}}],
+    interpretation=[{"coding": [{"code": "H"}]}],
+)
+WEIGHT = _observation(
+    "weight",
+    "vital-signs",
+    "29463-7",
+    effectivePeriod={"start": "2021-03-04"},
+    valueQuantity={"value": 71.5, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"},
+)
+TEMP = _observation(
+    "temp",
+    "vital-signs",
+    "8310-5",
+    effectiveDateTime="2021-03-04",
+    valueQuantity={"value": 37.1, "unit": "Cel", "system": "http://unitsofmeasure.org", "code": "Cel"},
+    interpretation=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                 "code": "N"}]}],
+)  # fmt: skip
+GLUCOSE = _observation(
+    "gluc",
+    "laboratory",
+    "2345-7",
+    effectiveDateTime="2021-03-04",
+    valueQuantity={"value": 99, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"},
+    interpretation=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                 "code": "L"}]}],
+)  # fmt: skip
+BMI = _observation("bmi", "vital-signs", "39156-5", valueQuantity={"value": 24.2, "code": "kg/m2"})
+
+
+def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path) -> None:
+    out, report = tmp_path / "out", tmp_path / "coverage.json"
+    source = _source(tmp_path, ALT, WEIGHT, TEMP, GLUCOSE)
+    args = ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804", "--report", str(report)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    lb, _ = pyreadstat.read_xport(str(out / "lb.xpt"))
+    columns = ["USUBJID", "LBTESTCD", "LBTEST", "LBORRES", "LBORRESU", "LBORNRLO", "LBORNRHI", "LBNRIND", "LBSPEC",
+               "LBDTC"]  # fmt: skip
+    assert lb[columns].to_dict("records") == [
+        {"USUBJID": "NCT05016804-01-101", "LBTESTCD": "ALT", "LBTEST": "Alanine Aminotransferase", "LBORRES": "61",
+         "LBORRESU": "U/L", "LBORNRLO": "7", "LBORNRHI": "56", "LBNRIND": "HIGH", "LBSPEC": "SERUM OR PLASMA",
+         "LBDTC": "2021-03-04T09:30"},
+        {"USUBJID": "NCT05016804-01-101", "LBTESTCD": "GLUC", "LBTEST": "Glucose", "LBORRES": "99",
+         "LBORRESU": "mg/dL", "LBORNRLO": "", "LBORNRHI": "", "LBNRIND": "LOW", "LBSPEC": "SERUM OR PLASMA",
+         "LBDTC": "2021-03-04"},
+    ]  # fmt: skip
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
+    assert vs[["VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSSTRESN", "VSDTC"]].to_dict("records") == [
+        {"VSTESTCD": "TEMP", "VSTEST": "Temperature", "VSORRES": "37.1", "VSORRESU": "C", "VSSTRESN": 37.1,
+         "VSDTC": "2021-03-04"},
+        {"VSTESTCD": "WEIGHT", "VSTEST": "Weight", "VSORRES": "71.5", "VSORRESU": "kg", "VSSTRESN": 71.5,
+         "VSDTC": "2021-03-04"},
+    ]  # fmt: skip
+    assert "Observation.referenceRange: VS has no reference range variables (SDTMIG 3.4)" in result.output
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["resources"]["Observation"]["mapped"] == {"LB": 2, "VS": 2}
+    define = (out / "define.xml").read_text(encoding="utf-8")
+    assert 'OID="IG.LB"' in define and 'OID="IG.VS"' in define
+
+
+def test_an_unknown_loinc_code_is_listed_and_refused_in_strict_mode(tmp_path: Path) -> None:
+    source = _source(tmp_path, WEIGHT, BMI)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804"])
+    assert result.exit_code == 2, result.output
+    assert "FHIR input refused (1 Observation(s) not mapped" in result.output
+    assert "Observation.code: 1 Observation(s) coded http://loinc.org|39156-5: not mapped" in result.output
+    assert not out.exists()
+    loose = CliRunner().invoke(main, ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804",
+                                      "--no-strict", "--no-define"])  # fmt: skip
+    assert loose.exit_code == 0, loose.output
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
+    assert vs["VSTESTCD"].tolist() == ["WEIGHT"]
+
+
+BLOOD_PRESSURE = _observation(
+    "bp",
+    "vital-signs",
+    "85354-9",
+    effectiveDateTime="2021-03-05T08:15:00+01:00",
+    component=[
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+         "valueQuantity": {"value": 128, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+         "valueQuantity": {"value": 84, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+    ],
+)  # fmt: skip
+
+
+def test_a_blood_pressure_panel_gives_one_record_per_component(tmp_path: Path) -> None:
+    out, report = tmp_path / "out", tmp_path / "coverage.json"
+    args = ["fhir-to-sdtm", str(_source(tmp_path, BLOOD_PRESSURE)), "-o", str(out), "--study", "nct05016804"]
+    result = CliRunner().invoke(main, [*args, "--no-define", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
+    assert vs[["VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSDTC"]].to_dict("records") == [
+        {"VSTESTCD": "DIABP", "VSTEST": "Diastolic Blood Pressure", "VSORRES": "84", "VSORRESU": "mmHg",
+         "VSDTC": "2021-03-05T08:15"},
+        {"VSTESTCD": "SYSBP", "VSTEST": "Systolic Blood Pressure", "VSORRES": "128", "VSORRESU": "mmHg",
+         "VSDTC": "2021-03-05T08:15"},
+    ]  # fmt: skip
+    assert json.loads(report.read_text(encoding="utf-8"))["resources"]["Observation"]["mapped"] == {"VS": 1}
+
+
+def test_a_panel_with_a_component_nothing_maps_is_listed_whole(tmp_path: Path) -> None:
+    panel = json.loads(json.dumps(BLOOD_PRESSURE))
+    panel["component"][1]["code"]["coding"][0]["code"] = "8478-0"  # mean blood pressure: not in mappings/loinc.csv
+    result = CliRunner().invoke(
+        main, ["fhir-to-sdtm", str(_source(tmp_path, panel)), "-o", str(tmp_path / "o"), "--study", "nct05016804"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Observation.code: 1 Observation(s) coded http://loinc.org|85354-9: not mapped" in result.output
