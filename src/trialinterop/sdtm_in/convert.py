@@ -146,7 +146,7 @@ def build_definition(package: SdtmInput, carry: Carry, consent: dict[str, str]) 
     }
     if sections["trial_summary"]:
         document["trial_summary"] = sections["trial_summary"]
-    declared = events.declared_codelists(package)
+    declared = events.declared_codelists(package) + visits.disposition_codelists(package)
     if declared:
         document["codelists"] = declared
     carry.note("code_systems.base_uri: https://<study id>.example.org/fhir (decision: SDTM names no namespace)")

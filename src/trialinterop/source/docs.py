@@ -28,6 +28,8 @@ SOURCES = {
     "testcds": "a test `testcd` of that instrument in the definition",
     "criteria": "a criterion `id` of the definition's eligibility",
     "countries": "an ISO 3166-1 alpha-3 code (mappings/iso3166.csv)",
+    "dispositions": "the terms of its codelist NCOMPLT when it declares one (then instead), plus those of its"
+    " codelist OTHEVENT",
 }
 
 

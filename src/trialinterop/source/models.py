@@ -169,7 +169,13 @@ class Disposition:
     visit_num: float | None = None
     collection_date: str | None = None
     sponsor_id: str | None = None
+    category: str | None = None  # DSCAT: None = DISPOSITION EVENT, or OTHER EVENT
     origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+    @property
+    def is_disposition(self) -> bool:
+        """A disposition event (completion or reason for leaving), not an OTHER EVENT record."""
+        return self.category in (None, "", "DISPOSITION EVENT")
 
 
 @dataclass(frozen=True, slots=True)
