@@ -52,7 +52,6 @@ KEYS = {
 DEFECT, CONVENTION, LIMIT = "pilot defect our rules correct", "convention", "limit"
 CLASSES: dict[tuple[str, str], tuple[str, str]] = {
     # (domain, variable or "*rows*") -> (class, why). "*" as domain: any domain.
-    ("DM", "RFICDTC"): (DEFECT, "RFICDTC is empty in the pilot (Expected); consent taken from DMDTC and written"),
     ("DM", "ARMCD"): (CONVENTION, "screen failures: ARMCD Scrnfail (SDTMIG 3.2) vs null with ARMNRS (SDTMIG 3.3+)"),
     ("DM", "ARM"): (CONVENTION, "screen failures: ARM Screen Failure vs null with ARMNRS"),
     ("DM", "ACTARMCD"): (CONVENTION, "screen failures: ACTARMCD Scrnfail vs null with ARMNRS"),
@@ -306,7 +305,23 @@ def render(results: list[DomainResult], report: dict[str, Any]) -> str:
     )
     met = [r.domain for r in results if _meets(r)]
     missed = [r.domain for r in results if not _meets(r)]
+    defects = sum(
+        count
+        for r in results
+        for v in r.variables.values()
+        if v.kind == "collected"
+        for (klass, _), count in v.reasons.items()
+        if klass == DEFECT
+    )
+    strict = 100 * totals["ci"] / totals["cc"] if totals["cc"] else 0.0
+    aside = 100 * totals["ci"] / (totals["cc"] - defects) if totals["cc"] > defects else 0.0
     lines += [
+        "",
+        f"- **Strict** (every difference counted): {totals['ci']} of {totals['cc']} collected values identical,"
+        f" {_percent(totals['ci'], totals['cc'])}: {'meets' if strict >= TARGET else 'misses'} the {TARGET}% target.",
+        f"- **Pilot defects our rules correct set aside** ({defects} collected values, classified below, counted as"
+        f" neither identical nor different): {totals['ci']} of {totals['cc'] - defects},"
+        f" {_percent(totals['ci'], totals['cc'] - defects)}: {'meets' if aside >= TARGET else 'misses'} the target.",
         "",
         f"Collected values at or above {TARGET}%: {', '.join(met) or 'none'}; below: {', '.join(missed) or 'none'}"
         " (every difference is classified below).",
@@ -331,8 +346,9 @@ def render(results: list[DomainResult], report: dict[str, Any]) -> str:
         lines.append(f"| {kind} | {klass} | {count} |")
     lines += ["", "## Records the round trip adds or leaves out", ""]
     lines += [
-        "Rebuilt records not in the pilot are our rules' own: DS has an INFORMED CONSENT OBTAINED milestone per",
-        "subject (SDTMIG 3.4 DS), SE the elements our inferred element starts open (see the notes).",
+        "Rebuilt records not in the pilot are our rules' own: SE the elements our inferred element starts open (see",
+        "the notes). The pilot has no consent date (RFICDTC empty, no INFORMED CONSENT OBTAINED record): none is",
+        "carried and none written back.",
         "",
     ]
     lines += ["| domain | pilot records not rebuilt | rebuilt records not in the pilot | variables only rebuilt |"]

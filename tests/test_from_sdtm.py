@@ -330,3 +330,49 @@ def test_sponsor_causality_terms_are_declared_and_carried(tmp_path: Path) -> Non
     ]
     assert [r["relationship"] for r in _rows(out / "adverse_events.csv")] == ["PROBABLE", "REMOTE"]
     assert not (out / "not-carried" / "AE-values.csv").exists()
+
+
+def _ds(rows: list[tuple[str, str, str, float, str]]) -> object:
+    records = [
+        {"STUDYID": STUDY, "DOMAIN": "DS", "USUBJID": S1, "DSSEQ": n, "DSTERM": term, "DSDECOD": decod,
+         "DSCAT": cat, "VISITNUM": visit, "DSSTDTC": date}
+        for n, (term, decod, cat, visit, date) in enumerate(rows, start=1)
+    ]  # fmt: skip
+    return make_dataset("DS", records)
+
+
+def test_other_events_and_sponsor_disposition_terms_come_back(tmp_path: Path) -> None:
+    ds = _ds(
+        [
+            ("INFORMED CONSENT OBTAINED", "INFORMED CONSENT OBTAINED", "PROTOCOL MILESTONE", 1, "2022-02-20"),
+            ("DID NOT HELP", "LACK OF EFFICACY", "DISPOSITION EVENT", 3, "2022-03-31"),
+            ("FINAL LAB VISIT", "FINAL LAB VISIT", "OTHER EVENT", 3, "2022-03-31"),
+        ]
+    )
+    result, out = _convert(replace_dataset(clean_package(), ds), tmp_path)
+    assert result.exit_code == 0, result.output
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    declared = {c["name"]: c["terms"] for c in study["codelists"]}
+    assert declared["NCOMPLT"] == [{"value": "LACK OF EFFICACY", "code": "C48226"}]
+    assert declared["OTHEVENT"] == [{"value": "FINAL LAB VISIT"}]
+    rows = [(r["event"], r["term"], r["category"], r["event_date"]) for r in _rows(out / "disposition.csv")]
+    assert rows == [
+        ("LACK OF EFFICACY", "DID NOT HELP", "", "2022-03-31"),
+        ("FINAL LAB VISIT", "FINAL LAB VISIT", "OTHER EVENT", "2022-03-31"),
+    ]
+    assert not (out / "not-carried" / "DS-rows.csv").exists()
+    subjects = {r["subject_id"]: r["consent_date"] for r in _rows(out / "subjects.csv")}
+    assert subjects["001"] == "2022-02-20"
+
+    from trialinterop.api import convert_to_sdtm
+
+    convert_to_sdtm(read_records(out), tmp_path / "sdtm", formats=("xpt",), define=False)
+    import pyreadstat
+
+    back, _ = pyreadstat.read_xport(str(tmp_path / "sdtm" / "ds.xpt"))
+    mine = back[back["USUBJID"] == S1].sort_values("DSSEQ")
+    assert list(zip(mine["DSDECOD"], mine["DSCAT"], mine["DSSCAT"], mine["DSSTDTC"], strict=True)) == [
+        ("INFORMED CONSENT OBTAINED", "PROTOCOL MILESTONE", "", "2022-02-20"),
+        ("FINAL LAB VISIT", "OTHER EVENT", "", "2022-03-31"),
+        ("LACK OF EFFICACY", "DISPOSITION EVENT", "STUDY PARTICIPATION", "2022-03-31"),
+    ]

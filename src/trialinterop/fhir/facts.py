@@ -86,7 +86,7 @@ def subject_facts(records: m.TrialRecords) -> Iterator[SubjectFacts]:
     history = _by_subject(records.medical_history)
     for subject in records.subjects:
         sid = subject.subject_id
-        state, reason = _state(subject, dispositions.get(sid, []))
+        state, reason = _state(subject, [d for d in dispositions.get(sid, []) if d.is_disposition])
         subject_exposures = tuple(exposures.get(sid, ()))
         assigned, actual = _arms(definition, subject, subject_exposures)
         subject_visits = tuple(visits.get(sid, ()))

@@ -46,6 +46,7 @@ def read_dispositions(
                 term,
                 facts["event_date"],
                 facts.get("last_contact_date"),
+                category=facts.get("category"),
                 origin=item.origin,
             )
         )

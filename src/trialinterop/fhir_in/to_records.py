@@ -197,7 +197,7 @@ class SubjectReader:
         if sex is None:
             self.fhir.warn(patient_item, "Patient.gender", f"gender {gender!r} gives no SEX: assumed U (unknown)")
         address = (patient.get("address") or [{}])[0]
-        consent = self._consent_date(item)
+        consent = self._consent_date(item, required=False)
         if patient.get("deceasedBoolean") is True:
             message = "deceased, but no date: DTHDTC unknown and DTHFL not set (give deceasedDateTime)"
             self.fhir.warn(patient_item, "Patient.deceasedBoolean", message)
@@ -206,7 +206,7 @@ class SubjectReader:
             site_id=site.id,
             sex=sex or "U",
             country=self._country(item, address.get("country"), site),
-            consent_date=record_dtc(consent) or consent,
+            consent_date=(record_dtc(consent) or consent) if consent else None,
             enrolled="N" if state == "ineligible" else "Y",
             birth_date=patient.get("birthDate"),
             race=tuple(race_text.split("|")) if race_text else _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB),
@@ -282,10 +282,10 @@ class SubjectReader:
             )
         return str(site.country)
 
-    def _consent_date(self, item: Located) -> str:
+    def _consent_date(self, item: Located, *, required: bool = True) -> str | None:
         """RFICDTC: ResearchSubject.period.start (R5: the progress entry whose milestone or reason is informed
         consent, else the first progress startDate), else the date of its Consent (referenced, or any Consent of
-        the Patient)."""
+        the Patient); None when there is none and not `required` (a subject whose source records no consent)."""
         rs = item.resource
         if self.is_r4:
             found, element = (rs.get("period") or {}).get("start"), "ResearchSubject.period.start"
@@ -309,6 +309,8 @@ class SubjectReader:
             if found:
                 self.fhir.map_to(consent_item, "DM")
                 return str(found)
+        if not required:
+            return None
         raise item.fail(element, "required: the informed consent date (RFICDTC), here or as the Consent's date")
 
     def subject_of(self, item: Located, element: str = "subject") -> str:

@@ -70,7 +70,7 @@ def _day_after(dtc: str | None) -> str | None:
 def compute_event_date(
     element: Element,
     *,
-    consent: str,
+    consent: str | None,
     exposures: Sequence[Exposure],
     visit_dates: Mapping[float, str],
     disposition: str | None = None,

@@ -42,7 +42,7 @@ class Subject:
     site_id: str
     sex: str
     country: str
-    consent_date: str
+    consent_date: str | None  # None when the source records no informed consent date
     enrolled: str
     birth_date: str | None = None
     age: int | None = None
