@@ -17,6 +17,7 @@ from trialinterop.cli import main
 from trialinterop.source.reader import read_records
 from validate_cases import (
     S1,
+    S2,
     STUDY,
     add_row,
     clean_package,
@@ -55,9 +56,9 @@ def test_subjects_from_dm(converted: Path) -> None:
     ]
     assert picked == [
         {"subject_id": "001", "site_id": "ATG01", "sex": "F", "age": "45", "race": "WHITE", "arm": "ALLORX",
-         "country": "ATG", "consent_date": "2022-02-20", "enrolled": "Y"},
+         "country": "ATG", "consent_date": "", "enrolled": "Y"},
         {"subject_id": "002", "site_id": "ATG01", "sex": "M", "age": "50", "race": "ASIAN", "arm": "",
-         "country": "ATG", "consent_date": "2022-02-25", "enrolled": "N"},
+         "country": "ATG", "consent_date": "", "enrolled": "N"},
     ]  # fmt: skip
 
 
@@ -99,9 +100,10 @@ def test_definition_from_trial_design(converted: Path) -> None:
         ("ALLORX", ["SCRN", "MSC", "FU"], ["ALLORX"])
     ]
     assert study["epochs"] == ["SCREENING", "TREATMENT", "FOLLOW-UP"]
-    # SE: SCRN starts at consent (2022-02-20), MSC at the infusion (2022-03-01), FU the day after (2022-03-02)
+    # SE: SCRN starts at the screening visit (2022-02-20; the package has no consent date), MSC at the infusion
+    # (2022-03-01), FU the day after (2022-03-02)
     assert [(e["code"], e["starts_at"]) for e in study["elements"]] == [
-        ("SCRN", {"event": "consent"}),
+        ("SCRN", {"event": "visit", "visit": 1}),
         ("MSC", {"event": "first_dose", "intervention": "ALLORX"}),
         ("FU", {"event": "day_after_first_dose", "intervention": "ALLORX"}),
     ]
@@ -133,9 +135,12 @@ def test_report_balances_and_notes_the_decisions(converted: Path) -> None:
     assert report["datasets"]["AE"]["rows"] == 2
     assert report["datasets"]["SUPPAE"]["values_recomputed"] == 9  # AETRTEM (QEVAL empty): recomputed
     assert report["datasets"]["DM"]["variables"]["RFSTDTC"]["status"] == "recomputed"
-    # RFICDTC is absent: consent from the first SE start (S1) or the first SV start (S2, a screen failure)
-    assert "consent_date taken from first SESTDTC for 1 subject(s) (RFICDTC empty)" in report["notes"]
-    assert "consent_date taken from first SVSTDTC for 1 subject(s) (RFICDTC empty)" in report["notes"]
+    # RFICDTC is absent and DS has no consent milestone: no consent date is invented (not from SE, SV or DMDTC)
+    assert (
+        "consent_date left empty for 2 subject(s): no complete RFICDTC nor DS INFORMED CONSENT OBTAINED date"
+        " (none invented)" in report["notes"]
+    )
+    assert not any(n.startswith("consent_date taken from") for n in report["notes"])
 
 
 def test_supp_qualifier_without_home_is_listed(tmp_path: Path) -> None:
@@ -376,3 +381,33 @@ def test_other_events_and_sponsor_disposition_terms_come_back(tmp_path: Path) ->
         ("FINAL LAB VISIT", "OTHER EVENT", "", "2022-03-31"),
         ("LACK OF EFFICACY", "DISPOSITION EVENT", "STUDY PARTICIPATION", "2022-03-31"),
     ]
+
+
+def test_affine_unit_conversion_and_a_result_in_the_standard_unit_come_back(tmp_path: Path) -> None:
+    """Temperature collected in F (standard C = (F - 32) x 5/9, no factor can say it) and once in C."""
+    rows = [(S1, 1, "96.9", "F", 36.06), (S1, 2, "98.6", "F", 37.0), (S1, 3, "100.4", "F", 38.0)]
+    rows += [(S2, 1, "36.2", "C", 36.2)]
+    vs = make_dataset(
+        "VS",
+        [
+            {"STUDYID": STUDY, "DOMAIN": "VS", "USUBJID": subject, "VSSEQ": visit, "VSTESTCD": "TEMP",
+             "VSTEST": "Temperature", "VSORRES": res, "VSORRESU": unit, "VSSTRESC": f"{std:g}", "VSSTRESN": std,
+             "VSSTRESU": "C", "VISITNUM": visit, "VSDTC": f"2022-03-0{visit}"}
+            for subject, visit, res, unit, std in rows
+        ],
+    )  # fmt: skip
+    result, out = _convert(replace_dataset(clean_package(), vs), tmp_path)
+    assert result.exit_code == 0, result.output
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    [temp] = [t for i in study["instruments"] if i["domain"] == "VS" for t in i["tests"]]
+    assert (temp["unit"], temp["standard_unit"], temp["decimals"]) == ("F", "C", 2)
+    assert (temp["conversion"], temp["offset"]) == (pytest.approx(5 / 9), pytest.approx(-160 / 9))
+    assert [r["unit"] for r in _rows(out / "findings.csv") if r["testcd"] == "TEMP"] == ["F", "F", "F", "C"]
+    rebuilt = tmp_path / "rebuilt"
+    assert CliRunner().invoke(main, ["to-sdtm", str(out), "-o", str(rebuilt), "--no-define"]).exit_code == 0
+    import pyreadstat
+
+    back, _ = pyreadstat.read_xport(str(rebuilt / "vs.xpt"))
+    back = back.sort_values(["USUBJID", "VISITNUM"])
+    assert back["VSSTRESN"].tolist() == [36.06, 37.0, 38.0, 36.2]
+    assert back["VSSTRESU"].tolist() == ["C"] * 4

@@ -52,7 +52,7 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
         "arm": armcd.where(armcd.isin(arms), ""),
         "actual_arm": actarmcd.where(actarmcd.isin(arms) & (actarmcd != armcd), ""),
         "country": "COUNTRY",
-        "consent_date": dm["USUBJID"].map(consent).fillna(""),
+        "consent_date": dm["USUBJID"].map(lambda u: consent.get(u, "")),
         "enrolled": failed.map({True: "N", False: "Y"}),
         "death_date": "DTHDTC",
         "collection_date": date_part(dm["DMDTC"]) if "DMDTC" in dm.columns else "DMDTC",
