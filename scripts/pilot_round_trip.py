@@ -64,19 +64,11 @@ CLASSES: dict[tuple[str, str], tuple[str, str]] = {
         DEFECT,
         "seriousness criterion Y on an AE with AESER N (contradiction): criterion not carried",
     ),
-    ("DS", "*rows*"): (
-        LIMIT,
-        "DSCAT OTHER EVENT rows (FINAL LAB VISIT...) and NCOMPLT terms outside the records' list are not carried",
-    ),
-    ("SE", "*rows*"): (LIMIT, "unplanned element UNPLAN (not in TA) is not recomputed"),
-    ("VS", "*rows*"): (
-        LIMIT,
-        "TEMP collected in C: its test's unit is F, and F -> C (no factor) gives no standard unit",
-    ),
     ("QS", "QSSTAT"): (DEFECT, "empty QSORRES without QSSTAT: our rule writes NOT DONE (SDTMIG --STAT)"),
     ("*", "EPOCH"): (
         LIMIT,
-        "element starts inferred from SE (notes); a date before the first element has no EPOCH in our rules",
+        "element starts inferred from SE (notes); a date before the subject's first element has no EPOCH in our"
+        " rules (the pilot: SCREENING), and on the day one element ends and the next starts ours is the next one",
     ),
     ("*", "--SEQ"): (CONVENTION, "--SEQ numbered in our sort order"),
     ("*", "--DY"): (CONVENTION, "study day of a recomputed date"),
@@ -110,9 +102,6 @@ CLASSES: dict[tuple[str, str], tuple[str, str]] = {
         LIMIT,
         "ABNORMAL for text results and the pilot's own range judgements: ours from the numeric range only",
     ),
-    ("VS", "VSSTRESC"): (LIMIT, "TEMP F -> C is not a multiplication: a definition conversion is a factor"),
-    ("VS", "VSSTRESN"): (LIMIT, "TEMP F -> C is not a multiplication: a definition conversion is a factor"),
-    ("VS", "VSSTRESU"): (LIMIT, "TEMP F -> C is not a multiplication: a definition conversion is a factor"),
     ("DM", "RFENDTC"): (CONVENTION, "RFENDTC: the pilot's end of treatment-period date; ours the end of participation"),
     ("DM", "RFPENDTC"): (
         CONVENTION,
@@ -121,8 +110,36 @@ CLASSES: dict[tuple[str, str], tuple[str, str]] = {
     ("DM", "RFXENDTC"): (CONVENTION, "RFXENDTC: latest EXENDTC (else EXSTDTC) of the carried administrations"),
     ("SE", "SESTDTC"): (LIMIT, "element starts inferred from SE (notes)"),
     ("SE", "SEENDTC"): (LIMIT, "element starts inferred from SE (notes): an element ends where the next starts"),
-    ("SE", "SEUPDES"): (LIMIT, "unplanned element UNPLAN (not in TA) is not recomputed"),
 }
+
+
+SE_ACTUAL_ARM = (
+    CONVENTION,
+    "SE of a subject whose actual arm differs from the planned one (ACTARMCD Xan_Lo, ARMCD Xan_Hi): the pilot keeps"
+    " the planned arm's elements (HIS, HIM), ours are the actual arm's (LO)",
+)
+SE_SCREEN_FAILURE = (
+    CONVENTION,
+    "a screen failure enters only the first element (SCRN) in our rules; the pilot gives one a FOLO element",
+)
+NOT_REBUILT = (LIMIT, "record not rebuilt")
+
+
+def lost_row_reasons(domain: str, pilot: pd.DataFrame, dm: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """The class and cause of each pilot record of `domain` (rows of `pilot`) that has no rebuilt record."""
+    if domain != "SE" or dm is None:
+        return [NOT_REBUILT] * len(pilot)
+    arms = {u: (str(a), str(b)) for u, a, b in zip(dm["USUBJID"], dm["ARMCD"], dm["ACTARMCD"], strict=True)}
+    out = []
+    for usubjid in pilot["USUBJID"]:
+        planned, actual = arms.get(usubjid, ("", ""))
+        if planned.upper() == "SCRNFAIL":
+            out.append(SE_SCREEN_FAILURE)
+        elif actual and planned != actual:
+            out.append(SE_ACTUAL_ARM)
+        else:
+            out.append(NOT_REBUILT)
+    return out
 
 
 @dataclass
@@ -215,6 +232,8 @@ def measure(pilot: Path, rebuilt: Path, report: dict[str, Any]) -> list[DomainRe
         a, b = side_a[name].frame, side_b[name].frame
         only_a = np.zeros(len(a), dtype=bool)
         only_a[[r.row for r in ds.only_a]] = True
+        dm = side_a["DM"].frame if "DM" in side_a else None
+        lost_reasons = dict(zip(np.flatnonzero(only_a).tolist(), lost_row_reasons(name, a[only_a], dm), strict=True))
         differences = ds.value_frame
         variables: dict[str, VariableResult] = {}
         for variable in a.columns:
@@ -224,9 +243,8 @@ def measure(pilot: Path, rebuilt: Path, report: dict[str, Any]) -> list[DomainRe
             entry = VariableResult(variable, kind)
             entry.compared = int(filled.sum())
             lost_rows = int((filled & only_a).sum())
-            row_class = CLASSES.get((name, "*rows*"), (LIMIT, "record not rebuilt"))
-            if lost_rows:
-                entry.reasons[row_class] += lost_rows
+            for position in np.flatnonzero(filled & only_a).tolist():
+                entry.reasons[lost_reasons[position]] += 1
             if variable not in b.columns:
                 entry.reasons[classify(name, variable, status)] += entry.compared - lost_rows
                 variables[variable] = entry

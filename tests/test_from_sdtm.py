@@ -411,3 +411,34 @@ def test_affine_unit_conversion_and_a_result_in_the_standard_unit_come_back(tmp_
     back = back.sort_values(["USUBJID", "VISITNUM"])
     assert back["VSSTRESN"].tolist() == [36.06, 37.0, 38.0, 36.2]
     assert back["VSSTRESU"].tolist() == ["C"] * 4
+
+
+def test_unplanned_element_comes_back(tmp_path: Path) -> None:
+    """An SE element outside TA (ETCD UNPLAN, SEUPDES) is carried in unplanned_elements.csv and written back."""
+    package = add_row(
+        clean_package(), "SE", SESEQ=4, ETCD="UNPLAN", ELEMENT="", TAETORD=float("nan"), EPOCH="TREATMENT",
+        SESTDTC="2022-03-10", SEENDTC="2022-03-11", SESTDY=10, SEENDY=11,
+    )  # fmt: skip
+    package = replace_dataset(
+        package, make_dataset("SE", [{**r, "SEUPDES": "Hospital stay" if r["ETCD"] == "UNPLAN" else ""}
+                                     for r in package.datasets["SE"].frame.to_dict("records")])
+    )  # fmt: skip
+    result, out = _convert(package, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert _rows(out / "unplanned_elements.csv") == [
+        {"subject_id": "001", "start": "2022-03-10", "end": "2022-03-11", "description": "Hospital stay",
+         "epoch": "TREATMENT"}
+    ]  # fmt: skip
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    assert "UNPLAN" not in [e["code"] for e in study["elements"]]
+    rebuilt = tmp_path / "rebuilt"
+    done = CliRunner().invoke(main, ["to-sdtm", str(out), "-o", str(rebuilt), "--no-define"])
+    assert done.exit_code == 0, done.output
+    import pyreadstat
+
+    back, _ = pyreadstat.read_xport(str(rebuilt / "se.xpt"))
+    [row] = back[back["ETCD"] == "UNPLAN"].to_dict("records")
+    assert (row["SESTDTC"], row["SEENDTC"], row["SEUPDES"], row["EPOCH"], row["ELEMENT"]) == (
+        "2022-03-10", "2022-03-11", "Hospital stay", "TREATMENT", ""
+    )  # fmt: skip
+    assert row["SESEQ"] == 4.0  # chronological: SCRN, MSC, FU (2022-03-02), UNPLAN (2022-03-10)

@@ -1,4 +1,4 @@
-"""SV -> visits.csv; DS -> disposition.csv; IE -> eligibility.csv.
+"""SV -> visits.csv; DS -> disposition.csv; SE elements outside TA -> unplanned_elements.csv; IE -> eligibility.csv.
 
 SV: visit_date is SVSTDTC's date (the records keep one day per visit; SVENDTC is written back equal to it);
 occurred is SVOCCUR, Y when absent (a row of SV is a visit that took place). DS: DISPOSITION EVENT rows are
@@ -17,7 +17,7 @@ import pandas as pd
 
 from trialinterop.ct import cdisc_terms
 from trialinterop.sdtm_in.carry import Carry
-from trialinterop.sdtm_in.package import SdtmInput, clean_number, distinct_map, number
+from trialinterop.sdtm_in.package import SdtmInput, clean_number, distinct_map, number, text
 from trialinterop.sdtm_in.tables import Table, build_table, date_part
 from trialinterop.source.schema import generic_tables
 
@@ -136,6 +136,28 @@ def _codelist(name: str, title: str, values: list[str]) -> dict[str, Any]:
     codes = cdisc_terms(name)
     terms = [{"value": v} | ({"code": codes[v]} if v in codes else {}) for v in values]
     return {"name": name, "title": title, "extensible": True, "terms": terms}
+
+
+def map_unplanned_elements(package: SdtmInput, carry: Carry) -> Table | None:
+    """SE rows whose ETCD is no element of TA (SDTMIG: UNPLAN): an unplanned element with its dates, SEUPDES and
+    EPOCH. The planned elements' rows are recomputed from the definition (see convert._se)."""
+    se, ta = package.get("SE"), package.get("TA")
+    if se is None or ta is None:
+        return None
+    planned = set(ta["ETCD"].map(text))
+    rows = se[~se["ETCD"].map(text).isin(planned)]
+    if rows.empty:
+        return None
+    fields: dict[str, str | pd.Series] = {
+        "subject_id": "USUBJID",
+        "start": date_part(rows["SESTDTC"]),
+        "end": date_part(rows["SEENDTC"]) if "SEENDTC" in rows.columns else "SEENDTC",
+        "description": "SEUPDES",
+        "epoch": rows["EPOCH"] if "EPOCH" in rows.columns else "EPOCH",
+    }
+    table = build_table("unplanned_elements.csv", "SE", rows, fields, carry)
+    table.sources |= {"start": "SESTDTC", "end": "SEENDTC", "epoch": "EPOCH"}
+    return table
 
 
 def map_eligibility(package: SdtmInput, carry: Carry) -> Table | None:

@@ -23,6 +23,7 @@ SOURCES = {
     "subject_id_pattern": "must match the definition's `subjects.id_pattern`",
     "sites": "a site `id` of the definition",
     "arms": "an arm `code` of the definition",
+    "epochs": "an epoch of the definition's `epochs`",
     "treatments": "the `treatment` of an intervention of the definition",
     "instruments": "an instrument `code` of the definition",
     "testcds": "a test `testcd` of that instrument in the definition",

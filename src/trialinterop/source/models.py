@@ -179,6 +179,18 @@ class Disposition:
 
 
 @dataclass(frozen=True, slots=True)
+class UnplannedElement:
+    """A period outside the subject's planned elements (SE ETCD UNPLAN, SEUPDES)."""
+
+    subject_id: str
+    start: str
+    end: str | None = None
+    description: str | None = None
+    epoch: str | None = None
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ConcomitantMedication:
     subject_id: str
     cm_id: int
@@ -361,6 +373,7 @@ class TrialRecords:
     eligibility: tuple[EligibilityException, ...] = ()
     medications: tuple[ConcomitantMedication, ...] = ()
     medical_history: tuple[MedicalHistoryEvent, ...] = ()
+    unplanned_elements: tuple[UnplannedElement, ...] = ()
     study: Study = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -128,6 +128,7 @@ def _definition_values(definition: StudyDefinition) -> dict[str, tuple[str, ...]
     return {
         "sites": tuple(s.id for s in definition.sites),
         "arms": tuple(a.code for a in definition.arms),
+        "epochs": tuple(definition.epochs),
         "treatments": tuple(i.treatment for i in definition.interventions),
         "instruments": tuple(i.code for i in definition.instruments),
         "testcds": tuple(dict.fromkeys(t.testcd for t in tests)),

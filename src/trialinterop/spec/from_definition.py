@@ -76,6 +76,10 @@ def _declared_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     }  # fmt: skip
 
 
+UNPLANNED_ELEMENT = ("UNPLAN", "Unplanned Element")
+"""SDTMIG SE: the ETCD of an element outside the planned ones (SEUPDES describes it), a term of every ETCD list."""
+
+
 def _design_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     def sponsor(name: str, title: str, pairs: list[tuple[str, str]]) -> Codelist:
         terms = tuple(Term(name, value, "", decode) for value, decode in dict(pairs).items())
@@ -84,7 +88,11 @@ def _design_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     countries = sorted({site.country for site in definition.sites})
     return {
         "ARMCD": sponsor("ARMCD", "Planned Arm Code (sponsor-defined)", [(a.code, a.name) for a in definition.arms]),
-        "ETCD": sponsor("ETCD", "Element Code (sponsor-defined)", [(e.code, e.name) for e in definition.elements]),
+        "ETCD": sponsor(
+            "ETCD",
+            "Element Code (sponsor-defined)",
+            [(e.code, e.name) for e in definition.elements] + [UNPLANNED_ELEMENT],
+        ),
         "IETESTCD": sponsor(
             "IETESTCD",
             "Inclusion/Exclusion Criterion Short Name (sponsor-defined)",
