@@ -89,10 +89,9 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
         "identifier": [ctx.identifier("subject", subject.subject_id)],
         "period": period,
         "study": ctx.ref("ResearchStudy", "site", subject.site_id),
-        "consent": ctx.ref("Consent", subject.subject_id),
     }
-    if not subject.consent_date:  # no Consent resource when the source records no consent date
-        del resource["consent"]
+    if subject.consent_date:  # no Consent resource when the source records no consent date
+        resource["consent"] = ctx.ref("Consent", subject.subject_id)
     if not period:
         del resource["period"]
     for row in facts.dispositions:
@@ -104,6 +103,9 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
             "category": row.category or None,  # OTHER EVENT; absent for a disposition event
         }
         sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.DISPOSITION), fields))
+    for u in facts.unplanned_elements:
+        fields = {"start": u.start, "end": u.end, "description": u.description, "epoch": u.epoch}
+        sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.UNPLANNED_ELEMENT), fields))
     if ctx.is_r4:
         resource["status"] = facts.state
         resource["individual"] = ctx.ref("Patient", subject.subject_id)

@@ -6,8 +6,8 @@ Each is a complex extension under `{base}/StructureDefinition/<name>` (base: the
 named after the record fields (valueString / valueInteger / valueDecimal / valueBoolean; a repeated sub-extension is a
 list). They are listed in mappings/fhir.yaml (`sponsor_extensions`). Standard elements are used wherever one exists;
 these only fill the gaps (registry design facts, planned-visit timing, arm codes, outcome time frames, intervention
-details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, exposure dose
-form and frequency, concomitant medication ATC class, medical history body system).
+details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, unplanned
+elements, exposure dose form and frequency, concomitant medication ATC class, medical history body system).
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ AE_END = "ae-end"
 """On an R4 AdverseEvent whose resolution date the resolve-date extension cannot give back exactly (e.g. a time known
 only to the hour): the end as collected (R5 carries it as originalText on occurrencePeriod.end)."""
 DISPOSITION = "disposition"
-"""On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date."""
+"""On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date;
+category OTHER EVENT for a DS record that is no disposition."""
+UNPLANNED_ELEMENT = "unplanned-element"
+"""On ResearchSubject, one per unplanned element (SE ETCD UNPLAN): start, end, description (SEUPDES), epoch."""
 EXPOSURE = "exposure"
 """On MedicationAdministration.dosage: collected dose form and frequency."""
 CONCOMITANT_MEDICATION = "concomitant-medication"

@@ -53,7 +53,7 @@ class Assembly:
     def add(self, part: SubjectPart) -> None:
         records = part.records
         for name in ("subjects", "exposures", "adverse_events", "findings", "visits", "dispositions", "eligibility",
-                     "medications", "medical_history", "bare_meddra"):  # fmt: skip
+                     "medications", "medical_history", "unplanned_elements", "bare_meddra"):  # fmt: skip
             getattr(self.parts, name).extend(getattr(records, name))
         self.warnings.extend(part.warnings)
         self.errors.extend(part.errors)
@@ -83,6 +83,7 @@ class Assembly:
             eligibility=tuple(sorted(parts.eligibility, key=lambda r: (r.subject_id, r.criterion_id))),
             medications=tuple(sorted(parts.medications, key=lambda r: (r.subject_id, r.cm_id))),
             medical_history=tuple(sorted(parts.medical_history, key=lambda r: (r.subject_id, r.mh_id))),
+            unplanned_elements=tuple(sorted(parts.unplanned_elements, key=lambda r: (r.subject_id, r.start))),
         )
 
 

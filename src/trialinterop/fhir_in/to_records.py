@@ -29,7 +29,7 @@ from trialinterop.errors import InputError
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
 from trialinterop.fhir_in.arms import subject_arms
-from trialinterop.fhir_in.dispositions import read_dispositions
+from trialinterop.fhir_in.dispositions import read_dispositions, read_unplanned_elements
 from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
 from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
@@ -67,6 +67,7 @@ class SubjectRecords:
     eligibility: list[m.EligibilityException] = dataclasses.field(default_factory=list)
     medications: list[m.ConcomitantMedication] = dataclasses.field(default_factory=list)
     medical_history: list[m.MedicalHistoryEvent] = dataclasses.field(default_factory=list)
+    unplanned_elements: list[m.UnplannedElement] = dataclasses.field(default_factory=list)
     bare_meddra: list[Located] = dataclasses.field(default_factory=list)
     """AdverseEvents coded to a MedDRA PT without the levels above it (one warning for the whole input)."""
 
@@ -120,6 +121,10 @@ class SubjectReader:
                 self.fhir.map_to(item, "DM")
                 if rows:
                     self.fhir.map_to(item, "DS")
+                elements = read_unplanned_elements(item, subject.subject_id)
+                out.unplanned_elements.extend(elements)
+                if elements:
+                    self.fhir.map_to(item, "SE")
         if not out.subjects:
             return out
         observations = self._observations_by_kind()
