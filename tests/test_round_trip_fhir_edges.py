@@ -1,5 +1,7 @@
 """Round trip of the records the generator never makes: times known to the hour or with ':00' seconds, a subject in a
-site with no UTC offset, non-serious events with criteria answered, LLTs without a code of their own,
+site with no UTC offset, non-serious events with criteria answered, LLTs without a code of their own, what records
+read from an SDTM package carry (--SPID texts, visits of CM/DS/EX/MH, collection dates, AESCAN/AESOD, MH MedDRA
+levels and severity, --LOC, a record's own normal range),
 uncoded events, AEs incomplete at a data cut (no start, seriousness, severity, causality, action or outcome), FVC
 missing beside a predicted value. Each must come back equal, and the FHIR carrying it must stay
 valid (fhir.resources R4B/R5 models; Medplum's R4 validator when Node is installed)."""
@@ -17,7 +19,7 @@ from fhir_support import NODE_DIR, incomplete_ae, infusion, serious_ae, small_re
 from round_trip_support import canonical
 from trialinterop.fhir import build_resources
 from trialinterop.fhir.emit import write_fhir
-from trialinterop.fhir_in import load_fhir_trial
+from trialinterop.fhir_in import load_fhir_trial, read_fhir_trial
 from trialinterop.source import models as m
 
 AE = serious_ae()
@@ -59,6 +61,60 @@ CASES = {
             m.Disposition("02-001", "SCREEN FAILURE", "Screen failure: lab", "2022-02-05"),
         )
     },
+    "collection facts: --SPID, VISITNUM, --DTC, AESCAN/AESOD, MH levels and severity, --LOC": {
+        "visits": (m.Visit("01-001", 1, "Y", "2022-01-10"), m.Visit("01-001", 2, "Y", "2022-01-15")),
+        "adverse_events": (
+            dataclasses.replace(AE, sponsor_id="E07", collection_date="2022-01-21", cancer="N", overdose="Y"),
+            dataclasses.replace(incomplete_ae(2, serious="N"), sponsor_id="E08", cancer="N"),
+        ),
+        "exposures": (dataclasses.replace(infusion(), visit_num=2),),
+        "medications": (
+            m.ConcomitantMedication(
+                "01-001", 1, "ASPIRIN", start="2003", visit_num=1, collection_date="2022-01-10", sponsor_id="CM-7"
+            ),
+        ),
+        "medical_history": (
+            m.MedicalHistoryEvent(
+                "01-001",
+                1,
+                "RAYNAUD",
+                decoded="Raynaud's phenomenon",
+                visit_num=1,
+                collection_date="2022-01-10T09:30",
+                sponsor_id="MH-3",
+                llt="Raynaud's phenomenon",
+                hlt="Peripheral vasoconstriction, necrosis and vascular insufficiency",
+                hlgt="Arteriosclerosis, stenosis, vascular insufficiency and necrosis",
+                severity="MODERATE",
+            ),
+        ),
+        "findings": (
+            m.Finding(
+                "01-001",
+                "FVC",
+                "FVC",
+                1,
+                None,
+                "2022-01-10T09:00",
+                "2.9",
+                "L",
+                location="LUNG",
+                normal_low=2.5,
+                normal_high=4.5,
+            ),
+        ),
+        "dispositions": (
+            m.Disposition(
+                "01-001",
+                "COMPLETED",
+                "Completed",
+                "2024-01-01",
+                visit_num=1,
+                collection_date="2024-01-02",
+                sponsor_id="DS-1",
+            ),
+        ),
+    },
     "visits unplanned and missed": {
         "visits": (
             m.Visit("01-001", 2.01, "Y", "2022-01-12", None, "Check-up"),
@@ -79,6 +135,34 @@ def test_edge_records_come_back_equal_and_fhir_stays_valid(tmp_path: Path, case:
     write_fhir(records, tmp_path / "bundle.json", version=version, form="collection")
     assert canonical(load_fhir_trial(tmp_path / "bundle.json", study=records.definition)) == canonical(records)
     assert validate_all(list(build_resources(records, version=version)), version) == []
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_demographics_collection_date_comes_back(tmp_path: Path, version: str) -> None:
+    records = _records({})
+    subjects = (dataclasses.replace(records.subjects[0], collection_date="2022-01-10"), *records.subjects[1:])
+    records = dataclasses.replace(records, subjects=subjects)
+    write_fhir(records, tmp_path / "bundle.json", version=version, form="collection")
+    back = load_fhir_trial(tmp_path / "bundle.json", study=records.definition)
+    assert back.subjects[0].collection_date == "2022-01-10" and back == records
+    patient = next(r for r in build_resources(records, version=version) if r["resourceType"] == "Patient")
+    assert patient["extension"][-1] == {
+        "url": "https://fomr.example.org/fhir/StructureDefinition/demographics",
+        "extension": [{"url": "collection_date", "valueString": "2022-01-10"}],
+    }
+
+
+def test_a_visit_reference_to_nothing_leaves_visitnum_blank_with_a_warning(tmp_path: Path) -> None:
+    mh = m.MedicalHistoryEvent("01-001", 1, "RAYNAUD", visit_num=1, collection_date="2022-01-10")
+    records = _records({"visits": (m.Visit("01-001", 1, "Y", "2022-01-10"),), "medical_history": (mh,)})
+    write_fhir(records, tmp_path / "bundle.json", version="R4", form="collection")
+    bundle = json.loads((tmp_path / "bundle.json").read_text(encoding="utf-8"))
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Encounter"]
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    trial = read_fhir_trial(tmp_path / "bundle.json", study=records.definition)
+    assert trial.records.medical_history == (dataclasses.replace(mh, visit_num=None),)
+    (warning,) = [w for w in trial.warnings if w.field == "Condition.encounter"]
+    assert warning.message.endswith("does not resolve to any resource of the input: VISITNUM left blank")
 
 
 def test_subject_at_a_site_without_utc_offset_keeps_its_times(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import date
 
@@ -163,6 +164,12 @@ def test_visit_names_planned_and_unscheduled() -> None:
     study = records().study
     assert compute_visit_name(study, 3.0) == "MONTH 1"
     assert compute_visit_name(study, 3.01) == "UNSCHEDULED 3.01"
+
+
+def test_unscheduled_visit_name_takes_the_definition_prefix() -> None:
+    study = dataclasses.replace(records().study, unscheduled_prefix="UNPLANNED")
+    assert compute_visit_name(study, 3.01) == "UNPLANNED 3.01"
+    assert compute_visit_name(study, 3.0) == "MONTH 1"
 
 
 @settings(max_examples=60, deadline=None)

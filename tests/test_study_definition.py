@@ -94,6 +94,13 @@ def _edited(tmp_path: Path, change) -> Path:
     return path
 
 
+def test_unscheduled_name_prefix_reaches_the_registry_record(tmp_path: Path) -> None:
+    """The definition's unscheduled.name_prefix is what the SDTM builders name unplanned visits with."""
+    assert study_record(bundled_definition("NCT05016804")).unscheduled_prefix == "UNSCHEDULED"
+    path = _edited(tmp_path, lambda d: d["visits"]["unscheduled"].update(name_prefix="UNPLANNED"))
+    assert study_record(load_definition(path)).unscheduled_prefix == "UNPLANNED"
+
+
 def _problems(path: Path) -> list[str]:
     with pytest.raises(InputError) as caught:
         load_definition(path)

@@ -82,4 +82,5 @@ def study_record(definition: StudyDefinition) -> m.Study:
         start_date=facts.start_date,
         data_cutoff_date=facts.data_cutoff_date,
         data_cutoff_description=facts.data_cutoff_description,
+        unscheduled_prefix=definition.visits.unscheduled_prefix,
     )

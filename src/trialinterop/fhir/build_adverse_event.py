@@ -4,8 +4,11 @@ one seriousness-criteria extension per criterion answered (a serious event carri
 severity (R4 element, R5 ae-severity extension) and CTCAE grade (ae-grade extension); causality to the study product
 as NCI codes C53256/C53257/C53258/C53260 (a study's own causality scale, declared by its definition, in the study's
 code system); outcome as the NCI code of the CDISC AEOUT term, the IG's required value set (R4 also the R4 core code);
-onset/resolution; links to the study, the subject and the ResearchSubject. An AE that meets the IG profile
-AdverseEvent-clinical-research declares it in `meta.profile` (see `meets_clinical_research_profile`).
+onset/resolution; the collection date (AEDTC) as recordedDate; the sponsor's AESPID as a second identifier (R4,
+whose identifier is 0..1: the R5 element's cross-version extension); links to the study, the subject and the
+ResearchSubject. AESCAN/AESOD (no ICH criteria, no element) travel in the sponsor seriousness-answers extension.
+An AE that meets the IG profile AdverseEvent-clinical-research declares it in `meta.profile` (see
+`meets_clinical_research_profile`).
 
 An AE incomplete at a data cut (records allow no start, seriousness, severity, causality, action or outcome) gets
 no element for what it lacks, never an invented value: no R4 `date` / R5 `occurrencePeriod.start` (the period is
@@ -23,6 +26,7 @@ from typing import Any
 
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.build_study import medication_ref
+from trialinterop.fhir.collected import R4_AE_IDENTIFIER, spid_identifier
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.dates import datetime_element, fhir_datetime, record_dtc
 from trialinterop.fhir.facts import SubjectFacts
@@ -99,10 +103,13 @@ def _coding_facts(ctx: Context, ae: AdverseEvent) -> Resource | None:
     )
 
 
-def _criteria_answers(ctx: Context, ae: AdverseEvent) -> Resource | None:
-    """Seriousness criteria answered for a non-serious event: the IG's criteria extension marks a serious event, so
-    these answers (usually all N) travel in the sponsor extension."""
-    answers = {name: getattr(ae, name) for name in (*SERIOUSNESS_CRITERIA, "serious_specify")}
+def _criteria_answers(ctx: Context, ae: AdverseEvent, *, serious: bool) -> Resource | None:
+    """Seriousness criteria answered for a non-serious event (the IG's criteria extension marks a serious event, so
+    these answers, usually all N, travel in the sponsor extension), and for any event the answers to "involves
+    cancer" (AESCAN) and "occurred with overdose" (AESOD): no ICH criteria, so neither the IG's seriousness-criteria
+    value set nor any element holds them (the Joint Mapping IG lists AESOD as a gap)."""
+    names = ("cancer", "overdose") if serious else (*SERIOUSNESS_CRITERIA, "serious_specify", "cancer", "overdose")
+    answers = {name: getattr(ae, name) for name in names}
     return sponsor.fields_extension(ctx.extension(sponsor.SERIOUSNESS_ANSWERS), answers)
 
 
@@ -179,8 +186,10 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
     if grade is not None:
         extensions.append(grade)
     sponsor.with_extension({"extension": extensions}, _coding_facts(ctx, ae))
-    if not serious:
-        sponsor.with_extension({"extension": extensions}, _criteria_answers(ctx, ae))
+    sponsor.with_extension({"extension": extensions}, _criteria_answers(ctx, ae, serious=serious))
+    spid = spid_identifier(ctx, "AE", ae.sponsor_id)
+    if spid is not None and ctx.is_r4:
+        extensions.append({"url": R4_AE_IDENTIFIER, "valueIdentifier": spid})
     status = codes.AE_STATUS_COMPLETED if ae.end else codes.AE_STATUS_IN_PROGRESS
     resource: Resource = {"resourceType": "AdverseEvent", "id": ctx.id("AdverseEvent", sid, ae.ae_id)}
     base = ctx.release.ae_ig_base
@@ -218,6 +227,8 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
         resource["subject"] = ctx.ref("Patient", sid)
         if ae.start:
             resource.update(datetime_element("date", ae.start, facts.offset))
+        if ae.collection_date:
+            resource.update(datetime_element("recordedDate", ae.collection_date, facts.offset))
         if seriousness is not None:
             resource["seriousness"] = seriousness
         if severity is not None:
@@ -234,7 +245,7 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
     if severity is not None:
         extensions.append({"url": base + "/ae-severity", "valueCodeableConcept": severity})
     resource["extension"] = extensions
-    resource["identifier"] = [identifier]
+    resource["identifier"] = [identifier] if spid is None else [identifier, spid]
     resource["status"] = status
     resource["actuality"] = "actual"
     resource["code"] = _event_code(ae)
@@ -244,6 +255,8 @@ def build_adverse_event(ctx: Context, facts: SubjectFacts, ae: AdverseEvent) -> 
         period.update(datetime_element("end", ae.end, facts.offset))
     if period:
         resource["occurrencePeriod"] = period
+    if ae.collection_date:
+        resource.update(datetime_element("recordedDate", ae.collection_date, facts.offset))
     if seriousness is not None:
         resource["seriousness"] = seriousness
     if outcome_nci is not None:

@@ -151,6 +151,9 @@ def build_administration(ctx: Context, facts: SubjectFacts, exposure: Exposure) 
     else:
         resource["medication"] = {"reference": medication} if medication is not None else {"concept": concept}
     resource["subject"] = ctx.ref("Patient", sid)
+    visit = encounter_ref(ctx, facts, exposure.visit_num) if exposure.visit_num is not None else None
+    if visit is not None:  # VISITNUM: the visit's Encounter (R4 context, R5 encounter)
+        resource["context" if ctx.is_r4 else "encounter"] = visit
     when_key = "effective" if ctx.is_r4 else "occurence"  # R5 spells MedicationAdministration.occurence[x] so
     if exposure.end:
         period = datetime_element("start", exposure.start, facts.offset)

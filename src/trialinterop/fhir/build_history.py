@@ -5,12 +5,18 @@ a WHODrug preferred name) a coding display (the records hold no drug code); the 
 (active / completed / unknown) or the R5 adherence (taking / stopped; R5 status is `recorded`); start and end are the
 effectivePeriod, the indication the reason text; one Dosage with the dose Quantity, the route and the frequency as
 timing code (NCI coded when the terminology has the ROUTE / FREQ / UNIT term). The ATC class has no element: it
-travels in the sponsor concomitant-medication extension.
+travels in the sponsor concomitant-medication extension. The collection date (CMDTC) is dateAsserted.
 
 Condition: a problem-list item (plus the collected category as a text-only category); the term as code text and the
 MedDRA PT name (MHDECOD) as a MedDRA coding display (the records hold no MedDRA code); onset and abatement dateTimes;
-clinicalStatus active / resolved from the "ongoing" answer; verificationStatus confirmed. The MedDRA body system
-(MHBODSYS) travels in the sponsor medical-history extension.
+clinicalStatus active / resolved from the "ongoing" answer; verificationStatus confirmed; severity (MHSEV, NCI coded
+when an AESEV term); the collection date (MHDTC) as recordedDate. The MedDRA body system (MHBODSYS) travels in the
+sponsor medical-history extension; the LLT, HLT and HLGT names in the sponsor meddra-hierarchy extension, as on an
+AdverseEvent (the records hold names without codes, and a code-less MedDRA Coding cannot say its level: one system
+URI serves every level).
+
+Both: the sponsor's --SPID as a second identifier and the visit (VISITNUM) as the Encounter reference (R4
+MedicationStatement.context, R5 .encounter; Condition.encounter), see `collected`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.build_care import coded_text, dose_quantity
+from trialinterop.fhir.collected import spid_identifier, visit_ref
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.dates import datetime_element
 from trialinterop.fhir.facts import SubjectFacts
@@ -52,6 +59,13 @@ def _decoded(system: str | None, name: str | None) -> Resource | None:
     return {"system": system, "display": display} if system else {"display": display}
 
 
+def _identifiers(ctx: Context, domain: str, key: str, sponsor_id: str | None) -> list[Resource]:
+    """The record key in the study's `cm`/`mh` system, then the collected --SPID (`collected.spid_identifier`)."""
+    found = [ctx.identifier(domain.lower(), key)]
+    spid = spid_identifier(ctx, domain, sponsor_id)
+    return found if spid is None else [*found, spid]
+
+
 def _dosage(ctx: Context, cm: ConcomitantMedication) -> Resource | None:
     """One Dosage with only what was collected; None when nothing was."""
     dosage: Resource = {}
@@ -71,7 +85,7 @@ def build_medication_statement(ctx: Context, facts: SubjectFacts, cm: Concomitan
     resource: Resource = {
         "resourceType": "MedicationStatement",
         "id": ctx.id("MedicationStatement", sid, cm.cm_id),
-        "identifier": [ctx.identifier("cm", f"{sid}/{cm.cm_id}")],
+        "identifier": _identifiers(ctx, "CM", f"{sid}/{cm.cm_id}", cm.sponsor_id),
     }
     sponsor.with_extension(
         resource, sponsor.fields_extension(ctx.extension(sponsor.CONCOMITANT_MEDICATION), {"atc_class": cm.atc_class})
@@ -85,9 +99,14 @@ def build_medication_statement(ctx: Context, facts: SubjectFacts, cm: Concomitan
         resource["status"] = "recorded"
         resource["medication"] = {"concept": medication}
     resource["subject"] = ctx.ref("Patient", sid)
+    visit = visit_ref(ctx, facts, cm.visit_num)
+    if visit is not None:
+        resource["context" if ctx.is_r4 else "encounter"] = visit
     period = _period(cm.start, cm.end, facts.offset)
     if period:
         resource["effectivePeriod"] = period
+    if cm.collection_date:
+        resource.update(datetime_element("dateAsserted", cm.collection_date, facts.offset))
     if indication and ctx.is_r4:
         resource["reasonCode"] = [{"text": indication}]
     elif indication:
@@ -115,11 +134,13 @@ def build_history_condition(ctx: Context, facts: SubjectFacts, mh: MedicalHistor
     resource: Resource = {
         "resourceType": "Condition",
         "id": ctx.id("Condition", sid, mh.mh_id),
-        "identifier": [ctx.identifier("mh", f"{sid}/{mh.mh_id}")],
+        "identifier": _identifiers(ctx, "MH", f"{sid}/{mh.mh_id}", mh.sponsor_id),
     }
     sponsor.with_extension(
         resource, sponsor.fields_extension(ctx.extension(sponsor.MEDICAL_HISTORY), {"body_system": mh.body_system})
     )
+    levels = {"llt": mh.llt, "hlt": mh.hlt, "hlgt": mh.hlgt}
+    sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.MEDDRA_HIERARCHY), levels))
     status = _clinical_status(ctx, mh.ongoing)
     if status is not None:
         resource["clinicalStatus"] = status
@@ -129,10 +150,18 @@ def build_history_condition(ctx: Context, facts: SubjectFacts, mh: MedicalHistor
     if category:
         categories.append({"text": category})
     resource["category"] = categories
+    severity = fhir_text(mh.severity)
+    if severity:
+        resource["severity"] = coded_text(ctx, "AESEV", severity)
     resource["code"] = _concept(mh.term, _decoded(codes.MEDDRA, mh.decoded))
     resource["subject"] = ctx.ref("Patient", sid)
+    visit = visit_ref(ctx, facts, mh.visit_num)
+    if visit is not None:
+        resource["encounter"] = visit
     if mh.start:
         resource.update(datetime_element("onsetDateTime", mh.start, facts.offset))
     if mh.end:
         resource.update(datetime_element("abatementDateTime", mh.end, facts.offset))
+    if mh.collection_date:
+        resource.update(datetime_element("recordedDate", mh.collection_date, facts.offset))
     return resource

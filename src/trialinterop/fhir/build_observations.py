@@ -5,7 +5,8 @@ gets the study's CodeSystem `-<domain>testcd`, e.g. `-qstestcd`), text = the tes
 `fhir_category`; the value by the test's result type (integer/float with a unit -> valueQuantity, UCUM where known;
 integer without unit -> valueInteger; float without unit -> valueQuantity without unit; coded -> valueCodeableConcept;
 text -> valueString; a number whose JSON form differs from the collected text carries it as originalText on the
-value); the collected position as a component; the normal range (record override, else the test's) and a collected
+value); the anatomical location (--LOC) as bodySite (NCI coded when a LOC term); the collected position as a
+component; the normal range (record override, else the test's; numeric limits whatever the result type) and a collected
 reference result (e.g. a predicted value) as referenceRange; `meta.profile` names the FHIR Vital Signs profiles a
 vital-signs Observation meets (`vital_signs`). NOT DONE -> status cancelled with dataAbsentReason
 not-performed (text = reason); no result in a done assessment -> dataAbsentReason not-performed.
@@ -23,7 +24,7 @@ from typing import Any
 
 from trialinterop.definition.model import FindingTest, Instrument
 from trialinterop.fhir import codes
-from trialinterop.fhir.build_care import encounter_ref
+from trialinterop.fhir.build_care import coded_text, encounter_ref
 from trialinterop.fhir.build_schedule import visit_code
 from trialinterop.fhir.context import Context
 from trialinterop.fhir.dates import ORIGINAL_TEXT, datetime_element
@@ -141,7 +142,7 @@ def _reference_ranges(test: FindingTest, row: Finding, unit: str | None) -> list
     low, high = test.normal_range or (None, None)
     low = row.normal_low if row.normal_low is not None else low
     high = row.normal_high if row.normal_high is not None else high
-    if test.result_type in ("integer", "float") and (low is not None or high is not None):
+    if low is not None or high is not None:  # numeric limits, whatever the result type (a text result may be "<0.1")
         normal: Resource = {}
         if low is not None:
             normal["low"] = quantity(low, unit)
@@ -171,6 +172,8 @@ def build_finding(
         resource["dataAbsentReason"] = _absent("not-performed")
     else:
         resource.update(_value(ctx, test, result, unit))
+    if row.location:
+        resource["bodySite"] = coded_text(ctx, "LOC", row.location)
     if row.position:  # as collected; the instrument's fixed position is the SDTM builder's default, not repeated here
         resource["component"] = [_position(ctx, row.position)]
     ranges = _reference_ranges(test, row, unit)

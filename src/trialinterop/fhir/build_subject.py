@@ -44,6 +44,11 @@ def build_patient(ctx: Context, facts: SubjectFacts) -> Resource:
         extensions.append(_omb_extension(codes.US_CORE_RACE, subject.race, codes.RACE_OMB))
     if subject.ethnicity:
         extensions.append(_omb_extension(codes.US_CORE_ETHNICITY, (subject.ethnicity,), codes.ETHNICITY_OMB))
+    collected = sponsor.fields_extension(
+        ctx.extension(sponsor.DEMOGRAPHICS), {"collection_date": subject.collection_date}
+    )
+    if collected is not None:
+        extensions.append(collected)
     if extensions:
         patient["extension"] = extensions
     if subject.birth_date:
@@ -100,6 +105,9 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
             "term": row.term,
             "event_date": row.event_date,
             "last_contact_date": row.last_contact_date,
+            "visit_num": row.visit_num,
+            "collection_date": row.collection_date,
+            "sponsor_id": row.sponsor_id,
             "category": row.category or None,  # OTHER EVENT; absent for a disposition event
         }
         sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.DISPOSITION), fields))

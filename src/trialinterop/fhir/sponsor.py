@@ -7,7 +7,8 @@ named after the record fields (valueString / valueInteger / valueDecimal / value
 list). They are listed in mappings/fhir.yaml (`sponsor_extensions`). Standard elements are used wherever one exists;
 these only fill the gaps (registry design facts, planned-visit timing, arm codes, outcome time frames, intervention
 details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, unplanned
-elements, exposure dose form and frequency, concomitant medication ATC class, medical history body system).
+elements, exposure dose form and frequency, concomitant medication ATC class, medical history body system,
+demographics collection date).
 """
 
 from __future__ import annotations
@@ -28,17 +29,23 @@ OUTCOME = "outcome"
 INTERVENTION = "intervention"
 """On the study Medication of an intervention: type, description, treatment name, planned dose, route, form..."""
 MEDDRA_HIERARCHY = "meddra-hierarchy"
-"""On AdverseEvent: HLT, HLGT and SOC names and codes of the coded term."""
+"""On AdverseEvent: HLT, HLGT and SOC names and codes of the coded term; on a medical-history Condition: its LLT, HLT
+and HLGT names."""
 SERIOUSNESS_ANSWERS = "seriousness-answers"
-"""On a non-serious AdverseEvent: seriousness criteria answered (Y/N) and the specify text, when collected."""
+"""On a non-serious AdverseEvent: seriousness criteria answered (Y/N) and the specify text, when collected; on any
+AdverseEvent: the "involves cancer" and "occurred with overdose" answers (AESCAN, AESOD)."""
 AE_END = "ae-end"
 """On an R4 AdverseEvent whose resolution date the resolve-date extension cannot give back exactly (e.g. a time known
 only to the hour): the end as collected (R5 carries it as originalText on occurrencePeriod.end)."""
 DISPOSITION = "disposition"
-"""On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date;
-category OTHER EVENT for a DS record that is no disposition."""
+"""On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date, and
+the visit, collection date and sponsor identifier of the record (VISITNUM, DSDTC, DSSPID); category OTHER EVENT for a
+DS record that is no disposition."""
 UNPLANNED_ELEMENT = "unplanned-element"
 """On ResearchSubject, one per unplanned element (SE ETCD UNPLAN): start, end, description (SEUPDES), epoch."""
+DEMOGRAPHICS = "demographics"
+"""On Patient: the date the demographics were collected (DMDTC). No Patient element holds it: meta.lastUpdated, which
+the Joint Mapping IG names, is the server's instant of the resource's last change, not a collection date."""
 EXPOSURE = "exposure"
 """On MedicationAdministration.dosage: collected dose form and frequency."""
 CONCOMITANT_MEDICATION = "concomitant-medication"

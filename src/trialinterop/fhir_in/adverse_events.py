@@ -3,7 +3,9 @@ FHIR-to-CDISC Joint Mapping IG reads R4 core: AETERM/MedDRA from event (R5 code)
 Condition.code; AESTDTC from date (R5 occurrence); AEENDTC from the IG's resolve-date or the R5 occurrence
 cross-version extension; AESEV from severity; AESER (and, for R4 codes such as SeriousResultsInDeath, the criterion)
 from seriousness; AEOUT from outcome (AESDTH = Y for a fatal serious event that states no criteria); AEREL from the
-IG's causality or R4 core suspectEntity.causality (assessment, productRelatedness); AEACN from the mitigating action.
+IG's causality or R4 core suspectEntity.causality (assessment, productRelatedness); AEACN from the mitigating action;
+AEDTC from recordedDate; AESPID text from the identifier in the study's aespid system; AESCAN/AESOD from the sponsor
+seriousness-answers extension.
 
 An element that is absent stays None (an AE incomplete at a data cut); an element that is present but not
 understood is an error naming it. AESPID is the number at the end of the identifier; without one the caller numbers
@@ -17,6 +19,7 @@ from typing import Any
 
 from trialinterop.ct import Terminology
 from trialinterop.fhir import codes, sponsor
+from trialinterop.fhir_in.collected import sponsor_id
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.values import (
     cdisc_term,
@@ -59,6 +62,8 @@ def ae_number(item: Located, system: str) -> int | None:
 class AdverseEventReader:
     fhir: FhirInput
     terms: Terminology
+    spid_system: str | None = None
+    """Identifier system of the study's AESPID (`fhir_in.collected.sponsor_id`)."""
 
     @property
     def r4(self) -> bool:
@@ -104,8 +109,8 @@ class AdverseEventReader:
                            "AEACN left blank")  # fmt: skip
             action = None
         criteria, specify = self._criteria(ae, base)
-        stated = bool(criteria) or bool(extensions(ae, sponsor.SERIOUSNESS_ANSWERS))
         answers = fields(ae, sponsor.SERIOUSNESS_ANSWERS)
+        stated = bool(criteria) or any(name in answers for name in SERIOUSNESS_CRITERIA)
         criteria |= {name: answers[name] for name in SERIOUSNESS_CRITERIA if name in answers}
         specify = specify or answers.get("serious_specify")
         serious, criterion = self._seriousness(item, ae.get("seriousness"))
@@ -141,6 +146,10 @@ class AdverseEventReader:
             meddra_version=(pt or {}).get("version") or hierarchy.get("meddra_version"),
             serious_specify=specify,
             ctcae_grade=int(grade) if grade is not None else None,
+            collection_date=original_dtc(ae, "recordedDate"),
+            sponsor_id=sponsor_id(ae, self.spid_system),
+            cancer=answers.get("cancer"),
+            overdose=answers.get("overdose"),
             origin=item.origin,
             **criteria,
         )

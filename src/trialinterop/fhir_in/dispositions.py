@@ -1,5 +1,6 @@
 """Disposition events of a subject (DS): the sponsor disposition extensions of ResearchSubject when present (every
-event, verbatim term, last contact date); else one end-of-participation event from standard elements.
+event, verbatim term, last contact date, visit, collection date, sponsor identifier); else one end-of-participation
+event from standard elements.
 
 R5: the NCOMPLT term of `progress.reason`. Without a reason (always in R4, which has no element for it) the term is
 assumed from the subject's state, with a warning: `ineligible` SCREEN FAILURE, `off-study` COMPLETED, `withdrawn`
@@ -46,6 +47,9 @@ def read_dispositions(
                 term,
                 facts["event_date"],
                 facts.get("last_contact_date"),
+                visit_num=_visit_num(facts.get("visit_num")),
+                collection_date=facts.get("collection_date"),
+                sponsor_id=facts.get("sponsor_id"),
                 category=facts.get("category"),
                 origin=item.origin,
             )
@@ -73,6 +77,16 @@ def read_dispositions(
         + f", DSTERM {event.capitalize()!r}, no last contact date",
     )
     return [Disposition(subject_id, event, event.capitalize(), end_date, origin=item.origin)]
+
+
+def _visit_num(value: object) -> float | None:
+    """VISITNUM of the disposition extension (valueDecimal; a valueInteger or number text accepted)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 def _assumed_event(state: str, end_date: str, patient: dict[str, Any]) -> str:

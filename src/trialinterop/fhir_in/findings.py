@@ -7,8 +7,9 @@ part of the sponsor identifier `<SUBJID>/<VISITNUM>/<instrument>/<TESTCD>[/<time
 
 Values back as collected text: valueInteger, valueQuantity.value (unit = valueQuantity.unit; the number's originalText
 extension when the writer kept one, e.g. '0.30'), valueCodeableConcept text, valueString. `cancelled` is NOT DONE
-(reason = dataAbsentReason.text); position from the "Subject position" component; referenceRange "Reference result"
-is the reference result, a normal range differing from the test's is the record's own. A total whose `method.text`
+(reason = dataAbsentReason.text); position from the "Subject position" component; location (--LOC) from bodySite;
+referenceRange "Reference result" is the reference result, a normal range differing from the test's is the record's
+own. A total whose `method.text`
 starts with "Derived:" was derived by the writer: not a record row.
 """
 
@@ -130,6 +131,7 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
         status="NOT DONE" if not_done else None,
         reason_not_done=(obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
         position=_position(obs),
+        location=_location(obs),
         reference_result=_reference_result(obs),
         normal_low=low,
         normal_high=high,
@@ -180,6 +182,15 @@ def _position(obs: Resource) -> str | None:
             concept = component.get("valueCodeableConcept") or {}
             return concept.get("text") or component.get("valueString")
     return None
+
+
+def _location(obs: Resource) -> str | None:
+    """--LOC: bodySite text, else the display of its first coding."""
+    site = obs.get("bodySite")
+    if not isinstance(site, dict):
+        return None
+    text = site.get("text") or next((c.get("display") for c in codings(site) if c.get("display")), None)
+    return _interned(text) if isinstance(text, str) else None
 
 
 def _reference_result(obs: Resource) -> str | None:

@@ -5,12 +5,17 @@ CM: CMTRT = the medication's text, else its first coding display (R4 medicationC
 medication.concept, or the code of the referenced Medication); CMDECOD = the first coding display; ongoing from R4
 status (active / completed / stopped ...) or R5 adherence (taking / stopped ...); start and end from effectivePeriod
 (or effectiveDateTime: the start); the indication from the reason's text or display; dose, unit, route and frequency
-from the first Dosage; the ATC class from the sponsor concomitant-medication extension.
+from the first Dosage; the ATC class from the sponsor concomitant-medication extension; CMDTC from dateAsserted.
 
 MH: every Condition that no AdverseEvent names as the condition it resulted in (that one is read with its event).
 MHTERM = code text, else the first coding display; MHDECOD = the MedDRA coding's display; MHCAT = the text of a
 category that has no HL7 condition-category coding; ongoing from clinicalStatus; start and end from onset and
-abatement dateTime (or Period); the body system from the sponsor medical-history extension.
+abatement dateTime (or Period); the body system from the sponsor medical-history extension; MHLLT/MHHLT/MHHLGT from
+the sponsor meddra-hierarchy extension; MHSEV from severity (text, else a coding display); MHDTC from recordedDate.
+
+Both: VISITNUM from the referenced visit Encounter (R4 MedicationStatement / MedicationAdministration.context, else
+.encounter); --SPID from the
+identifier in the study's cmspid / mhspid system (`fhir_in.collected`).
 
 CMSPID / MHSPID: the number ending the identifier; a resource without one is numbered after the subject's highest,
 with a warning. One naming no term, or entered in error, is listed as not mapped (fhir_in.unmapped).
@@ -23,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from trialinterop.fhir import codes, sponsor
+from trialinterop.fhir_in.collected import sponsor_id, visit_number
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.unmapped import Unmapped
@@ -85,8 +91,18 @@ def _number(value: Any, item: Located, element: str) -> float | None:
 class HistoryReader:
     """Reads the CM and MH records of a FHIR input; what maps to nothing goes to `unmapped`."""
 
-    def __init__(self, fhir: FhirInput, subject_of: SubjectOf, systems: dict[str, str], unmapped: Unmapped) -> None:
+    def __init__(
+        self,
+        fhir: FhirInput,
+        subject_of: SubjectOf,
+        systems: dict[str, str],
+        unmapped: Unmapped,
+        *,
+        visit_system: str | None = None,
+    ) -> None:
         self.fhir, self.subject_of, self.systems, self.unmapped = fhir, subject_of, systems, unmapped
+        self.visit_system = visit_system
+        """The study's visit CodeSystem (VISITNUM from a referenced Encounter's type)."""
         self.is_r4 = fhir.version == "R4"
         self.resulting: set[int] = set()
         """id() of the Conditions that AdverseEvents resulted in."""
@@ -173,6 +189,9 @@ class HistoryReader:
             start=start,
             end=end,
             ongoing=self._ongoing(statement),
+            **self._collected(
+                item, "CM", "context" if self.is_r4 and kind != "MedicationRequest" else "encounter", "dateAsserted"
+            ),
             origin=item.origin,
         )
 
@@ -216,6 +235,7 @@ class HistoryReader:
         onset, _ = _start_end(condition, "onset")
         abated, abatement_end = _start_end(condition, "abatement")
         status = code_in(condition.get("clinicalStatus"), codes.CONDITION_CLINICAL_SYSTEM)
+        levels = fields(condition, sponsor.MEDDRA_HIERARCHY)
         return m.MedicalHistoryEvent(
             subject_id=sid,
             mh_id=number,
@@ -226,5 +246,18 @@ class HistoryReader:
             start=onset,
             end=abated or abatement_end,
             ongoing=ONGOING_CLINICAL.get(str(status)),
+            **self._collected(item, "MH", "encounter", "recordedDate"),
+            llt=levels.get("llt"),
+            hlt=levels.get("hlt"),
+            hlgt=levels.get("hlgt"),
+            severity=_name(condition.get("severity")),
             origin=item.origin,
         )
+
+    def _collected(self, item: Located, domain: str, visit: str, date: str) -> dict[str, Any]:
+        """VISITNUM (the `visit` Encounter reference), --DTC (dateTime `date`) and --SPID of a CM / MH resource."""
+        return {
+            "visit_num": visit_number(self.fhir, item, visit, self.visit_system),
+            "collection_date": original_dtc(item.resource, date),
+            "sponsor_id": sponsor_id(item.resource, self.systems.get(domain.lower() + "spid")),
+        }

@@ -29,6 +29,7 @@ from trialinterop.errors import InputError
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
 from trialinterop.fhir_in.arms import subject_arms
+from trialinterop.fhir_in.collected import visit_number
 from trialinterop.fhir_in.dispositions import read_dispositions, read_unplanned_elements
 from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
 from trialinterop.fhir_in.history import HistoryReader
@@ -96,7 +97,7 @@ class SubjectReader:
         self.test_index = tests
         """The definition's tests by code (built once per run by the caller, else here)."""
         sid, base = self.definition.study.id, self.definition.code_system_base
-        kinds = ("subject", "site", "ae", "observation", "cm", "mh")
+        kinds = ("subject", "site", "ae", "observation", "cm", "mh", "aespid", "cmspid", "mhspid")
         self.systems = {kind: codes.identifier_system(base, sid, kind) for kind in kinds}
         self.visit_system = codes.sponsor_code_system(base, sid, "visit")
         self.patient_subject: dict[int, str] = {}
@@ -136,7 +137,7 @@ class SubjectReader:
         out.findings = self._findings(observations)
         out.visits = self._visits()
         out.eligibility = self._eligibility(observations)
-        history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped)
+        history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped, visit_system=self.visit_system)
         out.medications = history.medications(self.other_medications)
         out.medical_history = history.medical_history()
         return out
@@ -219,6 +220,7 @@ class SubjectReader:
             arm=arm,
             actual_arm=actual_arm,
             death_date=original_dtc(patient, "deceasedDateTime"),
+            collection_date=fields(patient, sponsor.DEMOGRAPHICS).get("collection_date"),
             origin=patient_item.origin,
         )
         rows = read_dispositions(
@@ -521,6 +523,7 @@ class SubjectReader:
             frequency=collected.get("frequency"),
             lot=lot,
             preceded_by_date=self._preceded_by(item),
+            visit_num=visit_number(self.fhir, item, "context" if self.is_r4 else "encounter", self.visit_system),
             origin=item.origin,
         )
 
@@ -543,7 +546,7 @@ class SubjectReader:
         highest: dict[str, int] = defaultdict(int)
         for _, sid, number in found:
             highest[sid] = max(highest[sid], number or 0)
-        reader = AdverseEventReader(self.fhir, self.terms)
+        reader = AdverseEventReader(self.fhir, self.terms, self.systems["aespid"])
         events = []
         for item, sid, number in found:
             with self.fhir.attempt(item):

@@ -77,11 +77,12 @@ def compute_treatment_emergent(start: str | None, rfxstdtc: str | None) -> str:
 
 
 def compute_visit_name(study: Study, visit_num: float | None) -> str | None:
-    """Planned visit name from the study definition; unplanned visits are "UNSCHEDULED <number>"."""
+    """Planned visit name from the study definition; an unplanned visit is the definition's unscheduled prefix and
+    its number ("UNSCHEDULED 3.01")."""
     if visit_num is None or _is_missing(visit_num):
         return None
     planned = study.planned_visit(float(visit_num))
-    return planned.name if planned is not None else f"UNSCHEDULED {float(visit_num):g}"
+    return planned.name if planned is not None else f"{study.unscheduled_prefix} {float(visit_num):g}"
 
 
 def derive_seq(frame: pd.DataFrame, *, seq: str, order: list[str]) -> pd.DataFrame:

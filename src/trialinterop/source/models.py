@@ -344,6 +344,7 @@ class Study:
     start_date: str | None = None
     data_cutoff_date: str | None = None
     data_cutoff_description: str | None = None
+    unscheduled_prefix: str = "UNSCHEDULED"  # VISIT of an unplanned visit: prefix + its VISITNUM
 
     def site(self, site_id: str) -> Site | None:
         return next((s for s in self.sites if s.site_id == site_id), None)
