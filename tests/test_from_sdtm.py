@@ -17,6 +17,7 @@ from trialinterop.cli import main
 from trialinterop.source.reader import read_records
 from validate_cases import (
     S1,
+    S2,
     STUDY,
     add_row,
     clean_package,
@@ -55,9 +56,9 @@ def test_subjects_from_dm(converted: Path) -> None:
     ]
     assert picked == [
         {"subject_id": "001", "site_id": "ATG01", "sex": "F", "age": "45", "race": "WHITE", "arm": "ALLORX",
-         "country": "ATG", "consent_date": "2022-02-20", "enrolled": "Y"},
+         "country": "ATG", "consent_date": "", "enrolled": "Y"},
         {"subject_id": "002", "site_id": "ATG01", "sex": "M", "age": "50", "race": "ASIAN", "arm": "",
-         "country": "ATG", "consent_date": "2022-02-25", "enrolled": "N"},
+         "country": "ATG", "consent_date": "", "enrolled": "N"},
     ]  # fmt: skip
 
 
@@ -99,9 +100,10 @@ def test_definition_from_trial_design(converted: Path) -> None:
         ("ALLORX", ["SCRN", "MSC", "FU"], ["ALLORX"])
     ]
     assert study["epochs"] == ["SCREENING", "TREATMENT", "FOLLOW-UP"]
-    # SE: SCRN starts at consent (2022-02-20), MSC at the infusion (2022-03-01), FU the day after (2022-03-02)
+    # SE: SCRN starts at the screening visit (2022-02-20; the package has no consent date), MSC at the infusion
+    # (2022-03-01), FU the day after (2022-03-02)
     assert [(e["code"], e["starts_at"]) for e in study["elements"]] == [
-        ("SCRN", {"event": "consent"}),
+        ("SCRN", {"event": "visit", "visit": 1}),
         ("MSC", {"event": "first_dose", "intervention": "ALLORX"}),
         ("FU", {"event": "day_after_first_dose", "intervention": "ALLORX"}),
     ]
@@ -133,9 +135,12 @@ def test_report_balances_and_notes_the_decisions(converted: Path) -> None:
     assert report["datasets"]["AE"]["rows"] == 2
     assert report["datasets"]["SUPPAE"]["values_recomputed"] == 9  # AETRTEM (QEVAL empty): recomputed
     assert report["datasets"]["DM"]["variables"]["RFSTDTC"]["status"] == "recomputed"
-    # RFICDTC is absent: consent from the first SE start (S1) or the first SV start (S2, a screen failure)
-    assert "consent_date taken from first SESTDTC for 1 subject(s) (RFICDTC empty)" in report["notes"]
-    assert "consent_date taken from first SVSTDTC for 1 subject(s) (RFICDTC empty)" in report["notes"]
+    # RFICDTC is absent and DS has no consent milestone: no consent date is invented (not from SE, SV or DMDTC)
+    assert (
+        "consent_date left empty for 2 subject(s): no complete RFICDTC nor DS INFORMED CONSENT OBTAINED date"
+        " (none invented)" in report["notes"]
+    )
+    assert not any(n.startswith("consent_date taken from") for n in report["notes"])
 
 
 def test_supp_qualifier_without_home_is_listed(tmp_path: Path) -> None:
@@ -330,3 +335,110 @@ def test_sponsor_causality_terms_are_declared_and_carried(tmp_path: Path) -> Non
     ]
     assert [r["relationship"] for r in _rows(out / "adverse_events.csv")] == ["PROBABLE", "REMOTE"]
     assert not (out / "not-carried" / "AE-values.csv").exists()
+
+
+def _ds(rows: list[tuple[str, str, str, float, str]]) -> object:
+    records = [
+        {"STUDYID": STUDY, "DOMAIN": "DS", "USUBJID": S1, "DSSEQ": n, "DSTERM": term, "DSDECOD": decod,
+         "DSCAT": cat, "VISITNUM": visit, "DSSTDTC": date}
+        for n, (term, decod, cat, visit, date) in enumerate(rows, start=1)
+    ]  # fmt: skip
+    return make_dataset("DS", records)
+
+
+def test_other_events_and_sponsor_disposition_terms_come_back(tmp_path: Path) -> None:
+    ds = _ds(
+        [
+            ("INFORMED CONSENT OBTAINED", "INFORMED CONSENT OBTAINED", "PROTOCOL MILESTONE", 1, "2022-02-20"),
+            ("DID NOT HELP", "LACK OF EFFICACY", "DISPOSITION EVENT", 3, "2022-03-31"),
+            ("FINAL LAB VISIT", "FINAL LAB VISIT", "OTHER EVENT", 3, "2022-03-31"),
+        ]
+    )
+    result, out = _convert(replace_dataset(clean_package(), ds), tmp_path)
+    assert result.exit_code == 0, result.output
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    declared = {c["name"]: c["terms"] for c in study["codelists"]}
+    assert declared["NCOMPLT"] == [{"value": "LACK OF EFFICACY", "code": "C48226"}]
+    assert declared["OTHEVENT"] == [{"value": "FINAL LAB VISIT"}]
+    rows = [(r["event"], r["term"], r["category"], r["event_date"]) for r in _rows(out / "disposition.csv")]
+    assert rows == [
+        ("LACK OF EFFICACY", "DID NOT HELP", "", "2022-03-31"),
+        ("FINAL LAB VISIT", "FINAL LAB VISIT", "OTHER EVENT", "2022-03-31"),
+    ]
+    assert not (out / "not-carried" / "DS-rows.csv").exists()
+    subjects = {r["subject_id"]: r["consent_date"] for r in _rows(out / "subjects.csv")}
+    assert subjects["001"] == "2022-02-20"
+
+    from trialinterop.api import convert_to_sdtm
+
+    convert_to_sdtm(read_records(out), tmp_path / "sdtm", formats=("xpt",), define=False)
+    import pyreadstat
+
+    back, _ = pyreadstat.read_xport(str(tmp_path / "sdtm" / "ds.xpt"))
+    mine = back[back["USUBJID"] == S1].sort_values("DSSEQ")
+    assert list(zip(mine["DSDECOD"], mine["DSCAT"], mine["DSSCAT"], mine["DSSTDTC"], strict=True)) == [
+        ("INFORMED CONSENT OBTAINED", "PROTOCOL MILESTONE", "", "2022-02-20"),
+        ("FINAL LAB VISIT", "OTHER EVENT", "", "2022-03-31"),
+        ("LACK OF EFFICACY", "DISPOSITION EVENT", "STUDY PARTICIPATION", "2022-03-31"),
+    ]
+
+
+def test_affine_unit_conversion_and_a_result_in_the_standard_unit_come_back(tmp_path: Path) -> None:
+    """Temperature collected in F (standard C = (F - 32) x 5/9, no factor can say it) and once in C."""
+    rows = [(S1, 1, "96.9", "F", 36.06), (S1, 2, "98.6", "F", 37.0), (S1, 3, "100.4", "F", 38.0)]
+    rows += [(S2, 1, "36.2", "C", 36.2)]
+    vs = make_dataset(
+        "VS",
+        [
+            {"STUDYID": STUDY, "DOMAIN": "VS", "USUBJID": subject, "VSSEQ": visit, "VSTESTCD": "TEMP",
+             "VSTEST": "Temperature", "VSORRES": res, "VSORRESU": unit, "VSSTRESC": f"{std:g}", "VSSTRESN": std,
+             "VSSTRESU": "C", "VISITNUM": visit, "VSDTC": f"2022-03-0{visit}"}
+            for subject, visit, res, unit, std in rows
+        ],
+    )  # fmt: skip
+    result, out = _convert(replace_dataset(clean_package(), vs), tmp_path)
+    assert result.exit_code == 0, result.output
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    [temp] = [t for i in study["instruments"] if i["domain"] == "VS" for t in i["tests"]]
+    assert (temp["unit"], temp["standard_unit"], temp["decimals"]) == ("F", "C", 2)
+    assert (temp["conversion"], temp["offset"]) == (pytest.approx(5 / 9), pytest.approx(-160 / 9))
+    assert [r["unit"] for r in _rows(out / "findings.csv") if r["testcd"] == "TEMP"] == ["F", "F", "F", "C"]
+    rebuilt = tmp_path / "rebuilt"
+    assert CliRunner().invoke(main, ["to-sdtm", str(out), "-o", str(rebuilt), "--no-define"]).exit_code == 0
+    import pyreadstat
+
+    back, _ = pyreadstat.read_xport(str(rebuilt / "vs.xpt"))
+    back = back.sort_values(["USUBJID", "VISITNUM"])
+    assert back["VSSTRESN"].tolist() == [36.06, 37.0, 38.0, 36.2]
+    assert back["VSSTRESU"].tolist() == ["C"] * 4
+
+
+def test_unplanned_element_comes_back(tmp_path: Path) -> None:
+    """An SE element outside TA (ETCD UNPLAN, SEUPDES) is carried in unplanned_elements.csv and written back."""
+    package = add_row(
+        clean_package(), "SE", SESEQ=4, ETCD="UNPLAN", ELEMENT="", TAETORD=float("nan"), EPOCH="TREATMENT",
+        SESTDTC="2022-03-10", SEENDTC="2022-03-11", SESTDY=10, SEENDY=11,
+    )  # fmt: skip
+    package = replace_dataset(
+        package, make_dataset("SE", [{**r, "SEUPDES": "Hospital stay" if r["ETCD"] == "UNPLAN" else ""}
+                                     for r in package.datasets["SE"].frame.to_dict("records")])
+    )  # fmt: skip
+    result, out = _convert(package, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert _rows(out / "unplanned_elements.csv") == [
+        {"subject_id": "001", "start": "2022-03-10", "end": "2022-03-11", "description": "Hospital stay",
+         "epoch": "TREATMENT"}
+    ]  # fmt: skip
+    study = yaml.safe_load((out / "study.yaml").read_text(encoding="utf-8"))
+    assert "UNPLAN" not in [e["code"] for e in study["elements"]]
+    rebuilt = tmp_path / "rebuilt"
+    done = CliRunner().invoke(main, ["to-sdtm", str(out), "-o", str(rebuilt), "--no-define"])
+    assert done.exit_code == 0, done.output
+    import pyreadstat
+
+    back, _ = pyreadstat.read_xport(str(rebuilt / "se.xpt"))
+    [row] = back[back["ETCD"] == "UNPLAN"].to_dict("records")
+    assert (row["SESTDTC"], row["SEENDTC"], row["SEUPDES"], row["EPOCH"], row["ELEMENT"]) == (
+        "2022-03-10", "2022-03-11", "Hospital stay", "TREATMENT", ""
+    )  # fmt: skip
+    assert row["SESEQ"] == 4.0  # chronological: SCRN, MSC, FU (2022-03-02), UNPLAN (2022-03-10)

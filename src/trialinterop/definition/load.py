@@ -186,6 +186,8 @@ def _consistency_problems(doc: dict[str, Any], name: str) -> list[Issue]:
                 bad(where, "codelist", "neither in /codelists nor a CDISC CT codelist", listed)
             if ("standard_unit" in test) != ("conversion" in test):
                 bad(where, "conversion", "standard_unit and conversion come together")
+            if "offset" in test and "conversion" not in test:
+                bad(where, "offset", "offset needs a conversion")
     return found
 
 
@@ -362,6 +364,7 @@ def _instrument(i: dict[str, Any]) -> m.Instrument:
                 unit=t.get("unit"),
                 standard_unit=t.get("standard_unit"),
                 conversion=t.get("conversion"),
+                offset=t.get("offset"),
                 decimals=t.get("decimals"),
                 range=_pair(t.get("range")),
                 normal_range=_pair(t.get("normal_range")),

@@ -223,6 +223,7 @@ class FindingTest:
     unit: str | None = None
     standard_unit: str | None = None
     conversion: float | None = None
+    offset: float | None = None  # standard = original * conversion + offset (an affine conversion such as F -> C)
     decimals: int | None = None
     range: tuple[float | None, float | None] | None = None
     normal_range: tuple[float | None, float | None] | None = None

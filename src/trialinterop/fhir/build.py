@@ -50,7 +50,8 @@ def build_subject_resources(ctx: Context, facts: SubjectFacts) -> Iterator[Resou
     row: object = facts.subject
     try:
         yield build_subject.build_patient(ctx, facts)
-        yield build_subject.build_consent(ctx, facts)
+        if facts.subject.consent_date:  # none when the source records no informed consent date
+            yield build_subject.build_consent(ctx, facts)
         yield build_subject.build_research_subject(ctx, facts)
         age = build_subject.build_age_observation(ctx, facts)
         if age is not None:

@@ -78,14 +78,14 @@ def build_consent(ctx: Context, facts: SubjectFacts) -> Resource:
         consent["policyRule"] = {"text": f"Informed consent to take part in {ctx.study.nct_id}"}
     else:
         consent["subject"] = ctx.ref("Patient", subject.subject_id)
-        consent["date"] = fhir_date(subject.consent_date)
+        consent["date"] = fhir_date(subject.consent_date or "")
         consent["decision"] = "permit"
     return consent
 
 
 def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
     subject = facts.subject
-    period: Resource = {"start": subject.consent_date}
+    period: Resource = {"start": subject.consent_date} if subject.consent_date else {}
     if facts.end_date:
         period["end"] = facts.end_date
     resource: Resource = {
@@ -94,8 +94,11 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
         "identifier": [ctx.identifier("subject", subject.subject_id)],
         "period": period,
         "study": ctx.ref("ResearchStudy", "site", subject.site_id),
-        "consent": ctx.ref("Consent", subject.subject_id),
     }
+    if subject.consent_date:  # no Consent resource when the source records no consent date
+        resource["consent"] = ctx.ref("Consent", subject.subject_id)
+    if not period:
+        del resource["period"]
     for row in facts.dispositions:
         fields = {
             "event": row.event,
@@ -105,8 +108,12 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
             "visit_num": row.visit_num,
             "collection_date": row.collection_date,
             "sponsor_id": row.sponsor_id,
+            "category": row.category or None,  # OTHER EVENT; absent for a disposition event
         }
         sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.DISPOSITION), fields))
+    for u in facts.unplanned_elements:
+        fields = {"start": u.start, "end": u.end, "description": u.description, "epoch": u.epoch}
+        sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.UNPLANNED_ELEMENT), fields))
     if ctx.is_r4:
         resource["status"] = facts.state
         resource["individual"] = ctx.ref("Patient", subject.subject_id)
@@ -119,8 +126,9 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
     progress: Resource = {
         "type": {"coding": [{"system": codes.SUBJECT_STATE_TYPE_SYSTEM, "code": "Enrollment"}]},
         "subjectState": {"coding": [{"system": codes.SUBJECT_STATE_SYSTEM, "code": facts.state}]},
-        "startDate": subject.consent_date,
     }
+    if subject.consent_date:
+        progress["startDate"] = subject.consent_date
     if facts.end_reason is not None:
         event = facts.end_reason.event
         reason: Resource = {"text": fhir_string(facts.end_reason.term)}
@@ -131,7 +139,8 @@ def build_research_subject(ctx: Context, facts: SubjectFacts) -> Resource:
         progress["endDate"] = facts.end_date
     resource["progress"] = [progress]
     resource["subject"] = ctx.ref("Patient", subject.subject_id)
-    resource["consent"] = [resource["consent"]]
+    if "consent" in resource:
+        resource["consent"] = [resource["consent"]]
     if facts.assigned_arm is not None:
         resource["assignedComparisonGroup"] = arm_link_id(facts.assigned_arm.code)
     if facts.actual_arm is not None:
@@ -151,7 +160,7 @@ def build_age_observation(ctx: Context, facts: SubjectFacts) -> Resource | None:
         "status": "final",
         "code": {"coding": [{"system": codes.LOINC, "code": codes.LOINC_AGE[0], "display": codes.LOINC_AGE[1]}]},
         "subject": ctx.ref("Patient", subject.subject_id),
-        "effectiveDateTime": subject.consent_date,
+        **({"effectiveDateTime": subject.consent_date} if subject.consent_date else {}),
         "valueQuantity": {"value": subject.age, "unit": "years", "system": codes.UCUM, "code": "a"},
     }
 

@@ -35,6 +35,7 @@ class SubjectFacts:
     dispositions: tuple[m.Disposition, ...] = ()
     medications: tuple[m.ConcomitantMedication, ...] = ()
     medical_history: tuple[m.MedicalHistoryEvent, ...] = ()
+    unplanned_elements: tuple[m.UnplannedElement, ...] = ()
 
 
 def _by_subject(rows: tuple) -> dict[str, list]:
@@ -84,9 +85,10 @@ def subject_facts(records: m.TrialRecords) -> Iterator[SubjectFacts]:
     eligibility = _by_subject(records.eligibility)
     medications = _by_subject(records.medications)
     history = _by_subject(records.medical_history)
+    unplanned = _by_subject(records.unplanned_elements)
     for subject in records.subjects:
         sid = subject.subject_id
-        state, reason = _state(subject, dispositions.get(sid, []))
+        state, reason = _state(subject, [d for d in dispositions.get(sid, []) if d.is_disposition])
         subject_exposures = tuple(exposures.get(sid, ()))
         assigned, actual = _arms(definition, subject, subject_exposures)
         subject_visits = tuple(visits.get(sid, ()))
@@ -107,4 +109,5 @@ def subject_facts(records: m.TrialRecords) -> Iterator[SubjectFacts]:
             dispositions=tuple(dispositions.get(sid, ())),
             medications=tuple(medications.get(sid, ())),
             medical_history=tuple(history.get(sid, ())),
+            unplanned_elements=tuple(unplanned.get(sid, ())),
         )

@@ -6,8 +6,9 @@ Each is a complex extension under `{base}/StructureDefinition/<name>` (base: the
 named after the record fields (valueString / valueInteger / valueDecimal / valueBoolean; a repeated sub-extension is a
 list). They are listed in mappings/fhir.yaml (`sponsor_extensions`). Standard elements are used wherever one exists;
 these only fill the gaps (registry design facts, planned-visit timing, arm codes, outcome time frames, intervention
-details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, exposure dose
-form and frequency, concomitant medication ATC class, medical history body system, demographics collection date).
+details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, unplanned
+elements, exposure dose form and frequency, concomitant medication ATC class, medical history body system,
+demographics collection date).
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ AE_END = "ae-end"
 only to the hour): the end as collected (R5 carries it as originalText on occurrencePeriod.end)."""
 DISPOSITION = "disposition"
 """On ResearchSubject, one per disposition event: event (NCOMPLT term), verbatim term, date, last contact date, and
-the visit, collection date and sponsor identifier of the record (VISITNUM, DSDTC, DSSPID)."""
+the visit, collection date and sponsor identifier of the record (VISITNUM, DSDTC, DSSPID); category OTHER EVENT for a
+DS record that is no disposition."""
+UNPLANNED_ELEMENT = "unplanned-element"
+"""On ResearchSubject, one per unplanned element (SE ETCD UNPLAN): start, end, description (SEUPDES), epoch."""
 DEMOGRAPHICS = "demographics"
 """On Patient: the date the demographics were collected (DMDTC). No Patient element holds it: meta.lastUpdated, which
 the Joint Mapping IG names, is the server's instant of the resource's last change, not a collection date."""

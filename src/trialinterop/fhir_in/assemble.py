@@ -54,7 +54,7 @@ class Assembly:
     def add(self, part: SubjectPart) -> None:
         records = part.records
         for name in ("subjects", "exposures", "adverse_events", "findings", "visits", "dispositions", "eligibility",
-                     "medications", "medical_history", "procedures", "supplemental",
+                     "medications", "medical_history", "procedures", "supplemental", "unplanned_elements",
                      "bare_meddra"):  # fmt: skip
             getattr(self.parts, name).extend(getattr(records, name))
         self.warnings.extend(part.warnings)
@@ -87,6 +87,7 @@ class Assembly:
             medical_history=tuple(sorted(parts.medical_history, key=lambda r: (r.subject_id, r.mh_id))),
             procedures=tuple(sorted(parts.procedures, key=lambda r: (r.subject_id, r.pr_id))),
             supplemental=tuple(sorted(parts.supplemental, key=lambda r: (r.rdomain, r.subject_id, r.record, r.qnam))),
+            unplanned_elements=tuple(sorted(parts.unplanned_elements, key=lambda r: (r.subject_id, r.start))),
         )
 
 

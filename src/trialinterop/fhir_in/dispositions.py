@@ -16,7 +16,7 @@ from trialinterop.ct import Terminology
 from trialinterop.fhir import sponsor
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.values import cdisc_term, extensions, record_dtc
-from trialinterop.source.models import Disposition
+from trialinterop.source.models import Disposition, UnplannedElement
 
 ONGOING = frozenset({"on-study", "active", "candidate", "eligible"})
 BY_STATE = {"ineligible": "SCREEN FAILURE", "off-study": "COMPLETED"}
@@ -50,6 +50,7 @@ def read_dispositions(
                 visit_num=_visit_num(facts.get("visit_num")),
                 collection_date=facts.get("collection_date"),
                 sponsor_id=facts.get("sponsor_id"),
+                category=facts.get("category"),
                 origin=item.origin,
             )
         )
@@ -93,3 +94,23 @@ def _assumed_event(state: str, end_date: str, patient: dict[str, Any]) -> str:
     if died and state != "ineligible" and died[:10] == end_date[:10]:
         return "DEATH"
     return BY_STATE.get(state, WITHDRAWN)
+
+
+def read_unplanned_elements(item: Located, subject_id: str) -> list[UnplannedElement]:
+    """The subject's unplanned elements (SE ETCD UNPLAN) from the sponsor unplanned-element extensions."""
+    rows = []
+    for extension in extensions(item.resource, sponsor.UNPLANNED_ELEMENT):
+        facts = {name: values[0] for name, values in sponsor.read_fields(extension).items()}
+        if not facts.get("start"):
+            raise item.fail(f"ResearchSubject.extension({sponsor.UNPLANNED_ELEMENT})", "needs start")
+        rows.append(
+            UnplannedElement(
+                subject_id,
+                facts["start"],
+                facts.get("end"),
+                facts.get("description"),
+                facts.get("epoch"),
+                origin=item.origin,
+            )
+        )
+    return rows

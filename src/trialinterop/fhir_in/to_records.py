@@ -30,7 +30,7 @@ from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
 from trialinterop.fhir_in.arms import subject_arms
 from trialinterop.fhir_in.collected import visit_number
-from trialinterop.fhir_in.dispositions import read_dispositions
+from trialinterop.fhir_in.dispositions import read_dispositions, read_unplanned_elements
 from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
 from trialinterop.fhir_in.history import HistoryReader
 from trialinterop.fhir_in.interventions import administered
@@ -73,6 +73,7 @@ class SubjectRecords:
     medical_history: list[m.MedicalHistoryEvent] = dataclasses.field(default_factory=list)
     procedures: list[m.Procedure] = dataclasses.field(default_factory=list)
     supplemental: list[m.SupplementalValue] = dataclasses.field(default_factory=list)
+    unplanned_elements: list[m.UnplannedElement] = dataclasses.field(default_factory=list)
     bare_meddra: list[Located] = dataclasses.field(default_factory=list)
     """AdverseEvents coded to a MedDRA PT without the levels above it (one warning for the whole input)."""
 
@@ -130,6 +131,10 @@ class SubjectReader:
                 self.fhir.map_to(item, "DM")
                 if rows:
                     self.fhir.map_to(item, "DS")
+                elements = read_unplanned_elements(item, subject.subject_id)
+                out.unplanned_elements.extend(elements)
+                if elements:
+                    self.fhir.map_to(item, "SE")
         if not out.subjects:
             return out
         observations = self._observations_by_kind()
@@ -209,7 +214,7 @@ class SubjectReader:
         if sex is None:
             self.fhir.warn(patient_item, "Patient.gender", f"gender {gender!r} gives no SEX: assumed U (unknown)")
         address = (patient.get("address") or [{}])[0]
-        consent = self._consent_date(item)
+        consent = self._consent_date(item, required=False)
         if patient.get("deceasedBoolean") is True:
             message = "deceased, but no date: DTHDTC unknown and DTHFL not set (give deceasedDateTime)"
             self.fhir.warn(patient_item, "Patient.deceasedBoolean", message)
@@ -218,7 +223,7 @@ class SubjectReader:
             site_id=site.id,
             sex=sex or "U",
             country=self._country(item, address.get("country"), site),
-            consent_date=record_dtc(consent) or consent,
+            consent_date=(record_dtc(consent) or consent) if consent else None,
             enrolled="N" if state == "ineligible" else "Y",
             birth_date=patient.get("birthDate"),
             race=self._coded_text(race_text, _omb(patient, codes.US_CORE_RACE, codes.RACE_OMB), ("RACE", "RACEDM")),
@@ -304,10 +309,10 @@ class SubjectReader:
             )
         return str(site.country)
 
-    def _consent_date(self, item: Located) -> str:
+    def _consent_date(self, item: Located, *, required: bool = True) -> str | None:
         """RFICDTC: ResearchSubject.period.start (R5: the progress entry whose milestone or reason is informed
         consent, else the first progress startDate), else the date of its Consent (referenced, or any Consent of
-        the Patient)."""
+        the Patient); None when there is none and not `required` (a subject whose source records no consent)."""
         rs = item.resource
         if self.is_r4:
             found, element = (rs.get("period") or {}).get("start"), "ResearchSubject.period.start"
@@ -331,6 +336,8 @@ class SubjectReader:
             if found:
                 self.fhir.map_to(consent_item, "DM")
                 return str(found)
+        if not required:
+            return None
         raise item.fail(element, "required: the informed consent date (RFICDTC), here or as the Consent's date")
 
     def subject_of(self, item: Located, element: str = "subject") -> str:

@@ -70,7 +70,7 @@ def _day_after(dtc: str | None) -> str | None:
 def compute_event_date(
     element: Element,
     *,
-    consent: str,
+    consent: str | None,
     exposures: Sequence[Exposure],
     visit_dates: Mapping[float, str],
     disposition: str | None = None,
@@ -135,7 +135,7 @@ def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[
     study_id, template = definition.study.id, definition.subjects.usubjid
     exposures = _by_subject(records.exposures, records.subjects)
     visits = _by_subject((v for v in records.visits if v.occurred == "Y" and v.visit_date), records.subjects)
-    dispositions = _by_subject(records.dispositions, records.subjects)
+    dispositions = _by_subject((d for d in records.dispositions if d.is_disposition), records.subjects)
     last_contacts = compute_last_contacts(records)
     references = []
     for subject in records.subjects:

@@ -26,7 +26,7 @@ class SubjectReference:
     subject_id: str
     enrolled: bool
     arm_code: str | None  # ARMCD
-    rficdtc: str
+    rficdtc: str | None
     rfxstdtc: str | None
     rfxendtc: str | None
     rfendtc: str | None

@@ -146,7 +146,7 @@ def build_definition(package: SdtmInput, carry: Carry, consent: dict[str, str]) 
     }
     if sections["trial_summary"]:
         document["trial_summary"] = sections["trial_summary"]
-    declared = events.declared_codelists(package)
+    declared = events.declared_codelists(package) + visits.disposition_codelists(package)
     if declared:
         document["codelists"] = declared
     carry.note("code_systems.base_uri: https://<study id>.example.org/fhir (decision: SDTM names no namespace)")
@@ -169,6 +169,7 @@ def build_tables(package: SdtmInput, carry: Carry, definition: StudyDefinition, 
         events.map_events(package, carry, "MH"),
         visits.map_visits(package, carry),
         visits.map_disposition(package, carry),
+        visits.map_unplanned_elements(package, carry),
         visits.map_eligibility(package, carry),
     ]
     candidates += [findings.map_findings(package, carry, d) for d in findings.findings_domains(package)]
@@ -246,15 +247,15 @@ def _account_dependents(package: SdtmInput, carry: Carry, tables: list[Table]) -
             carried_subjects = set(dm.loc[table.frame[INDEX].to_numpy(), "USUBJID"])
     ae_rows = {t.domain: t for t in tables}.get("AE")
     for domain, frame in package.domains.items():
-        if domain in carry.plans and not domain.startswith("SUPP"):
+        if domain == "SE":  # planned elements recomputed; unplanned_elements.csv may already hold the others
+            _se(package, carry, frame, carried_subjects)
+        elif domain in carry.plans and not domain.startswith("SUPP"):
             continue
-        if domain == "SUPPDM":
+        elif domain == "SUPPDM":
             lost = ~frame["USUBJID"].isin(carried_subjects)
             carry.reject_all(domain, frame.index[lost.to_numpy()], "subject not carried")
         elif domain == "SUPPAE":
             _supp_ae(package, carry, frame, ae_rows)
-        elif domain == "SE":
-            _se(package, carry, frame, carried_subjects)
         elif domain.startswith("SUPP"):
             for index, qnam in zip(frame.index, frame.get("QNAM", [""] * len(frame)), strict=True):
                 carry.reject(domain, index, f"SUPP{domain[4:]} qualifier {text(qnam)}: no records field")
@@ -286,13 +287,13 @@ def _se(package: SdtmInput, carry: Carry, frame: pd.DataFrame, carried_subjects:
         "SE",
         carried={"STUDYID": "study.yaml study.id", "DOMAIN": "(the domain)", "USUBJID": "subjects.csv"},
         recomputed={
-            v: "study.yaml elements.starts_at and the records"
+            v: "study.yaml elements.starts_at and the records (unplanned_elements.csv for an element not in TA)"
             for v in ("SESEQ", "ETCD", "ELEMENT", "TAETORD", "EPOCH", "SESTDTC", "SEENDTC", "SESTDY", "SEENDY")
         },
     )
     elements = set(package.domains["TA"]["ETCD"].map(text))
     for index, etcd, usubjid in zip(frame.index, frame["ETCD"].map(text), frame["USUBJID"], strict=True):
         if etcd not in elements:
-            carry.reject("SE", index, f"element {etcd} is not in TA (no planned element to recompute it from)")
-        elif usubjid not in carried_subjects:
+            continue  # an unplanned element: unplanned_elements.csv carries it (or rejects it with its reason)
+        if usubjid not in carried_subjects:
             carry.reject("SE", index, "subject not carried")

@@ -113,6 +113,8 @@ def _element_starts(
     if se is None:
         return {}
     candidates = _candidate_dates(package, products, consent)
+    planned = set(package.domains["TA"]["ETCD"].map(text))
+    se = se[se["ETCD"].map(text).isin(planned)]  # an unplanned element (UNPLAN) has no starts_at
     se = se.assign(_start=date_part(se["SESTDTC"]))
     out: dict[str, dict[str, Any]] = {}
     for etcd, rows in se.groupby("ETCD", sort=False):

@@ -6,7 +6,8 @@ identifier form; its planned time points are the distinct --TPT with --TPTNUM, -
 result type (integer, float or text from --ORRES), the most frequent --ORRESU as unit, and, when --STRESN is
 --ORRES times one factor, `standard_unit` + `conversion` + `decimals`: the factor with the fewest significant
 digits, and then the fewest decimals, that reproduces --STRESN on at least 99% of the records (equal within 1e-9
-relative: XPT numbers carry binary noise). Normal ranges stay per record (normal_low and normal_high); --LOC is the
+relative: XPT numbers carry binary noise); when no factor does, a factor plus an `offset` (an affine conversion
+such as F -> C, `_affine`). Normal ranges stay per record (normal_low and normal_high); --LOC is the
 record's location. Tests get their LOINC code from mappings/loinc.csv where it is unambiguous (`_add_loinc`).
 Domains outside the definition schema's instrument domains are not carried.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,8 @@ TESTCD_CODELIST = {"VS": "VSTESTCD", "LB": "LBTESTCD", "EG": "EGTESTCD"}
 INTEGER = re.compile(r"^[+-]?\d+$")
 ELAPSED = re.compile(r"^-?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+SMALL_DENOMINATOR = 20
+"""Largest denominator of the fractions tried first for an affine conversion (F -> C: 5/9 and -160/9)."""
 
 
 def findings_domains(package: SdtmInput) -> list[str]:
@@ -194,6 +198,31 @@ def _conversion(rows: pd.DataFrame, domain: str, unit: str) -> dict[str, Any]:
         for decimals in range(0, 9):
             if np.mean(np.isclose(np.round(original * factor, decimals), standard, rtol=1e-9, atol=0)) >= 0.99:
                 return {"standard_unit": standard_unit, "conversion": factor, "decimals": decimals}
+    return _affine(original, standard, standard_unit)
+
+
+def _affine(original: np.ndarray, standard: np.ndarray, standard_unit: str) -> dict[str, Any]:
+    """conversion + offset + decimals when --STRESN is --ORRES times a factor plus an offset (F -> C). Unit
+    conversions of this kind are simple ratios, so the least squares slope as a fraction with a small denominator
+    (5/9) and the median remaining offset likewise (-160/9) are tried first; else the line rounded to the fewest
+    significant digits. The first that gives every result back (else 99% of them) wins."""
+    if len(np.unique(original)) < 2:
+        return {}
+    slope, intercept = (float(v) for v in np.polyfit(original, standard, 1))
+    ratio = Fraction(slope).limit_denominator(SMALL_DENOMINATOR)
+    shift = Fraction(float(np.median(standard - original * float(ratio)))).limit_denominator(SMALL_DENOMINATOR)
+    candidates = [(float(ratio), float(shift))]
+    candidates += [(float(f"{slope:.{d}g}"), float(f"{intercept:.{d}g}")) for d in range(2, 13)]
+    for share in (1.0, 0.99):
+        for factor, offset in candidates:
+            if offset == 0 or factor == 0:
+                continue
+            for decimals in range(0, 9):
+                rebuilt = np.round(original * factor + offset, decimals)
+                if np.mean(np.isclose(rebuilt, standard, rtol=1e-9, atol=0)) >= share:
+                    return {"standard_unit": standard_unit, "conversion": factor, "offset": offset} | {
+                        "decimals": decimals
+                    }
     return {}
 
 

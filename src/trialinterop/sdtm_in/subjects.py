@@ -1,8 +1,8 @@
 """DM (+ SUPPDM) -> subjects.csv.
 
 Decisions, each counted in the report notes:
-- consent_date (required, complete): RFICDTC; else the DS INFORMED CONSENT OBTAINED date; else DMDTC; else the
-  subject's first SE start; else the first SV start. A subject with none is not carried.
+- consent_date (complete): RFICDTC; else the DS INFORMED CONSENT OBTAINED date; else none (a converter does not
+  invent a consent date from DMDTC or the first visit; to-sdtm then writes no RFICDTC and no consent milestone).
 - enrolled = N when ARMNRS is SCREEN FAILURE, ARMCD/ACTARMCD is SCRNFAIL (SDTMIG 3.2 convention) or DS has a
   SCREEN FAILURE event; else Y. arm/actual_arm: ARMCD/ACTARMCD when they are arms of TA (actual_arm only when it
   differs from ARMCD).
@@ -52,7 +52,7 @@ def map_subjects(package: SdtmInput, carry: Carry, *, arms: set[str], consent: d
         "arm": armcd.where(armcd.isin(arms), ""),
         "actual_arm": actarmcd.where(actarmcd.isin(arms) & (actarmcd != armcd), ""),
         "country": "COUNTRY",
-        "consent_date": dm["USUBJID"].map(consent).fillna(""),
+        "consent_date": dm["USUBJID"].map(lambda u: consent.get(u, "")),
         "enrolled": failed.map({True: "N", False: "Y"}),
         "death_date": "DTHDTC",
         "collection_date": date_part(dm["DMDTC"]) if "DMDTC" in dm.columns else "DMDTC",
@@ -118,12 +118,6 @@ def consent_dates(package: SdtmInput, carry: Carry) -> dict[str, str]:
     if ds is not None and "DSDECOD" in ds.columns:
         consent = ds[ds["DSDECOD"].astype(str).str.strip() == "INFORMED CONSENT OBTAINED"]
         sources.append(("DS INFORMED CONSENT OBTAINED", _first(consent, "DSSTDTC")))
-    if "DMDTC" in dm.columns:
-        sources.append(("DMDTC", dict(zip(dm["USUBJID"], date_part(dm["DMDTC"]), strict=True))))
-    for domain, variable in (("SE", "SESTDTC"), ("SV", "SVSTDTC")):
-        frame = package.get(domain)
-        if frame is not None and variable in frame.columns:
-            sources.append((f"first {variable}", _first(frame, variable)))
     found: dict[str, str] = {}
     used: dict[str, int] = {}
     for usubjid in dm["USUBJID"]:
@@ -136,6 +130,12 @@ def consent_dates(package: SdtmInput, carry: Carry) -> dict[str, str]:
     for name, count in used.items():
         if name != "RFICDTC":
             carry.note(f"consent_date taken from {name} for {count} subject(s) (RFICDTC empty)")
+    missing = len(dm) - len(found)
+    if missing:
+        carry.note(
+            f"consent_date left empty for {missing} subject(s): no complete RFICDTC nor DS INFORMED CONSENT OBTAINED"
+            " date (none invented)"
+        )
     return found
 
 

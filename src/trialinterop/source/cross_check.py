@@ -25,6 +25,7 @@ def cross_check(definition: StudyDefinition, loaded: dict[str, list[Any]]) -> li
     _check_seriousness(loaded["adverse_events.csv"], problems)
     for file in ("adverse_events.csv", "exposures.csv", "medications.csv", "medical_history.csv"):
         _check_periods(loaded[file], problems)
+    _check_periods(loaded.get("unplanned_elements.csv", []), problems)
     return problems
 
 

@@ -23,11 +23,14 @@ SOURCES = {
     "subject_id_pattern": "must match the definition's `subjects.id_pattern`",
     "sites": "a site `id` of the definition",
     "arms": "an arm `code` of the definition",
+    "epochs": "an epoch of the definition's `epochs`",
     "treatments": "the `treatment` of an intervention of the definition",
     "instruments": "an instrument `code` of the definition",
     "testcds": "a test `testcd` of that instrument in the definition",
     "criteria": "a criterion `id` of the definition's eligibility",
     "countries": "an ISO 3166-1 alpha-3 code (mappings/iso3166.csv)",
+    "dispositions": "the terms of its codelist NCOMPLT when it declares one (then instead), plus those of its"
+    " codelist OTHEVENT",
 }
 
 

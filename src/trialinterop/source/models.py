@@ -42,7 +42,7 @@ class Subject:
     site_id: str
     sex: str
     country: str
-    consent_date: str
+    consent_date: str | None  # None when the source records no informed consent date
     enrolled: str
     birth_date: str | None = None
     age: int | None = None
@@ -172,6 +172,24 @@ class Disposition:
     visit_num: float | None = None
     collection_date: str | None = None
     sponsor_id: str | None = None
+    category: str | None = None  # DSCAT: None = DISPOSITION EVENT, or OTHER EVENT
+    origin: Origin = field(default=NO_ORIGIN, compare=False)
+
+    @property
+    def is_disposition(self) -> bool:
+        """A disposition event (completion or reason for leaving), not an OTHER EVENT record."""
+        return self.category in (None, "", "DISPOSITION EVENT")
+
+
+@dataclass(frozen=True, slots=True)
+class UnplannedElement:
+    """A period outside the subject's planned elements (SE ETCD UNPLAN, SEUPDES)."""
+
+    subject_id: str
+    start: str
+    end: str | None = None
+    description: str | None = None
+    epoch: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 
@@ -392,6 +410,7 @@ class TrialRecords:
     medical_history: tuple[MedicalHistoryEvent, ...] = ()
     procedures: tuple[Procedure, ...] = ()
     supplemental: tuple[SupplementalValue, ...] = ()
+    unplanned_elements: tuple[UnplannedElement, ...] = ()
     study: Study = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -44,6 +44,7 @@ TABLE_MODELS: dict[str, type] = {
     "eligibility.csv": m.EligibilityException,
     "medications.csv": m.ConcomitantMedication,
     "medical_history.csv": m.MedicalHistoryEvent,
+    "unplanned_elements.csv": m.UnplannedElement,
 }
 TABLE_ATTRS: dict[str, str] = {
     "subjects.csv": "subjects",
@@ -55,6 +56,7 @@ TABLE_ATTRS: dict[str, str] = {
     "eligibility.csv": "eligibility",
     "medications.csv": "medications",
     "medical_history.csv": "medical_history",
+    "unplanned_elements.csv": "unplanned_elements",
 }
 STUDY_FILES = ("study.yaml", "study.yml", "study.json")
 """Names of the study definition inside a records folder, in the order they are looked for."""

@@ -3,7 +3,8 @@ the allowed values taken from its definition (`records_schema`).
 
 A field's `values_from` in the JSON names where its allowed values come from: the definition's `sites`, `arms`,
 `treatments`, `instruments`, `testcds`, `criteria`, its `subject_id_pattern`, the ISO 3166-1 `countries`, a codelist
-the definition may declare to replace the field's default values (`codelist:AEREL`), or a CDISC CT codelist
+the definition may declare to replace the field's default values (`codelist:AEREL`; `dispositions`: a declared
+NCOMPLT replaces the default list and a declared OTHEVENT adds the other events' terms), or a CDISC CT codelist
 (`ct:UNIT`) joined with the values of that kind the definition itself names (extensible codelists: a study's own
 unit, route or dose form is allowed once its definition uses it). Subject attributes of the definition
 become extra optional columns of subjects.csv.
@@ -100,6 +101,8 @@ def _filled(spec: FieldSpec, definition: StudyDefinition, values: dict[str, tupl
         return spec
     if source == "subject_id_pattern":
         return replace(spec, pattern=f"^(?:{definition.subjects.id_pattern})$")
+    if source == "dispositions":  # NCOMPLT (declared, else the default terms) and the declared OTHEVENT terms
+        return replace(spec, enum=disposition_terms(definition, spec.enum or ()))
     if source.startswith("codelist:"):  # the definition's own list of that name replaces the default values
         declared = next((c for c in definition.codelists if c.name == source[9:]), None)
         return spec if declared is None else replace(spec, enum=tuple(t.value for t in declared.terms))
@@ -108,6 +111,12 @@ def _filled(spec: FieldSpec, definition: StudyDefinition, values: dict[str, tupl
         named = values.get(source, ())
         return replace(spec, enum=tuple(sorted(set(cdisc_terms(codelist)) | set(named))))
     return replace(spec, enum=values[source])
+
+
+def disposition_terms(definition: StudyDefinition, default: tuple[str, ...]) -> tuple[str, ...]:
+    """The allowed disposition.csv events: the definition's NCOMPLT codelist (else `default`) and its OTHEVENT one."""
+    declared = {c.name: tuple(t.value for t in c.terms) for c in definition.codelists}
+    return tuple(dict.fromkeys(declared.get("NCOMPLT", default) + declared.get("OTHEVENT", ())))
 
 
 def _definition_values(definition: StudyDefinition) -> dict[str, tuple[str, ...]]:
@@ -119,6 +128,7 @@ def _definition_values(definition: StudyDefinition) -> dict[str, tuple[str, ...]
     return {
         "sites": tuple(s.id for s in definition.sites),
         "arms": tuple(a.code for a in definition.arms),
+        "epochs": tuple(definition.epochs),
         "treatments": tuple(i.treatment for i in definition.interventions),
         "instruments": tuple(i.code for i in definition.instruments),
         "testcds": tuple(dict.fromkeys(t.testcd for t in tests)),

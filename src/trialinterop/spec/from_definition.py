@@ -76,6 +76,10 @@ def _declared_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     }  # fmt: skip
 
 
+UNPLANNED_ELEMENT = ("UNPLAN", "Unplanned Element")
+"""SDTMIG SE: the ETCD of an element outside the planned ones (SEUPDES describes it), a term of every ETCD list."""
+
+
 def _design_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     def sponsor(name: str, title: str, pairs: list[tuple[str, str]]) -> Codelist:
         terms = tuple(Term(name, value, "", decode) for value, decode in dict(pairs).items())
@@ -84,7 +88,11 @@ def _design_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     countries = sorted({site.country for site in definition.sites})
     return {
         "ARMCD": sponsor("ARMCD", "Planned Arm Code (sponsor-defined)", [(a.code, a.name) for a in definition.arms]),
-        "ETCD": sponsor("ETCD", "Element Code (sponsor-defined)", [(e.code, e.name) for e in definition.elements]),
+        "ETCD": sponsor(
+            "ETCD",
+            "Element Code (sponsor-defined)",
+            [(e.code, e.name) for e in definition.elements] + [UNPLANNED_ELEMENT],
+        ),
         "IETESTCD": sponsor(
             "IETESTCD",
             "Inclusion/Exclusion Criterion Short Name (sponsor-defined)",
@@ -218,9 +226,10 @@ def _shape(domain: str, suffix: str, test: FindingTest, variable: VariableSpec, 
     low, high = test.range if test.range else (None, None)
     standard = suffix.startswith("ST")
     factor = test.conversion if standard and test.conversion is not None else 1.0
+    offset = test.offset if standard and test.offset is not None else 0.0
     unit = (test.standard_unit or test.unit) if standard else test.unit
-    low = None if low is None else _scaled(low, factor)
-    high = None if high is None else _scaled(high, factor)
+    low = None if low is None else _scaled(low, factor, offset)
+    high = None if high is None else _scaled(high, factor, offset)
     length = None if variable.is_numeric else _length(test, low, high, variable.length_limit)
     reference = suffix in ("ORREF", "STREFN")
     label = f"{'Reference ' if reference else ''}{test.test}{f' in {unit}' if unit else ''}"
@@ -236,8 +245,8 @@ def _shape(domain: str, suffix: str, test: FindingTest, variable: VariableSpec, 
     return data_type, length, codelist, low, high, origin, source, method, label
 
 
-def _scaled(value: float, factor: float) -> float:
-    return float(f"{value * factor:.12g}")
+def _scaled(value: float, factor: float, offset: float = 0.0) -> float:
+    return float(f"{value * factor + offset:.12g}")
 
 
 def _length(test: FindingTest, low: float | None, high: float | None, limit: int | None) -> int | None:

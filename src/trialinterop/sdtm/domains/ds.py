@@ -1,6 +1,8 @@
-"""DS: the INFORMED CONSENT OBTAINED protocol milestone for every subject (DSSTDTC = RFICDTC) and one
-DISPOSITION EVENT (DSSCAT STUDY PARTICIPATION) per row of disposition.csv. DSDECOD's codelist for each DSCAT is
-the specification's value-level entry (PROTMLST for PROTOCOL MILESTONE, NCOMPLT for DISPOSITION EVENT).
+"""DS: the INFORMED CONSENT OBTAINED protocol milestone for every subject with a consent date (DSSTDTC = RFICDTC)
+and one record per row of disposition.csv: a DISPOSITION EVENT (DSSCAT STUDY PARTICIPATION), or an OTHER EVENT
+when its category says so. DSDECOD's codelist for each DSCAT is the specification's value-level entry (PROTMLST for
+PROTOCOL MILESTONE, NCOMPLT for DISPOSITION EVENT, OTHEVENT for OTHER EVENT), its terms those of the
+specification's terminology (a codelist the study definition declares replaces the CDISC one).
 VISITNUM/VISIT and DSDTC/DSDY (where and when the event was recorded) are submitted when the records hold them.
 """
 
@@ -26,19 +28,21 @@ MILESTONE, EVENT = "PROTOCOL MILESTONE", "DISPOSITION EVENT"
 
 
 def build_ds(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    terms = ctx.terminology
+    terms = ctx.spec.terminology
     consent = terms.term(ctx.value_codelist("DS", "DSDECOD", MILESTONE), CONSENT).value
-    events = ctx.value_codelist("DS", "DSDECOD", EVENT)
     rows: list[Mapping[str, str | float | None]] = [
         {"subject_id": s.subject_id, "DSTERM": consent, "DSDECOD": consent, "DSCAT": MILESTONE}
         | {"DSSCAT": None, "DSSTDTC": s.consent_date, "visit_num": None, "collection_date": None, "DSSPID": None}
         for s in records.subjects
+        if s.consent_date
     ]
     for d in records.dispositions:
-        decod = terms.term(events, d.event).value
+        category = d.category or EVENT
+        decod = terms.term(ctx.value_codelist("DS", "DSDECOD", category), d.event).value
         rows.append(
-            {"subject_id": d.subject_id, "DSTERM": d.term, "DSDECOD": decod, "DSCAT": EVENT}
-            | {"DSSCAT": "STUDY PARTICIPATION", "DSSTDTC": d.event_date, "collection_date": d.collection_date}
+            {"subject_id": d.subject_id, "DSTERM": d.term, "DSDECOD": decod, "DSCAT": category}
+            | {"DSSCAT": "STUDY PARTICIPATION" if d.is_disposition else None}
+            | {"DSSTDTC": d.event_date, "collection_date": d.collection_date}
             | {"DSSPID": d.sponsor_id}
             | {"visit_num": d.visit_num}
         )

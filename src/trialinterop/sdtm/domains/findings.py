@@ -12,10 +12,10 @@ dropped with a notice. A specified variable this builder does not make (e.g. --B
 Decisions:
 - A record is done when it has a result and its status is not NOT DONE; otherwise --STAT is NOT DONE, --REASND
   its reason, and it has no result, unit, default position, reference or normal range.
-- --STRESN is the number of --ORRES times the test's `conversion` (when the unit is the test's unit, or the test
-  names no unit at all; 1 when it is already the standard unit; not standardised for any other unit), rounded to
-  `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or --ORRES for a result that
-  is no number. --STREFN likewise from --ORREF; --STNRLO/--STNRHI from the normal range.
+- --STRESN is the number of --ORRES times the test's `conversion` plus its `offset` (when the unit is the test's
+  unit, or the test names no unit at all; 1 and no offset when it is already the standard unit; not standardised for
+  any other unit), rounded to `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or
+  --ORRES for a result that is no number. --STREFN likewise from --ORREF; --STNRLO/--STNRHI from the normal range.
 - --NRIND (where the domain has it): the indicator the record states (`range_indicator`), else LOW below the low
   limit, HIGH above the high one, else NORMAL; null without a number or a range.
 - --LOBXFL per subject and test (instrument and test code); --SEQ by --CAT, --TESTCD, VISITNUM, --DTC, --TPT.
@@ -141,9 +141,10 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
         of["conversion"],
         np.where(unit == of["standard_unit"], 1.0, np.nan),
     )
+    offset = np.where(pd.isna(unit) | (unit == of["unit"]) | unitless, of["offset"], 0.0)
     standard_unit = np.where(np.isnan(factor), unit, np.where(pd.isna(of["standard_unit"]), unit, of["standard_unit"]))
     numbers = result_numbers(results)
-    standard = _standardise(numbers, factor, of["decimals"])
+    standard = _standardise(numbers, factor, of["decimals"], offset)
     reference = np.where(done, source["reference_result"].to_numpy(dtype=object), NULL)
     positions = source["position"].to_numpy(dtype=object)
     low, high = _normal_range(source, of, done)
@@ -165,9 +166,9 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
         "STRESC": _text(np.where(np.isnan(standard), results, _texts(standard))),
         "STRESN": _numbers(standard),
         "STRESU": _text(np.where(done, standard_unit, NULL)),
-        "STREFN": _numbers(_standardise(result_numbers(reference), factor, of["decimals"])),
-        "STNRLO": _numbers(_standardise(low, factor, of["decimals"])),
-        "STNRHI": _numbers(_standardise(high, factor, of["decimals"])),
+        "STREFN": _numbers(_standardise(result_numbers(reference), factor, of["decimals"], offset)),
+        "STNRLO": _numbers(_standardise(low, factor, of["decimals"], offset)),
+        "STNRHI": _numbers(_standardise(high, factor, of["decimals"], offset)),
         "NRIND": _text(_stated_or(stated, _range_indicator(numbers, low, high), done)),
         "STAT": _text(np.where(done, NULL, "NOT DONE")),
         "REASND": _text(np.where(done, NULL, source["reason_not_done"].to_numpy(dtype=object))),
@@ -212,6 +213,7 @@ def _per_test(tests: _Tests) -> dict[str, np.ndarray]:
         "unit": tests.column(lambda i, t: t.unit),
         "standard_unit": tests.column(lambda i, t: t.standard_unit),
         "conversion": tests.column(lambda i, t: 1.0 if t.conversion is None else t.conversion, np.float64),
+        "offset": tests.column(lambda i, t: 0.0 if t.offset is None else t.offset, np.float64),
         "decimals": tests.column(lambda i, t: -1 if t.decimals is None else t.decimals, np.int64),
         "normal_low": tests.column(lambda i, t: bound(t, 0), np.float64),
         "normal_high": tests.column(lambda i, t: bound(t, 1), np.float64),
@@ -228,16 +230,17 @@ def _normal_range(source: pd.DataFrame, of: dict[str, np.ndarray], done: np.ndar
     return np.where(done, low, np.nan), np.where(done, high, np.nan)
 
 
-def _standardise(numbers: np.ndarray, factor: np.ndarray, decimals: np.ndarray) -> np.ndarray:
-    """`numbers` x `factor`, rounded to the test's decimals, else to 12 significant digits when converted."""
-    values = numbers * factor
+def _standardise(numbers: np.ndarray, factor: np.ndarray, decimals: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """`numbers` x `factor` + `offset`, rounded to the test's decimals, else to 12 significant digits when
+    converted."""
+    values = numbers * factor + offset
     out = values.copy()
     for digits in np.unique(decimals[~np.isnan(values)]):
         rows = (decimals == digits) & ~np.isnan(values)
         if digits >= 0:
             out[rows] = np.round(values[rows], int(digits))
         else:
-            rows &= factor != 1.0
+            rows &= (factor != 1.0) | (offset != 0.0)
             out[rows] = np.array(map_distinct(lambda v: float(f"{v:.12g}"), values[rows]), dtype=np.float64)
     return out
 

@@ -1,4 +1,6 @@
-"""SE: one record per element a subject entered (windows computed once in the context; see sdtm.derive).
+"""SE: one record per element a subject entered (windows computed once in the context; see sdtm.derive), and one
+per unplanned element of unplanned_elements.csv (ETCD UNPLAN, ELEMENT and TAETORD null, SEUPDES its description,
+SDTMIG 3.4 SE); SEUPDES is submitted only when some record has it.
 
 SESEQ is chronological (SESTDTC, then TAETORD), as CDISC CORE-000535 requires, rather than in the order of the
 dataset keys (ETCD, SESTDTC) used for every other --SEQ.
@@ -13,6 +15,8 @@ from trialinterop.sdtm.derive import derive_seq, derive_study_day
 from trialinterop.sdtm.domains.base import empty_frame, select
 from trialinterop.source.models import TrialRecords
 
+UNPLANNED = "UNPLAN"
+
 
 def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     rows: list[dict[str, object]] = [
@@ -21,6 +25,13 @@ def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         for reference in ctx.subjects.values()
         for e in reference.elements
     ]
+    for u in records.unplanned_elements:
+        usubjid = ctx.usubjids.get(u.subject_id)
+        if usubjid is None:
+            continue
+        row: dict[str, object] = {"STUDYID": ctx.study_id, "DOMAIN": "SE", "USUBJID": usubjid, "ETCD": UNPLANNED}
+        row |= {"ELEMENT": None, "TAETORD": None, "EPOCH": u.epoch, "SESTDTC": u.start, "SEENDTC": u.end}
+        rows.append(row | {"SEUPDES": u.description})
     if not rows:
         return empty_frame(ctx.variable_names("SE"))
     frame = pd.DataFrame(rows, dtype=object)
@@ -30,4 +41,5 @@ def build_se(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_study_day, dtc="SEENDTC", dy="SEENDY", ctx=ctx)
         .pipe(derive_seq, seq="SESEQ", order=["SESTDTC", "TAETORD"])
     )
-    return select(frame, ctx.variable_names("SE"))
+    described = "SEUPDES" in frame.columns and frame["SEUPDES"].notna().any()
+    return select(frame, [v for v in ctx.variable_names("SE") if v != "SEUPDES" or described])

@@ -28,8 +28,9 @@ UNKNOWN = "UNK"
 
 def _record_values(records: TrialRecords, ctx: SdtmContext) -> dict[str, Callable[[], list[TsValue]]]:
     enrolled = [s for s in records.subjects if s.enrolled == "Y"]
+    consents = [s.consent_date for s in enrolled if s.consent_date]
     return {
-        "study_start": lambda: [_value_or_unknown(min((s.consent_date for s in enrolled), default=None))],
+        "study_start": lambda: [_value_or_unknown(min(consents, default=None))],
         "study_end": lambda: _study_end(records, ctx),
         "enrolled_subjects": lambda: [TsValue(val=str(len(enrolled)))],
     }
