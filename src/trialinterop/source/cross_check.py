@@ -116,7 +116,8 @@ def _check_periods(rows: list[Any], problems: list[Issue]) -> None:
 
 def _check_findings(definition: StudyDefinition, findings: list[m.Finding], problems: list[Issue]) -> None:
     """Each row: a test of its instrument, a result of the test's type within its range, the test's unit (an empty
-    unit is the test's own), a result or NOT DONE but not both; a collected total equals the sum of its components
+    unit is the test's own), a result or NOT DONE but not both, a standard result only on a derived record without a
+    result; a collected total equals the sum of its components
     when they all have results."""
     tests: dict[tuple[str, str], tuple[Instrument, FindingTest] | None] = {}
     checked: dict[tuple[str, str, str], str | None] = {}
@@ -137,6 +138,8 @@ def _check_findings(definition: StudyDefinition, findings: list[m.Finding], prob
         test = found[1]
         if row.status == "NOT DONE" and row.result is not None:
             problems.append(input_problem(*_at(row), "result", "a result is given for a test NOT DONE", row.result))
+        if row.standard_result is not None:
+            _check_standard_result(row, problems)
         if row.unit is not None and row.unit != test.unit and row.unit != test.standard_unit:
             expected = f"the unit of {test.testcd} is {test.unit}" if test.unit else f"{test.testcd} has no unit"
             if test.unit and test.standard_unit:
@@ -153,6 +156,17 @@ def _check_findings(definition: StudyDefinition, findings: list[m.Finding], prob
                 totals.append((row, test))
     if totals:
         _check_totals(findings, totals, wrong, problems)
+
+
+def _check_standard_result(row: m.Finding, problems: list[Issue]) -> None:
+    """A standard result stands in for the result of a derived record (--DRVFL = Y, --ORRES null): only there."""
+    where, value = (*_at(row), "standard_result"), row.standard_result
+    if row.derived != "Y":
+        problems.append(input_problem(*where, "only a derived record (derived = Y) has a standard result", value))
+    if row.result is not None:
+        problems.append(input_problem(*where, "a record with a result has no standard result", value))
+    if row.status == "NOT DONE":
+        problems.append(input_problem(*where, "a standard result is given for a test NOT DONE", value))
 
 
 def _result_problem(test: FindingTest, text: str) -> str | None:

@@ -50,6 +50,8 @@ def _describe(spec: FieldSpec) -> str:
         parts.append(f"Minimum {spec.minimum:g}.")
     if spec.complete:
         parts.append("Complete date required.")
+    if spec.sparse:
+        parts.append("The column is written only when a row has a value.")
     if spec.pattern:
         parts.append(f"Pattern `{spec.pattern}`.")
     if spec.values_from and spec.values_from.startswith("ct:"):

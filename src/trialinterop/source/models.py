@@ -130,7 +130,8 @@ class Finding:
     predicted FVC: --ORREF); `normal_low`/`normal_high` override the test's normal range for this record (a lab's
     own range). `range_indicator` is a reference range indicator the source stated (--NRIND, e.g. a FHIR
     interpretation); without one the builder derives --NRIND from the range. A total the definition defines
-    (`total_of`) may be left out: the builder derives it."""
+    (`total_of`) may be left out: the builder derives it. `derived` = Y marks a record the sponsor derived (--DRVFL);
+    such a record may have no `result` (SDTMIG leaves --ORRES null on it) and its `standard_result` instead."""
 
     subject_id: str
     instrument: str
@@ -148,6 +149,8 @@ class Finding:
     normal_high: float | None = None
     location: str | None = None
     range_indicator: str | None = None
+    derived: str | None = None
+    standard_result: str | None = None
     origin: Origin = field(default=NO_ORIGIN, compare=False)
 
 

@@ -37,6 +37,7 @@ class FieldSpec:
     pattern: str | None = None
     complete: bool = False
     values_from: str | None = None
+    sparse: bool = False  # written only when a row has a value (a later optional column: older folders unchanged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ def generic_tables() -> dict[str, TableSpec]:
                 pattern=f.get("pattern"),
                 complete=f.get("complete", False),
                 values_from=f.get("values_from"),
+                sparse=f.get("sparse", False),
             )
             for f in spec["fields"]
         )

@@ -1,8 +1,9 @@
 """Write `TrialRecords` as a records folder (study definition + one CSV per table) that `read_records` reads back equal.
 
-Columns follow records.schema.json order; an empty cell means None; integral numbers are written without a trailing
-".0" (visit 1, not 1.0; unplanned visit 3.01 stays 3.01). The folder is built beside its destination and swapped in
-only when complete (`atomic.staged_directory`), so a failure never leaves a half-written folder.
+Columns follow records.schema.json order (a `sparse` column only when a row has a value in it); an empty cell means
+None; integral numbers are written without a trailing ".0" (visit 1, not 1.0; unplanned visit 3.01 stays 3.01).
+The folder is built beside its destination and swapped in only when complete (`atomic.staged_directory`), so a
+failure never leaves a half-written folder.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ def _apply_umask(path: Path) -> None:
 
 
 def _write_table(path: Path, spec: TableSpec, rows: tuple[Any, ...]) -> None:
+    sparse = {f.name for f in spec.fields if f.sparse}
+    columns = [c for c in spec.columns if c not in sparse or any(getattr(r, c) is not None for r in rows)]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(spec.columns)
+        writer.writerow(columns)
         for row in rows:
             values = _row_values(row)
-            writer.writerow([format_cell(values.get(c)) for c in spec.columns])
+            writer.writerow([format_cell(values.get(c)) for c in columns])
 
 
 def _row_values(row: Any) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from trialinterop.number_text import number_text
 SOURCE_COLUMNS = (
     "subject_id", "instrument", "testcd", "visit_num", "timepoint", "datetime", "result", "unit", "status",
     "reason_not_done", "position", "reference_result", "normal_low", "normal_high", "location", "range_indicator",
+    "derived", "standard_result",
 )  # fmt: skip
 """The long-form columns of `source.models.Finding`, as the builder holds them; `test` (index into the domain's
-tests) and `derived` (Y on a computed total) are added."""
+tests) is added, and `derived` is also Y on a computed total."""
 
 NULL = np.array(None, dtype=object)
 """A missing value for `numpy.where` over object columns."""
@@ -47,10 +48,21 @@ def result_numbers(results: np.ndarray) -> np.ndarray:
 
 
 def is_done(frame: pd.DataFrame) -> np.ndarray:
-    """A record is done when it has a result and its status is not NOT DONE."""
+    """A record is done when it has a result (or, derived, a standard result) and its status is not NOT DONE."""
+    return (_given(frame["result"]) | _given(frame["standard_result"])) & (
+        frame["status"].to_numpy(dtype=object) != "NOT DONE"
+    )
+
+
+def _given(column: pd.Series) -> np.ndarray:
+    values = column.to_numpy(dtype=object)
+    return ~pd.isna(values) & (values != "")
+
+
+def scored_results(frame: pd.DataFrame) -> np.ndarray:
+    """Each record's result text, else its standard result (a derived record without --ORRES)."""
     results = frame["result"].to_numpy(dtype=object)
-    has_result = ~pd.isna(results) & (results != "")
-    return has_result & (frame["status"].to_numpy(dtype=object) != "NOT DONE")
+    return np.where(pd.isna(results), frame["standard_result"].to_numpy(dtype=object), results)
 
 
 def add_totals(frame: pd.DataFrame, totals: tuple[Total, ...]) -> pd.DataFrame:
@@ -59,7 +71,7 @@ def add_totals(frame: pd.DataFrame, totals: tuple[Total, ...]) -> pd.DataFrame:
         return frame
     groups, count = group_codes(frame["subject_id"], frame["instrument"], frame["visit_num"], frame["timepoint"])
     tests = frame["test"].to_numpy(dtype=np.int64)
-    numbers = np.where(is_done(frame), result_numbers(frame["result"].to_numpy(dtype=object)), np.nan)
+    numbers = np.where(is_done(frame), result_numbers(scored_results(frame)), np.nan)
     added = [_derive(frame, total, groups, count, tests, numbers) for total in totals]
     return pd.concat([frame, *added], ignore_index=True)
 
@@ -102,6 +114,7 @@ def _derive(
             "reference_result": None,
             "normal_low": np.nan,
             "normal_high": np.nan,
+            "standard_result": None,
             "test": total.test,
             "derived": np.where(complete, "Y", NULL).astype(object),
         }

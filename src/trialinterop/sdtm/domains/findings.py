@@ -12,6 +12,9 @@ dropped with a notice. A specified variable this builder does not make (e.g. --B
 Decisions:
 - A record is done when it has a result and its status is not NOT DONE; otherwise --STAT is NOT DONE, --REASND
   its reason, and it has no result, unit, default position, reference or normal range.
+- A record the sponsor derived (`derived` = Y) has --DRVFL Y; one with a `standard_result` and no result (SDTMIG
+  leaves --ORRES null on a derived record) is done: --ORRES/--ORRESU null, --STRESC the standard result, --STRESN
+  its number, --STRESU the test's standard unit (else its unit), no --STAT.
 - --STRESN is the number of --ORRES times the test's `conversion` plus its `offset` (when the unit is the test's
   unit, or the test names no unit at all; 1 and no offset when it is already the standard unit; not standardised for
   any other unit), rounded to `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or
@@ -122,7 +125,6 @@ def _source_frame(records: TrialRecords, codes: set[str], tests: _Tests) -> pd.D
         }
     )
     frame["test"] = tests.index(frame["instrument"].to_numpy(dtype=object), frame["testcd"].to_numpy(dtype=object))
-    frame["derived"] = np.full(len(frame), None, dtype=object)
     return frame
 
 
@@ -145,6 +147,9 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
     standard_unit = np.where(np.isnan(factor), unit, np.where(pd.isna(of["standard_unit"]), unit, of["standard_unit"]))
     numbers = result_numbers(results)
     standard = _standardise(numbers, factor, of["decimals"], offset)
+    stated_standard = source["standard_result"].to_numpy(dtype=object)
+    given = done & ~pd.isna(stated_standard)  # a derived record's own standard result (no --ORRES): as it is
+    standard = np.where(given, result_numbers(stated_standard), standard)
     reference = np.where(done, source["reference_result"].to_numpy(dtype=object), NULL)
     positions = source["position"].to_numpy(dtype=object)
     low, high = _normal_range(source, of, done)
@@ -159,11 +164,11 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
         "POS": _text(np.where(pd.isna(positions), np.where(done, of["position"], NULL), positions)),
         "LOC": _text(source["location"].to_numpy(dtype=object)),
         "ORRES": _text(results),
-        "ORRESU": _text(np.where(done, unit, NULL)),
+        "ORRESU": _text(np.where(done & ~given, unit, NULL)),
         "ORREF": _text(reference),
         "ORNRLO": _text(_texts(low)),
         "ORNRHI": _text(_texts(high)),
-        "STRESC": _text(np.where(np.isnan(standard), results, _texts(standard))),
+        "STRESC": _text(np.where(given, stated_standard, np.where(np.isnan(standard), results, _texts(standard)))),
         "STRESN": _numbers(standard),
         "STRESU": _text(np.where(done, standard_unit, NULL)),
         "STREFN": _numbers(_standardise(result_numbers(reference), factor, of["decimals"], offset)),
@@ -294,7 +299,7 @@ def _unused_variables(domain: str, instruments: tuple[Instrument, ...], source: 
         "STREFN": any(t.reference for t in tests) or recorded("reference_result"),
         "METHOD": any(i.method for i in instruments),
         "SPEC": any(i.specimen for i in instruments),
-        "DRVFL": any(t.total_of for t in tests),
+        "DRVFL": any(t.total_of for t in tests) or recorded("derived"),
         "TPT": recorded("timepoint"),
         "LOC": recorded("location"),
         "TPTNUM": any(i.timepoints for i in instruments),
