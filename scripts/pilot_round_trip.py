@@ -64,7 +64,6 @@ CLASSES: dict[tuple[str, str], tuple[str, str]] = {
         DEFECT,
         "seriousness criterion Y on an AE with AESER N (contradiction): criterion not carried",
     ),
-    ("QS", "QSSTAT"): (DEFECT, "empty QSORRES without QSSTAT: our rule writes NOT DONE (SDTMIG --STAT)"),
     ("*", "EPOCH"): (
         LIMIT,
         "element starts inferred from SE (notes); a date before the subject's first element has no EPOCH in our"
@@ -75,14 +74,15 @@ CLASSES: dict[tuple[str, str], tuple[str, str]] = {
     ("*", "VISITDY"): (CONVENTION, "not submitted outside TV by our specification (TV VISITDY holds it)"),
     ("*", "--BLFL"): (CONVENTION, "--BLFL is replaced by --LOBXFL (SDTMIG 3.4); our rules submit --LOBXFL"),
     ("SV", "EPOCH"): (CONVENTION, "not submitted in SV by our specification"),
-    ("QS", "QSDRVFL"): (LIMIT, "derived totals carried as collected records (no total_of inferred from the data)"),
     ("QS", "QSSTRESC"): (
         LIMIT,
         "standardised scores of text answers (ABSENT -> 0): the definition maps no result to a score",
     ),
     ("QS", "QSSTRESN"): (
         LIMIT,
-        "standardised scores of text answers (ABSENT -> 0): the definition maps no result to a score",
+        "standardised scores of text answers (ABSENT -> 0): the definition maps no result to a score; and derived"
+        " totals (QSDRVFL Y, no QSORRES) whose QSSTRESN has more digits than their QSSTRESC (prorated ACTOT 56.7 vs"
+        " 56.724138): ours is the number of the carried QSSTRESC",
     ),
     ("LB", "LBSTNRLO"): (
         CONVENTION,

@@ -8,7 +8,8 @@ result type (integer, float or text from --ORRES), the most frequent --ORRESU as
 digits, and then the fewest decimals, that reproduces --STRESN on at least 99% of the records (equal within 1e-9
 relative: XPT numbers carry binary noise); when no factor does, a factor plus an `offset` (an affine conversion
 such as F -> C, `_affine`). Normal ranges stay per record (normal_low and normal_high); --LOC is the
-record's location. Tests get their LOINC code from mappings/loinc.csv where it is unambiguous (`_add_loinc`).
+record's location; --DRVFL is `derived`, and a derived record without --ORRES keeps its --STRESC as
+`standard_result`. Tests get their LOINC code from mappings/loinc.csv where it is unambiguous (`_add_loinc`).
 Domains outside the definition schema's instrument domains are not carried.
 """
 
@@ -25,7 +26,7 @@ import pandas as pd
 from trialinterop.loinc import load_loinc_table
 from trialinterop.sdtm_in.carry import Carry
 from trialinterop.sdtm_in.package import SdtmInput, distinct_map, number, text
-from trialinterop.sdtm_in.tables import Table, build_table
+from trialinterop.sdtm_in.tables import Table, build_table, text_column
 from trialinterop.sdtm_in.visits import visit_numbers
 
 INSTRUMENT_DOMAINS = ("QS", "RE", "VS", "LB", "FT", "EG", "PE", "MO", "CV", "OE", "RS")
@@ -237,6 +238,18 @@ def _ascii(value: str, length: int) -> str:
     return "".join(c if " " <= c <= "~" else "'" if c in "\u2018\u2019" else "?" for c in value)[:length]
 
 
+def _standard_results(frame: pd.DataFrame, d: str) -> pd.Series:
+    """--STRESC of each derived record (--DRVFL = Y) without --ORRES, else None: SDTMIG leaves --ORRES null on a
+    derived record, whose result is then its standard result alone."""
+    if f"{d}DRVFL" not in frame.columns or f"{d}STRESC" not in frame.columns:
+        return pd.Series([None] * len(frame), dtype=object)
+    derived = text_column(frame[f"{d}DRVFL"]).to_numpy(dtype=object) == "Y"
+    original = text_column(frame[f"{d}ORRES"]).to_numpy(dtype=object) == ""
+    standard = text_column(frame[f"{d}STRESC"]).to_numpy(dtype=object)
+    kept = derived & original & (standard != "")
+    return pd.Series([s if k else None for s, k in zip(standard.tolist(), kept.tolist(), strict=True)], dtype=object)
+
+
 def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
     frame = package.domains[domain]
     if domain not in INSTRUMENT_DOMAINS:
@@ -263,10 +276,13 @@ def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
         "reference_result": f"{d}ORREF",
         "normal_low": normal["LO"] if normal["LO"] is not None else f"{d}ORNRLO",
         "normal_high": normal["HI"] if normal["HI"] is not None else f"{d}ORNRHI",
+        "derived": f"{d}DRVFL",
+        "standard_result": _standard_results(frame, d),
     }
     table = build_table("findings.csv", d, frame, fields, carry)
     table.sources |= {"visit_num": "VISITNUM", "normal_low": f"{d}ORNRLO", "normal_high": f"{d}ORNRHI"}
     table.sources["instrument"] = f"{d}CAT"
+    table.sources["standard_result"] = f"{d}STRESC"
     carry.plan(
         d,
         carried={
@@ -285,7 +301,7 @@ def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
             f"{d}SEQ": "order",
             f"{d}TEST": "study.yaml instruments.tests.test",
             f"{d}SCAT": "study.yaml instruments.tests.subcategory",
-            f"{d}STRESC": "result and conversion",
+            f"{d}STRESC": "result and conversion (a derived record without --ORRES: findings.csv standard_result)",
             f"{d}STRESN": "result and conversion",
             f"{d}STRESU": "unit and conversion",
             f"{d}STNRLO": "normal_low and conversion",
@@ -293,7 +309,6 @@ def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
             f"{d}NRIND": "result and normal range",
             f"{d}BLFL": "last observation before exposure (--LOBXFL)",
             f"{d}LOBXFL": "last observation before exposure",
-            f"{d}DRVFL": "totals",
             f"{d}SPEC": "study.yaml instruments.specimen",
             f"{d}METHOD": "study.yaml instruments.method",
             "VISIT": "study.yaml visits",

@@ -160,13 +160,17 @@ def _check_findings(definition: StudyDefinition, findings: list[m.Finding], prob
 
 def _check_standard_result(row: m.Finding, problems: list[Issue]) -> None:
     """A standard result stands in for the result of a derived record (--DRVFL = Y, --ORRES null): only there."""
-    where, value = (*_at(row), "standard_result"), row.standard_result
+    file, number = _at(row)
+    value = row.standard_result or ""
     if row.derived != "Y":
-        problems.append(input_problem(*where, "only a derived record (derived = Y) has a standard result", value))
+        message = "only a derived record (derived = Y) has a standard result"
+        problems.append(input_problem(file, number, "standard_result", message, value))
     if row.result is not None:
-        problems.append(input_problem(*where, "a record with a result has no standard result", value))
+        message = "a record with a result has no standard result"
+        problems.append(input_problem(file, number, "standard_result", message, value))
     if row.status == "NOT DONE":
-        problems.append(input_problem(*where, "a standard result is given for a test NOT DONE", value))
+        message = "a standard result is given for a test NOT DONE"
+        problems.append(input_problem(file, number, "standard_result", message, value))
 
 
 def _result_problem(test: FindingTest, text: str) -> str | None:

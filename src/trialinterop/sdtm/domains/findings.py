@@ -101,8 +101,8 @@ def build_findings(
         .pipe(derive_epoch, dtc=f"{domain}DTC", ctx=ctx, by_visit=True)
         .pipe(derive_study_day, dtc=f"{domain}DTC", dy=f"{domain}DY", ctx=ctx)
         .pipe(
-            derive_lobxfl, flag=f"{domain}LOBXFL", test=_TEST_KEY, result=f"{domain}ORRES", dtc=f"{domain}DTC", ctx=ctx
-        )
+            derive_lobxfl, flag=f"{domain}LOBXFL", test=_TEST_KEY, result=f"{domain}STRESC", dtc=f"{domain}DTC", ctx=ctx
+        )  # --STRESC: every result, also a derived record's standard result without --ORRES
         .pipe(derive_seq, seq=f"{domain}SEQ", order=[f"{domain}{v}" for v in ("CAT", "TESTCD")] + _later_keys(domain))
     )
     frame["VISITNUM"] = frame["VISITNUM"].astype("Float64")
