@@ -195,3 +195,50 @@ def test_from_sdtm_carries_derived_records_and_their_standard_result(tmp_path: P
         ("ACITM02", "4", "4", 4.0, "Y"),
         ("ACTOT", "", "56.7", 56.7, "Y"),
     ]
+
+
+# --- FHIR --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_fhir_derived_record_is_its_standard_result_flagged_by_the_sponsor_extension(
+    tmp_path: Path, version: str
+) -> None:
+    from fhir_support import small_records, validate_all
+    from trialinterop.fhir import build_resources
+    from trialinterop.fhir.emit import write_fhir
+    from trialinterop.fhir_in import load_fhir_trial
+
+    findings = (
+        m.Finding("01-001", "MRSS", "MRSS0101", 1, None, "2022-01-10", "2", derived="Y"),
+        m.Finding("01-001", "MRSS", "MRSS0118", 1, None, "2022-01-10", derived="Y", standard_result="33"),
+        m.Finding("01-001", "FVC", "FVC", 1, None, "2022-01-10", derived="Y", standard_result="2.40"),
+    )
+    trial = small_records(findings=findings)
+    resources = list(build_resources(trial, version=version))
+    assert validate_all(resources, version) == []
+    by_test = {
+        r["code"]["text"]: r
+        for r in resources
+        if r["resourceType"] == "Observation" and "code" in r and "text" in r["code"]
+    }
+    url = "https://fomr.example.org/fhir/StructureDefinition/derived-finding"
+    total, fvc = by_test["MRSS01-Total Skin Score"], by_test["Forced Vital Capacity"]
+    assert total["valueInteger"] == 33 and "method" not in total and "dataAbsentReason" not in total
+    assert total["extension"] == [
+        {
+            "url": url,
+            "extension": [{"url": "derived", "valueString": "Y"}, {"url": "standard_result", "valueBoolean": True}],
+        }
+    ]
+    assert fvc["valueQuantity"]["value"] == 2.4 and fvc["valueQuantity"]["unit"] == "L"
+    assert fvc["valueQuantity"]["_value"]["extension"][0]["valueString"] == "2.40"
+    area = next(r for r in by_test.values() if r.get("valueInteger") == 2)
+    assert area["extension"] == [{"url": url, "extension": [{"url": "derived", "valueString": "Y"}]}]
+    write_fhir(trial, tmp_path / "bundle.json", version=version, form="collection")
+    back = load_fhir_trial(tmp_path / "bundle.json", study=trial.definition)
+    assert [(f.testcd, f.result, f.unit, f.derived, f.standard_result) for f in back.findings] == [
+        ("MRSS0101", "2", None, "Y", None),
+        ("MRSS0118", None, None, "Y", "33"),
+        ("FVC", None, None, "Y", "2.40"),
+    ]

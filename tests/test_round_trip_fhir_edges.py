@@ -115,6 +115,13 @@ CASES = {
             ),
         ),
     },
+    "derived findings: --DRVFL, a standard result without --ORRES": {
+        "findings": (
+            m.Finding("01-001", "MRSS", "MRSS0101", 1, None, "2022-01-10", "2", derived="Y"),
+            m.Finding("01-001", "MRSS", "MRSS0118", 1, None, "2022-01-10", derived="Y", standard_result="33"),
+            m.Finding("01-001", "FVC", "FVC", 1, None, "2022-01-10", derived="Y", standard_result="2.40"),
+        )
+    },
     "visits unplanned and missed": {
         "visits": (
             m.Visit("01-001", 2.01, "Y", "2022-01-12", None, "Check-up"),

@@ -9,7 +9,9 @@ value); the anatomical location (--LOC) as bodySite (NCI coded when a LOC term);
 component; the normal range (record override, else the test's; numeric limits whatever the result type) and a collected
 reference result (e.g. a predicted value) as referenceRange; `meta.profile` names the FHIR Vital Signs profiles a
 vital-signs Observation meets (`vital_signs`). NOT DONE -> status cancelled with dataAbsentReason
-not-performed (text = reason); no result in a done assessment -> dataAbsentReason not-performed.
+not-performed (text = reason); no result in a done assessment -> dataAbsentReason not-performed. A record the
+sponsor derived (`derived` Y) carries the sponsor extension derived-finding; one with a standard result and no result
+has that as its value (in the test's standard unit, else its unit), flagged `standard_result` in the extension.
 
 A test with `total_of` that was not collected is derived as today's total Observation: the sum when every component
 has a result, `cancelled` when every component was not done, else dataAbsentReason unknown; a derived total carries
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from trialinterop.definition.model import FindingTest, Instrument
-from trialinterop.fhir import codes
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.build_care import coded_text, encounter_ref
 from trialinterop.fhir.build_schedule import visit_code
 from trialinterop.fhir.context import Context
@@ -165,13 +167,19 @@ def build_finding(
         resource.update(datetime_element("effectiveDateTime", row.datetime, facts.offset))
     unit = row.unit or test.unit
     result = fhir_text(row.result)
+    standard = fhir_text(row.standard_result) if result is None else None
     if row.status == "NOT DONE":
         resource["status"] = "cancelled"
         resource["dataAbsentReason"] = _absent("not-performed", row.reason_not_done)
-    elif result is None:
-        resource["dataAbsentReason"] = _absent("not-performed")
-    else:
+    elif result is not None:
         resource.update(_value(ctx, test, result, unit))
+    elif standard is not None:
+        resource.update(_value(ctx, test, standard, row.unit or test.standard_unit or test.unit))
+    else:
+        resource["dataAbsentReason"] = _absent("not-performed")
+    if row.derived == "Y":
+        fields = {"derived": "Y", "standard_result": True if standard is not None else None}
+        sponsor.with_extension(resource, sponsor.fields_extension(ctx.extension(sponsor.DERIVED_FINDING), fields))
     if row.location:
         resource["bodySite"] = coded_text(ctx, "LOC", row.location)
     if row.position:  # as collected; the instrument's fixed position is the SDTM builder's default, not repeated here

@@ -8,7 +8,7 @@ list). They are listed in mappings/fhir.yaml (`sponsor_extensions`). Standard el
 these only fill the gaps (registry design facts, planned-visit timing, arm codes, outcome time frames, intervention
 details, MedDRA hierarchy above the PT, criteria answered for non-serious events, disposition events, unplanned
 elements, exposure dose form and frequency, concomitant medication ATC class, medical history body system,
-demographics collection date).
+demographics collection date, findings the sponsor derived).
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ CONCOMITANT_MEDICATION = "concomitant-medication"
 """On MedicationStatement (a concomitant medication): the ATC class as collected (CMCLAS, text, no code)."""
 MEDICAL_HISTORY = "medical-history"
 """On Condition (a medical history event): the MedDRA body system as collected (MHBODSYS, text, no code)."""
+
+DERIVED_FINDING = "derived-finding"
+"""On a findings Observation the sponsor derived (--DRVFL = Y; Observation has no element saying a value was derived
+rather than collected, and `derivedFrom` needs the sources): `derived` Y, and `standard_result` true when the value
+is the record's standard result (SDTMIG leaves --ORRES null on a derived record, its result is --STRESC alone)."""
 
 Resource = dict[str, Any]
 

@@ -10,7 +10,8 @@ extension when the writer kept one, e.g. '0.30'), valueCodeableConcept text, val
 (reason = dataAbsentReason.text); position from the "Subject position" component; location (--LOC) from bodySite;
 referenceRange "Reference result" is the reference result, a normal range differing from the test's is the record's
 own. A total whose `method.text`
-starts with "Derived:" was derived by the writer: not a record row.
+starts with "Derived:" was derived by the writer: not a record row. The sponsor derived-finding extension gives
+`derived` back, and with `standard_result` the value is the record's standard result (no result, no unit).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from trialinterop.definition import model as d
-from trialinterop.fhir import codes
+from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir.dates import ORIGINAL_TEXT
 from trialinterop.fhir_in.load import Located
-from trialinterop.fhir_in.values import codings, original_dtc
+from trialinterop.fhir_in.values import codings, fields, original_dtc
 from trialinterop.source import models as m
 
 Resource = dict[str, Any]
@@ -118,6 +119,10 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
     obs = item.resource
     not_done = obs.get("status") == "cancelled"
     result, unit = (None, None) if not_done else _result(obs)
+    derived = fields(obs, sponsor.DERIVED_FINDING)
+    standard = None
+    if derived.get("standard_result") is True:
+        standard, result, unit = result, None, None
     low, high = _normal_range(obs, found.test)
     return m.Finding(
         subject_id=subject_id,
@@ -135,6 +140,8 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
         reference_result=_reference_result(obs),
         normal_low=low,
         normal_high=high,
+        derived="Y" if derived.get("derived") == "Y" else None,
+        standard_result=standard,
         origin=item.origin,
     )
 
