@@ -245,9 +245,9 @@ def _standard_results(frame: pd.DataFrame, d: str) -> pd.Series:
         return pd.Series([None] * len(frame), dtype=object)
     derived = text_column(frame[f"{d}DRVFL"]).to_numpy(dtype=object) == "Y"
     original = text_column(frame[f"{d}ORRES"]).to_numpy(dtype=object) == ""
-    standard = text_column(frame[f"{d}STRESC"]).to_numpy(dtype=object)
-    kept = derived & original & (standard != "")
-    return pd.Series([s if k else None for s, k in zip(standard.tolist(), kept.tolist(), strict=True)], dtype=object)
+    standard = text_column(frame[f"{d}STRESC"]).to_numpy(dtype=object, copy=True)
+    standard[~(derived & original & (standard != ""))] = None
+    return pd.Series(standard, dtype=object)
 
 
 def map_findings(package: SdtmInput, carry: Carry, domain: str) -> Table | None:
