@@ -92,6 +92,30 @@ def conform(
     return result, issues
 
 
+def conform_each(
+    frames: Iterable[tuple[str, pd.DataFrame]], spec: Spec, *, drop_empty_perm: bool = True
+) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
+    """`conform` of (name, frame) pairs taken one at a time (e.g. `sdtm.build.iter_sdtm`), so that the caller never
+    holds more than one unconformed frame: each is conformed as it comes and let go. Same datasets, same order, same
+    issues as `conform`; the CDISC terms a dataset's codelists gain (`spec.with_data_terms`) are those its own data
+    use, which is all a dataset's checks read."""
+    issues: list[Issue] = []
+    found: dict[str, tuple[pd.DataFrame, list[Issue]]] = {}
+    for name, frame in frames:
+        if name not in spec.dataset_names:
+            issues.append(Issue("TI-CF001", Severity.ERROR, RULES["TI-CF001"], name))
+            continue
+        own = with_data_terms(spec, {name: frame})
+        found[name] = conform_dataset(frame, name, own, drop_empty_perm=drop_empty_perm)
+        del frame
+    result: dict[str, pd.DataFrame] = {}
+    for name in spec.dataset_names:
+        if name in found:
+            result[name], dataset_issues = found.pop(name)
+            issues.extend(dataset_issues)
+    return result, issues
+
+
 def conform_dataset(
     frame: pd.DataFrame, name: str, spec: Spec, *, drop_empty_perm: bool = True
 ) -> tuple[pd.DataFrame, list[Issue]]:
