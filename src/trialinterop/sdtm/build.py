@@ -20,7 +20,7 @@ from trialinterop.sdtm.domains.cm import build_cm
 from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
 from trialinterop.sdtm.domains.ds import build_ds
 from trialinterop.sdtm.domains.ex import build_ex
-from trialinterop.sdtm.domains.findings import build_findings
+from trialinterop.sdtm.domains.findings import build_findings_in_parts
 from trialinterop.sdtm.domains.ie import build_ie
 from trialinterop.sdtm.domains.mh import build_mh
 from trialinterop.sdtm.domains.se import build_se
@@ -67,7 +67,7 @@ def iter_sdtm(
         *([("MH", lambda: build_mh(records, ctx))] if records.medical_history else []),
         ("DS", lambda: build_ds(records, ctx)),
         ("IE", lambda: build_ie(records, ctx)),
-        *((domain, partial(build_findings, records, ctx, domain)) for domain in domains),
+        *((domain, partial(build_findings_in_parts, records, ctx, domain)) for domain in domains),
         ("TA", lambda: build_ta(records, ctx)),
         ("TE", lambda: build_te(records, ctx)),
         ("TV", lambda: build_tv(records, ctx)),
