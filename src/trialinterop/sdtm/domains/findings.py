@@ -149,12 +149,17 @@ def build_findings_in_parts(
 
 
 def _compact(column: pd.Series) -> pd.Series:
-    return column.astype("category") if column.dtype == object else column
+    """An object column as a Categorical whose categories are in order of first appearance (as conform's own
+    factorising makes them), so that the joined parts are what conform makes of the whole column."""
+    if column.dtype != object:
+        return column
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
+    return pd.Series(pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object)), index=column.index)
 
 
 def _join(columns: list[pd.Series]) -> pd.Series:
     if isinstance(columns[0].dtype, pd.CategoricalDtype):
-        return pd.Series(union_categoricals(columns, ignore_order=True))
+        return pd.Series(union_categoricals(columns))
     return pd.concat(columns, ignore_index=True)
 
 
