@@ -108,7 +108,7 @@ def build_findings(
     return select(frame, [v.name for v in variables if not (v.core == "Perm" and v.name in unused)])
 
 
-CHUNK_SUBJECTS = 500
+CHUNK_SUBJECTS = 200
 """Subjects per part when `build_findings_in_parts` builds a large findings dataset."""
 
 
