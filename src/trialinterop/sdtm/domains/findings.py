@@ -108,6 +108,11 @@ def build_findings(
     return select(frame, [v.name for v in variables if not (v.core == "Perm" and v.name in unused)])
 
 
+_RECORDED = ("position", "unit", "reference_result", "timepoint", "location", "normal_low", "normal_high")
+_RECORDED += ("range_indicator",)
+"""The record fields whose presence anywhere in the domain decides whether a Permissible variable is kept
+(`_unused_variables`): a part-wise build asks the whole domain about each."""
+
 CHUNK_SUBJECTS = 200
 """Subjects per part when `build_findings_in_parts` builds a large findings dataset."""
 
@@ -130,7 +135,7 @@ def build_findings_in_parts(
     for finding in records.findings:
         if finding.instrument in codes:
             parts[part_of[finding.subject_id]].append(finding)
-    recorded = ("position", "unit", "reference_result", "timepoint", "location", "normal_low", "normal_high")
+    recorded = _RECORDED
     if not any(parts):
         return build_findings(records, ctx, domain)
     fed = pd.DataFrame({name: [any(pd.notna(getattr(f, name)) for p in parts for f in p)] for name in recorded})
