@@ -1,6 +1,7 @@
 """Benchmark: fhir-to-sdtm --engine spark against the single-machine path on generated NDJSON trials.
 
     .venv/bin/python bench/spark.py [--sizes 10000,100000] [--master local[2]] [--work DIR] [--out bench/results.json]
+        [--engines local,spark]
 
 For each size: `trialinterop fixtures --subjects N` then `to-fhir --format ndjson` (R4; not timed), then the same
 `fhir-to-sdtm NDJSON -o OUT --study nct05016804` once with `--engine local` and once with `--engine spark --master
@@ -10,6 +11,10 @@ executors are threads of it) and the Python workers the JVM forks (the executors
 and of the tree's sum. The outputs of both runs are compared file by file (SHA-256): they must be byte-identical.
 With --validate (or --only-validate, on the packages an earlier run left in --work) the written package is also
 validated with both engines (JSON reports compared byte for byte).
+
+`--engines` picks the runs and their order (e.g. `spark` alone where the single-machine path would not fit in
+memory); the byte comparison needs both. The machine's load average (1 minute, /proc/loadavg) is recorded at the
+start of each run and its mean and maximum while it ran, since the machine may be shared.
 
 The figures go to `--out` under "spark" (other keys are kept), keyed by size.
 """
@@ -81,29 +86,51 @@ def sample(root: int) -> dict[str, float]:
     return parts
 
 
+def _load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def timed(command: list[str]) -> dict[str, Any]:
-    """Run `command`; wall seconds and the peak RSS of each part of its process tree."""
+    """Run `command`; wall seconds, the peak RSS of each part of its process tree and the machine's load average."""
     peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0, "tree": 0.0}
+    loads = [_load()]
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "CI": "1"})
+        ticks = 0
         while process.poll() is None:
             for key, value in sample(process.pid).items():
                 peaks[key] = max(peaks[key], value)
+            ticks += 1
+            if ticks % 50 == 0:  # every 10 s
+                loads.append(_load())
             time.sleep(0.2)
         seconds = time.perf_counter() - start
         log.seek(0)
         stderr = log.read().decode(errors="replace")
-    if process.returncode:
-        raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{stderr[-3000:]}")
-    return {"wall_seconds": round(seconds, 1), **{f"peak_{k}_mb": round(v, 1) for k, v in peaks.items()}}
+    failed = {"error": f"exit {process.returncode}", "stderr": stderr[-3000:]} if process.returncode else {}
+    load = {"start": loads[0], "mean": round(sum(loads) / len(loads), 2), "max": max(loads)}
+    return {
+        "wall_seconds": round(seconds, 1),
+        **{f"peak_{k}_mb": round(v, 1) for k, v in peaks.items()},
+        "load_average_1min": load,
+        **failed,
+    }
 
 
 def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def run_size(size: int, work: Path, master: str, *, validate: bool = False, convert: bool = True) -> dict[str, Any]:
+def run_size(
+    size: int,
+    work: Path,
+    master: str,
+    *,
+    validate: bool = False,
+    convert: bool = True,
+    engines: tuple[str, ...] = ("local", "spark"),
+) -> dict[str, Any]:
     tool = str(Path(sys.executable).with_name("trialinterop"))
     records, ndjson = work / f"records{size}", work / f"ndjson{size}"
     if not ndjson.exists():
@@ -111,14 +138,15 @@ def run_size(size: int, work: Path, master: str, *, validate: bool = False, conv
         subprocess.run([tool, "to-fhir", str(records), "-o", str(ndjson), "--form", "ndjson"], check=True)
     input_bytes = sum(p.stat().st_size for p in ndjson.glob("*.ndjson"))
     runs = {}
-    for engine in ("local", "spark") if convert else ():
+    for engine in engines if convert else ():
         out = work / f"sdtm{size}-{engine}"
         command = [tool, "fhir-to-sdtm", str(ndjson), "-o", str(out), "--study", STUDY, "--format", "xpt,json"]
         if engine == "spark":
             command += ["--engine", "spark", "--master", master]
         runs[engine] = timed(command)
         print(f"{size} {engine}: {runs[engine]}", file=sys.stderr)
-    same = convert and digests(work / f"sdtm{size}-local") == digests(work / f"sdtm{size}-spark")
+    both = convert and {"local", "spark"} <= set(engines) and not any("error" in run for run in runs.values())
+    same = digests(work / f"sdtm{size}-local") == digests(work / f"sdtm{size}-spark") if both else None
     figures = {"input_bytes": input_bytes, "master": master, "byte_identical": same, **runs}
     if validate:
         package = work / f"sdtm{size}-local"
@@ -143,6 +171,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--work", type=Path)
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    parser.add_argument("--engines", default="local,spark", help="the runs, in this order (default local,spark)")
     parser.add_argument("--validate", action="store_true", help="also validate the package: local vs spark")
     parser.add_argument("--only-validate", action="store_true", help="only that (the packages of an earlier run)")
     args = parser.parse_args()
@@ -154,7 +183,8 @@ def main() -> None:
     entry["command"] = f"fhir-to-sdtm NDJSON --study {STUDY} --format xpt,json, --engine local vs --engine spark"
     for size in (int(s) for s in args.sizes.split(",")):
         checks = args.validate or args.only_validate
-        found = run_size(size, work, args.master, validate=checks, convert=not args.only_validate)
+        engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+        found = run_size(size, work, args.master, validate=checks, convert=not args.only_validate, engines=engines)
         if args.only_validate:
             found = {**entry.get("sizes", {}).get(str(size), {}), "validate": found["validate"]}
         entry.setdefault("sizes", {})[str(size)] = found

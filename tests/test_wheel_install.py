@@ -41,7 +41,8 @@ VALIDATE_SUMMARY = (
     "Validated 17 dataset(s), 2319 record(s), define.xml out/sdtm/define.xml, 2240 FHIR resource(s)\nNo findings.\n"
 )
 RECORD_FILES = ["adverse_events.csv", "disposition.csv", "eligibility.csv", "exposures.csv", "findings.csv"]
-RECORD_FILES += ["medical_history.csv", "medications.csv", "study.yaml", "subjects.csv", "visits.csv"]
+RECORD_FILES += ["medical_history.csv", "medications.csv", "study.yaml", "subjects.csv", "unplanned_elements.csv"]
+RECORD_FILES += ["visits.csv"]
 
 
 def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:

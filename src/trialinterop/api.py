@@ -14,8 +14,8 @@ from pathlib import Path
 from trialinterop.ct import load_terminology
 from trialinterop.issues import Issue
 from trialinterop.progress import progress_task
-from trialinterop.sdtm.build import build_sdtm, check_build
-from trialinterop.sdtm.conform import conform
+from trialinterop.sdtm.build import check_build, iter_sdtm
+from trialinterop.sdtm.conform import conform_each
 from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
 from trialinterop.spec import load_spec
@@ -50,10 +50,11 @@ def convert_to_sdtm(
         task.advance()
         terminology = load_terminology()
         spec = load_spec(definition=records.definition)
-        frames = build_sdtm(records, terminology, spec=spec)
         findings = check_build(records)
+        # each dataset is conformed as soon as it is built and its built frame let go (writers take conformed
+        # datasets, which are typed and categorical: a fraction of the built frames' memory)
+        conformed, conform_issues = conform_each(iter_sdtm(records, terminology, spec=spec), spec)
         task.advance()
-        conformed, conform_issues = conform(frames, spec)  # writers take conformed datasets
         package = write_package(
             conformed,
             out_dir,

@@ -7,6 +7,9 @@ builders had to decide about the data (e.g. AEs not coded to MedDRA) as Issues f
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import partial
+
 import pandas as pd
 
 from trialinterop.ct import Terminology
@@ -17,7 +20,7 @@ from trialinterop.sdtm.domains.cm import build_cm
 from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
 from trialinterop.sdtm.domains.ds import build_ds
 from trialinterop.sdtm.domains.ex import build_ex
-from trialinterop.sdtm.domains.findings import build_findings
+from trialinterop.sdtm.domains.findings import build_findings_in_parts
 from trialinterop.sdtm.domains.ie import build_ie
 from trialinterop.sdtm.domains.mh import build_mh
 from trialinterop.sdtm.domains.pr import build_pr
@@ -36,40 +39,56 @@ def build_sdtm(
     *,
     spec: Spec | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, CM/MH/PR when the records hold any, DS, IE, one
-    findings dataset per domain of the definition's instruments (QS, RE, VS, LB, FT, ...), TA, TE, TV, TI, TS,
+    """All datasets keyed by upper-case name (DM, SE, SV, EX, AE, CM/MH/PR when the records hold any, DS, IE,
+    one findings dataset per domain of the definition's instruments (QS, RE, VS, LB, FT, ...), TA, TE, TV, TI, TS,
     SUPP--); SUPP-- only when they have records. `spec` gives every dataset its variables and codelists (default:
     the bundled spec for the definition)."""
+    return dict(iter_sdtm(records, terminology, spec=spec))
+
+
+def iter_sdtm(
+    records: TrialRecords,
+    terminology: Terminology,
+    *,
+    spec: Spec | None = None,
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The datasets of `build_sdtm`, in its order, each built only when asked for: a caller that conforms or writes
+    each one before asking for the next holds one built frame at a time (SUPPAE is built from the AE frame, which
+    is kept until then)."""
     spec = spec or load_spec(definition=records.definition)
     ctx = build_context(records, terminology, spec=spec)  # the design comes from records.definition
+    domains = dict.fromkeys(i.domain for i in records.definition.instruments)
     ae = build_ae(records, ctx)
-    findings = {
-        domain: build_findings(records, ctx, domain)
-        for domain in dict.fromkeys(i.domain for i in records.definition.instruments)
-    }
-    frames = {
-        "DM": build_dm(records, ctx),
-        "SE": build_se(records, ctx),
-        "SV": build_sv(records, ctx),
-        "EX": build_ex(records, ctx),
-        "AE": ae,
-        **({"CM": build_cm(records, ctx)} if records.medications else {}),
-        **({"MH": build_mh(records, ctx)} if records.medical_history else {}),
-        **({"PR": build_pr(records, ctx)} if records.procedures else {}),
-        "DS": build_ds(records, ctx),
-        "IE": build_ie(records, ctx),
-        **findings,
-        "TA": build_ta(records, ctx),
-        "TE": build_te(records, ctx),
-        "TV": build_tv(records, ctx),
-        "TI": build_ti(records, ctx),
-        "TS": build_ts(records, ctx),
-        "SUPPDM": build_suppdm(records, ctx),
-        "SUPPAE": with_supplemental_values(
-            build_suppae(records, ctx, ae=ae), records, ctx, parent=ae, domain="AE", spids=_ae_spids(records)
+    builders: list[tuple[str, Callable[[], pd.DataFrame]]] = [
+        ("DM", lambda: build_dm(records, ctx)),
+        ("SE", lambda: build_se(records, ctx)),
+        ("SV", lambda: build_sv(records, ctx)),
+        ("EX", lambda: build_ex(records, ctx)),
+        ("AE", lambda: ae),
+        *([("CM", lambda: build_cm(records, ctx))] if records.medications else []),
+        *([("MH", lambda: build_mh(records, ctx))] if records.medical_history else []),
+        *([("PR", lambda: build_pr(records, ctx))] if records.procedures else []),
+        ("DS", lambda: build_ds(records, ctx)),
+        ("IE", lambda: build_ie(records, ctx)),
+        *((domain, partial(build_findings_in_parts, records, ctx, domain)) for domain in domains),
+        ("TA", lambda: build_ta(records, ctx)),
+        ("TE", lambda: build_te(records, ctx)),
+        ("TV", lambda: build_tv(records, ctx)),
+        ("TI", lambda: build_ti(records, ctx)),
+        ("TS", lambda: build_ts(records, ctx)),
+        ("SUPPDM", lambda: build_suppdm(records, ctx)),
+        (
+            "SUPPAE",
+            lambda: with_supplemental_values(
+                build_suppae(records, ctx, ae=ae), records, ctx, parent=ae, domain="AE", spids=_ae_spids(records)
+            ),
         ),
-    }
-    return {name: frame for name, frame in frames.items() if not (name.startswith("SUPP") and frame.empty)}
+    ]
+    for name, build in builders:
+        frame = build()
+        if not (name.startswith("SUPP") and frame.empty):
+            yield name, frame
+        del frame
 
 
 def _ae_spids(records: TrialRecords) -> dict[tuple[str, int], str]:

@@ -92,6 +92,30 @@ def conform(
     return result, issues
 
 
+def conform_each(
+    frames: Iterable[tuple[str, pd.DataFrame]], spec: Spec, *, drop_empty_perm: bool = True
+) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
+    """`conform` of (name, frame) pairs taken one at a time (e.g. `sdtm.build.iter_sdtm`), so that the caller never
+    holds more than one unconformed frame: each is conformed as it comes and let go. Same datasets, same order, same
+    issues as `conform`; the CDISC terms a dataset's codelists gain (`spec.with_data_terms`) are those its own data
+    use, which is all a dataset's checks read."""
+    issues: list[Issue] = []
+    found: dict[str, tuple[pd.DataFrame, list[Issue]]] = {}
+    for name, frame in frames:
+        if name not in spec.dataset_names:
+            issues.append(Issue("TI-CF001", Severity.ERROR, RULES["TI-CF001"], name))
+            continue
+        own = with_data_terms(spec, {name: frame})
+        found[name] = conform_dataset(frame, name, own, drop_empty_perm=drop_empty_perm)
+        del frame
+    result: dict[str, pd.DataFrame] = {}
+    for name in spec.dataset_names:
+        if name in found:
+            result[name], dataset_issues = found.pop(name)
+            issues.extend(dataset_issues)
+    return result, issues
+
+
 def conform_dataset(
     frame: pd.DataFrame, name: str, spec: Spec, *, drop_empty_perm: bool = True
 ) -> tuple[pd.DataFrame, list[Issue]]:
@@ -290,7 +314,7 @@ class _Distinct:
     def __init__(self, series: pd.Series, *, factorized: tuple[np.ndarray, list] | None = None) -> None:
         self._series = series
         self._values: np.ndarray | None = None
-        self._factorized = factorized
+        self._factorized = factorized if factorized is None else (_compact_codes(factorized[0]), factorized[1])
 
     @property
     def values(self) -> np.ndarray:
@@ -309,7 +333,7 @@ class _Distinct:
                     codes, uniques = text_codes(series)
                 else:
                     codes, uniques = pd.factorize(series)
-                self._factorized = (np.asarray(codes), list(uniques))
+                self._factorized = (_compact_codes(np.asarray(codes)), list(uniques))
             except TypeError:
                 codes = np.arange(len(self.values))
                 codes[pd.isna(self.values)] = -1
@@ -328,6 +352,14 @@ class _Distinct:
         if not bad:
             return np.zeros(0, dtype=np.intp)
         return np.flatnonzero(np.isin(codes, bad))
+
+
+def _compact_codes(codes: np.ndarray) -> np.ndarray:
+    """Codes kept per column while a dataset is conformed, in the smallest signed type that holds them (a dataset's
+    columns have few distinct values; int64 codes of every column would cost 8 bytes a cell)."""
+    if not len(codes):
+        return codes
+    return codes.astype(np.promote_types(np.min_scalar_type(-int(codes.max()) - 1), np.int8), copy=False)
 
 
 def _is_null(value: object) -> bool:
@@ -422,9 +454,8 @@ def _coerce_row_by_row(series: pd.Series, variable: VariableSpec, keys: _RowKeys
 def _check_lengths(distinct: _Distinct, limit: int | None, name: str, keys: _RowKeys, out: _Collector) -> None:
     if limit is None:
         return
-    values = distinct.values
     for index in distinct.suspect_rows(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > limit):
-        value = values[index]
+        value = distinct.values[index]  # a row's value, made only for a suspect row (an object array per row)
         if isinstance(value, str) and len(value.encode("utf-8")) > limit:
             size = len(value.encode("utf-8"))
             out.add(
@@ -441,9 +472,8 @@ def _check_codelist(
     assert codelist is not None
     allowed = codelist.values
     rule, severity = ("TI-CF009", Severity.WARNING) if codelist.extensible else ("TI-CF008", Severity.ERROR)
-    values = distinct.values
     for index in distinct.suspect_rows(lambda v: not _is_null(v) and _text(v) not in allowed):
-        value = values[index]
+        value = distinct.values[index]
         if _is_null(value) or _text(value) in allowed:
             continue
         out.add(rule, severity, f"not a term of {codelist_name}", key=keys[index], var=name, value=_text(value))

@@ -10,9 +10,11 @@ What runs where (docs/scale-out.md):
 
 What the driver collects: each subject's `SubjectPart` (its records, warnings, problems, coverage counts), so at the
 end the whole trial's records, as the single-machine path holds them; the SDTM package is then built and written
-by the same code as on one machine. The grouped resources (the bulk of the input) never reach the driver, except when
-no --study is given: the definition is then rebuilt from the input, and `mapping_context` reads every group once,
-streamed from the executors partition by partition.
+by the same code as on one machine, which holds one built dataset at a time, builds the findings datasets a few
+hundred subjects at a time and writes Dataset-JSON in parts (docs/scale-out.md lists what is held at once). The
+grouped resources (the bulk of the input) never reach the driver, except when no --study is given: the definition is
+then rebuilt from the input, and `mapping_context` reads every group once, streamed from the executors partition by
+partition.
 """
 
 from __future__ import annotations

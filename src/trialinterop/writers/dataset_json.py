@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -46,11 +46,24 @@ def build_dataset_json(
     frame: pd.DataFrame, dataset: str, spec: Spec, *, creation_datetime: str | None = None
 ) -> dict[str, Any]:
     """The Dataset-JSON document for a conformed frame (columns must be spec variables)."""
+    document, cells = _document(frame, dataset, spec, creation_datetime=creation_datetime)
+    document["rows"] = [row for part in _row_parts(frame, cells, len(frame) or 1) for row in part]
+    return document
+
+
+_Cells = list[tuple[bool, set[Any] | None]]
+"""Per column: whether it is an integer column, and its distinct values (`_distinct_objects`)."""
+
+
+def _document(
+    frame: pd.DataFrame, dataset: str, spec: Spec, *, creation_datetime: str | None = None
+) -> tuple[dict[str, Any], _Cells]:
+    """The document without its rows (key `rows` is last) and how to make each column's cells."""
     settings = spec.study
     ds = spec.dataset(dataset)
     keys = {name: position for position, name in enumerate(ds.keys, start=1)}
     columns: list[dict[str, Any]] = []
-    cells: list[list[Any]] = []
+    cells: _Cells = []
     for index, column in enumerate(frame.columns):
         variable = spec.variable(dataset, str(column))
         series = frame.iloc[:, index]
@@ -66,10 +79,9 @@ def build_dataset_json(
         if variable.name in keys:
             entry["keySequence"] = keys[variable.name]
         columns.append(entry)
-        cells.append(_json_column(series, variable.data_type == "integer", distinct))
-    rows = [list(row) for row in zip(*cells, strict=True)] if cells else [[] for _ in range(len(frame))]
+        cells.append((variable.data_type == "integer", distinct))
     created = creation_datetime or settings.json_creation_datetime
-    return {
+    document = {
         "datasetJSONCreationDateTime": created,
         "datasetJSONVersion": DATASET_JSON_VERSION,
         "fileOID": f"{settings.define_file_oid}/{ds.file_name}",
@@ -84,8 +96,18 @@ def build_dataset_json(
         "name": dataset,
         "label": ds.label,
         "columns": columns,
-        "rows": rows,
     }
+    return document, cells
+
+
+def _row_parts(frame: pd.DataFrame, cells: _Cells, size: int) -> Iterator[list[list[Any]]]:
+    """The rows of `frame` as lists of JSON cells, `size` rows at a time."""
+    for start in range(0, len(frame), size):
+        part = frame.iloc[start : start + size]
+        columns = [
+            _json_column(part.iloc[:, index], is_int, distinct) for index, (is_int, distinct) in enumerate(cells)
+        ]
+        yield [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in range(len(part))]
 
 
 def _cell(value: Any, is_int: bool) -> Any:
@@ -186,17 +208,48 @@ def check_dataset_json(document: dict[str, Any]) -> list[Issue]:
     ]
 
 
+ROWS_PER_PART = 20_000
+"""Rows made into JSON cells and written at a time: the document is never whole in memory."""
+
+
 def write_dataset_json(
     frame: pd.DataFrame, out_dir: str | Path, dataset: str, spec: Spec, *, creation_datetime: str | None = None
 ) -> Path:
-    """Write `<out_dir>/<dataset lower>.json`; ConformanceError (no file) if the document breaks the schema."""
-    document = build_dataset_json(frame, dataset, spec, creation_datetime=creation_datetime)
+    """Write `<out_dir>/<dataset lower>.json`; ConformanceError (no file) if the document breaks the schema.
+
+    The rows are made and written ROWS_PER_PART at a time, as `json.dumps` writes the whole document (`rows` is its
+    last key; a list's items are separated by ", "), so that a dataset of millions of rows is never a document in
+    memory; the schema check sees the document with its first row, which gives the issues the whole document
+    would when the schema constrains a row only to be an array (`check_dataset_json`). Otherwise the whole
+    document is built and checked."""
+    destination = Path(out_dir) / f"{spec.dataset(dataset).file_name}.json"
+    if not _rows_are_typed_only_as_arrays(dataset_json_schema()):
+        document = build_dataset_json(frame, dataset, spec, creation_datetime=creation_datetime)
+        _check(document, dataset)
+        with staged_file(destination) as temp, open(temp, "w", encoding="utf-8") as handle:
+            handle.write(_dumps(document))
+            handle.write("\n")
+        return destination
+    document, cells = _document(frame, dataset, spec, creation_datetime=creation_datetime)
+    _check({**document, "rows": next(_row_parts(frame.iloc[:1], cells, 1), [])}, dataset)
+    head = _dumps({**document, "rows": []})
+    assert head.endswith('"rows": []}')
+    with staged_file(destination) as temp, open(temp, "w", encoding="utf-8") as handle:
+        handle.write(head[: -len("]}")])
+        separator = ""
+        for part in _row_parts(frame, cells, ROWS_PER_PART):
+            handle.write(separator)
+            handle.write(", ".join(_dumps(row) for row in part))
+            separator = ", "
+        handle.write("]}\n")
+    return destination
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, check_circular=False)  # built here: no cycles
+
+
+def _check(document: dict[str, Any], dataset: str) -> None:
     issues = check_dataset_json(document)
     if issues:
         raise ConformanceError(issues, summary=f"{dataset}: Dataset-JSON not written")
-    destination = Path(out_dir) / f"{spec.dataset(dataset).file_name}.json"
-    text = json.dumps(document, ensure_ascii=False, allow_nan=False, check_circular=False)  # built here: no cycles
-    with staged_file(destination) as temp, open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)  # not text + "\n": that would copy a string of hundreds of megabytes
-        handle.write("\n")
-    return destination

@@ -91,8 +91,8 @@ def write_package(
     files: list[str] = []
     with staged_directory(out_dir) as staging:
         for name, frame in written.items():
-            if "xpt" in formats:
-                files.append(write_checked_xpt(checked[name], staging, **engine_option).name)
+            if "xpt" in formats:  # each snapshot let go once written
+                files.append(write_checked_xpt(checked.pop(name), staging, **engine_option).name)
             if "json" in formats:
                 files.append(write_dataset_json(frame, staging, name, spec, creation_datetime=creation_datetime).name)
         if define:

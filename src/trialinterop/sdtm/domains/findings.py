@@ -29,12 +29,13 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from trialinterop.definition.model import FindingTest, Instrument
 from trialinterop.distinct import map_distinct
@@ -108,6 +109,66 @@ def build_findings(
     frame["VISITNUM"] = frame["VISITNUM"].astype("Float64")
     unused = _unused_variables(domain, instruments, source)
     return select(frame, [v.name for v in variables if not (v.core == "Perm" and v.name in unused)])
+
+
+_RECORDED = ("position", "unit", "reference_result", "timepoint", "location", "normal_low", "normal_high")
+_RECORDED += ("range_indicator",)
+"""The record fields whose presence anywhere in the domain decides whether a Permissible variable is kept
+(`_unused_variables`): a part-wise build asks the whole domain about each."""
+
+CHUNK_SUBJECTS = 200
+"""Subjects per part when `build_findings_in_parts` builds a large findings dataset."""
+
+
+def build_findings_in_parts(
+    records: TrialRecords, ctx: SdtmContext, domain: str, *, subjects: int = CHUNK_SUBJECTS
+) -> pd.DataFrame:
+    """`build_findings` built `subjects` subjects at a time, each part's text columns made categorical before the
+    next part is built, so the largest datasets (QS: 84 rows a subject) never exist as object columns whole. Every
+    derivation is per subject (--SEQ, --LOBXFL, --DY, EPOCH, totals), so the parts are the whole dataset's rows; the
+    Permissible variables left out are those the whole domain leaves unfilled. Rows come part by part (conform sorts
+    them by the dataset's keys)."""
+    ids = [s.subject_id for s in records.subjects]
+    if len(ids) <= subjects:
+        return build_findings(records, ctx, domain)
+    instruments = records.definition.instruments_in(domain)
+    codes = {i.code for i in instruments}
+    part_of = {subject_id: n // subjects for n, subject_id in enumerate(ids)}
+    parts: list[list[Any]] = [[] for _ in range(len(ids) // subjects + 1)]
+    for finding in records.findings:
+        if finding.instrument in codes:
+            parts[part_of[finding.subject_id]].append(finding)
+    recorded = _RECORDED
+    if not any(parts):
+        return build_findings(records, ctx, domain)
+    fed = pd.DataFrame({name: [any(pd.notna(getattr(f, name)) for p in parts for f in p)] for name in recorded})
+    unused = _unused_variables(domain, instruments, fed.where(fed))
+    variables = ctx.spec.variables(domain)
+    built = []
+    for part in parts:
+        if part:
+            frame = build_findings(replace(records, findings=tuple(part)), ctx, domain, variables=variables)
+            built.append(frame.apply(_compact))
+            del frame
+    columns = [v.name for v in variables if not (v.core == "Perm" and v.name in unused)]
+    return pd.DataFrame(
+        {name: _join([frame[name] for frame in built]) for name in columns}, index=pd.RangeIndex(sum(map(len, built)))
+    )
+
+
+def _compact(column: pd.Series) -> pd.Series:
+    """An object column as a Categorical whose categories are in order of first appearance (as conform's own
+    factorising makes them), so that the joined parts are what conform makes of the whole column."""
+    if column.dtype != object:
+        return column
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
+    return pd.Series(pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object)), index=column.index)
+
+
+def _join(columns: list[pd.Series]) -> pd.Series:
+    if isinstance(columns[0].dtype, pd.CategoricalDtype):
+        return pd.Series(union_categoricals(columns))
+    return pd.concat(columns, ignore_index=True)
 
 
 def _later_keys(domain: str) -> list[str]:
