@@ -6,6 +6,7 @@ only when --STAT is null and --DRVFL is not Y); its result is then its standard 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from test_sdtm_factory import context, records, rows
 from trialinterop.cli import main
 from trialinterop.definition import bundled_definition
 from trialinterop.errors import InputError
-from trialinterop.sdtm.domains.findings import build_findings
+from trialinterop.sdtm.domains.findings import build_findings, build_findings_in_parts
 from trialinterop.source import models as m
 from trialinterop.source.reader import read_records
 from trialinterop.source.writer import write_records
@@ -150,6 +151,22 @@ def test_derived_record_without_result_gets_the_standard_unit_and_no_original_un
         (1.0, "2.5", "L", "2.5", 2.5, "L", None, None),
         (2.0, None, None, "2.4", 2.4, "L", "Y", None),
         (4.0, None, None, None, None, None, None, "NOT DONE"),
+    ]
+
+
+def test_findings_in_parts_keep_the_derived_flag_of_the_whole_domain() -> None:
+    """A part (here: one subject) without derived records still has --DRVFL when another part has one."""
+    trial = _with_derived()
+    other = m.Finding("02-001", "FVC", "FVC", 1, datetime="2022-08-01", result="2.1", unit="L")
+    trial = dataclasses.replace(trial, findings=(*trial.findings, other))
+    ctx = context(trial)
+    parts = build_findings_in_parts(trial, ctx, "RE", subjects=1)
+    fvc = parts[parts.RETESTCD == "FVC"]
+    assert rows(fvc, ["USUBJID", "VISITNUM", "REORRES", "RESTRESC", "REDRVFL"]) == [
+        ("NCT05016804-01-001", 1.0, "2.5", "2.5", None),
+        ("NCT05016804-01-001", 2.0, None, "2.4", "Y"),
+        ("NCT05016804-01-001", 4.0, None, None, None),
+        ("NCT05016804-02-001", 1.0, "2.1", "2.1", None),
     ]
 
 

@@ -85,10 +85,16 @@ class _Tests:
 
 
 def build_findings(
-    records: TrialRecords, ctx: SdtmContext, domain: str, *, variables: Sequence[VariableSpec] | None = None
+    records: TrialRecords,
+    ctx: SdtmContext,
+    domain: str,
+    *,
+    variables: Sequence[VariableSpec] | None = None,
+    unused: set[str] | None = None,
 ) -> pd.DataFrame:
     """Dataset `domain` from `records.findings` of the definition's instruments in that domain; `variables` are the
-    domain's specified variables (default: the context's specification)."""
+    domain's specified variables (default: the context's specification); `unused`: the Permissible variables to
+    leave out (default: those these records leave unfilled; a part of a domain gets the whole domain's)."""
     if variables is None:
         variables = ctx.spec.variables(domain)
     instruments = records.definition.instruments_in(domain)
@@ -107,12 +113,13 @@ def build_findings(
         .pipe(derive_seq, seq=f"{domain}SEQ", order=[f"{domain}{v}" for v in ("CAT", "TESTCD")] + _later_keys(domain))
     )
     frame["VISITNUM"] = frame["VISITNUM"].astype("Float64")
-    unused = _unused_variables(domain, instruments, source)
+    if unused is None:
+        unused = _unused_variables(domain, instruments, source)
     return select(frame, [v.name for v in variables if not (v.core == "Perm" and v.name in unused)])
 
 
-_RECORDED = ("position", "unit", "reference_result", "timepoint", "location", "normal_low", "normal_high")
-_RECORDED += ("range_indicator",)
+_RECORDED: tuple[str, ...] = ("position", "unit", "reference_result", "timepoint", "location", "normal_low")
+_RECORDED += ("normal_high", "range_indicator", "derived")
 """The record fields whose presence anywhere in the domain decides whether a Permissible variable is kept
 (`_unused_variables`): a part-wise build asks the whole domain about each."""
 
@@ -147,7 +154,8 @@ def build_findings_in_parts(
     built = []
     for part in parts:
         if part:
-            frame = build_findings(replace(records, findings=tuple(part)), ctx, domain, variables=variables)
+            part_records = replace(records, findings=tuple(part))
+            frame = build_findings(part_records, ctx, domain, variables=variables, unused=unused)
             built.append(frame.apply(_compact))
             del frame
     columns = [v.name for v in variables if not (v.core == "Perm" and v.name in unused)]
