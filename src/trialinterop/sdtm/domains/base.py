@@ -99,9 +99,11 @@ def with_collection_timing(
     return out
 
 
-def filled_variables(frame: pd.DataFrame, variables: Sequence[str]) -> list[str]:
-    """`variables` without the FILLED_ONLY ones no record fills."""
-    return [v for v in variables if v not in FILLED_ONLY or (v in frame.columns and frame[v].notna().any())]
+def filled_variables(
+    frame: pd.DataFrame, variables: Sequence[str], filled_only: Sequence[str] = FILLED_ONLY
+) -> list[str]:
+    """`variables` without the `filled_only` ones (default FILLED_ONLY) no record fills."""
+    return [v for v in variables if v not in filled_only or (v in frame.columns and frame[v].notna().any())]
 
 
 def sponsor_ids(frame: pd.DataFrame, number: str) -> pd.Series:

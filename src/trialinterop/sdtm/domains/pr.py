@@ -15,7 +15,13 @@ import pandas as pd
 from trialinterop.sdtm.algorithms import assign, assign_dtc, records_frame
 from trialinterop.sdtm.context import SdtmContext
 from trialinterop.sdtm.derive import derive_epoch, derive_seq, derive_study_day
-from trialinterop.sdtm.domains.base import empty_frame, select, with_collection_timing, with_identifiers
+from trialinterop.sdtm.domains.base import (
+    empty_frame,
+    filled_variables,
+    select,
+    with_collection_timing,
+    with_identifiers,
+)
 from trialinterop.source.models import TrialRecords
 
 OPTIONAL = ("PRDECOD", "PRINDC", "PRLOC", "PRENDTC", "PRENDY", "VISITNUM", "VISIT")
@@ -25,7 +31,7 @@ OPTIONAL = ("PRDECOD", "PRINDC", "PRLOC", "PRENDTC", "PRENDY", "VISITNUM", "VISI
 def build_pr(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     variables = ctx.variable_names("PR")
     if not records.procedures:
-        return empty_frame([v for v in variables if v not in OPTIONAL])
+        return empty_frame(filled_variables(pd.DataFrame(), variables, OPTIONAL))
     frame = with_identifiers(records_frame(records.procedures), ctx, "PR")
     frame = (
         frame.pipe(assign, "PRTRT", "term")
@@ -43,5 +49,4 @@ def build_pr(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(derive_seq, seq="PRSEQ", order=["PRSTDTC", "PRTRT", "pr_id"])
         .pipe(with_collection_timing, ctx, "PR", visit=True, dtc=False)
     )
-    kept = [v for v in variables if v not in OPTIONAL or (v in frame.columns and frame[v].notna().any())]
-    return select(frame, kept)
+    return select(frame, filled_variables(frame, variables, OPTIONAL))
