@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from trialinterop.compare.model import DatasetComparison, PackageComparison
-from trialinterop.compare.text import attribute_text, difference_count, duplicate_text, key_text, value_text
+from trialinterop.compare.text import (
+    attribute_text,
+    difference_count,
+    duplicate_text,
+    key_text,
+    setting_lines,
+    value_text,
+)
 
 HEADER = ("DATASET", "ROWS A", "ROWS B", "MATCHED", "ONLY A", "ONLY B", "VALUES", "DIFFERENT")
 
 
 def render_console(result: PackageComparison, *, limit: int = 10) -> str:
     """Summary table and, per dataset with differences, at most `limit` lines of each kind."""
-    lines = [f"A: {result.path_a}", f"B: {result.path_b}"]
-    if result.ignored:
-        lines.append(f"ignored: {', '.join(result.ignored)}")
-    if result.tolerance:
-        lines.append(f"numeric tolerance (relative): {result.tolerance:g}")
-    lines += result.notes
-    if result.datasets_only_a:
-        lines.append(f"datasets only in A: {', '.join(result.datasets_only_a)}")
-    if result.datasets_only_b:
-        lines.append(f"datasets only in B: {', '.join(result.datasets_only_b)}")
+    lines = [f"A: {result.path_a}", f"B: {result.path_b}", *setting_lines(result)]
     rows = [HEADER] + [
         (
             d.name,

@@ -8,7 +8,14 @@ from __future__ import annotations
 from html import escape
 
 from trialinterop.compare.model import DatasetComparison, PackageComparison
-from trialinterop.compare.text import attribute_text, difference_count, duplicate_text, key_text, value_text
+from trialinterop.compare.text import (
+    attribute_text,
+    difference_count,
+    duplicate_text,
+    key_text,
+    setting_lines,
+    value_text,
+)
 
 STYLE = (
     "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.5em 0}"
@@ -32,16 +39,7 @@ def render_html(result: PackageComparison, *, limit: int = 200) -> str:
         f"<p><strong>{escape(verdict)}</strong>: {result.values_different} of {result.values_compared} values"
         " differ</p>",
     ]
-    facts = []
-    if result.ignored:
-        facts.append(f"ignored: {', '.join(result.ignored)}")
-    if result.tolerance:
-        facts.append(f"numeric tolerance (relative): {result.tolerance:g}")
-    facts += result.notes
-    if result.datasets_only_a:
-        facts.append(f"datasets only in A: {', '.join(result.datasets_only_a)}")
-    if result.datasets_only_b:
-        facts.append(f"datasets only in B: {', '.join(result.datasets_only_b)}")
+    facts = setting_lines(result)
     if facts:
         out.append("<ul>" + "".join(f"<li>{escape(f)}</li>" for f in facts) + "</ul>")
     out.append("<table>" + _cells(["dataset", "rows A", "rows B", "matched", "only A", "only B", "values",

@@ -6,6 +6,22 @@ from trialinterop.compare.model import AttributeDifference, DatasetComparison, P
 from trialinterop.compare.values import format_value
 
 
+def setting_lines(result: PackageComparison) -> list[str]:
+    """What the comparison was told and found before any value: ignored variables, tolerance, notes, and the
+    datasets present in one package only."""
+    lines = []
+    if result.ignored:
+        lines.append(f"ignored: {', '.join(result.ignored)}")
+    if result.tolerance:
+        lines.append(f"numeric tolerance (relative): {result.tolerance:g}")
+    lines += result.notes
+    if result.datasets_only_a:
+        lines.append(f"datasets only in A: {', '.join(result.datasets_only_a)}")
+    if result.datasets_only_b:
+        lines.append(f"datasets only in B: {', '.join(result.datasets_only_b)}")
+    return lines
+
+
 def key_text(key: tuple[tuple[str, str], ...], occurrence: int = 1) -> str:
     """ "USUBJID=01-701-1015, VISITNUM=1" (+ " #2" for the second record of a repeated key); "(row order)" without."""
     text = ", ".join(f"{name}={value}" for name, value in key) if key else "(row order)"
