@@ -27,7 +27,7 @@ ROW_KINDS = ("subject", "event", "group")
 REPEAT_POLICIES = ("error", "unscheduled", "visits", "records")
 ATTRIBUTE_GROUPS = ("@SubjectData", "@StudyEventData", "@FormData")
 INCOMPLETE_POLICIES = ("error", "skip_row", "skip_subject")
-CONTEXT_KEYS = (
+CONTEXT_PATH = (
     "SubjectKey",
     "StudyEventOID",
     "StudyEventRepeatKey",
@@ -35,8 +35,9 @@ CONTEXT_KEYS = (
     "FormRepeatKey",
     "ItemGroupOID",
     "ItemGroupRepeatKey",
-    "Sequence",
 )
+"""The ODM attributes that place an item group in the clinical data, outermost first."""
+CONTEXT_KEYS = (*CONTEXT_PATH, "Sequence")
 _TOP_KEYS = {
     "description",
     "strict",

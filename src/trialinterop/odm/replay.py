@@ -26,20 +26,10 @@ from trialinterop.issues import Issue, Severity
 from trialinterop.odm.coverage import Coverage
 from trialinterop.odm.elements import local_name as _name
 from trialinterop.odm.elements import vendor_attributes
-from trialinterop.odm.mapping import ATTRIBUTE_GROUPS, OdmMapping
+from trialinterop.odm.mapping import ATTRIBUTE_GROUPS, CONTEXT_PATH, OdmMapping
 
-KEY_ATTRS = (
-    "SubjectKey",
-    "StudyEventOID",
-    "StudyEventRepeatKey",
-    "FormOID",
-    "FormRepeatKey",
-    "ItemGroupOID",
-    "ItemGroupRepeatKey",
-    "ItemOID",
-)
-CTX_KEYS = KEY_ATTRS[:-1]
-CTX_KEYS = KEY_ATTRS[:-1]
+CTX_KEYS = CONTEXT_PATH
+KEY_ATTRS = (*CONTEXT_PATH, "ItemOID")
 
 
 @dataclass(slots=True)
