@@ -9,17 +9,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pyreadstat
 import pytest
 from lxml import etree
 
 from test_package_agreement import check_item_length
 from trialinterop.ct import load_terminology
+from trialinterop.define.build import build_define
 from trialinterop.issues import Severity
 from trialinterop.sdtm.build import build_sdtm
 from trialinterop.sdtm.conform import conform
 from trialinterop.source.reader import read_records
-from trialinterop.spec import load_spec
+from trialinterop.spec import load_spec, with_data_terms
 from trialinterop.writers.package import write_package
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
@@ -61,3 +63,18 @@ def test_json_and_xpt_agree_on_records(package) -> None:
         data, _ = pyreadstat.read_xport(str(package.out_dir / f"{name.lower()}.xpt"))
         assert document["records"] == len(data) == len(frame), name
         assert [c["name"] for c in document["columns"]] == list(data.columns), name
+
+
+def test_unplanned_element_term_only_when_the_data_use_it(package, fixture_records_dir: Path) -> None:
+    """SDTMIG reserves ETCD UNPLAN for an element outside the planned ones: NCT05016804's data have none, so its ETCD
+    list is the definition's three elements; an SE row with UNPLAN adds the term (decoded) to that package's list."""
+    etcd = ".//odm:CodeList[@OID='CL.ETCD']/odm:CodeListItem"
+    written = etree.parse(str(package.out_dir / "define.xml")).getroot().findall(etcd, NS)
+    assert [item.get("CodedValue") for item in written] == ["SCRN", "MSC", "FU"]
+    se = package.frames["SE"]
+    unplanned = se.iloc[[0]].astype(object).assign(ETCD="UNPLAN", ELEMENT="", SESEQ=9)
+    frames = {**package.frames, "SE": pd.concat([se.astype(object), unplanned], ignore_index=True)}
+    spec = load_spec(definition=read_records(fixture_records_dir).definition)
+    items = build_define(with_data_terms(spec, frames), frames).getroot().findall(etcd, NS)
+    assert [item.get("CodedValue") for item in items] == ["SCRN", "MSC", "FU", "UNPLAN"]
+    assert items[-1].find("odm:Decode/odm:TranslatedText", NS).text == "Unplanned Element"

@@ -76,10 +76,6 @@ def _declared_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     }  # fmt: skip
 
 
-UNPLANNED_ELEMENT = ("UNPLAN", "Unplanned Element")
-"""SDTMIG SE: the ETCD of an element outside the planned ones (SEUPDES describes it), a term of every ETCD list."""
-
-
 def _design_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
     def sponsor(name: str, title: str, pairs: list[tuple[str, str]]) -> Codelist:
         terms = tuple(Term(name, value, "", decode) for value, decode in dict(pairs).items())
@@ -91,7 +87,7 @@ def _design_codelists(definition: StudyDefinition) -> dict[str, Codelist]:
         "ETCD": sponsor(
             "ETCD",
             "Element Code (sponsor-defined)",
-            [(e.code, e.name) for e in definition.elements] + [UNPLANNED_ELEMENT],
+            [(e.code, e.name) for e in definition.elements],
         ),
         "IETESTCD": sponsor(
             "IETESTCD",
