@@ -214,3 +214,22 @@ def test_qs_text_results_subcategories_and_derived_total() -> None:
         ("NPTOT", "NPI", None, "45", "45", 45.0, "Y", "2013-01-10"),  # the sum of the nine scores
     ]
     assert len(qs) == 11
+
+
+def test_lb_derived_standard_result_alone_gets_its_indicator_from_the_standard_range() -> None:
+    """A derived record with no --ORRES: --NRIND compares its standard result (g/L) with --STNRLO/--STNRHI (ALB's
+    3.5-4.6 g/dL are 35-46 g/L), not with the original-unit range."""
+    trial = m.TrialRecords(
+        bundled_definition("XANAD01"),
+        subjects=(m.Subject("1001", "701", "F", "USA", "2013-01-02", "Y", age=71, arm="Xan_Lo"),),
+        visits=(m.Visit("1001", 1, "Y", "2013-01-02"), m.Visit("1001", 3, "Y", "2013-01-10")),
+        findings=(
+            m.Finding("1001", "CHEM", "ALB", 1, None, "2013-01-02T10:00", derived="Y", standard_result="30"),
+            m.Finding("1001", "CHEM", "ALB", 3, None, "2013-01-10T10:00", derived="Y", standard_result="40"),
+        ),
+    )
+    lb = build_findings(trial, build_context(trial, load_terminology()), "LB", variables=XANAD01.variables("LB"))
+    assert rows(lb, ["VISITNUM", "LBORRES", "LBSTRESC", "LBSTRESN", "LBSTNRLO", "LBSTNRHI", "LBNRIND"]) == [
+        (1.0, None, "30", 30.0, 35.0, 46.0, "LOW"),
+        (3.0, None, "40", 40.0, 35.0, 46.0, "NORMAL"),
+    ]

@@ -20,7 +20,8 @@ Decisions:
   any other unit), rounded to `decimals`, else to 12 significant digits (no float noise); --STRESC is its text, or
   --ORRES for a result that is no number. --STREFN likewise from --ORREF; --STNRLO/--STNRHI from the normal range.
 - --NRIND (where the domain has it): the indicator the record states (`range_indicator`), else LOW below the low
-  limit, HIGH above the high one, else NORMAL; null without a number or a range.
+  limit, HIGH above the high one, else NORMAL (a derived record with a standard result alone: that result against
+  --STNRLO/--STNRHI); null without a number or a range.
 - --LOBXFL per subject and test (instrument and test code); --SEQ by --CAT, --TESTCD, VISITNUM, --DTC, --TPT.
 - --TPTNUM, --ELTM and --TPTREF come from the instrument's planned time points (`timepoints`) named by --TPT;
   --LOC is the record's location.
@@ -222,7 +223,12 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
     reference = np.where(done, source["reference_result"].to_numpy(dtype=object), NULL)
     positions = source["position"].to_numpy(dtype=object)
     low, high = _normal_range(source, of, done)
+    standard_low = _standardise(low, factor, of["decimals"], offset)
+    standard_high = _standardise(high, factor, of["decimals"], offset)
     stated = source["range_indicator"].to_numpy(dtype=object)
+    indicated = np.where(  # a derived record's own standard result against the standard range
+        given, _range_indicator(standard, standard_low, standard_high), _range_indicator(numbers, low, high)
+    )
     columns: dict[str, Any] = {
         "subject_id": source["subject_id"].to_numpy(dtype=object),
         _TEST_KEY: test,
@@ -241,9 +247,9 @@ def _result_columns(source: pd.DataFrame, tests: _Tests, domain: str) -> dict[st
         "STRESN": _numbers(standard),
         "STRESU": _text(np.where(done, standard_unit, NULL)),
         "STREFN": _numbers(_standardise(result_numbers(reference), factor, of["decimals"], offset)),
-        "STNRLO": _numbers(_standardise(low, factor, of["decimals"], offset)),
-        "STNRHI": _numbers(_standardise(high, factor, of["decimals"], offset)),
-        "NRIND": _text(_stated_or(stated, _range_indicator(numbers, low, high), done)),
+        "STNRLO": _numbers(standard_low),
+        "STNRHI": _numbers(standard_high),
+        "NRIND": _text(_stated_or(stated, indicated, done)),
         "STAT": _text(np.where(done, NULL, "NOT DONE")),
         "REASND": _text(np.where(done, NULL, source["reason_not_done"].to_numpy(dtype=object))),
         "METHOD": _text(of["method"]),
