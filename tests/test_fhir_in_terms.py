@@ -71,6 +71,24 @@ def test_units(quantity: dict, expected: str | None) -> None:
     assert fhir.warnings == []
 
 
+@pytest.mark.parametrize(
+    ("quantity", "test", "expected"),
+    [
+        ({"value": 44, "unit": "beats/minute", "system": UCUM, "code": "/min"}, "8867-4", "beats/min"),
+        ({"value": 16, "unit": "breaths/minute", "system": UCUM, "code": "/min"}, "9279-1", "breaths/min"),
+        ({"value": 16, "unit": "/min", "system": UCUM, "code": "/min"}, "9279-1", "breaths/min"),
+        ({"value": 16, "unit": "/min", "system": UCUM, "code": "/min"}, None, "/min"),
+        ({"value": 16, "unit": "/min", "system": UCUM, "code": "/min"}, "8310-5", "/min"),
+        ({"value": 120, "system": UCUM, "code": "mm[Hg]"}, "8480-6", "mmHg"),
+    ],
+)
+def test_unit_of_a_test(quantity: dict, test: str | None, expected: str) -> None:
+    """`/min` has no VSRESU term: a heart rate is in beats/min, a respiratory rate in breaths/min (table rows)."""
+    fhir, item = _input()
+    assert cdisc_unit(fhir, item, "Observation.valueQuantity", quantity, test) == expected
+    assert fhir.warnings == []
+
+
 def test_unmapped_unit_is_kept_with_a_warning() -> None:
     fhir, item = _input()
     assert cdisc_unit(fhir, item, "X.dose", {"value": 2, "unit": "puffs", "code": "{puff}"}) == "puffs"

@@ -3,9 +3,11 @@
 - route (`route.csv`): SNOMED CT route codes (the FHIR R4 route-codes value set) and HL7 v3 RouteOfAdministration
   codes -> CDISC ROUTE; also an NCI Thesaurus code of a ROUTE term, or a text/display equal to a ROUTE submission
   value (with or without a trailing ' route');
-- units (`ucum-unit.csv`): a Quantity's unit -> CDISC UNIT: its `unit` text when that is a UNIT submission value (so
-  this tool's own output comes back unchanged), else its UCUM code when that is one, else the table (mm[Hg] -> mmHg,
-  Cel -> C, a -> YEARS...), else UCUM `10*n` written as CDISC `10^n`.
+- units (`ucum-unit.csv`): a Quantity's unit -> CDISC UNIT: first a row for its UCUM code and the result's test (LOINC:
+  `/min` is beats/min for a heart rate, breaths/min for a respiratory rate; VSRESU has no `/min`), else its `unit`
+  text when that is a UNIT submission value (so this tool's own output comes back unchanged), else its UCUM code
+  when that is one, else a row for any test (mm[Hg] -> mmHg, Cel -> C, a -> YEARS...), else UCUM `10*n` written as
+  CDISC `10^n`.
 
 A code nothing maps is kept as given (ROUTE is extensible; UNIT too) with a warning naming the element, so conform and
 the validator still see it. Administrative gender, US Core race/ethnicity and the AE severity, seriousness and outcome
@@ -42,8 +44,14 @@ def route_codes() -> dict[tuple[str, str], str]:
 
 @functools.cache
 def ucum_units() -> dict[str, str]:
-    """UCUM code -> CDISC UNIT (the rows of the table)."""
-    return {row["ucum"]: row["unit"] for row in _table("ucum-unit.csv")}
+    """UCUM code -> CDISC UNIT (the rows of the table for any test)."""
+    return {row["ucum"]: row["unit"] for row in _table("ucum-unit.csv") if not row["loinc"]}
+
+
+@functools.cache
+def ucum_units_of_tests() -> dict[tuple[str, str], str]:
+    """(UCUM code, LOINC code of the test) -> CDISC UNIT (the rows of the table for one test)."""
+    return {(row["ucum"], row["loinc"]): row["unit"] for row in _table("ucum-unit.csv") if row["loinc"]}
 
 
 def cdisc_route(fhir: FhirInput, item: Located, element: str, concept: Any) -> str | None:
@@ -71,11 +79,14 @@ def cdisc_route(fhir: FhirInput, item: Located, element: str, concept: Any) -> s
     return raw
 
 
-def cdisc_unit(fhir: FhirInput, item: Located, element: str, quantity: Any) -> str | None:
-    """The CDISC UNIT of a Quantity (see the module docstring); None when it gives no unit."""
+def cdisc_unit(fhir: FhirInput, item: Located, element: str, quantity: Any, test: str | None = None) -> str | None:
+    """The CDISC UNIT of a Quantity (see the module docstring; `test`: the LOINC code of the result's test, if any);
+    None when it gives no unit."""
     if not isinstance(quantity, dict):
         return None
     text, code = quantity.get("unit"), quantity.get("code")
+    if test is not None and isinstance(code, str) and (code, test) in ucum_units_of_tests():
+        return ucum_units_of_tests()[(code, test)]
     units = cdisc_terms("UNIT")
     if isinstance(text, str) and text in units:
         return text
