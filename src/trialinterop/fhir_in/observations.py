@@ -116,6 +116,9 @@ def _finding(
     if domain not in RANGE_DOMAINS and (low is not None or high is not None or indicator is not None):
         message = f"{domain} has no reference range variables (SDTMIG 3.4): referenceRange/interpretation not carried"
         fhir.warn(item, f"{element}.referenceRange", message)
+        for name in ("referenceRange", "interpretation"):
+            if name in item.resource:  # a component's range is within `component`, which is mapped
+                fhir.leave_out(item, name, f"{domain} has no reference range variables (SDTMIG 3.4)")
     when = original_dtc(obs, "effectiveDateTime") or original_dtc(obs, "effectiveInstant")
     when = when or original_dtc(obs.get("effectivePeriod") or {}, "start")
     absent = obs.get("dataAbsentReason") or {}
