@@ -101,6 +101,12 @@ def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path
     assert "Observation.referenceRange: VS has no reference range variables (SDTMIG 3.4)" in result.output
     document = json.loads(report.read_text(encoding="utf-8"))
     assert document["resources"]["Observation"]["mapped"] == {"LB": 2, "VS": 2}
+    # ALT's and glucose's interpretations give LBNRIND; the temperature's has no VS variable: 1 of 3 not mapped
+    assert document["resources"]["Observation"]["elements"]["interpretation"] == {
+        "count": 3, "mapped_to": "LB.LBNRIND (HL7 v3 ObservationInterpretation; VS has no NRIND: warning)",
+        "not_mapped": {"VS has no reference range variables (SDTMIG 3.4)": 1},
+    }  # fmt: skip
+    assert document["totals"]["element_occurrences_not_mapped"] == 1
     define = (out / "define.xml").read_text(encoding="utf-8")
     assert 'OID="IG.LB"' in define and 'OID="IG.VS"' in define
 
