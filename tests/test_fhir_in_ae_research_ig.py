@@ -69,7 +69,21 @@ def test_use_case_7_enrolled_maps_the_event_and_keeps_what_ae_cannot_hold(tmp_pa
     assert resources["AdverseEvent"]["mapped"] == {"AE": 1}
     assert resources["Condition"]["mapped"] == {"AE": 2}
     assert resources["MedicationRequest"]["mapped"] == {"CM": 1}
-    assert resources["AdverseEvent"]["elements"]["detected"] == {"count": 1, "mapped_to": None}
+    detected = "no AE variable holds the detection date (SDTMIG 3.4; neither the Joint Mapping IG nor the AE Clinical "
+    detected += "Research IG maps it)"
+    assert resources["AdverseEvent"]["elements"]["detected"] == {"count": 1, "mapped_to": None,
+                                                                 "not_mapped": {detected: 1}}  # fmt: skip
+    # given as a Reference: AEACN is blank, so the element counts as not mapped although its row has a target
+    assert resources["AdverseEvent"]["elements"]["mitigatingAction"] == {
+        "count": 1, "mapped_to": "AE.AEACN",
+        "not_mapped": {"given as a Reference, not an AEACN term: AEACN blank": 1},
+    }  # fmt: skip
+    # 11 = AdverseEvent detected, mitigatingAction, recorder, status; MedicationRequest authoredOn, contained,
+    # identifier, intent, requester, status; Patient name (mitigatingAction counted as mapped before issue 16 item 5)
+    assert document["totals"]["element_kinds_not_mapped"] == 11
+    assert document["totals"]["element_occurrences_not_mapped"] == 11
+    assert "AdverseEvent elements not mapped: detected 1 (no AE variable holds the detection date" in result.output
+    assert "mitigatingAction 1 (given as a Reference, not an AEACN term: AEACN blank), recorder 1" in result.output
     ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
     columns = ["AETERM", "AEDECOD", "AESEV", "AESER", "AEREL", "AEOUT", "AESHOSP", "AESLIFE", "AESDTH", "AESTDTC"]
     assert ae[columns].to_dict("records") == [

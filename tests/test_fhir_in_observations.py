@@ -101,6 +101,12 @@ def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path
     assert "Observation.referenceRange: VS has no reference range variables (SDTMIG 3.4)" in result.output
     document = json.loads(report.read_text(encoding="utf-8"))
     assert document["resources"]["Observation"]["mapped"] == {"LB": 2, "VS": 2}
+    # ALT's and glucose's interpretations give LBNRIND; the temperature's has no VS variable: 1 of 3 not mapped
+    assert document["resources"]["Observation"]["elements"]["interpretation"] == {
+        "count": 3, "mapped_to": "LB.LBNRIND (HL7 v3 ObservationInterpretation; VS has no NRIND: warning)",
+        "not_mapped": {"VS has no reference range variables (SDTMIG 3.4)": 1},
+    }  # fmt: skip
+    assert document["totals"]["element_occurrences_not_mapped"] == 1
     define = (out / "define.xml").read_text(encoding="utf-8")
     assert 'OID="IG.LB"' in define and 'OID="IG.VS"' in define
 
@@ -157,3 +163,25 @@ def test_a_panel_with_a_component_nothing_maps_is_listed_whole(tmp_path: Path) -
     )
     assert result.exit_code == 2, result.output
     assert "Observation.code: 1 Observation(s) coded http://loinc.org|85354-9: not mapped" in result.output
+
+
+def test_per_minute_rates_take_the_unit_of_their_test(tmp_path: Path) -> None:
+    """UCUM `/min` is a UNIT term but not in VSRESU: a heart rate is in beats/min, a respiratory rate in breaths/min
+    (mappings/fhir-in/ucum-unit.csv rows for LOINC 8867-4 and 9279-1)."""
+    per_minute = {"system": "http://unitsofmeasure.org", "code": "/min"}
+    heart = _observation("hr", "vital-signs", "8867-4", effectiveDateTime="2021-03-04",
+                         valueQuantity={"value": 44, "unit": "beats/minute", **per_minute})  # fmt: skip
+    breath = _observation("rr", "vital-signs", "9279-1", effectiveDateTime="2021-03-04",
+                          valueQuantity={"value": 16, "unit": "breaths/minute", **per_minute})  # fmt: skip
+    out = tmp_path / "out"
+    args = ["fhir-to-sdtm", str(_source(tmp_path, heart, breath)), "-o", str(out), "--study", "nct05016804"]
+    result = CliRunner().invoke(main, [*args, "--no-define"])
+    assert result.exit_code == 0, result.output
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
+    assert vs[["VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSSTRESU"]].to_dict("records") == [
+        {"VSTESTCD": "PULSE", "VSTEST": "Pulse Rate", "VSORRES": "44", "VSORRESU": "beats/min",
+         "VSSTRESU": "beats/min"},
+        {"VSTESTCD": "RESP", "VSTEST": "Respiratory Rate", "VSORRES": "16", "VSORRESU": "breaths/min",
+         "VSSTRESU": "breaths/min"},
+    ]  # fmt: skip
+    assert "has no CDISC UNIT term" not in result.output

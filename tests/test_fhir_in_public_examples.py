@@ -106,7 +106,7 @@ def test_examples_given_to_an_enrolled_subject_are_mapped_or_listed(tmp_path: Pa
     vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))  # the heart-rate example: vital-signs category, LOINC 8867-4
     assert vs[["USUBJID", "VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSSTRESN", "VSDTC"]].to_dict("records") == [
         {"USUBJID": "NCT05016804-01-101", "VSTESTCD": "PULSE", "VSTEST": "Pulse Rate", "VSORRES": "44",
-         "VSORRESU": "/min", "VSSTRESN": 44.0, "VSDTC": "1999-07-02"}
+         "VSORRESU": "beats/min", "VSSTRESN": 44.0, "VSDTC": "1999-07-02"}
     ]  # fmt: skip
     mh, _ = pyreadstat.read_xport(str(out / "mh.xpt"))
     assert mh[["USUBJID", "MHTERM", "MHSTDTC"]].to_dict("records") == [

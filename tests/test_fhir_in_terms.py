@@ -37,19 +37,30 @@ def _input() -> tuple[FhirInput, Located]:
 )  # fmt: skip
 def test_routes(concept: dict, expected: str) -> None:
     fhir, item = _input()
-    assert cdisc_route(fhir, item, "MedicationStatement.dosage.route", concept) == expected
+    assert cdisc_route(fhir, item, "MedicationStatement.dosage.route", concept) == (expected, None)
     assert fhir.warnings == []
 
 
-def test_unmapped_route_is_kept_with_a_warning() -> None:
+def test_unmapped_route_is_left_out_of_route_and_given_back_as_given() -> None:
     fhir, item = _input()
     concept = {"coding": [{"system": SNOMED, "code": "999", "display": "Through the ear canal"}]}
-    assert cdisc_route(fhir, item, "MedicationStatement.dosage.route", concept) == "Through the ear canal"
+    assert cdisc_route(fhir, item, "MedicationStatement.dosage.route", concept, "SUPPCM CMSRCRT") == (
+        None, "http://snomed.info/sct|999 (Through the ear canal)"
+    )  # fmt: skip
     assert [w.render() for w in fhir.warnings] == [
         "WARNING FHIR-IN in.json entry[0] (MedicationStatement/m) MedicationStatement.dosage.route: route "
-        "http://snomed.info/sct|999 has no CDISC ROUTE term (mappings/fhir-in/route.csv): kept as "
-        "'Through the ear canal'"
+        "http://snomed.info/sct|999 (Through the ear canal) has no CDISC ROUTE term (mappings/fhir-in/route.csv): "
+        "--ROUTE left blank, kept in SUPPCM CMSRCRT"
     ]
+
+
+def test_a_route_as_given_keeps_every_coding_and_a_text_of_its_own() -> None:
+    fhir, item = _input()
+    concept = {"coding": [{"system": SNOMED, "code": "999"}, {"system": "urn:x", "code": "EC", "display": "ear"}],
+               "text": "into the ear canal"}  # fmt: skip
+    given = "http://snomed.info/sct|999; urn:x|EC (ear); into the ear canal"
+    assert cdisc_route(fhir, item, "X.route", concept) == (None, given)
+    assert cdisc_route(fhir, item, "X.route", {"text": "by magic"}) == (None, "by magic")
 
 
 @pytest.mark.parametrize(
@@ -68,6 +79,24 @@ def test_unmapped_route_is_kept_with_a_warning() -> None:
 def test_units(quantity: dict, expected: str | None) -> None:
     fhir, item = _input()
     assert cdisc_unit(fhir, item, "MedicationStatement.dosage.dose", quantity) == expected
+    assert fhir.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("quantity", "test", "expected"),
+    [
+        ({"value": 44, "unit": "beats/minute", "system": UCUM, "code": "/min"}, "8867-4", "beats/min"),
+        ({"value": 16, "unit": "breaths/minute", "system": UCUM, "code": "/min"}, "9279-1", "breaths/min"),
+        ({"value": 16, "unit": "/min", "system": UCUM, "code": "/min"}, "9279-1", "breaths/min"),
+        ({"value": 16, "unit": "/min", "system": UCUM, "code": "/min"}, None, "/min"),
+        ({"value": 16, "unit": "/min", "system": UCUM, "code": "/min"}, "8310-5", "/min"),
+        ({"value": 120, "system": UCUM, "code": "mm[Hg]"}, "8480-6", "mmHg"),
+    ],
+)
+def test_unit_of_a_test(quantity: dict, test: str | None, expected: str) -> None:
+    """`/min` has no VSRESU term: a heart rate is in beats/min, a respiratory rate in breaths/min (table rows)."""
+    fhir, item = _input()
+    assert cdisc_unit(fhir, item, "Observation.valueQuantity", quantity, test) == expected
     assert fhir.warnings == []
 
 

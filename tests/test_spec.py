@@ -104,6 +104,8 @@ def test_value_level_for_qs_re_from_the_definition_and_supp(spec, study_spec) ->
             "AETRTEM", "AESOSP", "AESRCCD", "AESRCCAT", "AESUSPCT",
         }  # fmt: skip
         assert found.value_level("SUPPDM")[0].codelist == "RACE"
+        assert [e.where_values for e in found.value_level("SUPPCM")] == [("CMSRCRT",)]  # routes as given (FHIR)
+        assert [e.where_values for e in found.value_level("SUPPEX")] == [("EXSRCRT",)]
 
 
 def test_xanad01_value_level_groups_tests_and_converts_ranges() -> None:

@@ -91,9 +91,12 @@ class AdverseEventReader:
             occurrence = extension_value(ae, R4_OCCURRENCE_EXTENSION)  # the Joint Mapping IG's AEENDTC
             end = end or record_dtc((occurrence or {}).get("end") if isinstance(occurrence, dict) else None)
             severity = ae.get("severity")
-            action = extension_value(_first(ae, base + "/mitigating-action"), "item") or extension_value(
-                _first(ae, R4_MITIGATING_ACTION_EXTENSION), "item"
-            )
+            url = base + "/mitigating-action"
+            action = extension_value(_first(ae, url), "item")
+            if action is None:
+                url = R4_MITIGATING_ACTION_EXTENSION
+                action = extension_value(_first(ae, url), "item")
+            action_element = f"extension({url})"
             outcome = ae.get("outcome")
         else:
             period = ae.get("occurrencePeriod") or {}
@@ -102,11 +105,13 @@ class AdverseEventReader:
             severity = extension_value(ae, base + "/ae-severity")
             mitigating = (ae.get("mitigatingAction") or [{}])[0]
             action = mitigating.get("itemCodeableConcept") or (mitigating.get("itemReference") or None)
+            action_element = "mitigatingAction"
             outcome = (ae.get("outcome") or [None])[0]
         if isinstance(action, dict) and ("reference" in action or "identifier" in action):
             shown = action.get("display") or action.get("reference") or "a Reference"
             self.fhir.warn(item, "AdverseEvent.mitigatingAction", f"given as a Reference ({shown}), not an AEACN term: "
                            "AEACN left blank")  # fmt: skip
+            self.fhir.leave_out(item, action_element, "given as a Reference, not an AEACN term: AEACN blank")
             action = None
         criteria, specify = self._criteria(ae, base)
         answers = fields(ae, sponsor.SERIOUSNESS_ANSWERS)

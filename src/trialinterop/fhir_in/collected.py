@@ -31,20 +31,42 @@ def visit_number(fhir: FhirInput, item: Located, element: str, visit_system: str
     """VISITNUM of the study visit Encounter that `element` of `item` references; None without a reference, for
     another target (an R4 context may be an EpisodeOfCare) or an Encounter that is no study visit (no visit code of
     the study). A reference that resolves to nothing in the input (an EHR encounter left out of an export) leaves
-    VISITNUM blank with a warning naming it: the record itself is still read."""
+    VISITNUM blank with a warning naming it: the record itself is still read. A reference that gives no VISITNUM is
+    counted as not mapped in the coverage (FhirInput.leave_out)."""
     ref = item.resource.get(element)
-    if not ref or visit_system is None:
+    if not ref:
         return None
     path = f"{item.type}.{element}"
+    if visit_system is None:
+        fhir.leave_out(item, path, NO_VISITS)
+        return None
     try:
         visit = fhir.resolve(ref, item, path)
     except InputError as exc:
         fhir.warn(item, path, f"{exc.issues[0].message}: VISITNUM left blank")
+        fhir.leave_out(item, path, UNRESOLVED_VISIT)
         return None
     if visit.type != "Encounter":
+        fhir.leave_out(item, path, f"references a {visit.type}, not a study visit Encounter: VISITNUM blank")
         return None
-    code = next((code_in(t, visit_system) for t in visit.resource.get("type") or []), None)
+    return study_visit_number(fhir, item, path, visit, visit_system)
+
+
+NO_VISITS = "the study has no visit CodeSystem: VISITNUM blank"
+UNRESOLVED_VISIT = "an Encounter not in the input: VISITNUM blank"
+NOT_A_VISIT = "an Encounter that is no study visit (no visit code of the study): VISITNUM blank"
+
+
+def study_visit_number(
+    fhir: FhirInput, item: Located, path: str, visit: Located, visit_system: str | None
+) -> float | None:
+    """The visit number the Encounter `visit` (referenced by `path` of `item`) is coded with in `visit_system`; None
+    (and `path` counted as not mapped) when it has none."""
+    code = next((code_in(t, visit_system) for t in visit.resource.get("type") or []), None) if visit_system else None
     try:
-        return float(code) if code is not None else None
+        if code is not None:
+            return float(code)
     except ValueError:
-        return None
+        pass
+    fhir.leave_out(item, path, NOT_A_VISIT)
+    return None

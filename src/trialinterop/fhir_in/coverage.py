@@ -5,7 +5,9 @@ Resources: each is counted once, as mapped to the datasets its records went to, 
 mapped resource, or as not mapped with the reason (ignored on purpose, coded with nothing the study knows, a problem,
 or a type nothing reads). Elements: for each mapped resource, every top-level element present (an extension by its
 URL) is looked up in mappings/fhir-in/elements.csv (resource, element -> SDTM targets, its source in the HL7 Joint
-Mapping IG or this tool's FHIR output); an element not in the table is counted as not mapped.
+Mapping IG or this tool's FHIR output); an element not in the table, or in it with no targets (its `source` then says
+why), is counted as not mapped. So is each occurrence of an element the mapping left blank (FhirInput.leave_out: e.g.
+an encounter that is no study visit, a mitigatingAction given as a Reference), with its reason.
 """
 
 from __future__ import annotations
@@ -26,16 +28,28 @@ NOTHING_READS = "nothing reads it"
 
 
 @functools.cache
-def element_targets() -> dict[tuple[str, str], str]:
-    """(resource type, element) -> SDTM targets, from mappings/fhir-in/elements.csv."""
+def _element_rows() -> list[dict[str, str]]:
     with (mappings_dir() / "fhir-in" / "elements.csv").open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        return list(csv.DictReader(handle))
+
+
+@functools.cache
+def element_targets() -> dict[tuple[str, str], str]:
+    """(resource type, element) -> SDTM targets, from mappings/fhir-in/elements.csv (rows with targets)."""
+    rows = [row for row in _element_rows() if row["targets"]]
     table = {(row["resource"], row["element"]): row["targets"] for row in rows}
     kinds = {row["resource"] for row in rows if row["resource"] != "*"}
     for row in rows:  # "*": an element every resource type may have
         if row["resource"] == "*":
             table.update({(kind, row["element"]): row["targets"] for kind in kinds})
     return table
+
+
+@functools.cache
+def element_reasons() -> dict[tuple[str, str], str]:
+    """(resource type, element) -> why it maps to nothing: the rows of mappings/fhir-in/elements.csv without
+    targets (their `source` says why)."""
+    return {(row["resource"], row["element"]): row["source"] for row in _element_rows() if not row["targets"]}
 
 
 def element_names(resource: dict[str, Any]) -> Iterable[str]:
@@ -66,6 +80,8 @@ class Coverage:
     most resources of a type share one, so this is far cheaper than counting each element); see `element_counts`."""
     shared_cited: set[str] = field(default_factory=set)
     """`where` of the shared resources (site study, Medication...) a subject resource read through a reference."""
+    left_out: dict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
+    """resourceType -> (element, reason) -> mapped resources whose element was left blank (FhirInput.leave_out)."""
 
     def count(self, fhir: FhirInput, resources: Iterable[Located], unmapped: Unmapped, *, errors: bool = True) -> None:
         """Account for `resources` as mapping them left `fhir` (marks, ignores, references) and `unmapped`."""
@@ -92,6 +108,8 @@ class Coverage:
                 self.not_mapped[kind][NOTHING_READS] += 1
                 continue
             resource = item.resource
+            for name, reason in fhir.left_out.get(key, {}).items():
+                self.left_out[kind][(name, reason)] += 1
             if "extension" in resource or "modifierExtension" in resource:
                 self.elements[kind].update(element_names(resource))
             else:
@@ -105,6 +123,8 @@ class Coverage:
                              (self.elements, other.elements)):  # fmt: skip
             for kind, counts in theirs.items():
                 mine[kind].update(counts)
+        for kind, left in other.left_out.items():
+            self.left_out[kind].update(left)
 
     def skip(self, counts: Counter[str], reason: str) -> None:
         for kind, count in counts.items():
@@ -126,11 +146,26 @@ class Coverage:
                     found[kind][name] += count
         return found
 
+    def element_not_mapped(self, kind: str, name: str, count: int) -> dict[str, int]:
+        """Reason -> occurrences of element `name` of `kind` (present `count` times) that map to nothing: all of them
+        when the table gives it no targets, else those the mapping left blank; {} when every one is mapped (or the
+        element is not in the table: then `mapped_to` null says so)."""
+        generic = (kind, _generic(name))
+        if generic in element_reasons():
+            return {element_reasons()[generic]: count}
+        return {reason: n for (element, reason), n in sorted(self.left_out.get(kind, Counter()).items())
+                if element == name}  # fmt: skip
+
     def unmapped_elements(self) -> dict[str, dict[str, int]]:
+        """resourceType -> element -> occurrences not mapped (not in the table, no targets, or left blank)."""
         targets = element_targets()
         found: dict[str, dict[str, int]] = {}
         for kind, counts in sorted(self.element_counts().items()):
-            missing = {name: n for name, n in sorted(counts.items()) if (kind, _generic(name)) not in targets}
+            missing = {}
+            for name, n in sorted(counts.items()):
+                blank = sum(self.element_not_mapped(kind, name, n).values())
+                if (kind, _generic(name)) not in targets or blank:
+                    missing[name] = n if (kind, _generic(name)) not in targets else blank
             if missing:
                 found[kind] = missing
         return found
@@ -141,10 +176,11 @@ class Coverage:
         counts = self.element_counts()
         resources = {}
         for kind in sorted(self.read):
-            elements = {
-                name: {"count": n, "mapped_to": targets.get((kind, _generic(name)))}
-                for name, n in sorted(counts.get(kind, Counter()).items())
-            }
+            elements: dict[str, dict[str, Any]] = {}
+            for name, n in sorted(counts.get(kind, Counter()).items()):
+                elements[name] = {"count": n, "mapped_to": targets.get((kind, _generic(name)))}
+                if reasons := self.element_not_mapped(kind, name, n):
+                    elements[name]["not_mapped"] = reasons
             resources[kind] = {
                 "read": self.read[kind],
                 "mapped": dict(sorted(self.mapped.get(kind, Counter()).items())),
@@ -178,9 +214,13 @@ class Coverage:
             lines.append(f"  {kind}: {self.read[kind]} read; mapped: {mapped or 'none'}; not mapped: {dropped}")
             for reason, n in sorted(self.not_mapped.get(kind, Counter()).items()):
                 lines.append(f"    not mapped ({n}): {reason}")
+        counts = self.element_counts()
         for kind, missing in self.unmapped_elements().items():
-            shown = ", ".join(f"{name} {n}" for name, n in missing.items())
-            lines.append(f"  {kind} elements not mapped: {shown}")
+            shown = []
+            for name, n in missing.items():
+                reasons = self.element_not_mapped(kind, name, counts[kind][name])
+                shown.append(f"{name} {n}" + (f" ({'; '.join(reasons)})" if reasons else ""))
+            lines.append(f"  {kind} elements not mapped: {', '.join(shown)}")
         return lines
 
 

@@ -5,7 +5,8 @@ CM: CMTRT = the medication's text, else its first coding display (R4 medicationC
 medication.concept, or the code of the referenced Medication); CMDECOD = the first coding display; ongoing from R4
 status (active / completed / stopped ...) or R5 adherence (taking / stopped ...); start and end from effectivePeriod
 (or effectiveDateTime: the start); the indication from the reason's text or display; dose, unit, route and frequency
-from the first Dosage; the ATC class from the sponsor concomitant-medication extension; CMDTC from dateAsserted.
+from the first Dosage (a route no CDISC ROUTE term maps: CMROUTE blank, the route as given in SUPPCM CMSRCRT); the
+ATC class from the sponsor concomitant-medication extension; CMDTC from dateAsserted.
 
 MH: every Condition that no AdverseEvent names as the condition it resulted in (that one is read with its event).
 MHTERM = code text, else the first coding display; MHDECOD = the MedDRA coding's display; MHCAT = the text of a
@@ -30,6 +31,7 @@ from typing import Any
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.collected import sponsor_id, visit_number
 from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.supplemental import QVAL_LIMIT
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import code_in, codings, fields, original_dtc, record_number
@@ -106,6 +108,8 @@ class HistoryReader:
         self.is_r4 = fhir.version == "R4"
         self.resulting: set[int] = set()
         """id() of the Conditions that AdverseEvents resulted in."""
+        self.supplemental: list[m.SupplementalValue] = []
+        """SUPPCM values: a route no CDISC ROUTE term maps, as given (CMSRCRT)."""
 
     def _found(
         self, items: list[Located], what: str, keep: Callable[[Located], bool]
@@ -175,6 +179,10 @@ class HistoryReader:
             start, end = _start_end(statement, "effective")
             if kind == "MedicationRequest" and isinstance(bounds, dict):
                 start, end = original_dtc(bounds, "start"), original_dtc(bounds, "end")
+        route, given = cdisc_route(self.fhir, item, f"{kind}.dosage.route", dosage.get("route"), "SUPPCM CMSRCRT")
+        if given is not None:
+            self.supplemental.append(m.SupplementalValue("CM", sid, number, "CMSRCRT", given[:QVAL_LIMIT],
+                                                         origin=item.origin))  # fmt: skip
         return m.ConcomitantMedication(
             subject_id=sid,
             cm_id=number,
@@ -184,7 +192,7 @@ class HistoryReader:
             indication=_name(reason),
             dose=_number(quantity.get("value"), item, f"{kind}.dosage.dose.value"),
             dose_unit=cdisc_unit(self.fhir, item, f"{kind}.dosage.dose", quantity),
-            route=cdisc_route(self.fhir, item, f"{kind}.dosage.route", dosage.get("route")),
+            route=route,
             frequency=_name((dosage.get("timing") or {}).get("code")),
             start=start,
             end=end,

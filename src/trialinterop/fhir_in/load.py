@@ -114,6 +114,9 @@ class FhirInput:
     """id() of a resource -> why it was deliberately left out (coverage)."""
     referenced: set[int] = field(default_factory=set)
     """id() of resources read through a reference from another (coverage)."""
+    left_out: dict[int, dict[str, str]] = field(default_factory=dict)
+    """id() of a resource -> its top-level elements present but left blank, with why (coverage counts them as not
+    mapped: e.g. an encounter that is no study visit)."""
 
     def warn(self, item: Located, element: str, message: str) -> None:
         """Record a documented fallback: `message` says what was assumed for `element` of `item`."""
@@ -124,6 +127,11 @@ class FhirInput:
 
     def ignore(self, item: Located, reason: str) -> None:
         self.ignored.setdefault(id(item.resource), reason)
+
+    def leave_out(self, item: Located, element: str, reason: str) -> None:
+        """Element `element` (`Type.name...` or `name`) of `item` is present but maps to nothing, for `reason`."""
+        name = element.removeprefix(f"{item.type}.").split(".")[0]
+        self.left_out.setdefault(id(item.resource), {}).setdefault(name, reason)
 
     @contextlib.contextmanager
     def attempt(self, item: Located) -> Iterator[None]:

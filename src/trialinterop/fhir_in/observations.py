@@ -9,7 +9,9 @@ treat the records like any other; the study's own instruments are untouched (an 
 read as that test, fhir_in.findings).
 
 Values: valueQuantity (value as written; unit -> CDISC UNIT by fhir_in.terms), valueInteger, valueString,
-valueCodeableConcept (text, else the first display or code); `referenceRange[0]` low/high -> --ORNRLO/--ORNRHI;
+valueCodeableConcept (text, else the first display or code); a unit by the test where it depends on it
+(`mappings/fhir-in/ucum-unit.csv`: `/min` of heart rate 8867-4 is beats/min, of respiratory rate 9279-1
+breaths/min); `referenceRange[0]` low/high -> --ORNRLO/--ORNRHI;
 `interpretation` (HL7 v3 ObservationInterpretation) -> --NRIND, else the builder derives --NRIND from the range;
 effective[x] -> --DTC; the visit from the Encounter when it is a study visit, else none (VISITNUM empty). A panel
 the table does not map whose components it all maps (the blood pressure panel 85354-9: systolic 8480-6, diastolic
@@ -114,6 +116,9 @@ def _finding(
     if domain not in RANGE_DOMAINS and (low is not None or high is not None or indicator is not None):
         message = f"{domain} has no reference range variables (SDTMIG 3.4): referenceRange/interpretation not carried"
         fhir.warn(item, f"{element}.referenceRange", message)
+        for name in ("referenceRange", "interpretation"):
+            if name in item.resource:  # a component's range is within `component`, which is mapped
+                fhir.leave_out(item, name, f"{domain} has no reference range variables (SDTMIG 3.4)")
     when = original_dtc(obs, "effectiveDateTime") or original_dtc(obs, "effectiveInstant")
     when = when or original_dtc(obs.get("effectivePeriod") or {}, "start")
     absent = obs.get("dataAbsentReason") or {}
@@ -158,7 +163,8 @@ def _result(fhir: FhirInput, item: Located, obs: dict[str, Any], element: str) -
     if isinstance(quantity, dict):
         value = quantity.get("value")
         text = None if isinstance(value, bool) or not isinstance(value, int | float) else _number_text(value)
-        return text, cdisc_unit(fhir, item, f"{element}.valueQuantity", quantity)
+        test = code_in(obs.get("code"), codes.LOINC)  # a unit may depend on the test (/min: beats or breaths)
+        return text, cdisc_unit(fhir, item, f"{element}.valueQuantity", quantity, test)
     if "valueInteger" in obs and isinstance(obs["valueInteger"], int):
         return str(obs["valueInteger"]), None
     concept = obs.get("valueCodeableConcept")

@@ -1,5 +1,6 @@
 """What an AdverseEvent carries that no AE variable holds, kept as supplemental qualifiers (SUPPAE) rather than
-dropped: the issue's "unmapped code -> a warning, and the raw value in SUPP--".
+dropped: the issue's "unmapped code -> a warning, and the raw value in SUPP--". Also the SUPPEX values of exposures
+(`exposure_values`: a route no CDISC ROUTE term maps, EXSRCRT; SUPPCM's CMSRCRT is written by fhir_in.history).
 
 The Joint Mapping IG names no SUPP-- qualifier for these, so the QNAMs are this project's documented choice
 (docs/fhir-in.md; value-level metadata in mappings/value_level.csv):
@@ -68,3 +69,24 @@ def resulting_concept(fhir: FhirInput, item: Located) -> Any:
         if target is not None:
             return target.resource.get("code")
     return None
+
+
+def exposure_values(
+    exposures: list[m.Exposure], values: list[tuple[m.Exposure, str, m.Origin]], qnam: str
+) -> list[m.SupplementalValue]:
+    """SUPPEX values (`qnam`) of some of one subject group's `exposures`. An exposure has no record number, so the
+    value names it by its position among its subject's exposures (1-based) in the order every engine's assembly
+    sorts them (start, treatment; stable: all of a subject's exposures come from its one group);
+    sdtm.domains.ex.exposure_seqs gives the EXSEQ of each position."""
+    ordered = sorted(range(len(exposures)), key=lambda i: (exposures[i].subject_id, exposures[i].start,
+                                                           exposures[i].treatment))  # fmt: skip
+    position: dict[int, int] = {}
+    counts: dict[str, int] = {}
+    for index in ordered:
+        subject = exposures[index].subject_id
+        counts[subject] = counts.get(subject, 0) + 1
+        position[id(exposures[index])] = counts[subject]
+    return [
+        m.SupplementalValue("EX", exposure.subject_id, position[id(exposure)], qnam, text[:QVAL_LIMIT], origin=origin)
+        for exposure, text, origin in values
+    ]

@@ -3,13 +3,17 @@
 - route (`route.csv`): SNOMED CT route codes (the FHIR R4 route-codes value set) and HL7 v3 RouteOfAdministration
   codes -> CDISC ROUTE; also an NCI Thesaurus code of a ROUTE term, or a text/display equal to a ROUTE submission
   value (with or without a trailing ' route');
-- units (`ucum-unit.csv`): a Quantity's unit -> CDISC UNIT: its `unit` text when that is a UNIT submission value (so
-  this tool's own output comes back unchanged), else its UCUM code when that is one, else the table (mm[Hg] -> mmHg,
-  Cel -> C, a -> YEARS...), else UCUM `10*n` written as CDISC `10^n`.
+- units (`ucum-unit.csv`): a Quantity's unit -> CDISC UNIT: first a row for its UCUM code and the result's test (LOINC:
+  `/min` is beats/min for a heart rate, breaths/min for a respiratory rate; VSRESU has no `/min`), else its `unit`
+  text when that is a UNIT submission value (so this tool's own output comes back unchanged), else its UCUM code
+  when that is one, else a row for any test (mm[Hg] -> mmHg, Cel -> C, a -> YEARS...), else UCUM `10*n` written as
+  CDISC `10^n`.
 
-A code nothing maps is kept as given (ROUTE is extensible; UNIT too) with a warning naming the element, so conform and
-the validator still see it. Administrative gender, US Core race/ethnicity and the AE severity, seriousness and outcome
-codes are read with the tables of fhir.codes (the ones to-fhir writes with), in reverse.
+A route nothing maps leaves --ROUTE blank and is kept as given in SUPP-- (`system|code (display)`; the caller writes
+the qualifier, CMSRCRT / EXSRCRT), with a warning naming the element. A unit nothing maps is kept as given in its
+variable (--DOSU, --ORRESU; UNIT is extensible): a dose or a result without its unit could not be read
+(docs/fhir-in.md, "Unmapped codes"). Administrative gender, US Core race/ethnicity and the AE severity, seriousness
+and outcome codes are read with the tables of fhir.codes (the ones to-fhir writes with), in reverse.
 """
 
 from __future__ import annotations
@@ -42,40 +46,62 @@ def route_codes() -> dict[tuple[str, str], str]:
 
 @functools.cache
 def ucum_units() -> dict[str, str]:
-    """UCUM code -> CDISC UNIT (the rows of the table)."""
-    return {row["ucum"]: row["unit"] for row in _table("ucum-unit.csv")}
+    """UCUM code -> CDISC UNIT (the rows of the table for any test)."""
+    return {row["ucum"]: row["unit"] for row in _table("ucum-unit.csv") if not row["loinc"]}
 
 
-def cdisc_route(fhir: FhirInput, item: Located, element: str, concept: Any) -> str | None:
-    """The CDISC ROUTE a route CodeableConcept means (see the module docstring); None when it is absent."""
+@functools.cache
+def ucum_units_of_tests() -> dict[tuple[str, str], str]:
+    """(UCUM code, LOINC code of the test) -> CDISC UNIT (the rows of the table for one test)."""
+    return {(row["ucum"], row["loinc"]): row["unit"] for row in _table("ucum-unit.csv") if row["loinc"]}
+
+
+def cdisc_route(
+    fhir: FhirInput, item: Located, element: str, concept: Any, kept_in: str = "SUPP--"
+) -> tuple[str | None, str | None]:
+    """(the CDISC ROUTE a route CodeableConcept means, None) (see the module docstring); (None, the route as given)
+    when no term maps it (a warning says it is `kept_in`, e.g. 'SUPPCM CMSRCRT'); (None, None) when it is absent."""
     if not isinstance(concept, dict) or not (concept.get("text") or codings(concept)):
-        return None
+        return None, None
     terms = cdisc_terms("ROUTE")
     by_code = {code: value for value, code in terms.items()}
     for coding in codings(concept):
         system, code = coding.get("system") or "", coding.get("code") or ""
         if system == codes.NCI and code in by_code:
-            return by_code[code]
+            return by_code[code], None
         if (system, code) in route_codes():
-            return route_codes()[(system, code)]
+            return route_codes()[(system, code)], None
     texts = [concept.get("text"), *(c.get("display") for c in codings(concept))]
     for text in texts:
         if isinstance(text, str):
             folded = text.strip().upper()
             for candidate in (folded, folded.removesuffix(" ROUTE")):
                 if candidate in terms:
-                    return candidate
-    raw = next((t for t in texts if isinstance(t, str) and t), None) or str(codings(concept)[0].get("code"))
-    shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings(concept)) or repr(raw)
-    fhir.warn(item, element, f"route {shown} has no CDISC ROUTE term (mappings/fhir-in/route.csv): kept as {raw!r}")
-    return raw
+                    return candidate, None
+    given = as_given(concept)
+    fhir.warn(item, element, f"route {given} has no CDISC ROUTE term (mappings/fhir-in/route.csv): --ROUTE left "
+              f"blank, kept in {kept_in}")  # fmt: skip
+    return None, given
 
 
-def cdisc_unit(fhir: FhirInput, item: Located, element: str, quantity: Any) -> str | None:
-    """The CDISC UNIT of a Quantity (see the module docstring); None when it gives no unit."""
+def as_given(concept: dict[str, Any]) -> str:
+    """A CodeableConcept as given: `system|code (display)` of each coding ('; '-joined), else its text."""
+    found = codings(concept)
+    shown = [f"{c.get('system')}|{c.get('code')}" + (f" ({c['display']})" if c.get("display") else "") for c in found]
+    text = concept.get("text")
+    if isinstance(text, str) and text and text not in {c.get("display") for c in found}:
+        shown.append(text)
+    return "; ".join(shown)
+
+
+def cdisc_unit(fhir: FhirInput, item: Located, element: str, quantity: Any, test: str | None = None) -> str | None:
+    """The CDISC UNIT of a Quantity (see the module docstring; `test`: the LOINC code of the result's test, if any);
+    None when it gives no unit."""
     if not isinstance(quantity, dict):
         return None
     text, code = quantity.get("unit"), quantity.get("code")
+    if test is not None and isinstance(code, str) and (code, test) in ucum_units_of_tests():
+        return ucum_units_of_tests()[(code, test)]
     units = cdisc_terms("UNIT")
     if isinstance(text, str) and text in units:
         return text

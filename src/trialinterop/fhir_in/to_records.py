@@ -29,7 +29,7 @@ from trialinterop.errors import InputError
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
 from trialinterop.fhir_in.arms import subject_arms
-from trialinterop.fhir_in.collected import visit_number
+from trialinterop.fhir_in.collected import study_visit_number, visit_number
 from trialinterop.fhir_in.dispositions import read_dispositions, read_unplanned_elements
 from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
 from trialinterop.fhir_in.history import HistoryReader
@@ -37,7 +37,7 @@ from trialinterop.fhir_in.interventions import administered
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.observations import read_observed_findings
 from trialinterop.fhir_in.procedures import read_procedures
-from trialinterop.fhir_in.supplemental import resulting_concept, unread_ae_values
+from trialinterop.fhir_in.supplemental import exposure_values, resulting_concept, unread_ae_values
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
 from trialinterop.fhir_in.to_study import attribute_value
 from trialinterop.fhir_in.unmapped import Unmapped
@@ -111,6 +111,8 @@ class SubjectReader:
         """Reference text -> subject id, once resolved (a subject's resources repeat one reference)."""
         self.unmapped = Unmapped()
         self.other_medications: list[Located] = []
+        self.exposure_routes: list[m.SupplementalValue] = []
+        """SUPPEX EXSRCRT: routes no CDISC ROUTE term maps, as given (fhir_in.terms.cdisc_route)."""
         self.preceding: set[int] = set()
         """id() of the Procedures study administrations cite (their date is EX's; not PR records)."""
         self.observed: list[m.Finding] = []
@@ -148,6 +150,7 @@ class SubjectReader:
         out.eligibility = self._eligibility(observations)
         history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped, visit_system=self.visit_system)
         out.medications = history.medications(self.other_medications)
+        out.supplemental += [*self.exposure_routes, *history.supplemental]
         out.medical_history = history.medical_history()
         out.procedures = read_procedures(self.fhir, self.subject_of, self._study_visit, self.unmapped, self.preceding)
         return out
@@ -408,8 +411,7 @@ class SubjectReader:
         if not encounter:
             return None
         found = self.fhir.resolve(encounter, item, f"{item.type}.encounter", "Encounter")
-        code = next((code_in(t, self.visit_system) for t in found.resource.get("type") or []), None)
-        return float(code) if code else None
+        return study_visit_number(self.fhir, item, f"{item.type}.encounter", found, self.visit_system)
 
     @property
     def attribute_names(self) -> dict[str, str]:
@@ -524,18 +526,24 @@ class SubjectReader:
         self.fhir.map_to(item, "SV")
 
     def _exposures(self) -> list[m.Exposure]:
-        rows = []
+        rows, routes = [], []
         for item in self.fhir.each("MedicationAdministration"):
             with self.fhir.attempt(item):
                 found = administered(self.fhir, item, self.definition)
                 if found is None:
                     self.other_medications.append(item)  # not a study intervention: CM (fhir_in.history)
                     continue
-                rows.append(self._exposure(item, *found))
+                route = (item.resource.get("dosage") or {}).get("route")
+                term, given = cdisc_route(self.fhir, item, "MedicationAdministration.dosage.route", route,
+                                          "SUPPEX EXSRCRT")  # fmt: skip
+                rows.append(self._exposure(item, *found, route=term or ""))
+                if given is not None:
+                    routes.append((rows[-1], given, item.origin))
                 self.fhir.map_to(item, "EX")
+        self.exposure_routes = exposure_values(rows, routes, "EXSRCRT")
         return rows
 
-    def _exposure(self, item: Located, treatment: str, lot: str | None) -> m.Exposure:
+    def _exposure(self, item: Located, treatment: str, lot: str | None, *, route: str) -> m.Exposure:
         given = item.resource
         sid = self.subject_of(item)
         when_key = "effective" if self.is_r4 else "occurence"
@@ -548,7 +556,6 @@ class SubjectReader:
         value = dose.get("value")
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise item.fail("MedicationAdministration.dosage.dose.value", f"a number expected, got {value!r}")
-        route = dosage.get("route") or {}
         collected = fields(dosage, sponsor.EXPOSURE)
         return m.Exposure(
             sid,
@@ -556,7 +563,7 @@ class SubjectReader:
             start,
             float(value) if value is not None else None,
             cdisc_unit(self.fhir, item, "MedicationAdministration.dosage.dose", dose),
-            cdisc_route(self.fhir, item, "MedicationAdministration.dosage.route", route) or "",
+            route,
             end=original_dtc(period, "end"),
             dose_form=collected.get("dose_form"),
             frequency=collected.get("frequency"),

@@ -14,18 +14,19 @@ import pandas as pd
 
 from trialinterop.ct import Terminology
 from trialinterop.issues import Issue
-from trialinterop.sdtm.context import build_context
+from trialinterop.sdtm.context import SdtmContext, build_context
 from trialinterop.sdtm.domains.ae import build_ae, build_suppae, check_uncoded_events
+from trialinterop.sdtm.domains.base import empty_frame
 from trialinterop.sdtm.domains.cm import build_cm
 from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
 from trialinterop.sdtm.domains.ds import build_ds
-from trialinterop.sdtm.domains.ex import build_ex
+from trialinterop.sdtm.domains.ex import build_ex, exposure_seqs
 from trialinterop.sdtm.domains.findings import build_findings_in_parts
 from trialinterop.sdtm.domains.ie import build_ie
 from trialinterop.sdtm.domains.mh import build_mh
 from trialinterop.sdtm.domains.pr import build_pr
 from trialinterop.sdtm.domains.se import build_se
-from trialinterop.sdtm.domains.supp_values import with_supplemental_values
+from trialinterop.sdtm.domains.supp_values import has_supplemental_values, seqs_by_spid, with_supplemental_values
 from trialinterop.sdtm.domains.sv import build_sv
 from trialinterop.sdtm.domains.trial_design import build_ta, build_te, build_ti, build_tv
 from trialinterop.sdtm.domains.ts import build_ts
@@ -80,15 +81,40 @@ def iter_sdtm(
         (
             "SUPPAE",
             lambda: with_supplemental_values(
-                build_suppae(records, ctx, ae=ae), records, ctx, parent=ae, domain="AE", spids=_ae_spids(records)
+                build_suppae(records, ctx, ae=ae),
+                records,
+                ctx,
+                domain="AE",
+                seqs=seqs_by_spid(ae, "AE", _ae_spids(records), ctx),
             ),
         ),
+        *([("SUPPCM", lambda: _suppcm(records, ctx))] if has_supplemental_values(records, "CM") else []),
+        *([("SUPPEX", lambda: _suppex(records, ctx))] if has_supplemental_values(records, "EX") else []),
     ]
     for name, build in builders:
         frame = build()
         if not (name.startswith("SUPP") and frame.empty):
             yield name, frame
         del frame
+
+
+def _suppcm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    """SUPPCM: the records' supplemental values of CM (a route as given, from FHIR); CM is built again to find each
+    parent's CMSEQ (only when there are such values)."""
+    seqs = seqs_by_spid(build_cm(records, ctx), "CM", _cm_spids(records), ctx)
+    return with_supplemental_values(empty_frame(ctx.variable_names("SUPPCM")), records, ctx, domain="CM", seqs=seqs)
+
+
+def _suppex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    """SUPPEX: the records' supplemental values of EX (a route as given, from FHIR)."""
+    seqs = exposure_seqs(records, ctx)
+    return with_supplemental_values(empty_frame(ctx.variable_names("SUPPEX")), records, ctx, domain="EX", seqs=seqs)
+
+
+def _cm_spids(records: TrialRecords) -> dict[tuple[str, int], str]:
+    """(subject id, CM number) -> CMSPID as build_cm writes it (the sponsor ids when any medication has one)."""
+    given = any(c.sponsor_id for c in records.medications)
+    return {(c.subject_id, c.cm_id): (c.sponsor_id or "") if given else str(c.cm_id) for c in records.medications}
 
 
 def _ae_spids(records: TrialRecords) -> dict[tuple[str, int], str]:

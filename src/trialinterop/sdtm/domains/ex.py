@@ -67,3 +67,16 @@ def build_ex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     )
     frame["EXDOSE"] = pd.to_numeric(frame["EXDOSE"]).astype("Float64")
     return select(frame, filled_variables(frame, ctx.variable_names("EX")))
+
+
+def exposure_seqs(records: TrialRecords, ctx: SdtmContext) -> dict[tuple[str, int], str]:
+    """(subject id, n) -> the EXSEQ `build_ex` gives the subject's n-th exposure (1-based, in records order): how a
+    SUPPEX value (fhir_in.supplemental.exposure_values) finds its parent record."""
+    if not records.exposures:
+        return {}
+    frame = with_identifiers(records_frame(records.exposures), ctx, "EX")
+    frame = frame.pipe(_with_protocol_defaults, records).pipe(assign, "EXTRT", "extrt")
+    frame = assign_dtc(frame, "EXSTDTC", "start")
+    frame["_n"] = frame.groupby("subject_id", sort=False).cumcount() + 1
+    frame = derive_seq(frame, seq="EXSEQ", order=EX_KEYS)
+    return {(s, int(n)): str(int(q)) for s, n, q in zip(frame["subject_id"], frame["_n"], frame["EXSEQ"], strict=True)}

@@ -1,11 +1,12 @@
-"""SUPP-- rows from `records.supplemental` (values the input gave that no variable of the parent domain holds, e.g.
-an AE's non-MedDRA code read from FHIR: fhir_in.supplemental), appended to the SUPP-- dataset the domain's builder
-made.
+"""SUPP-- rows from `records.supplemental` (values the input gave that no variable of the parent domain holds, e.g. an
+AE's non-MedDRA code or a route read from FHIR: fhir_in.supplemental), appended to the SUPP-- dataset the domain's
+builder made (SUPPCM and SUPPEX hold only these).
 
-Each value qualifies the parent record with the same subject and record number (--SPID as the parent builder writes
-it); IDVAR/IDVARVAL are the parent's --SEQ, as for the builder's own qualifiers. QLABEL and QORIG are the QNAM's
-value-level metadata (mappings/value_level.csv). Rows are ordered by USUBJID, --SEQ, then QNAM with the builder's
-own qualifiers first.
+Each value qualifies the parent record with the same subject and record number (`seqs`: the parent's --SEQ of each;
+`seqs_by_spid` finds it through --SPID as the parent builder writes it, for AE and CM; EX numbers a subject's exposures
+in records order, ex.exposure_seqs); IDVAR/IDVARVAL are the parent's --SEQ, as for the builder's own qualifiers. QLABEL
+and QORIG are the QNAM's value-level metadata (mappings/value_level.csv). Rows are ordered by USUBJID, --SEQ, then QNAM
+with the builder's own qualifiers first.
 """
 
 from __future__ import annotations
@@ -19,31 +20,49 @@ from trialinterop.sdtm.domains.base import select, supp_qualifier
 from trialinterop.source.models import TrialRecords
 
 
-def with_supplemental_values(
-    supp: pd.DataFrame,
-    records: TrialRecords,
-    ctx: SdtmContext,
-    *,
-    parent: pd.DataFrame,
-    domain: str,
-    spids: Mapping[tuple[str, int], str],
-) -> pd.DataFrame:
-    """`supp` (SUPP`domain`) with the records' supplemental values of `domain`; `spids`: (subject id, record number)
-    -> the --SPID the parent builder wrote for that record."""
-    values = [v for v in records.supplemental if v.rdomain == domain]
-    if not values or parent.empty:
-        return supp
+def has_supplemental_values(records: TrialRecords, domain: str) -> bool:
+    return any(v.rdomain == domain for v in records.supplemental)
+
+
+def seqs_by_spid(
+    parent: pd.DataFrame, domain: str, spids: Mapping[tuple[str, int], str], ctx: SdtmContext
+) -> dict[tuple[str, int], str]:
+    """(subject id, record number) -> --SEQ of the parent record, found through `spids` ((subject id, record number)
+    -> the --SPID the parent builder wrote for that record)."""
+    if parent.empty:
+        return {}
     seq = {
         (usubjid, spid): str(int(number))
         for usubjid, spid, number in zip(
             parent["USUBJID"], parent[f"{domain}SPID"], parent[f"{domain}SEQ"], strict=True
         )
     }
+    found = {}
+    for (subject_id, record), spid in spids.items():
+        number = seq.get((ctx.usubjid(subject_id), spid))
+        if number is not None:
+            found[(subject_id, record)] = number
+    return found
+
+
+def with_supplemental_values(
+    supp: pd.DataFrame,
+    records: TrialRecords,
+    ctx: SdtmContext,
+    *,
+    domain: str,
+    seqs: Mapping[tuple[str, int], str],
+) -> pd.DataFrame:
+    """`supp` (SUPP`domain`) with the records' supplemental values of `domain`; `seqs`: (subject id, record number)
+    -> the parent record's --SEQ."""
+    values = [v for v in records.supplemental if v.rdomain == domain]
+    if not values:
+        return supp
     name = f"SUPP{domain}"
     rows = []
     for value in values:
         usubjid = ctx.usubjid(value.subject_id)
-        number = seq.get((usubjid, spids.get((value.subject_id, value.record), str(value.record))))
+        number = seqs.get((value.subject_id, value.record))
         if number is None:
             continue  # no parent record: nothing to qualify
         rows.append(
