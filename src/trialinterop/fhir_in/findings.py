@@ -131,7 +131,7 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
         visit_num=visit_num,
         timepoint=_interned(timepoint_of(key, found)),
         datetime=_interned(original_dtc(obs, "effectiveDateTime")),
-        result=result,
+        result=_interned(result),
         unit=_interned(unit),
         status="NOT DONE" if not_done else None,
         reason_not_done=(obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
@@ -147,8 +147,8 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
 
 
 def _interned(text: str | None) -> str | None:
-    """One string object for the values many findings repeat (a visit's date, a unit, a time point): a trial has
-    hundreds of thousands of findings and few distinct values of these."""
+    """One string object for the values many findings repeat (a visit's date, a unit, a time point, a result such as
+    '2'): a trial has hundreds of thousands of findings and few distinct values of these."""
     return sys.intern(text) if text is not None else None
 
 

@@ -10,7 +10,6 @@ Input is untrusted: sizes are capped before parsing and JSON errors are reported
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import sys
@@ -114,6 +113,9 @@ class FhirInput:
     """id() of a resource -> why it was deliberately left out (coverage)."""
     referenced: set[int] = field(default_factory=set)
     """id() of resources read through a reference from another (coverage)."""
+    _by_type: tuple[list[Located], int, dict[str, list[Located]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def warn(self, item: Located, element: str, message: str) -> None:
         """Record a documented fallback: `message` says what was assumed for `element` of `item`."""
@@ -125,22 +127,21 @@ class FhirInput:
     def ignore(self, item: Located, reason: str) -> None:
         self.ignored.setdefault(id(item.resource), reason)
 
-    @contextlib.contextmanager
-    def attempt(self, item: Located) -> Iterator[None]:
+    def attempt(self, item: Located) -> _Attempt:
         """Map one resource: an InputError (or a malformed element) is recorded in `errors` and the resource left
         out, so the run goes on and reports every problem at once."""
-        self.current = item
-        try:
-            yield
-        except InputError as exc:
-            self.errors.extend(exc.issues)
-        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-            message = f"malformed resource: an element has the wrong JSON type or shape ({detail})"
-            self.errors.append(Issue("FHIR-IN", Severity.ERROR, message, where=item.where))
+        return _Attempt(self, item)
 
     def of_type(self, resource_type: str) -> list[Located]:
-        return [r for r in self.resources if r.type == resource_type]
+        """The resources of a type, in input order, from an index by type built once per `resources` list (mapping
+        asks for each type several times; the index is built again when `resources` is replaced or grows)."""
+        resources, cached = self.resources, self._by_type
+        if cached is None or cached[0] is not resources or cached[1] != len(resources):
+            by_type: dict[str, list[Located]] = {}
+            for item in resources:
+                by_type.setdefault(item.resource["resourceType"], []).append(item)
+            cached = self._by_type = (resources, len(resources), by_type)
+        return list(cached[2].get(resource_type, ()))
 
     def each(self, resource_type: str) -> Iterator[Located]:
         """The resources of a type, each marked `current` while the caller maps it."""
@@ -203,6 +204,32 @@ class FhirInput:
         if len(parts) > 2:
             return self.index.get("/".join(parts[-2:]))
         return None
+
+
+class _Attempt:
+    """The context manager of `FhirInput.attempt` (a class: it runs once per resource, and a generator-based
+    context manager costs several times more per use)."""
+
+    __slots__ = ("fhir", "item")
+
+    def __init__(self, fhir: FhirInput, item: Located) -> None:
+        self.fhir, self.item = fhir, item
+
+    def __enter__(self) -> None:
+        self.fhir.current = self.item
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, trace: object) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, InputError):
+            self.fhir.errors.extend(exc.issues)
+            return True
+        if isinstance(exc, AttributeError | TypeError | ValueError | KeyError | IndexError):
+            detail = f"{type(exc).__name__}: {exc}"
+            message = f"malformed resource: an element has the wrong JSON type or shape ({detail})"
+            self.fhir.errors.append(Issue("FHIR-IN", Severity.ERROR, message, where=self.item.where))
+            return True
+        return False
 
 
 def _contained(source: Located, text: str) -> Located | None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -104,6 +104,16 @@ class XportData:
     unsigned integers of the IBM bytes (`>u8`, or `V<length>` for shorter numbers)."""
     cells: np.ndarray
     """The same bytes as a (rows, record length) uint8 array."""
+    mapping: mmap.mmap | None = field(default=None, repr=False, compare=False)
+    """The file's memory mapping (`read_xport`), for `let_go`."""
+
+    def let_go(self) -> None:
+        """Drop the file pages read so far from this process's resident memory: they stay in the page cache and are
+        read again when touched. A check that walks a large file chunk by chunk calls it after each chunk, so that
+        the whole file (QS: 28 MB at 2,000 subjects) is not resident at once. Nothing for bytes not mapped."""
+        advice = getattr(mmap, "MADV_DONTNEED", None)  # Linux and the BSDs; elsewhere pages stay as they were
+        if self.mapping is not None and advice is not None and not self.mapping.closed:
+            self.mapping.madvise(advice)
 
     @property
     def rows(self) -> int:
@@ -216,7 +226,7 @@ def read_xport(path: str | Path) -> XportData:
         if not os.fstat(handle.fileno()).st_size:
             return decode_xport(b"")
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    return decode_xport(np.frombuffer(mapped, dtype=np.uint8))
+    return replace(decode_xport(np.frombuffer(mapped, dtype=np.uint8)), mapping=mapped)
 
 
 def decode_xport(data: np.ndarray | bytes) -> XportData:
