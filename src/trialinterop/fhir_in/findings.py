@@ -119,7 +119,7 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
     obs = item.resource
     not_done = obs.get("status") == "cancelled"
     result, unit = (None, None) if not_done else _result(obs)
-    derived = fields(obs, sponsor.DERIVED_FINDING)
+    derived = fields(obs, sponsor.DERIVED_FINDING) if "extension" in obs else {}
     standard = None
     if derived.get("standard_result") is True:
         standard, result, unit = result, None, None

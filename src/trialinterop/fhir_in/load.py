@@ -336,6 +336,11 @@ def _read_bundle(path: Path) -> Iterator[Located]:
 
 
 def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
+    return (item for item, _ in ndjson_lines(folder))
+
+
+def ndjson_lines(folder: Path) -> Iterator[tuple[Located, bytes]]:
+    """Each resource of an NDJSON folder (files in name order, blank lines skipped) with its line as read."""
     files = sorted(folder.glob("*.ndjson"))
     if not files:
         raise fail("folder holds no *.ndjson files (expected a FHIR NDJSON export)", where=str(folder))
@@ -345,7 +350,7 @@ def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
             for number, line in enumerate(handle, start=1):
                 item = ndjson_line(line, name, number)
                 if item is not None:
-                    yield item
+                    yield item, line
 
 
 def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
