@@ -291,7 +291,7 @@ class _RowKeys:
         seq = [c for c in frame.columns if isinstance(c, str) and c.endswith("SEQ") and c != "TSSEQ"]
         chosen = [c for c in ("USUBJID", *seq[:1]) if c in frame.columns]
         chosen = chosen or [k for k in dataset_keys if k in frame.columns]
-        self._columns = [(c, frame[c].tolist()) for c in chosen]
+        self._columns = [(c, _positional(frame[c])) for c in chosen]
         self._length = len(frame)
 
     def __len__(self) -> int:
@@ -300,6 +300,30 @@ class _RowKeys:
     def __getitem__(self, position: int) -> str:
         parts = [f"{c}={_text(values[position])}" for c, values in self._columns if not _is_null(values[position])]
         return ", ".join([f"row {position + 1}", *parts])
+
+
+class _Positional:
+    """A column's values one position at a time, as `tolist()` gives them (a category, NaN when missing; a Python
+    number), without a Python object per row held for the whole conform (QS: 11 MB at 2,000 subjects)."""
+
+    def __init__(self, series: pd.Series) -> None:
+        if is_categorical(series):
+            self.codes: np.ndarray = series.cat.codes.to_numpy()
+            self.categories: list[Any] | None = series.cat.categories.tolist()
+        else:
+            self.codes, self.categories = series.to_numpy(), None
+
+    def __getitem__(self, position: int) -> Any:
+        if self.categories is None:
+            return self.codes[position].item()
+        code = int(self.codes[position])
+        return self.categories[code] if code >= 0 else math.nan
+
+
+def _positional(series: pd.Series) -> _Positional | list[Any]:
+    """`_Positional` for categorical and NumPy numeric columns, else the values as a list."""
+    numeric = isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf"
+    return _Positional(series) if numeric or is_categorical(series) else series.tolist()
 
 
 def _row_keys(frame: pd.DataFrame, dataset_keys: Iterable[str]) -> _RowKeys:
