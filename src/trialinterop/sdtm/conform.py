@@ -252,7 +252,8 @@ def drop_empty_permissible(dataset: Conforming) -> None:
 def select_and_order(dataset: Conforming) -> pd.DataFrame:
     """The typed columns of the specified variables present (and not dropped), in spec order."""
     columns = {v.name: apply_type(dataset, v) for v in dataset.present()}
-    return pd.DataFrame(columns, index=dataset.frame.index)
+    # the typed columns as they are (no copy into consolidated blocks: the sort that follows makes the one copy)
+    return pd.DataFrame(columns, index=dataset.frame.index, copy=False)
 
 
 def sort_rows(frame: pd.DataFrame, name: str, spec: Spec) -> pd.DataFrame:
@@ -401,8 +402,8 @@ def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Col
     """Char -> object column of str/None (empty text is null); Num -> float64 (non-numbers are ERROR, then NaN)."""
     if variable.is_numeric:
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
-            coerced = pd.Series(numbers, index=series.index, dtype="float64", name=variable.name)
+            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)  # the column's own array
+            coerced = pd.Series(numbers, index=series.index, dtype="float64", name=variable.name, copy=False)
             return coerced, _Distinct(coerced)
     elif _is_text(series):
         return _coerce_text(series, variable.name)
