@@ -55,14 +55,27 @@ class TestIndex:
                         self.by_code.setdefault((system, value.code), []).append(found)
                 self.by_testcd.setdefault((instrument.domain.lower(), test.testcd), []).append(found)
         self._domains: dict[str, str | None] = {}
+        self._by_pairs: dict[tuple[tuple[Any, Any], ...], list[Test]] = {}
         self.testcd_system = re.compile(
             r"/CodeSystem/" + re.escape(definition.study.id.lower()) + r"-([a-z0-9]+)testcd$"
         )
 
     def candidates(self, concept: Any) -> list[Test]:
+        """The tests a CodeableConcept's codings name (memoised by its (system, code) pairs: a trial repeats a few
+        hundred concepts over hundreds of thousands of Observations)."""
+        pairs = tuple((coding.get("system"), coding.get("code")) for coding in codings(concept))
+        try:
+            found = self._by_pairs.get(pairs)
+        except TypeError:  # a malformed coding (an object as its system or code): not memoised
+            return self._candidates(pairs)
+        if found is None:
+            found = self._by_pairs[pairs] = self._candidates(pairs)
+        return list(found)
+
+    def _candidates(self, pairs: tuple[tuple[Any, Any], ...]) -> list[Test]:
         found: list[Test] = []
-        for coding in codings(concept):
-            system, code = str(coding.get("system") or ""), coding.get("code")
+        for given_system, code in pairs:
+            system = str(given_system or "")
             if not isinstance(code, str):
                 continue
             hits = self.by_code.get((system, code), [])
