@@ -27,6 +27,11 @@ def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             return codes, categories
         renumber = np.cumsum(used) - 1
         return np.where(codes >= 0, renumber[codes], -1), categories[used]
+    if isinstance(series.dtype, pd.StringDtype | pd.ArrowDtype):
+        # Arrow-backed text (pandas' default str): encoded natively, in order of first appearance as below, without
+        # a Python object per row (QS: two columns' objects were 20 MB at 2,000 subjects)
+        arrow_codes, arrow_uniques = pd.factorize(series)
+        return np.asarray(arrow_codes, dtype=np.intp), np.asarray(arrow_uniques, dtype=object)
     codes, uniques = pd.factorize(series.to_numpy(dtype=object))
     return codes, np.asarray(uniques, dtype=object)
 

@@ -55,14 +55,27 @@ class TestIndex:
                         self.by_code.setdefault((system, value.code), []).append(found)
                 self.by_testcd.setdefault((instrument.domain.lower(), test.testcd), []).append(found)
         self._domains: dict[str, str | None] = {}
+        self._by_pairs: dict[tuple[tuple[Any, Any], ...], list[Test]] = {}
         self.testcd_system = re.compile(
             r"/CodeSystem/" + re.escape(definition.study.id.lower()) + r"-([a-z0-9]+)testcd$"
         )
 
     def candidates(self, concept: Any) -> list[Test]:
+        """The tests a CodeableConcept's codings name (memoised by its (system, code) pairs: a trial repeats a few
+        hundred concepts over hundreds of thousands of Observations)."""
+        pairs = tuple((coding.get("system"), coding.get("code")) for coding in codings(concept))
+        try:
+            found = self._by_pairs.get(pairs)
+        except TypeError:  # a malformed coding (an object as its system or code): not memoised
+            return self._candidates(pairs)
+        if found is None:
+            found = self._by_pairs[pairs] = self._candidates(pairs)
+        return list(found)
+
+    def _candidates(self, pairs: tuple[tuple[Any, Any], ...]) -> list[Test]:
         found: list[Test] = []
-        for coding in codings(concept):
-            system, code = str(coding.get("system") or ""), coding.get("code")
+        for given_system, code in pairs:
+            system = str(given_system or "")
             if not isinstance(code, str):
                 continue
             hits = self.by_code.get((system, code), [])
@@ -119,7 +132,7 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
     obs = item.resource
     not_done = obs.get("status") == "cancelled"
     result, unit = (None, None) if not_done else _result(obs)
-    derived = fields(obs, sponsor.DERIVED_FINDING)
+    derived = fields(obs, sponsor.DERIVED_FINDING) if "extension" in obs else {}
     standard = None
     if derived.get("standard_result") is True:
         standard, result, unit = result, None, None
@@ -131,7 +144,7 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
         visit_num=visit_num,
         timepoint=_interned(timepoint_of(key, found)),
         datetime=_interned(original_dtc(obs, "effectiveDateTime")),
-        result=result,
+        result=_interned(result),
         unit=_interned(unit),
         status="NOT DONE" if not_done else None,
         reason_not_done=(obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
@@ -147,8 +160,8 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
 
 
 def _interned(text: str | None) -> str | None:
-    """One string object for the values many findings repeat (a visit's date, a unit, a time point): a trial has
-    hundreds of thousands of findings and few distinct values of these."""
+    """One string object for the values many findings repeat (a visit's date, a unit, a time point, a result such as
+    '2'): a trial has hundreds of thousands of findings and few distinct values of these."""
     return sys.intern(text) if text is not None else None
 
 

@@ -7,7 +7,8 @@ once, and splits it into
   kept in memory (a trial has few);
 - subject groups: each Patient with every resource whose subject (`subject`, R4 `individual`/`patient`) is that
   Patient. For NDJSON the groups are spilled to bucket files on disk (a stable hash of the subject key picks the
-  bucket; `pickle` keeps the parsed resource), so only one bucket of subjects is in memory at a time;
+  bucket; the line is kept as read and parsed again when its group is mapped), so only one bucket's lines and one
+  group's resources are in memory at a time;
 - `orphans`: resources of a subject type that name no Patient (reported by the mapping), and `skipped`: counts of
   resource types nothing reads (Practitioner, Provenance...), for the coverage report.
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from trialinterop.fhir_in.load import READ_TYPES, Located, _BundleEntry, _read_bundle, _read_ndjson_folder, fail
+from trialinterop.fhir_in.load import READ_TYPES, Located, _read_bundle, fail, ndjson_line, ndjson_lines
 from trialinterop.fhir_in.version import VersionDetector
 from trialinterop.source.models import Origin
 
@@ -57,6 +58,8 @@ def reference_key(reference: Any) -> str | None:
         return None
     text = reference.get("reference")
     if isinstance(text, str) and text:
+        if text.startswith("Patient/") and text.count("/") == 1 and len(text) > 8:
+            return text  # the common `Patient/<id>` as it is
         head = text.partition("/_history/")[0].rstrip("/")
         parts = head.split("/")
         if len(parts) >= 2 and parts[-2] == "Patient":
@@ -143,15 +146,17 @@ def group_input(source: str | Path, *, version: str = "auto") -> GroupedInput:
         size = sum(p.stat().st_size for p in path.glob("*.ndjson"))
         spill = _Spill(max(1, min(512, size // BUCKET_BYTES + 1)))
         try:
-            grouped = _group(path, _read_ndjson_folder(path), detector, spill)
+            grouped = _group(path, ndjson_lines(path), detector, spill)
         except BaseException:
             spill.close()
             raise
         return grouped
-    return _group(path, _read_bundle(path), detector, None)
+    return _group(path, ((item, b"") for item in _read_bundle(path)), detector, None)
 
 
-def _group(path: Path, located: Iterator[Located], detector: VersionDetector, spill: _Spill | None) -> GroupedInput:
+def _group(
+    path: Path, located: Iterator[tuple[Located, bytes]], detector: VersionDetector, spill: _Spill | None
+) -> GroupedInput:
     shared: list[Located] = []
     orphans: list[Located] = []
     skipped: Counter[str] = Counter()
@@ -159,9 +164,9 @@ def _group(path: Path, located: Iterator[Located], detector: VersionDetector, sp
     """`Type/id` -> where it was read (an Origin, not the longer `where` text: one per resource of the input)."""
     aliases: dict[str, str] = {}
     memory: dict[str, list[Located]] = {}
-    pending: list[tuple[str, Located]] = []
+    pending: list[tuple[str, Located, bytes]] = []
     total = 0
-    for item in located:
+    for item, line in located:
         total += 1
         detector.see(item)
         kind = item.type
@@ -180,7 +185,7 @@ def _group(path: Path, located: Iterator[Located], detector: VersionDetector, sp
             keys = patient_aliases(item) or [item.where]
             for alias in keys[1:]:
                 aliases.setdefault(alias, keys[0])
-            _place(keys[0], item, memory, spill)
+            _place(keys[0], item, line, memory, spill)
             continue
         reference = subject_reference(item.resource)
         if reference is None:
@@ -190,11 +195,11 @@ def _group(path: Path, located: Iterator[Located], detector: VersionDetector, sp
         if subject is None:
             orphans.append(item)
         elif subject.startswith("Patient/"):
-            _place(subject, item, memory, spill)
+            _place(subject, item, line, memory, spill)
         else:
-            pending.append((subject, item))  # an alias: placed once every Patient is known
-    for subject, item in pending:
-        _place(aliases.get(subject, subject), item, memory, spill)
+            pending.append((subject, item, line))  # an alias: placed once every Patient is known
+    for subject, item, line in pending:
+        _place(aliases.get(subject, subject), item, line, memory, spill)
     if total == 0:
         raise fail("no FHIR resources found", where=str(path))
     grouped = GroupedInput(path, detector.version, shared, orphans, skipped, total)
@@ -206,18 +211,20 @@ def _group(path: Path, located: Iterator[Located], detector: VersionDetector, sp
     return grouped
 
 
-def _place(key: str, item: Located, memory: dict[str, list[Located]], spill: _Spill | None) -> None:
+def _place(key: str, item: Located, line: bytes, memory: dict[str, list[Located]], spill: _Spill | None) -> None:
     if spill is None:
         memory.setdefault(key, []).append(item)
     else:
-        spill.add(key, item)
+        spill.add(key, item, line)
 
 
 class _Spill:
-    """Subject groups spilled to bucket files: records (key, resource, where, file, number, fullUrl) are pickled in
-    small batches of `BATCH` per bucket (small, since every bucket's open batch stays in memory until written). The
-    JSON is parsed once; unpickling is several times faster than parsing it again, and than `marshal.load`, which
-    reads a file in small pieces. The files are this process's own, in a temporary folder removed by `close`."""
+    """Subject groups spilled to bucket files: records (key, NDJSON line, file, line number) are pickled in small
+    batches of `BATCH` per bucket (small, since every bucket's open batch stays in memory until written). The line is
+    kept as read, not the parsed resource: `groups()` parses each group's lines again (`load.ndjson_line`, which gives
+    the same resource and place) only when it yields that group, so one bucket's bytes and one group's resources are
+    in memory at a time, and parsing a line again with orjson costs less than pickling and unpickling its parsed
+    objects. The files are this process's own, in a temporary folder removed by `close`."""
 
     BATCH = 16
 
@@ -226,12 +233,15 @@ class _Spill:
         self.count = buckets
         self.handles: list[BinaryIO] | None = [(Path(self.folder.name) / f"{n}.bin").open("wb") for n in range(buckets)]
         self.pending: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets)]
+        self.buckets: dict[str, int] = {}
+        """Subject key -> its bucket (a stable hash of the key, computed once per subject)."""
 
-    def add(self, key: str, item: Located) -> None:
-        bucket = zlib.crc32(key.encode()) % self.count
-        full_url = getattr(item, "full_url", None)
+    def add(self, key: str, item: Located, line: bytes) -> None:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = zlib.crc32(key.encode()) % self.count
         batch = self.pending[bucket]
-        batch.append((key, item.resource, item.where, item.origin.file, item.origin.row, full_url))
+        batch.append((key, line, item.origin.file, item.origin.row))
         if len(batch) >= self.BATCH:
             self._flush(bucket)
 
@@ -252,24 +262,26 @@ class _Spill:
 
     def groups(self) -> Iterator[SubjectGroup]:
         for number in range(self.count):
-            found: dict[str, list[Located]] = {}
+            found: dict[str, list[tuple[bytes, str, int]]] = {}
             with (Path(self.folder.name) / f"{number}.bin").open("rb") as handle:
                 while True:
                     try:
                         batch = pickle.load(handle)
                     except EOFError:
                         break
-                    for key, resource, where, file, row, full_url in batch:
-                        origin = Origin(file, row)
-                        item = (
-                            _BundleEntry(resource, where, origin, full_url)
-                            if full_url
-                            else Located(resource, where, origin)
-                        )
-                        found.setdefault(key, []).append(item)
-            for key, items in found.items():
-                yield SubjectGroup(key, items)
+                    for key, line, file, row in batch:
+                        found.setdefault(key, []).append((line, file, row))
+            for key in list(found):
+                lines = found.pop(key)
+                yield SubjectGroup(key, [_parsed(line, file, row) for line, file, row in lines])
 
     def close(self) -> None:
         self.finish()
         self.folder.cleanup()
+
+
+def _parsed(line: bytes, file: str, row: int) -> Located:
+    """A spilled line parsed again (it parsed when first read, so it gives the same resource and place)."""
+    item = ndjson_line(line, file, row)
+    assert item is not None  # blank lines are never spilled
+    return item

@@ -10,7 +10,6 @@ Input is untrusted: sizes are capped before parsing and JSON errors are reported
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import sys
@@ -117,6 +116,9 @@ class FhirInput:
     left_out: dict[int, dict[str, str]] = field(default_factory=dict)
     """id() of a resource -> its top-level elements present but left blank, with why (coverage counts them as not
     mapped: e.g. an encounter that is no study visit)."""
+    _by_type: tuple[list[Located], int, dict[str, list[Located]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def warn(self, item: Located, element: str, message: str) -> None:
         """Record a documented fallback: `message` says what was assumed for `element` of `item`."""
@@ -133,22 +135,21 @@ class FhirInput:
         name = element.removeprefix(f"{item.type}.").split(".")[0]
         self.left_out.setdefault(id(item.resource), {}).setdefault(name, reason)
 
-    @contextlib.contextmanager
-    def attempt(self, item: Located) -> Iterator[None]:
+    def attempt(self, item: Located) -> _Attempt:
         """Map one resource: an InputError (or a malformed element) is recorded in `errors` and the resource left
         out, so the run goes on and reports every problem at once."""
-        self.current = item
-        try:
-            yield
-        except InputError as exc:
-            self.errors.extend(exc.issues)
-        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-            message = f"malformed resource: an element has the wrong JSON type or shape ({detail})"
-            self.errors.append(Issue("FHIR-IN", Severity.ERROR, message, where=item.where))
+        return _Attempt(self, item)
 
     def of_type(self, resource_type: str) -> list[Located]:
-        return [r for r in self.resources if r.type == resource_type]
+        """The resources of a type, in input order, from an index by type built once per `resources` list (mapping
+        asks for each type several times; the index is built again when `resources` is replaced or grows)."""
+        resources, cached = self.resources, self._by_type
+        if cached is None or cached[0] is not resources or cached[1] != len(resources):
+            by_type: dict[str, list[Located]] = {}
+            for item in resources:
+                by_type.setdefault(item.resource["resourceType"], []).append(item)
+            cached = self._by_type = (resources, len(resources), by_type)
+        return list(cached[2].get(resource_type, ()))
 
     def each(self, resource_type: str) -> Iterator[Located]:
         """The resources of a type, each marked `current` while the caller maps it."""
@@ -211,6 +212,32 @@ class FhirInput:
         if len(parts) > 2:
             return self.index.get("/".join(parts[-2:]))
         return None
+
+
+class _Attempt:
+    """The context manager of `FhirInput.attempt` (a class: it runs once per resource, and a generator-based
+    context manager costs several times more per use)."""
+
+    __slots__ = ("fhir", "item")
+
+    def __init__(self, fhir: FhirInput, item: Located) -> None:
+        self.fhir, self.item = fhir, item
+
+    def __enter__(self) -> None:
+        self.fhir.current = self.item
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, trace: object) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, InputError):
+            self.fhir.errors.extend(exc.issues)
+            return True
+        if isinstance(exc, AttributeError | TypeError | ValueError | KeyError | IndexError):
+            detail = f"{type(exc).__name__}: {exc}"
+            message = f"malformed resource: an element has the wrong JSON type or shape ({detail})"
+            self.fhir.errors.append(Issue("FHIR-IN", Severity.ERROR, message, where=self.item.where))
+            return True
+        return False
 
 
 def _contained(source: Located, text: str) -> Located | None:
@@ -317,6 +344,11 @@ def _read_bundle(path: Path) -> Iterator[Located]:
 
 
 def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
+    return (item for item, _ in ndjson_lines(folder))
+
+
+def ndjson_lines(folder: Path) -> Iterator[tuple[Located, bytes]]:
+    """Each resource of an NDJSON folder (files in name order, blank lines skipped) with its line as read."""
     files = sorted(folder.glob("*.ndjson"))
     if not files:
         raise fail("folder holds no *.ndjson files (expected a FHIR NDJSON export)", where=str(folder))
@@ -326,7 +358,7 @@ def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
             for number, line in enumerate(handle, start=1):
                 item = ndjson_line(line, name, number)
                 if item is not None:
-                    yield item
+                    yield item, line
 
 
 def ndjson_line(line: bytes, name: str, number: int) -> Located | None:

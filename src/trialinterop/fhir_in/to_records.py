@@ -19,6 +19,7 @@ every problem. What maps to nothing goes to `unmapped`; every resource mapped is
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from typing import Any
 
@@ -447,7 +448,7 @@ class SubjectReader:
         parts = value.split("/") if value else []
         try:
             if len(parts) >= 3:
-                return float(parts[1])
+                return _visit_float(parts[1])
         except ValueError:
             pass
         encounter = item.resource.get("encounter")
@@ -609,6 +610,12 @@ class SubjectReader:
                 if event.pt_code is not None and not extensions(item.resource, sponsor.MEDDRA_HIERARCHY):
                     bare.append(item)
         return events
+
+
+@functools.lru_cache(maxsize=4096)
+def _visit_float(text: str) -> float:
+    """VISITNUM from its text: one float object per distinct visit (every finding of a visit holds it)."""
+    return float(text)
 
 
 def meddra_levels_warning(bare: list[Located]) -> Issue | None:

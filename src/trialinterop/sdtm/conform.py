@@ -252,7 +252,8 @@ def drop_empty_permissible(dataset: Conforming) -> None:
 def select_and_order(dataset: Conforming) -> pd.DataFrame:
     """The typed columns of the specified variables present (and not dropped), in spec order."""
     columns = {v.name: apply_type(dataset, v) for v in dataset.present()}
-    return pd.DataFrame(columns, index=dataset.frame.index)
+    # the typed columns as they are (no copy into consolidated blocks: the sort that follows makes the one copy)
+    return pd.DataFrame(columns, index=dataset.frame.index, copy=False)
 
 
 def sort_rows(frame: pd.DataFrame, name: str, spec: Spec) -> pd.DataFrame:
@@ -291,7 +292,7 @@ class _RowKeys:
         seq = [c for c in frame.columns if isinstance(c, str) and c.endswith("SEQ") and c != "TSSEQ"]
         chosen = [c for c in ("USUBJID", *seq[:1]) if c in frame.columns]
         chosen = chosen or [k for k in dataset_keys if k in frame.columns]
-        self._columns = [(c, frame[c].tolist()) for c in chosen]
+        self._columns = [(c, _positional(frame[c])) for c in chosen]
         self._length = len(frame)
 
     def __len__(self) -> int:
@@ -300,6 +301,30 @@ class _RowKeys:
     def __getitem__(self, position: int) -> str:
         parts = [f"{c}={_text(values[position])}" for c, values in self._columns if not _is_null(values[position])]
         return ", ".join([f"row {position + 1}", *parts])
+
+
+class _Positional:
+    """A column's values one position at a time, as `tolist()` gives them (a category, NaN when missing; a Python
+    number), without a Python object per row held for the whole conform (QS: 11 MB at 2,000 subjects)."""
+
+    def __init__(self, series: pd.Series) -> None:
+        if is_categorical(series):
+            self.codes: np.ndarray = series.cat.codes.to_numpy()
+            self.categories: list[Any] | None = series.cat.categories.tolist()
+        else:
+            self.codes, self.categories = series.to_numpy(), None
+
+    def __getitem__(self, position: int) -> Any:
+        if self.categories is None:
+            return self.codes[position].item()
+        code = int(self.codes[position])
+        return self.categories[code] if code >= 0 else math.nan
+
+
+def _positional(series: pd.Series) -> _Positional | list[Any]:
+    """`_Positional` for categorical and NumPy numeric columns, else the values as a list."""
+    numeric = isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf"
+    return _Positional(series) if numeric or is_categorical(series) else series.tolist()
 
 
 def _row_keys(frame: pd.DataFrame, dataset_keys: Iterable[str]) -> _RowKeys:
@@ -377,8 +402,8 @@ def _coerce(series: pd.Series, variable: VariableSpec, keys: _RowKeys, out: _Col
     """Char -> object column of str/None (empty text is null); Num -> float64 (non-numbers are ERROR, then NaN)."""
     if variable.is_numeric:
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
-            coerced = pd.Series(numbers, index=series.index, dtype="float64", name=variable.name)
+            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)  # the column's own array
+            coerced = pd.Series(numbers, index=series.index, dtype="float64", name=variable.name, copy=False)
             return coerced, _Distinct(coerced)
     elif _is_text(series):
         return _coerce_text(series, variable.name)

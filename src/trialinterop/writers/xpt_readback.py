@@ -25,6 +25,7 @@ def read_back_issues(path: Path, frame: pd.DataFrame, member: XptMember) -> list
         decoded = read_xport(path)
     except ValueError as error:
         return [Issue("TI-XPT011", Severity.ERROR, f"read-back failed: {error}", where)]
+    decoded.let_go()  # decoding checked every card; the comparison reads the file again chunk by chunk
     problems: list[str] = []
     if decoded.dataset != member.dataset:
         problems.append(f"member name {decoded.dataset!r}")
@@ -80,6 +81,7 @@ def _differing_columns(frame: pd.DataFrame, decoded: XportData) -> list[str]:
             if not (same and fits_a_double(bits).all()):
                 differ.add(name)
                 numbers.remove((name, values))
+        decoded.let_go()  # the chunk's file pages: not resident beyond their comparison
     return [str(c) for c in frame.columns if str(c) in differ]
 
 

@@ -149,7 +149,7 @@ def build_findings_in_parts(
     recorded = _RECORDED
     if not any(parts):
         return build_findings(records, ctx, domain)
-    fed = pd.DataFrame({name: [any(pd.notna(getattr(f, name)) for p in parts for f in p)] for name in recorded})
+    fed = pd.DataFrame({name: [_filled_anywhere(parts, name)] for name in recorded})
     unused = _unused_variables(domain, instruments, fed.where(fed))
     variables = ctx.spec.variables(domain)
     built = []
@@ -163,6 +163,12 @@ def build_findings_in_parts(
     return pd.DataFrame(
         {name: _join([frame[name] for frame in built]) for name in columns}, index=pd.RangeIndex(sum(map(len, built)))
     )
+
+
+def _filled_anywhere(parts: list[list[Any]], name: str) -> bool:
+    """Whether any record of `parts` has field `name` filled (not None, not NaN): pd.notna only on the values that
+    are not None (most records leave most of these fields empty, and pd.notna per value was a second of the build)."""
+    return any(value is not None and pd.notna(value) for part in parts for value in map(attrgetter(name), part))
 
 
 def _compact(column: pd.Series) -> pd.Series:
