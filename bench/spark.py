@@ -9,8 +9,8 @@ local[2]`, each in its own process. While a run goes, its process tree is sample
 sizes and CPU seconds): the driver (the Python process the command starts), the JVM Spark starts (driver JVM; in
 local mode the executors are threads of it) and the Python workers the JVM forks (the executors' Python side). Peaks
 are per part and of the tree's sum; CPU seconds per part are each process's last sample (so the last 0.2 s of a
-short-lived process may be missed), and `cpu_seconds` is what the kernel counted for the whole run's waited-for
-process tree (getrusage of the children). The outputs of both runs are compared file by file (SHA-256): they must be
+short-lived process may be missed), and `cpu_seconds` is their sum (the kernel's count for waited-for children
+would miss the JVM, which the driver does not wait for). The outputs of both runs are compared file by file (SHA-256): they must be
 byte-identical. With --validate (or --only-validate, on the packages an earlier run left in --work) the written
 package is also validated with both engines (JSON reports compared byte for byte).
 
@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -110,13 +109,11 @@ def _load() -> float:
 
 
 def timed(command: list[str]) -> dict[str, Any]:
-    """Run `command`; wall seconds, the peak RSS of each part of its process tree, CPU seconds (the whole tree, as
-    the kernel counts its waited-for children; and per part, the last sample of each process, so a process's last
-    0.2 s may be missed) and the machine's load average."""
+    """Run `command`; wall seconds, the peak RSS and the CPU seconds of each part of its process tree (CPU: the
+    last sample of each process, so a process's last 0.2 s may be missed) and the machine's load average."""
     peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0, "tree": 0.0}
     cpu: dict[int, tuple[str, float]] = {}
     loads = [_load()]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "CI": "1"})
@@ -129,16 +126,14 @@ def timed(command: list[str]) -> dict[str, Any]:
                 loads.append(_load())
             time.sleep(0.2)
         seconds = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         log.seek(0)
         stderr = log.read().decode(errors="replace")
     failed = {"error": f"exit {process.returncode}", "stderr": stderr[-3000:]} if process.returncode else {}
     load = {"start": loads[0], "mean": round(sum(loads) / len(loads), 2), "max": max(loads)}
-    used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     parts = {part: round(sum(s for p, s in cpu.values() if p == part), 1) for part in ("driver", "jvm", "workers")}
     return {
         "wall_seconds": round(seconds, 1),
-        "cpu_seconds": round(used, 1),
+        "cpu_seconds": round(sum(parts.values()), 1),
         **{f"cpu_{k}_seconds": v for k, v in parts.items()},
         **{f"peak_{k}_mb": round(v, 1) for k, v in peaks.items()},
         "load_average_1min": load,
