@@ -10,9 +10,9 @@ sizes and CPU seconds): the driver (the Python process the command starts), the 
 local mode the executors are threads of it) and the Python workers the JVM forks (the executors' Python side). Peaks
 are per part and of the tree's sum; CPU seconds per part are each process's last sample (so the last 0.2 s of a
 short-lived process may be missed), and `cpu_seconds` is their sum (the kernel's count for waited-for children
-would miss the JVM, which the driver does not wait for). The outputs of both runs are compared file by file (SHA-256): they must be
-byte-identical. With --validate (or --only-validate, on the packages an earlier run left in --work) the written
-package is also validated with both engines (JSON reports compared byte for byte).
+would miss the JVM, which the driver does not wait for). The outputs of both runs are compared file by file
+(SHA-256): they must be byte-identical. With --validate (or --only-validate, on the packages an earlier run left in
+--work) the written package is also validated with both engines (JSON reports compared byte for byte).
 
 `--engines` picks the runs and their order (e.g. `spark` alone where the single-machine path would not fit in
 memory); the byte comparison needs both. The machine's load average (1 minute, /proc/loadavg) is recorded at the
