@@ -8,8 +8,8 @@ between the JVM and the Python workers, caching it and shuffling it cost several
   `Type/id`, subject key; the same pass returns a small `Summary` per partition (first parse error, first resource of
   each FHIR release, counts of skipped types, the shared resources and the orphans: a trial has few of these). Only
   the rows are cached;
-- Spark SQL counts the (`Type/id`, position) rows in the JVM to find duplicate ids (the second occurrence in input
-  order is the error, as on one machine; that line is read back to name it);
+- a shuffle of (`Type/id`, position) finds duplicate ids (the second occurrence in input order is the error, as on one
+  machine; that line is read back to name it);
 - references by alias (a Patient's identifier) are resolved by a join with the Patients' aliases;
 - `groupByKey` on the subject key gives each group's rows, in the order the single-machine spill gives them
   (resources naming the Patient directly in input order, then those naming it by an alias), and an order key
@@ -138,37 +138,23 @@ def index_chunks(chunks: Iterator[ndjson.Chunk]) -> Iterator[Row | Summary]:
     yield summary
 
 
-IDS_SCHEMA = "key string, file int, line long, offset long, length long"
-
-
-def id_rows(rows: Iterator[Row | Summary]) -> Iterator[tuple[str, int, int, int, int]]:
-    """(`Type/id`, file, line, offset, length) of each resource with an id that a reader reads."""
+def id_rows(rows: Iterator[Row | Summary]) -> Iterator[tuple[str, tuple[tuple[Position, int, int], ...]]]:
+    """(`Type/id`, ((position, offset, length),)) of each resource with an id that a reader reads."""
     for row in rows:
         if type(row) is tuple and row[3] is not None:
-            (file, line), offset, length = row[0], row[1], row[2]
-            yield row[3], file, line, offset, length
+            yield row[3], ((row[0], row[1], row[2]),)
 
 
-def first_duplicate(session: Any, index: Any) -> tuple[str, Any] | None:
-    """The `Type/id` key whose second occurrence comes first in input order, with its first two occurrences ((file,
-    line, offset, length) each), or None. Counted by Spark SQL in the JVM: the keys are every resource's, and a
-    shuffle of Python rows costs several times more."""
-    from pyspark.sql import functions as F
-
-    ids = session.createDataFrame(index.mapPartitions(id_rows), IDS_SCHEMA)
-    repeated = ids.groupBy("key").count().filter("count > 1").select("key")
-    place = F.struct("file", "line", "offset", "length")
-    seen = F.slice(F.sort_array(F.collect_list(place)), 1, 2).alias("seen")
-    first = ids.join(repeated, "key").groupBy("key").agg(seen)
-    found = first.orderBy(F.col("seen")[1]["file"], F.col("seen")[1]["line"]).limit(1).collect()
-    return (found[0]["key"], found[0]["seen"]) if found else None
+def first_two(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The two first occurrences (in input order) of a `Type/id` key."""
+    return tuple(sorted(a + b))[:2]
 
 
-def duplicate_error(key: str, seen: Any, reader: ndjson.LineReader) -> InputError:
+def duplicate_error(key: str, seen: tuple[Any, ...], reader: ndjson.LineReader) -> InputError:
     """The error the single-machine reader raises at the second occurrence of `key` (read back to name it)."""
-    (file, line, _, _), (file2, line2, offset, length) = seen
-    item = reader.located((file2, line2), offset, length)
-    origin = Origin(reader.names[file], line)
+    (first, _, _), (position, offset, length) = seen
+    item = reader.located(position, offset, length)
+    origin = Origin(reader.names[first[0]], first[1])
     return item.fail("id", f"duplicate resource {key} (also at {origin.file}:{origin.row})")
 
 
@@ -282,14 +268,13 @@ def group_in_spark(
         except InputError as exc:
             problems.append((position, exc))
     paths = [str(path) for path in files]
-    duplicate = first_duplicate(session, index)
-    if duplicate is not None:
-        reader = ndjson.LineReader(paths)
-        try:
-            key, seen = duplicate
-            problems.append(((seen[1][0], seen[1][1]), duplicate_error(key, seen, reader)))
-        finally:
-            reader.close()
+    ids = index.mapPartitions(id_rows).reduceByKey(first_two, shuffle).filter(lambda pair: len(pair[1]) == 2)
+    reader = ndjson.LineReader(paths)
+    try:
+        for key, seen in ids.takeOrdered(1, key=lambda pair: pair[1][1][0]):
+            problems.append((seen[1][0], duplicate_error(key, seen, reader)))
+    finally:
+        reader.close()
     if problems:
         index.unpersist()
         raise min(problems, key=lambda t: t[0])[1]
