@@ -56,7 +56,8 @@ def main() -> None:
         jvm2, workers2 = tree_cpu()
         wall = time.perf_counter() - start
         print(
-            f"read, parse, summary, duplicate ids: wall {wall:.1f} s, JVM {jvm2 - jvm:.1f} s, workers {workers2 - workers:.1f} s"
+            f"read, parse, summary, duplicate ids: wall {wall:.1f} s, JVM {jvm2 - jvm:.1f} s, "
+            f"workers {workers2 - workers:.1f} s"
         )
         start = time.perf_counter()
         resources = grouped.rdd.map(lambda pair: len(pair[1].resources)).sum()
