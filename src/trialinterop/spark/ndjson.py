@@ -11,8 +11,8 @@ lines back (`LineReader`) and parses them with the same parser, so the parsed re
 and the Python workers. The files must be readable at the same path by every executor (a shared file system) and
 must not change while the job runs.
 
-A parse error does not stop the job: the line yields an `Error` row, and the driver raises the first one in input
-order, as the single-machine reader would have.
+A parse error does not stop the job: it is carried as an `Error` (in the partition's summary, spark.grouping), and the
+driver raises the first one in input order, as the single-machine reader would have.
 """
 
 from __future__ import annotations
