@@ -6,11 +6,13 @@
 For each size: `trialinterop fixtures --subjects N` then `to-fhir --format ndjson` (R4; not timed), then the same
 `fhir-to-sdtm NDJSON -o OUT --study nct05016804` once with `--engine local` and once with `--engine spark --master
 local[2]`, each in its own process. While a run goes, its process tree is sampled every 0.2 s from /proc (resident set
-sizes): the driver (the Python process the command starts), the JVM Spark starts (driver JVM; in local mode the
-executors are threads of it) and the Python workers the JVM forks (the executors' Python side). Peaks are per part
-and of the tree's sum. The outputs of both runs are compared file by file (SHA-256): they must be byte-identical.
-With --validate (or --only-validate, on the packages an earlier run left in --work) the written package is also
-validated with both engines (JSON reports compared byte for byte).
+sizes and CPU seconds): the driver (the Python process the command starts), the JVM Spark starts (driver JVM; in local
+mode the executors are threads of it) and the Python workers the JVM forks (the executors' Python side). Peaks are per
+part and of the tree's sum; CPU seconds per part are the last sample's (so the last 0.2 s may be missed; a Python
+worker counts with the workers it has reaped, see `sample`), and `cpu_seconds` is their sum (the kernel's count for
+waited-for children would miss the JVM, which the driver does not wait for). The outputs of both runs are compared
+file by file (SHA-256): they must be byte-identical. With --validate (or --only-validate, on the packages an earlier
+run left in --work) the written package is also validated with both engines (JSON reports compared byte for byte).
 
 `--engines` picks the runs and their order (e.g. `spark` alone where the single-machine path would not fit in
 memory); the byte comparison needs both. The machine's load average (1 minute, /proc/loadavg) is recorded at the
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 STUDY = "nct05016804"
 
 
@@ -66,21 +69,39 @@ def _name(pid: int) -> str:
         return ""
 
 
-def sample(root: int) -> dict[str, float]:
-    """RSS (MB) of the tree under `root`: driver (root), jvm (java processes), workers (Python under the JVM)."""
+def _cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU seconds the process has used so far, with `reaped` also those of its children it has waited
+    for (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11 : 15 if reaped else 13]) / TICKS
+
+
+def sample(root: int, cpu: dict[str, float] | None = None) -> dict[str, float]:
+    """RSS (MB) of the tree under `root`: driver (root), jvm (java processes), workers (Python under the JVM). With
+    `cpu`, the CPU seconds used so far by each part's processes are added to it: a Python worker counts with the
+    workers it has waited for (PySpark's daemon forks a worker per task slot and reaps it when it ends or idles out),
+    so a worker that has ended still counts; the JVM counts alone (its children are the workers)."""
     children = _children()
     parts = {"driver": _rss_mb(root), "jvm": 0.0, "workers": 0.0}
+    if cpu is not None:
+        cpu["driver"] += _cpu_seconds(root)
     stack = [(pid, False) for pid in children.get(root, [])]
     while stack:
         pid, under_jvm = stack.pop()
         name = _name(pid)
         if name == "java":
-            parts["jvm"] += _rss_mb(pid)
+            part = "jvm"
             under_jvm = True
         elif under_jvm:
-            parts["workers"] += _rss_mb(pid)
+            part = "workers"
         else:
-            parts["driver"] += _rss_mb(pid)  # e.g. a shell between the driver and the JVM
+            part = "driver"  # e.g. a shell between the driver and the JVM
+        parts[part] += _rss_mb(pid)
+        if cpu is not None:
+            cpu[part] += _cpu_seconds(pid, reaped=part == "workers")
         stack.extend((child, under_jvm) for child in children.get(pid, []))
     parts["tree"] = sum(parts.values())
     return parts
@@ -91,16 +112,20 @@ def _load() -> float:
 
 
 def timed(command: list[str]) -> dict[str, Any]:
-    """Run `command`; wall seconds, the peak RSS of each part of its process tree and the machine's load average."""
+    """Run `command`; wall seconds, the peak RSS and the CPU seconds of each part of its process tree (CPU: the
+    last sample of each process, so a process's last 0.2 s may be missed) and the machine's load average."""
     peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0, "tree": 0.0}
+    cpu = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
     loads = [_load()]
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "CI": "1"})
         ticks = 0
         while process.poll() is None:
-            for key, value in sample(process.pid).items():
+            now = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
+            for key, value in sample(process.pid, now).items():
                 peaks[key] = max(peaks[key], value)
+            cpu = {key: max(cpu[key], value) for key, value in now.items()}
             ticks += 1
             if ticks % 50 == 0:  # every 10 s
                 loads.append(_load())
@@ -110,8 +135,11 @@ def timed(command: list[str]) -> dict[str, Any]:
         stderr = log.read().decode(errors="replace")
     failed = {"error": f"exit {process.returncode}", "stderr": stderr[-3000:]} if process.returncode else {}
     load = {"start": loads[0], "mean": round(sum(loads) / len(loads), 2), "max": max(loads)}
+    parts = {part: round(seconds, 1) for part, seconds in cpu.items()}
     return {
         "wall_seconds": round(seconds, 1),
+        "cpu_seconds": round(sum(parts.values()), 1),
+        **{f"cpu_{k}_seconds": v for k, v in parts.items()},
         **{f"peak_{k}_mb": round(v, 1) for k, v in peaks.items()},
         "load_average_1min": load,
         **failed,

@@ -1,15 +1,20 @@
 """Resources keyed and grouped by subject in Spark, exactly as `fhir_in.groups.group_input` does on one machine.
 
 The keys come from the same functions (`subject_reference`, `reference_key`, `patient_aliases`); what Spark adds is
-where the work happens:
+where the work happens. Only small index rows go through Spark, never the parsed resources (pickling every resource
+between the JVM and the Python workers, caching it and shuffling it cost several times the mapping itself):
 
-- one pass over the parsed partitions returns a small `Summary` per partition (first parse error, first resource of
-  each FHIR release, counts of skipped types, the shared resources and the orphans: a trial has few of these);
-- a shuffle finds duplicate `Type/id` keys (the second occurrence in input order is the error, as on one machine);
+- one pass parses every line (`index_chunks`) and keeps, per resource, a `Row`: position, byte offset and length,
+  `Type/id`, subject key; the same pass returns a small `Summary` per partition (first parse error, first resource of
+  each FHIR release, counts of skipped types, the shared resources and the orphans: a trial has few of these). Only
+  the rows are cached;
+- a shuffle of (`Type/id`, position) finds duplicate ids (the second occurrence in input order is the error, as on one
+  machine; that line is read back to name it);
 - references by alias (a Patient's identifier) are resolved by a join with the Patients' aliases;
-- `groupByKey` on the subject key gives each group, its resources in the order the single-machine spill gives them
+- `groupByKey` on the subject key gives each group's rows, in the order the single-machine spill gives them
   (resources naming the Patient directly in input order, then those naming it by an alias), and an order key
-  (bucket, first appearance) equal to the single-machine order of the groups.
+  (bucket, first appearance) equal to the single-machine order of the groups; then each partition reads its groups'
+  lines back by offset, one group at a time, and parses them with the single-machine parser.
 
 The driver keeps only the `Summary` rows and the resulting `GroupedInput` fields (shared resources, orphans, counts);
 the groups stay in the executors (`SparkGrouped.rdd`).
@@ -17,6 +22,7 @@ the groups stay in the executors (`SparkGrouped.rdd`).
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -34,8 +40,9 @@ from trialinterop.fhir_in.groups import (
     reference_key,
     subject_reference,
 )
-from trialinterop.fhir_in.load import READ_TYPES, Located, _release_of, fail
+from trialinterop.fhir_in.load import READ_TYPES, Located, _release_of, fail, ndjson_line
 from trialinterop.fhir_in.version import VersionDetector
+from trialinterop.source.models import Origin
 from trialinterop.spark import ndjson
 from trialinterop.spark.ndjson import Error, Position
 
@@ -45,6 +52,11 @@ GROUP_BYTES = 64 * 1024 * 1024
 """About this many input bytes per partition (at least the cluster's default parallelism)."""
 OrderKey = tuple[int, Placed]
 """(bucket of the subject key, first placing of the group): the single-machine order of the groups."""
+
+
+Row = tuple[Position, int, int, str | None, str | None, int, tuple[str, ...]]
+"""An index row: (position, byte offset, length, `Type/id` (None when nothing reads the type), subject key (None when
+no group holds it), 1 when that key is an alias else 0, the other keys of a Patient)."""
 
 
 @dataclass
@@ -76,79 +88,95 @@ class Summary:
         self.orphans += other.orphans
         return self
 
-
-def summarise(rows: Iterator[tuple[Position, Located | Error]]) -> Iterator[Summary]:
-    summary = Summary()
-    for position, item in rows:
-        if isinstance(item, Error):
-            if summary.error is None or position < summary.error.position:
-                summary.error = item
-            continue
-        summary.total += 1
+    def add(self, position: Position, offset: int, length: int, item: Located) -> Row | None:
+        """Count the resource in the summary; its index row (None for a type nothing reads)."""
+        self.total += 1
         shown = _release_of(item)
-        if shown is not None and (shown[0] not in summary.telling or position < summary.telling[shown[0]][0]):
-            summary.telling[shown[0]] = (position, item)
+        if shown is not None and (shown[0] not in self.telling or position < self.telling[shown[0]][0]):
+            self.telling[shown[0]] = (position, item)
         kind = item.type
         if kind not in READ_TYPES:
-            first, count = summary.skipped.get(kind, (position, 0))
-            summary.skipped[kind] = (min(first, position), count + 1)
-        elif kind != "Patient":
-            reference = subject_reference(item.resource)
-            if reference is None:
-                (summary.orphans if kind in SUBJECT_ELEMENTS else summary.shared).append((position, item))
-            else:
-                subject = reference_key(reference)
-                if subject is None:
-                    summary.orphans.append((position, item))
-                elif not subject.startswith("Patient/"):
-                    summary.by_alias += 1
+            first, count = self.skipped.get(kind, (position, 0))
+            self.skipped[kind] = (min(first, position), count + 1)
+            return None
+        rid = item.resource.get("id")
+        key = f"{kind}/{rid}" if rid is not None else None
+        if kind == "Patient":
+            keys = patient_aliases(item) or [item.where]
+            return position, offset, length, key, keys[0], 0, tuple(keys[1:])
+        reference = subject_reference(item.resource)
+        if reference is None:
+            (self.orphans if kind in SUBJECT_ELEMENTS else self.shared).append((position, item))
+            return position, offset, length, key, None, 0, ()
+        subject = reference_key(reference)
+        if subject is None:
+            self.orphans.append((position, item))
+            return position, offset, length, key, None, 0, ()
+        if subject.startswith("Patient/"):
+            return position, offset, length, key, subject, 0, ()
+        self.by_alias += 1
+        return position, offset, length, key, subject, 1, ()
+
+
+def index_chunks(chunks: Iterator[ndjson.Chunk]) -> Iterator[Row | Summary]:
+    """Parse every line of the partition's chunks once; yield each resource's small index row, then the partition's
+    Summary. The parsed resources are let go here (only the summary's few are kept)."""
+    summary = Summary()
+    for chunk in chunks:
+        name = sys.intern(Path(chunk.path).name)
+        for position, offset, line in ndjson.read_lines(chunk):
+            try:
+                item = ndjson_line(line, name, position[1])
+            except InputError as exc:
+                if summary.error is None or position < summary.error.position:
+                    summary.error = Error.of(position, exc)
+                break  # the single-machine reader stops at the first bad line; nothing after it in this chunk matters
+            if item is not None:
+                row = summary.add(position, offset, len(line), item)
+                if row is not None:
+                    yield row
     yield summary
 
 
-def id_rows(row: tuple[Position, Located | Error]) -> Iterator[tuple[str, tuple[Position, str, str]]]:
-    """(`Type/id`, (position, `file:line` as the duplicate message names the first, where))."""
-    position, item = row
-    if isinstance(item, Located) and item.type in READ_TYPES and item.resource.get("id") is not None:
-        place = f"{item.origin.file}:{item.origin.row}"
-        yield f"{item.type}/{item.resource['id']}", (position, place, item.where)
+def id_rows(rows: Iterator[Row | Summary]) -> Iterator[tuple[str, tuple[tuple[Position, int, int], ...]]]:
+    """(`Type/id`, ((position, offset, length),)) of each resource with an id that a reader reads."""
+    for row in rows:
+        if type(row) is tuple and row[3] is not None:
+            yield row[3], ((row[0], row[1], row[2]),)
 
 
-def duplicate(pair: tuple[str, Any]) -> Iterator[tuple[Position, Error]]:
-    """The second occurrence of a `Type/id` key, as the error the single-machine reader raises there."""
-    key, seen = pair
-    if len(seen) < 2:
-        return
-    (_, first_place, _), (position, _, where) = sorted(seen)[:2]
-    error = fail(f"duplicate resource {key} (also at {first_place})", where=where, element="id")
-    yield position, Error.of(position, error)
+def first_two(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The two first occurrences (in input order) of a `Type/id` key."""
+    return tuple(sorted(a + b))[:2]
 
 
-def alias_rows(row: tuple[Position, Located | Error]) -> Iterator[tuple[str, tuple[Position, str]]]:
-    position, item = row
-    if isinstance(item, Located) and item.type == "Patient":
-        keys = patient_aliases(item) or [item.where]
-        for alias in keys[1:]:
-            yield alias, (position, keys[0])
+def duplicate_error(key: str, seen: tuple[Any, ...], reader: ndjson.LineReader) -> InputError:
+    """The error the single-machine reader raises at the second occurrence of `key` (read back to name it)."""
+    (first, _, _), (position, offset, length) = seen
+    item = reader.located(position, offset, length)
+    origin = Origin(reader.names[first[0]], first[1])
+    return item.fail("id", f"duplicate resource {key} (also at {origin.file}:{origin.row})")
 
 
-Member = tuple[str, tuple[int, Position, Located]]
+def alias_rows(rows: Iterator[Row | Summary]) -> Iterator[tuple[str, tuple[Position, str | None]]]:
+    """(alias, (position, the Patient's own key)) of each other key of each Patient."""
+    for row in rows:
+        if type(row) is tuple and row[6]:
+            for alias in row[6]:
+                yield alias, (row[0], row[4])
 
 
-def member_rows(row: tuple[Position, Located | Error]) -> Iterator[Member]:
-    """(subject key, (1 when the key is an alias else 0, position, resource)) of each resource a group holds."""
-    position, item = row
-    if not isinstance(item, Located) or item.type not in READ_TYPES:
-        return
-    if item.type == "Patient":
-        yield (patient_aliases(item) or [item.where])[0], (0, position, item)
-        return
-    reference = subject_reference(item.resource)
-    subject = reference_key(reference) if reference is not None else None
-    if subject is not None:
-        yield subject, (0 if subject.startswith("Patient/") else 1, position, item)
+Member = tuple[str, tuple[int, Position, int, int]]
+"""(subject key, (1 when the key is an alias else 0, position, offset, length)): a resource a group holds."""
 
 
-def resolve_alias(pair: tuple[str, tuple[tuple[int, Position, Located], Any]]) -> Member:
+def member_rows(rows: Iterator[Row | Summary]) -> Iterator[Member]:
+    for row in rows:
+        if type(row) is tuple and row[4] is not None:
+            yield row[4], (row[5], row[0], row[1], row[2])
+
+
+def resolve_alias(pair: tuple[str, tuple[tuple[int, Position, int, int], Any]]) -> Member:
     """A resource naming its Patient by an alias goes to that Patient's group (else stays under the alias)."""
     key, (member, patient) = pair
     return (patient[1] if patient else key), member
@@ -164,17 +192,22 @@ def bucket_range(buckets: int, slices: int) -> Any:
     return partition
 
 
-def sorted_groups(buckets: int) -> Any:
-    """A partition's groups as (order key, SubjectGroup), sorted by the order key."""
+def sorted_groups(buckets: int, paths: list[str]) -> Any:
+    """A partition's groups as (order key, SubjectGroup), sorted by the order key; each group's resources are read
+    back from the input files (by offset) and parsed when the group is reached, so one group is parsed at a time."""
 
     def build(pairs: Iterator[tuple[str, Any]]) -> Iterator[tuple[OrderKey, SubjectGroup]]:
         found = []
         for key, members in pairs:
-            ordered = sorted(members, key=lambda m: (m[0], m[1]))
-            order = (zlib.crc32(key.encode()) % buckets, (ordered[0][0], ordered[0][1]))
-            found.append((order, SubjectGroup(key, [m[2] for m in ordered])))
-        found.sort(key=lambda pair: pair[0])
-        return iter(found)
+            ordered = sorted(members)
+            found.append(((zlib.crc32(key.encode()) % buckets, (ordered[0][0], ordered[0][1])), key, ordered))
+        found.sort(key=lambda t: t[0])
+        reader = ndjson.LineReader(paths)
+        try:
+            for order, key, ordered in found:
+                yield order, SubjectGroup(key, [reader.located(m[1], m[2], m[3]) for m in ordered])
+        finally:
+            reader.close()
 
     return build
 
@@ -184,11 +217,11 @@ class SparkGrouped(GroupedInput):
     """The GroupedInput of the single-machine path, its groups left in Spark: `rdd` holds (order key, group)."""
 
     rdd: Any = None
-    _parsed: Any = None
+    _index: Any = None
 
     def close(self) -> None:
-        if self._parsed is not None:
-            self._parsed.unpersist()
+        if self._index is not None:
+            self._index.unpersist()
 
     def groups(self) -> Iterator[SubjectGroup]:
         """Every group, in the single-machine order, streamed to the driver one partition at a time (only a
@@ -220,11 +253,11 @@ def group_in_spark(
     count = max(1, min(len(found), max(context.defaultParallelism, size // GROUP_BYTES + 1)))
     starts = context.parallelize(found, count).map(ndjson.count_starts).collect() if found else []
     numbered = ndjson.numbered(found, starts)
-    parsed = context.parallelize(numbered, count).flatMap(ndjson.read_chunk)
-    parsed.persist(StorageLevel.MEMORY_AND_DISK)
+    index = context.parallelize(numbered, count).mapPartitions(index_chunks)
+    index.persist(StorageLevel.MEMORY_AND_DISK)
     shuffle = context.defaultParallelism
     summary = Summary()
-    for part in parsed.mapPartitions(summarise).collect():
+    for part in index.filter(lambda row: type(row) is Summary).collect():
         summary.merge(part)
     problems: list[tuple[Position, InputError]] = []
     if summary.error is not None:
@@ -234,24 +267,30 @@ def group_in_spark(
             detector.see(item)
         except InputError as exc:
             problems.append((position, exc))
-    duplicates = parsed.flatMap(id_rows).groupByKey(shuffle).flatMap(duplicate).takeOrdered(1, key=lambda t: t[0])
-    problems += [(position, error.error()) for position, error in duplicates]
+    paths = [str(path) for path in files]
+    ids = index.mapPartitions(id_rows).reduceByKey(first_two, shuffle).filter(lambda pair: len(pair[1]) == 2)
+    reader = ndjson.LineReader(paths)
+    try:
+        for key, seen in ids.takeOrdered(1, key=lambda pair: pair[1][1][0]):
+            problems.append((seen[1][0], duplicate_error(key, seen, reader)))
+    finally:
+        reader.close()
     if problems:
-        parsed.unpersist()
+        index.unpersist()
         raise min(problems, key=lambda t: t[0])[1]
     if summary.total == 0:
-        parsed.unpersist()
+        index.unpersist()
         raise fail("no FHIR resources found", where=str(source))
-    members = parsed.flatMap(member_rows)
+    members = index.mapPartitions(member_rows)
     if summary.by_alias:  # else every resource names its Patient as Patient/<id>: no join (nor its two passes)
-        aliases = parsed.flatMap(alias_rows).reduceByKey(min, shuffle)
+        aliases = index.mapPartitions(alias_rows).reduceByKey(min, shuffle)
         direct = members.filter(lambda row: row[1][0] == 0)
         by_alias = members.filter(lambda row: row[1][0] == 1).leftOuterJoin(aliases, shuffle).map(resolve_alias)
         members = direct.union(by_alias)
     buckets = max(1, min(512, size // BUCKET_BYTES + 1))
     slices_out = slices or max(context.defaultParallelism, size // GROUP_BYTES + 1)
     grouped = members.groupByKey(slices_out, bucket_range(buckets, slices_out))
-    groups = grouped.mapPartitions(sorted_groups(buckets), preservesPartitioning=True)
+    groups = grouped.mapPartitions(sorted_groups(buckets, paths), preservesPartitioning=True)
     skipped = Counter({k: n for k, (_, n) in sorted(summary.skipped.items(), key=lambda t: t[1][0])})
     return SparkGrouped(
         source=source,
@@ -261,5 +300,5 @@ def group_in_spark(
         skipped=skipped,
         total=summary.total,
         rdd=groups,
-        _parsed=parsed,
+        _index=index,
     )

@@ -6,21 +6,25 @@ out here: a file is cut into ranges of CHUNK_BYTES; a range owns the lines that 
 or after a newline), reading past its end to finish its last line. A first small job counts the line starts of
 each range, so each range knows the number of its first line; a second job parses each line with the
 single-machine parser (`fhir_in.load.ndjson_line`), so each resource, its `where` and its error messages are the same
-as on one machine. The files must be readable at the same path by every executor (a shared file system).
+as on one machine. Each line's byte offset and length are kept too: once grouped, a partition reads its subjects'
+lines back (`LineReader`) and parses them with the same parser, so the parsed resources never travel between the JVM
+and the Python workers. The files must be readable at the same path by every executor (a shared file system) and
+must not change while the job runs.
 
-A parse error does not stop the job: the line yields an `Error` row, and the driver raises the first one in input
-order, as the single-machine reader would have.
+A parse error does not stop the job: it is carried as an `Error` (in the partition's summary, spark.grouping), and the
+driver raises the first one in input order, as the single-machine reader would have.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from trialinterop.errors import InputError
-from trialinterop.fhir_in.load import Located, ndjson_line
+from trialinterop.fhir_in.load import Located, fail, ndjson_line
 from trialinterop.issues import Issue
 
 CHUNK_BYTES = 32 * 1024 * 1024
@@ -87,9 +91,8 @@ def numbered(found: list[Chunk], starts: list[int]) -> list[Chunk]:
     return result
 
 
-def read_chunk(chunk: Chunk) -> Iterator[tuple[Position, Located | Error]]:
-    """(position, resource or parse error) of each non-blank line that starts in the chunk."""
-    name = sys.intern(Path(chunk.path).name)  # one string for the origin of every record of the chunk
+def read_lines(chunk: Chunk) -> Iterator[tuple[Position, int, bytes]]:
+    """(position, byte offset, bytes with the newline) of each line that starts in the chunk, blank ones included."""
     with open(chunk.path, "rb") as handle:
         offset = chunk.start
         if offset > 0:
@@ -101,13 +104,46 @@ def read_chunk(chunk: Chunk) -> Iterator[tuple[Position, Located | Error]]:
             line = handle.readline()
             if not line:
                 break
+            yield (chunk.file, number), offset, line
             offset += len(line)
-            position = (chunk.file, number)
-            try:
-                item = ndjson_line(line, name, number)
-            except InputError as exc:
-                yield position, Error.of(position, exc)
-                return  # the single-machine reader stops at the first bad line; nothing after it matters
-            if item is not None:
-                yield position, item
             number += 1
+
+
+def read_chunk(chunk: Chunk) -> Iterator[tuple[Position, Located | Error]]:
+    """(position, resource or parse error) of each non-blank line that starts in the chunk."""
+    name = sys.intern(Path(chunk.path).name)  # one string for the origin of every record of the chunk
+    for position, _, line in read_lines(chunk):
+        try:
+            item = ndjson_line(line, name, position[1])
+        except InputError as exc:
+            yield position, Error.of(position, exc)
+            return  # the single-machine reader stops at the first bad line; nothing after it matters
+        if item is not None:
+            yield position, item
+
+
+class LineReader:
+    """Lines read back by (file number, byte offset, length), parsed by the single-machine parser: the grouped
+    partitions fetch their subjects' resources this way instead of receiving them through the shuffle."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        self.names = [sys.intern(Path(path).name) for path in paths]
+        self.handles: dict[int, int] = {}
+
+    def located(self, position: Position, offset: int, length: int) -> Located:
+        file, number = position
+        handle = self.handles.get(file)
+        if handle is None:
+            handle = self.handles[file] = os.open(self.paths[file], os.O_RDONLY)
+        line = os.pread(handle, length, offset)
+        item = ndjson_line(line, self.names[file], number) if len(line) == length else None
+        if item is None:  # the line read in the first pass is not there any more
+            message = "the file changed while it was read (the line differs from the first pass)"
+            raise fail(message, where=f"{self.names[file]}:{number}")
+        return item
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            os.close(handle)
+        self.handles.clear()
