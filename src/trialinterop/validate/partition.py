@@ -1,19 +1,20 @@
 """Run rules on parts of a package and put their findings back in the whole package's order (`Rule.split`).
 
-A subject part holds every subject-level dataset (USUBJID, not trial design) cut to the subjects whose USUBJID hashes
-(CRC-32) to that part, the trial-level datasets whole, and define.xml: the join of a subject's records with its DM
-row and the trial design. Each record keeps its row in the whole dataset (`Dataset.positions`), so "row n" keys are
-those of the whole dataset. A dataset part holds one dataset (and define.xml).
+A subject part holds every subject-level dataset (USUBJID, not trial design) cut to the subjects whose USUBJID
+hashes (CRC-32) to that part, the trial-level datasets whole, and define.xml: the join of a subject's records with
+its DM row and the trial design. Each record keeps its row in the whole dataset (`Dataset.positions`), so "row n"
+keys are those of the whole dataset. A dataset part holds one dataset (and define.xml).
 
 Order. `run_rules` gives a rule's findings in the order the rule emits them. A subject-split rule emits through
 `row_findings`, one call per (dataset, variable, detail) in an order fixed by the data's structure, rows ascending
 within a call; recording those calls (`_common.CALLS`) gives each finding the key (call, row). A part may skip calls
-(a rule returns early when its part holds nothing to check), so the calls of every part must be a subsequence of the
-longest part's calls, each call named once; sorting all findings on (position of their call there, row) then
-reproduces the whole run's order. Findings on a dataset every part holds whole come from the first part only. When
-the parts break these conditions (a finding not from `row_findings`, a call named twice, calls in another order, a
-part where the rule raised), `merge_subject` says so and the rule runs on the whole package instead. A dataset-split
-rule's findings are those of each dataset in turn (datasets in name order, as `Package.datasets`).
+(a rule returns early when its part holds nothing to check), so the parts' call sequences (each call named once) are
+merged into one order consistent with all of them, and sorting all findings on (position of their call there, row)
+reproduces the whole run's order, provided the parts fix the order of every two calls that found something. Findings
+on a dataset every part holds whole come from the first part only. When the parts break these conditions (a finding
+not from `row_findings`, a call named twice, calls in another order, a part where the rule raised), `merge_subject`
+says so and the rule runs on the whole package instead. A dataset-split rule's findings are those of each dataset in
+turn (datasets in name order, as `Package.datasets`).
 """
 
 from __future__ import annotations
@@ -107,24 +108,71 @@ def merge_subject(runs: Sequence[PartRun], whole: Iterable[str]) -> list[Issue] 
     it (see the module docstring). `whole`: the datasets every part holds whole."""
     if not runs or any(run.failed for run in runs):
         return None
-    longest = max(runs, key=lambda run: len(run.calls)).calls
-    position = {call: number for number, call in enumerate(longest)}
-    if len(position) != len(longest):
+    position = _call_positions(runs)
+    if position is None:
         return None
     whole = set(whole)
     keyed: list[tuple[tuple[int, int], Issue]] = []
     for index, run in enumerate(runs):
-        mapped = [position.get(call, -1) for call in run.calls]
-        if any(b <= a for a, b in pairwise(mapped)) or (mapped and mapped[0] < 0):
-            return None
         for order, issue in run.findings:
             if order is None:
                 return None
             if index and issue.where in whole:
                 continue
-            keyed.append(((mapped[order[0]], order[1]), issue))
+            keyed.append(((position[run.calls[order[0]]], order[1]), issue))
     keyed.sort(key=lambda item: item[0])
+    if not _determined([run.calls[o[0]] for run in runs for o, _ in run.findings if o is not None], runs, position):
+        return None
     return [issue for _, issue in keyed]
+
+
+def _call_positions(runs: Sequence[PartRun]) -> dict[Call, int] | None:
+    """A position for every call any part made, consistent with the order of the calls in every part (the parts'
+    sequences merged); None when a part names a call twice or two parts make calls in opposite orders."""
+    after: dict[Call, list[Call]] = {}
+    for run in runs:
+        if len(set(run.calls)) != len(run.calls):
+            return None
+        for call in run.calls:
+            after.setdefault(call, [])
+        for first, then in pairwise(run.calls):
+            after[first].append(then)
+    waiting = dict.fromkeys(after, 0)
+    for nexts in after.values():
+        for call in set(nexts):
+            waiting[call] += 1
+    ready = [call for call in after if waiting[call] == 0]
+    order: list[Call] = []
+    while ready:
+        call = ready.pop(0)
+        order.append(call)
+        for then in dict.fromkeys(after[call]):
+            waiting[then] -= 1
+            if waiting[then] == 0:
+                ready.append(then)
+    if len(order) != len(after):
+        return None
+    return {call: number for number, call in enumerate(order)}
+
+
+def _determined(hit: list[Call], runs: Sequence[PartRun], position: dict[Call, int]) -> bool:
+    """Whether the calls that found something are in an order the parts fix (each one seen before the next in some
+    chain of parts' calls), not one the merge only guessed."""
+    after: dict[Call, set[Call]] = {}
+    for run in runs:
+        for first, then in pairwise(run.calls):
+            after.setdefault(first, set()).add(then)
+    ordered = sorted(set(hit), key=position.__getitem__)
+    for first, then in pairwise(ordered):
+        seen, todo = {first}, [first]
+        while todo and then not in seen:
+            for nxt in after.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        if then not in seen:
+            return False
+    return True
 
 
 def merge_datasets(runs: Sequence[PartRun]) -> list[Issue] | None:
