@@ -102,6 +102,7 @@ def run_task(task: Task, sources: list[PackageInput], spec_dir: str | None, name
                 define = package.define.path if package.define else None
                 head = Head(package.inputs, define, summarise(package), len(package.fhir.resources), choice.reason)
             return TaskResult(task, head=head, findings=found)
+        _LOADED.clear()  # a part's task holds its part only, not a whole package an earlier slice left in this worker
         standard = load_standard()
         if task.kind == "subjects":
             part = load_package(
