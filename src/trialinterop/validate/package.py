@@ -301,8 +301,9 @@ def load_package(
     XPT file, and rule TI-XS012 checks that the JSON copy holds the same variables and records.
 
     For a part of a package (`validate.partition`): `names` reads only the dataset files of these names and
-    define.xml (no .ndjson file, and no "nothing found" error); `each` is applied to every dataset as soon as it is
-    read (e.g. cutting it to some subjects), so that only the kept records stay in memory.
+    define.xml (no .ndjson file, no Dataset-JSON twin of an XPT file: only the package-wide TI-XS012 compares them;
+    no "nothing found" error); `each` is applied to every dataset as soon as it is read (e.g. cutting it to some
+    subjects), so that only the kept records stay in memory.
     """
     files = _expand([Path(p) for p in paths])
     if names is not None:
@@ -312,6 +313,8 @@ def load_package(
             for f in files
             if (f.suffix.lower() in (".xpt", ".json") and f.stem.upper() in wanted) or f.name.lower() == "define.xml"
         ]
+        xpt = {(f.parent, f.stem.upper()) for f in files if f.suffix.lower() == ".xpt"}
+        files = [f for f in files if f.suffix.lower() != ".json" or (f.parent, f.stem.upper()) not in xpt]
     datasets: dict[str, Dataset] = {}
     alternates: dict[str, Dataset] = {}
     resources: list[dict] = []
