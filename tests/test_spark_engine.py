@@ -6,11 +6,13 @@ mode (local[2], no UI); the tests skip only when no Java is installed. Without p
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyreadstat
 import pytest
 from click.testing import CliRunner
 
@@ -32,6 +34,7 @@ from trialinterop.validate.api import validate
 NO_JAVA = "no Java installed (--engine spark needs Java 17+; the CI machine has it)"
 needs_java = pytest.mark.skipif(java_command() is None, reason=NO_JAVA)
 STUDY = "NCT05016804"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -310,3 +313,61 @@ def test_validate_unreadable_input_is_the_same_error(spark: Any, tmp_path: Path)
     with pytest.raises(InputError) as on_spark:
         validate_spark(spark, [PackageInput((str(tmp_path),))])
     assert on_spark.value.issues == on_one.value.issues
+
+
+def _plant(folder: Path, name: str, column: str, rows: list[int], value: object) -> None:
+    """Set `column` to `value` in the given rows of folder/name.xpt, keeping its labels (pyreadstat rewrites it)."""
+    path = folder / f"{name}.xpt"
+    frame, meta = pyreadstat.read_xport(str(path))
+    for row in rows:
+        frame.loc[row, column] = value
+    pyreadstat.write_xport(
+        frame,
+        str(path),
+        file_label=meta.file_label,
+        column_labels=[meta.column_names_to_labels.get(c) or "" for c in frame.columns],
+        table_name=meta.table_name,
+        file_format_version=5,
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(packages: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The NCT05016804 package (8 subjects) with findings planted in several subject-level datasets, for several
+    subjects: AGE <= 0 in DM, malformed AESTDTC in AE, QSSTRESC missing in QS."""
+    folder = tmp_path_factory.mktemp("seeded")
+    for path in packages[0].iterdir():
+        if path.suffix == ".xpt":
+            (folder / path.name).write_bytes(path.read_bytes())
+    _plant(folder, "dm", "AGE", [1, 4, 6], 0)
+    _plant(folder, "ae", "AESTDTC", [0, 3, 5], "2024-02-30")
+    _plant(folder, "qs", "QSSTRESC", [2, 200, 400], "")
+    return folder
+
+
+def test_validate_seeded_subject_findings_same_json_report(spark: Any, seeded: Path, tmp_path: Path) -> None:
+    local = validate([seeded])
+    planted = [i for i in local.issues if i.rule in ("TI-DM001", "TI-DT001", "TI-FN004")]
+    assert {i.rule for i in planted} == {"TI-DM001", "TI-DT001", "TI-FN004"}
+    assert len({i.key.split(",")[0] for i in planted}) >= 5  # several subjects: several subject parts
+    out_local, out_spark = tmp_path / "local.json", tmp_path / "spark.json"
+    assert cli("validate", str(seeded), "--format", "json", "-o", str(out_local)).exit_code == 1
+    args = ("--format", "json", "-o", str(out_spark), "--engine", "spark", "--master", "local[2]")
+    assert cli("validate", str(seeded), *args).exit_code == 1
+    assert out_spark.read_bytes() == out_local.read_bytes()
+    [distributed] = validate_spark(spark, [PackageInput((str(seeded),))], slices=5)
+    assert distributed.issues == local.issues
+
+
+@pytest.mark.slow
+def test_validate_the_cdisc_pilot_same_findings(spark: Any, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("pilot_to_xpt", ROOT / "scripts" / "pilot_to_xpt.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pilot = module.write_pilot(tmp_path / "pilot")[0].parent
+    local = validate([pilot])
+    [distributed] = validate_spark(spark, [PackageInput((str(pilot),))], slices=4)
+    assert len(local.issues) > 1000
+    assert distributed.issues == local.issues
+    assert distributed.datasets == local.datasets

@@ -9,10 +9,12 @@ define.xml is parsed with lxml with entity resolution and network access off. Ev
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 
@@ -47,6 +49,8 @@ class Dataset:
     label: str = ""
     member: str = ""  # member / dataset name stored inside the file
     source_format: str = "xpt5"  # "xpt5" or "dataset-json"
+    positions: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """Row of each record in the whole dataset when this is a part of it (`validate.partition`); None: whole."""
 
     @cached_property
     def domain(self) -> str:
@@ -284,13 +288,33 @@ def _expand(paths: list[Path]) -> list[Path]:
     return files
 
 
-def load_package(paths: list[str | Path], *, define: str | Path | None = None) -> Package:
+def load_package(
+    paths: list[str | Path],
+    *,
+    define: str | Path | None = None,
+    names: Collection[str] | None = None,
+    each: Callable[[Dataset], Dataset] | None = None,
+) -> Package:
     """Read every .xpt, .json and .ndjson file in the given folders/files; define.xml beside them is used if present.
 
     A dataset given both as XPT and as Dataset-JSON (what `to-sdtm --format xpt,json` writes) is validated from the
     XPT file, and rule TI-XS012 checks that the JSON copy holds the same variables and records.
+
+    For a part of a package (`validate.partition`): `names` reads only the dataset files of these names and
+    define.xml (no .ndjson file, no Dataset-JSON twin of an XPT file: only the package-wide TI-XS012 compares them;
+    no "nothing found" error); `each` is applied to every dataset as soon as it is read (e.g. cutting it to some
+    subjects), so that only the kept records stay in memory.
     """
     files = _expand([Path(p) for p in paths])
+    if names is not None:
+        wanted = {n.upper() for n in names}
+        files = [
+            f
+            for f in files
+            if (f.suffix.lower() in (".xpt", ".json") and f.stem.upper() in wanted) or f.name.lower() == "define.xml"
+        ]
+        xpt = {(f.parent, f.stem.upper()) for f in files if f.suffix.lower() == ".xpt"}
+        files = [f for f in files if f.suffix.lower() != ".json" or (f.parent, f.stem.upper()) not in xpt]
     datasets: dict[str, Dataset] = {}
     alternates: dict[str, Dataset] = {}
     resources: list[dict] = []
@@ -327,6 +351,8 @@ def load_package(paths: list[str | Path], *, define: str | Path | None = None) -
             continue
         else:
             continue
+        if each is not None:
+            ds = each(ds)
         other = datasets.get(ds.name) or alternates.get(ds.name)
         if other is not None and (other.source_format == ds.source_format or ds.name in alternates):
             raise _fail(path, f"dataset {ds.name} is given twice ({other.path} and {path})")
@@ -336,7 +362,7 @@ def load_package(paths: list[str | Path], *, define: str | Path | None = None) -
             alternates[ds.name], datasets[ds.name] = other, ds
         else:
             alternates[ds.name] = ds
-    if not datasets and not resources:
+    if not datasets and not resources and names is None:
         raise _fail(", ".join(str(p) for p in paths), "no .xpt, Dataset-JSON, FHIR .json or .ndjson files found")
     parsed_define = read_define(define_path) if define_path else None
     return Package(
@@ -346,3 +372,9 @@ def load_package(paths: list[str | Path], *, define: str | Path | None = None) -
         inputs=tuple(str(p) for p in paths),
         alternates=dict(sorted(alternates.items())),
     )
+
+
+def dataset_file_names(paths: list[str | Path]) -> list[str]:
+    """The names (upper-case stems) of the files in `paths` that may hold a dataset (.xpt, .json), sorted, without
+    reading them: what `load_package(names=...)` can be asked for."""
+    return sorted({p.stem.upper() for p in _expand([Path(p) for p in paths]) if p.suffix.lower() in (".xpt", ".json")})

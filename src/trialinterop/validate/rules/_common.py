@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,9 @@ from trialinterop.validate.registry import Finding
 
 TRIAL_DESIGN = frozenset({"TA", "TE", "TV", "TI", "TS", "TD", "TM"})
 SHOWN_CHARS = 80
+
+CALLS: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("row_findings_calls", default=None)
+"""While `validate.partition` records a rule's run: (dataset, field, detail) of each `row_findings` call in turn."""
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -75,6 +79,7 @@ def record_keys(ds: Dataset, mask: pd.Series | np.ndarray) -> list[str]:
     """Stable keys for the selected records: "USUBJID, --SEQ=n" when possible, else "row n" (1-based)."""
     frame = ds.frame
     rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+    numbers = rows if ds.positions is None else ds.positions[rows]
     seq = seq_name(ds)
     if "USUBJID" in frame.columns and seq:
         subjects = text(frame["USUBJID"].iloc[rows]).tolist()
@@ -82,14 +87,22 @@ def record_keys(ds: Dataset, mask: pd.Series | np.ndarray) -> list[str]:
         return [f"{s}, {seq}={q}" for s, q in zip(subjects, seqs, strict=True)]
     if "USUBJID" in frame.columns and ds.domain != "SUPPQUAL":
         subjects = text(frame["USUBJID"].iloc[rows]).tolist()
-        return [f"row {r + 1}, {s}" for r, s in zip(rows, subjects, strict=True)]
-    return [f"row {r + 1}" for r in rows]
+        return [f"row {r + 1}, {s}" for r, s in zip(numbers, subjects, strict=True)]
+    return [f"row {r + 1}" for r in numbers]
 
 
 def row_findings(
     ds: Dataset, mask: pd.Series, field: str = "", *, values: pd.Series | None = None, detail: str = ""
 ) -> Iterator[Finding]:
-    """One finding per selected record; `values` (default: the field's column) supplies the value shown."""
+    """One finding per selected record; `values` (default: the field's column) supplies the value shown.
+
+    While `CALLS` records (`validate.partition`), each finding carries (this call's number, its row in the whole
+    dataset), by which findings of a rule run on parts of a package are put back in the whole package's order."""
+    calls = CALLS.get()
+    call = -1
+    if calls is not None:
+        call = len(calls)
+        calls.append((ds.name, field, detail))
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
         return
@@ -97,8 +110,14 @@ def row_findings(
     if values is None and field in ds.frame.columns:
         values = ds.frame[field]
     shown_values = text(values[mask]).tolist() if values is not None else [""] * len(keys)
-    for key, value in zip(keys, shown_values, strict=True):
-        yield Finding(ds.name, key, field, shown(value), detail)
+    if calls is None:
+        for key, value in zip(keys, shown_values, strict=True):
+            yield Finding(ds.name, key, field, shown(value), detail)
+        return
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+    numbers = (rows if ds.positions is None else ds.positions[rows]).tolist()
+    for key, value, row in zip(keys, shown_values, numbers, strict=True):
+        yield Finding(ds.name, key, field, shown(value), detail, (call, int(row)))
 
 
 def subject_datasets(datasets: list[Dataset]) -> list[Dataset]:

@@ -14,6 +14,7 @@ from trialinterop.validate.rules._common import blank, row_findings, subject_dat
 
 @rule(
     id="TI-XD001",
+    split="subject",
     severity=Severity.ERROR,
     scope="subject datasets, DM",
     message="Subject (USUBJID) is not in DM",
@@ -39,6 +40,7 @@ def _visit_key(frame: pd.DataFrame) -> pd.Series:
 
 @rule(
     id="TI-XD002",
+    split="subject",
     severity=Severity.WARNING,
     scope="subject datasets with VISITNUM, SV",
     message="Visit (USUBJID, VISITNUM) is not in SV",
@@ -64,6 +66,7 @@ def check_visits_in_sv(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XD003",
+    split="package",
     severity=Severity.WARNING,
     scope="SV, TV",
     message="Planned visit (VISITNUM) is not in TV",
@@ -88,6 +91,7 @@ def check_planned_visits_in_tv(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XD004",
+    split="package",
     severity=Severity.ERROR,
     scope="all datasets with VISITNUM and VISIT",
     message="VISITNUM has more than one VISIT name across the package",
@@ -111,6 +115,7 @@ def check_visit_names(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XD005",
+    split="package",
     severity=Severity.ERROR,
     scope="SUPP-- datasets",
     message="Supplemental qualifier does not point at a parent record",

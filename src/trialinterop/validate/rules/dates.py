@@ -64,6 +64,7 @@ def _dtc_columns(ds: Dataset) -> list[str]:
 
 @rule(
     id="TI-DT001",
+    split="subject",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Date/time is not in ISO 8601 format",
@@ -76,14 +77,13 @@ def check_dtc_iso8601(ctx: Context) -> Iterator[Finding]:
     for ds in ctx.datasets():
         for name in _dtc_columns(ds):
             values = text(ds.frame[name])
-            filled = values != ""
-            if filled.any():
-                bad = filled & ~_valid_values(values, lambda v: v == "" or is_valid_sdtm_dtc(v))
-                yield from row_findings(ds, bad, name)
+            bad = (values != "") & ~_valid_values(values, lambda v: v == "" or is_valid_sdtm_dtc(v))
+            yield from row_findings(ds, bad, name)  # also when nothing is filled: one call per column, always
 
 
 @rule(
     id="TI-DT002",
+    split="subject",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Duration is not in ISO 8601 format",
@@ -133,6 +133,7 @@ def _pairs(ds: Dataset) -> list[tuple[str, str]]:
 
 @rule(
     id="TI-DT003",
+    split="subject",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Start date/time is after end date/time",
@@ -178,6 +179,7 @@ def _reference_dates(ctx: Context) -> pd.Series | None:
 
 @rule(
     id="TI-DT004",
+    split="subject",
     severity=Severity.ERROR,
     scope="subject datasets",
     message="Study day does not match the date and DM.RFSTDTC",
@@ -204,6 +206,7 @@ def check_study_days(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DT005",
+    split="subject",
     severity=Severity.ERROR,
     scope="subject datasets",
     message="Study day is 0",
@@ -222,6 +225,7 @@ def check_no_day_zero(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DT006",
+    split="subject",
     severity=Severity.WARNING,
     scope="subject datasets",
     message="EPOCH is null although the record has a date",
@@ -261,6 +265,7 @@ def _element_span(ctx: Context) -> tuple[pd.Series, pd.Series] | None:
 
 @rule(
     id="TI-DT007",
+    split="dataset",
     severity=Severity.WARNING,
     scope="subject datasets",
     message="Study day variable missing although its date variable is present",

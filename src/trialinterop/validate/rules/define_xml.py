@@ -25,6 +25,7 @@ def _pairs(ctx: Context):
 
 @rule(
     id="TI-DF001",
+    split="package",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Dataset and define.xml disagree: dataset not described, or described but not submitted",
@@ -47,6 +48,7 @@ def check_define_datasets(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF002",
+    split="package",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Variable and define.xml disagree: variable not described, or described but absent",
@@ -66,6 +68,7 @@ def check_define_variables(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF003",
+    split="package",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Variable type differs from its define.xml DataType",
@@ -85,6 +88,7 @@ def check_define_types(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF004",
+    split="package",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Character values are longer than the define.xml Length",
@@ -105,6 +109,7 @@ def check_define_lengths(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF005",
+    split="package",
     severity=Severity.WARNING,
     scope="define.xml",
     message="Variable label differs from its define.xml Description",
@@ -121,6 +126,7 @@ def check_define_labels(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF006",
+    split="package",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Value is not in the variable's define.xml codelist",

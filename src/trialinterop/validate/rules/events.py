@@ -35,6 +35,7 @@ def _treated(dm) -> pd.Series:
 
 @rule(
     id="TI-DM001",
+    split="subject",
     severity=Severity.ERROR,
     scope="DM",
     message="AGE is zero or negative",
@@ -49,6 +50,7 @@ def check_age_positive(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DM002",
+    split="subject",
     severity=Severity.ERROR,
     scope="DM",
     message="RFSTDTC is missing for a treated subject",
@@ -64,6 +66,7 @@ def check_rfstdtc_for_treated(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DM003",
+    split="subject",
     severity=Severity.ERROR,
     scope="DM, TA",
     message="Planned or actual arm (ARMCD/ARM, ACTARMCD/ACTARM) is not an arm of TA",
@@ -92,6 +95,7 @@ def check_arms_in_ta(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DM004",
+    split="subject",
     severity=Severity.ERROR,
     scope="DM",
     message="ARMNRS must be given exactly when ARMCD or ACTARMCD is null",
@@ -113,6 +117,7 @@ def check_armnrs(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-EX001",
+    split="subject",
     severity=Severity.ERROR,
     scope="DM, EX",
     message="Treated subject has no EX records",
@@ -139,6 +144,7 @@ def _first_last_exposure(ex) -> pd.DataFrame:
 
 @rule(
     id="TI-EX002",
+    split="subject",
     severity=Severity.WARNING,
     scope="DM, EX",
     message="RFXSTDTC/RFXENDTC do not match the first/last EX dates",
@@ -163,6 +169,7 @@ def check_rfx_dates(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-EX003",
+    split="subject",
     severity=Severity.ERROR,
     scope="EX",
     message="EXDOSU is missing although EXDOSE is given",
@@ -183,6 +190,7 @@ def _criteria(ae) -> list[str]:
 
 @rule(
     id="TI-AE001",
+    split="subject",
     severity=Severity.ERROR,
     scope="AE",
     message="Serious event (AESER=Y) without any seriousness criterion = Y",
@@ -199,6 +207,7 @@ def check_serious_has_criterion(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-AE002",
+    split="subject",
     severity=Severity.ERROR,
     scope="AE",
     message="A seriousness criterion is Y but AESER is not Y",
@@ -216,6 +225,7 @@ def check_criterion_implies_serious(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-AE003",
+    split="subject",
     severity=Severity.WARNING,
     scope="AE",
     message="AEOUT says the event ended but AEENDTC is missing",
@@ -232,6 +242,7 @@ def check_ended_has_end_date(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-AE004",
+    split="subject",
     severity=Severity.WARNING,
     scope="AE",
     message="AEOUT says the event is ongoing but AEENDTC is given",
@@ -248,6 +259,7 @@ def check_ongoing_has_no_end_date(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-AE005",
+    split="subject",
     severity=Severity.ERROR,
     scope="AE, DM",
     message="AE says the event resulted in death (AESDTH=Y or AEOUT=FATAL) but DM.DTHFL is not Y",
@@ -269,6 +281,7 @@ def check_death_flag(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-AE006",
+    split="subject",
     severity=Severity.ERROR,
     scope="AE",
     message="AEBODSYS is populated but its MedDRA code AEBDSYCD is null",
@@ -285,6 +298,7 @@ def check_body_system_coded(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DM005",
+    split="subject",
     severity=Severity.ERROR,
     scope="DM",
     message="Pseudo-arm code (SCRNFAIL, NOTASSGN, NOTTRT, UNPLAN) used; SDTMIG 3.4 leaves the arm null with ARMNRS",
@@ -303,6 +317,7 @@ def check_no_pseudo_arms(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DM006",
+    split="subject",
     severity=Severity.ERROR,
     scope="AE, DM",
     message="Fatal adverse event (AEOUT=FATAL or AESDTH=Y) ends on another date than DM.DTHDTC",

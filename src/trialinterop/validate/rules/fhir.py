@@ -31,6 +31,7 @@ def _references(value: object) -> Iterator[str]:
 
 @rule(
     id="TI-FH001",
+    split="package",
     severity=Severity.ERROR,
     scope="FHIR resources",
     message="FHIR resource lacks resourceType or id, or its id is not unique within its type",
@@ -51,6 +52,7 @@ def check_fhir_ids(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FH002",
+    split="package",
     severity=Severity.ERROR,
     scope="FHIR resources",
     message="Reference does not resolve to a resource in the output",
@@ -116,6 +118,7 @@ def _usubjid_of(dm) -> dict[str, str]:
 
 @rule(
     id="TI-FH003",
+    split="package",
     severity=Severity.ERROR,
     scope="DM and FHIR Patient/ResearchSubject",
     message="DM subject has no FHIR Patient/ResearchSubject with that identifier",
@@ -143,6 +146,7 @@ def _onset(resource: dict) -> str:
 
 @rule(
     id="TI-FH004",
+    split="package",
     severity=Severity.ERROR,
     scope="AE and FHIR AdverseEvent",
     message="AE records and FHIR AdverseEvents disagree (per subject and start date)",
@@ -185,6 +189,7 @@ def _subject_start(resource: dict) -> str:
 
 @rule(
     id="TI-FH005",
+    split="package",
     severity=Severity.ERROR,
     scope="DM and FHIR ResearchSubject/Patient",
     message="DM dates and the subject's FHIR resources disagree (RFICDTC vs ResearchSubject start, BRTHDTC vs "

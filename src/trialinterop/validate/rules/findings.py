@@ -44,6 +44,7 @@ def _results(ctx: Context) -> Iterator[tuple[Dataset, str]]:
 
 @rule(
     id="TI-FN001",
+    split="subject",
     severity=Severity.ERROR,
     scope="findings datasets",
     message="--TESTCD is longer than 8 characters or not letters, digits and underscores starting with a letter",
@@ -58,6 +59,7 @@ def check_testcd_format(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN002",
+    split="subject",
     severity=Severity.ERROR,
     scope="findings datasets",
     message="--TEST is longer than 40 characters",
@@ -72,6 +74,7 @@ def check_test_length(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN003",
+    split="dataset",
     severity=Severity.ERROR,
     scope="findings datasets",
     message="--TESTCD and --TEST are not one-to-one",
@@ -93,6 +96,7 @@ def check_test_one_to_one(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN004",
+    split="subject",
     severity=Severity.ERROR,
     scope="findings datasets",
     message="--STRESC is null although --ORRES is given",
@@ -109,6 +113,7 @@ def check_stresc_populated(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN005",
+    split="subject",
     severity=Severity.WARNING,
     scope="findings datasets",
     message="--ORRES is null on a collected (not derived) record and --STAT is not NOT DONE",
@@ -131,6 +136,7 @@ def check_missing_result_has_status(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN006",
+    split="subject",
     severity=Severity.ERROR,
     scope="findings datasets",
     message="--STAT is NOT DONE but a result is given",
@@ -146,6 +152,7 @@ def check_not_done_has_no_result(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN007",
+    split="subject",
     severity=Severity.ERROR,
     scope="findings datasets",
     message="--STRESN differs from the numeric value of --STRESC",
@@ -165,6 +172,7 @@ def check_stresn_matches_stresc(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN008",
+    split="subject",
     severity=Severity.ERROR,
     scope="findings class datasets",
     message="Baseline flag --BLFL = Y on a record without a standard result (--STRESC is null)",
@@ -181,6 +189,7 @@ def check_baseline_has_result(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN009",
+    split="subject",
     severity=Severity.WARNING,
     scope="findings class datasets",
     message="--STAT is NOT DONE but the reason not done (--REASND) is null or the variable is missing",
@@ -200,6 +209,7 @@ def check_not_done_has_reason(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-FN010",
+    split="subject",
     severity=Severity.WARNING,
     scope="findings class datasets",
     message="--ORRES is not a number (not a continuous result) but the normal range --ORNRLO/--ORNRHI is populated",

@@ -14,6 +14,7 @@ from trialinterop.validate.rules._common import blank, row_findings, seq_name, t
 
 @rule(
     id="TI-ID001",
+    split="dataset",
     severity=Severity.ERROR,
     scope="all datasets",
     message="DOMAIN value differs from the dataset name",
@@ -31,6 +32,7 @@ def check_domain_value(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-ID002",
+    split="subject",
     severity=Severity.ERROR,
     scope="subject datasets",
     message="--SEQ is not unique within a subject",
@@ -50,6 +52,7 @@ def check_seq_unique(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-ID003",
+    split="subject",
     severity=Severity.ERROR,
     scope="subject datasets",
     message="--SEQ is not a positive whole number",
@@ -69,6 +72,7 @@ def check_seq_integer(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-ID004",
+    split="subject",
     severity=Severity.ERROR,
     scope="DM",
     message="USUBJID is not unique in DM",
@@ -83,6 +87,7 @@ def check_dm_one_record_per_subject(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-ID005",
+    split="package",
     severity=Severity.ERROR,
     scope="all datasets",
     message="STUDYID differs from the study identifier in DM",
@@ -107,6 +112,7 @@ def check_one_studyid(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-ID006",
+    split="dataset",
     severity=Severity.WARNING,
     scope="all datasets",
     message="Duplicate record (same values in every variable but --SEQ)",

@@ -18,6 +18,7 @@ def _missing_dataset(ctx: Context, name: str) -> Iterator[Finding]:
 
 @rule(
     id="TI-PR001",
+    split="package",
     severity=Severity.REJECT,
     scope="package",
     message="DM dataset is missing",
@@ -30,6 +31,7 @@ def check_dm_present(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-PR002",
+    split="package",
     severity=Severity.REJECT,
     scope="package",
     message="TS dataset is missing",
@@ -42,6 +44,7 @@ def check_ts_present(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-PR003",
+    split="package",
     severity=Severity.WARNING,
     scope="package",
     message="AE dataset is missing",
@@ -54,6 +57,7 @@ def check_ae_present(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-PR004",
+    split="package",
     severity=Severity.WARNING,
     scope="package",
     message="EX dataset is missing",
@@ -73,6 +77,7 @@ def _standard_vars(ctx: Context, core: str):
 
 @rule(
     id="TI-PR005",
+    split="dataset",
     severity=Severity.ERROR,
     scope="standard datasets",
     message="Required variable is missing",
@@ -87,6 +92,7 @@ def check_required_variable_present(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-PR006",
+    split="dataset",
     severity=Severity.WARNING,
     scope="standard datasets",
     message="Expected variable is missing",
@@ -101,6 +107,7 @@ def check_expected_variable_present(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-PR007",
+    split="subject",
     severity=Severity.ERROR,
     scope="standard datasets",
     message="Required variable has a null value",
@@ -148,6 +155,7 @@ def _model_variables(domain: str, dataset_class: str) -> frozenset[str]:
 
 @rule(
     id="TI-PR008",
+    split="dataset",
     severity=Severity.ERROR,
     scope="general observation class datasets",
     message="Variable is neither in the domain's SDTMIG table nor allowed by the SDTM model for its class",
@@ -187,6 +195,7 @@ def _observation_datasets(ctx: Context):
 
 @rule(
     id="TI-PR010",
+    split="dataset",
     severity=Severity.WARNING,
     scope="general observation class datasets with a date",
     message="EPOCH is missing from a subject-level observation dataset with dates",
@@ -213,6 +222,7 @@ _STUDY_DAY = (("DTC", "DY"), ("STDTC", "STDY"), ("ENDTC", "ENDY"))
 
 @rule(
     id="TI-PR011",
+    split="dataset",
     severity=Severity.WARNING,
     scope="general observation class datasets with a date",
     message="Study day variable is missing while its date variable is populated",
@@ -243,6 +253,7 @@ POPULATION_FLAG = re.compile(
 
 @rule(
     id="TI-PR009",
+    split="dataset",
     severity=Severity.WARNING,
     scope="SUPPDM",
     message="Population flag kept as a supplemental qualifier of DM (population flags belong in ADaM ADSL)",

@@ -36,6 +36,7 @@ def _subjects(relrec: Dataset) -> pd.Series:
 
 @rule(
     id="TI-RL001",
+    split="package",
     severity=Severity.ERROR,
     scope="RELREC",
     message="RELREC RDOMAIN names a dataset that is not in the package",
@@ -53,6 +54,7 @@ def check_relrec_domain(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-RL002",
+    split="package",
     severity=Severity.ERROR,
     scope="RELREC",
     message="RELREC IDVAR is not a variable of the dataset RDOMAIN names",
@@ -75,6 +77,7 @@ def check_relrec_idvar(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-RL003",
+    split="package",
     severity=Severity.ERROR,
     scope="RELREC",
     message="RELREC record points at no record (RDOMAIN, USUBJID, IDVAR = IDVARVAL)",
@@ -135,6 +138,7 @@ def _existing_pairs(ctx: Context, domains: pd.Series, variables: pd.Series) -> s
 
 @rule(
     id="TI-RL004",
+    split="package",
     severity=Severity.ERROR,
     scope="RELREC",
     message="RELID links fewer than two records (within the subject)",
@@ -152,6 +156,7 @@ def check_relid_pairs(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-RL005",
+    split="package",
     severity=Severity.ERROR,
     scope="RELREC",
     message="Dataset-level relation (USUBJID null) gives IDVARVAL or lacks RELTYPE ONE/MANY",

@@ -26,6 +26,7 @@ def _spec_variables(ctx: Context):
 
 @rule(
     id="TI-SP001",
+    split="package",
     severity=Severity.ERROR,
     scope="datasets of this project's study",
     message="Value is not in the study specification's codelist for the variable",
@@ -48,6 +49,7 @@ def check_spec_codelists(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-SP002",
+    split="package",
     severity=Severity.ERROR,
     scope="datasets of this project's study",
     message="Variable label or type differs from the study specification",

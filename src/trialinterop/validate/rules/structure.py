@@ -35,6 +35,7 @@ def _longest(values: pd.Series) -> int:
 
 @rule(
     id="TI-XS001",
+    split="dataset",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Dataset name is not a valid SAS XPORT v5 name or differs from its file name",
@@ -54,6 +55,7 @@ def check_dataset_name(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS002",
+    split="dataset",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Variable name is not a valid SAS XPORT v5 name",
@@ -69,6 +71,7 @@ def check_variable_names(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS003",
+    split="dataset",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Label longer than 40 characters",
@@ -86,6 +89,7 @@ def check_label_length(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS004",
+    split="dataset",
     severity=Severity.WARNING,
     scope="XPT datasets",
     message="Character variable length is longer than its longest value",
@@ -104,6 +108,7 @@ def check_length_fits_data(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS005",
+    split="subject",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Character value longer than 200 bytes",
@@ -118,6 +123,7 @@ def check_value_over_200(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS006",
+    split="subject",
     severity=Severity.WARNING,
     scope="all datasets",
     message="Character value of exactly 200 bytes (possibly truncated)",
@@ -132,6 +138,7 @@ def check_value_exactly_200(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS007",
+    split="dataset",
     severity=Severity.ERROR,
     scope="all datasets",
     message="Non-ASCII characters in a value or label",
@@ -154,6 +161,7 @@ _BAD_TEXT = re.compile(r"^\s|[\r\n\t]|^\.$")
 
 @rule(
     id="TI-XS008",
+    split="subject",
     severity=Severity.WARNING,
     scope="all datasets",
     message="Value starts with a space, holds a line break or tab, or is only '.'",
@@ -168,6 +176,7 @@ def check_text_hygiene(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS009",
+    split="dataset",
     severity=Severity.ERROR,
     scope="standard datasets",
     message="Variable data type differs from SDTMIG",
@@ -184,6 +193,7 @@ def check_variable_types(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS010",
+    split="dataset",
     severity=Severity.WARNING,
     scope="standard datasets",
     message="Variable label differs from SDTMIG",
@@ -200,6 +210,7 @@ def check_variable_labels(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS011",
+    split="dataset",
     severity=Severity.NOTICE,
     scope="standard datasets",
     message="Variable order differs from SDTMIG",
@@ -222,6 +233,7 @@ def check_variable_order(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XS012",
+    split="package",
     severity=Severity.ERROR,
     scope="datasets given as both XPT and Dataset-JSON",
     message="Dataset-JSON copy differs from the XPT file of the same dataset",

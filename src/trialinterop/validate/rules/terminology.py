@@ -66,6 +66,7 @@ def _bad_values(ctx: Context, *, extensible: bool) -> Iterator[Finding]:
 
 @rule(
     id="TI-CT001",
+    split="dataset",
     severity=Severity.ERROR,
     scope="variables with non-extensible CDISC codelists",
     message="Value is not in the (non-extensible) CDISC codelist",
@@ -78,6 +79,7 @@ def check_nonextensible_codelists(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-CT002",
+    split="dataset",
     severity=Severity.WARNING,
     scope="variables with extensible CDISC codelists",
     message="Value is not in the extensible CDISC codelist (sponsor extension not declared in define.xml)",
@@ -90,6 +92,7 @@ def check_extensible_codelists(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-CT003",
+    split="dataset",
     severity=Severity.ERROR,
     scope="findings datasets with CDISC test codelists",
     message="--TESTCD and --TEST are different CDISC terms",
@@ -129,6 +132,7 @@ def _ts_coded_rows(ctx: Context):
 
 @rule(
     id="TI-CT004",
+    split="package",
     severity=Severity.ERROR,
     scope="TS",
     message="TSVALCD is not the NCI code of TSVAL",
@@ -148,6 +152,7 @@ def check_tsvalcd(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-CT005",
+    split="package",
     severity=Severity.WARNING,
     scope="TS",
     message="TSVAL is not a term of the CDISC codelist for its parameter",
