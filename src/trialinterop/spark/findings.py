@@ -106,11 +106,11 @@ def build_partition(
         yield build_findings_part(part_records, ctx, domain, variables=variables, unused=unused)
 
 
-def in_subject_order(frame: pd.DataFrame, ctx: SdtmContext) -> pd.DataFrame:
-    """`frame`'s rows in the order of the context's subjects (stable: each subject's rows keep their order), and each
-    text column's categories in order of first appearance, as the single-machine build leaves them."""
+def in_subject_order(frame: pd.DataFrame, usubjids: Iterable[str]) -> pd.DataFrame:
+    """`frame`'s rows in the order of `usubjids` (stable: each subject's rows keep their order), and each text
+    column's categories in order of first appearance, as the single-machine build leaves them."""
     subjects = frame["USUBJID"]
-    rank = {usubjid: n for n, usubjid in enumerate(ctx.subjects)}
+    rank = {usubjid: n for n, usubjid in enumerate(usubjids)}
     if isinstance(subjects.dtype, pd.CategoricalDtype):
         ranks = np.array([rank[u] for u in subjects.cat.categories], dtype=np.int64)[subjects.cat.codes.to_numpy()]
     else:
@@ -159,4 +159,4 @@ class ExecutorFindings:
             shared.unpersist()
         joined = join_findings_parts(built, ctx.spec.variables(domain), unused)
         del built
-        return in_subject_order(joined, ctx)
+        return in_subject_order(joined, ctx.subjects)  # the context's subjects: in the records' order
