@@ -8,13 +8,13 @@ What runs where (docs/scale-out.md):
   then `fhir_in.pipeline.read_grouped`, which joins the parts (`Assembly`) as they stream back one partition at a
   time in the single-machine order, and refuses or returns the trial exactly as on one machine.
 
-What the driver collects: each subject's `SubjectPart` (its records, warnings, problems, coverage counts), so at the
-end the whole trial's records, as the single-machine path holds them; the SDTM package is then built and written
-by the same code as on one machine, which holds one built dataset at a time, builds the findings datasets a few
-hundred subjects at a time and writes Dataset-JSON in parts (docs/scale-out.md lists what is held at once). The
-grouped resources (the bulk of the input) never reach the driver, except when no --study is given: the definition is
-then rebuilt from the input, and `mapping_context` reads every group once, streamed from the executors partition by
-partition.
+Two entry points: `read_fhir_trial_spark` returns the whole records, as `read_fhir_trial` does (the driver then holds
+every record); `trial_on_executors` (what `fhir-to-sdtm --engine spark` runs) keeps the mapped subjects persisted on
+the executors and sends the driver their parts without the findings (about 90% of the records) plus the facts it
+needs about them; the findings datasets are then built there (spark.findings) while the driver builds, conforms and
+writes the rest with the single-machine code. The grouped resources (the bulk of the input) never reach the driver,
+except when no --study is given: the definition is then rebuilt from the input, and `mapping_context` reads every
+group once, streamed from the executors partition by partition.
 """
 
 from __future__ import annotations
