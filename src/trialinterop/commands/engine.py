@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,12 @@ def check_master(engine: str, master: str | None) -> None:
         raise click.BadParameter("--master goes with --engine spark", param_hint="--master")
 
 
-def read_with_spark(path: Path, master: str | None, **options: Any) -> Any:
-    """fhir_in.read_fhir_trial run by Spark (the session is stopped before the package is written)."""
-    from trialinterop.spark.fhir_to_sdtm import read_fhir_trial_spark
+@contextmanager
+def read_with_spark(path: Path, master: str | None, **options: Any) -> Iterator[tuple[Any, Any]]:
+    """fhir_in.read_fhir_trial run by Spark, the findings left on the executors: (the trial without its findings,
+    where the findings are for `api.convert_to_sdtm`); the session is stopped when the block ends."""
+    from trialinterop.spark.fhir_to_sdtm import trial_on_executors
     from trialinterop.spark.session import spark_session
 
-    with spark_session(master) as session:
-        return read_fhir_trial_spark(session, path, **options)
+    with spark_session(master) as session, trial_on_executors(session, path, **options) as found:
+        yield found

@@ -77,6 +77,7 @@ def command(
 ) -> None:
     """Build the SDTM package of the trial in SOURCE (a FHIR Bundle .json file or an NDJSON export folder) into OUT
     (replaced only when everything succeeds)."""
+    from contextlib import ExitStack
     from pathlib import Path
 
     from trialinterop.fhir_in import read_fhir_trial
@@ -88,16 +89,20 @@ def command(
         raise click.BadParameter(f"{source}: not found", param_hint="SOURCE")
     if path.is_dir() and not any(path.glob("*.ndjson")):
         raise click.BadParameter(f"{source}: a folder must hold *.ndjson files (a FHIR export)", param_hint="SOURCE")
-    try:
-        if engine == "spark":
-            trial = read_with_spark(path, master, version=fhir_version, study=study, strict=strict, site=site)
-        else:
-            trial = read_fhir_trial(path, version=fhir_version, study=study, strict=strict, site=site)
-    except FhirRefused as refused:
-        _coverage(refused.coverage, report, source=source, version=refused.version, problems=refused.issues)
-        raise
-    _coverage(trial.coverage, report, source=source, version=trial.version)
-    write_sdtm_and_report(trial.records, out, formats=formats, define=define, warnings=trial.warnings)
+    options: dict[str, Any] = {"version": fhir_version, "study": study, "strict": strict, "site": site}
+    with ExitStack() as spark:  # with --engine spark the findings stay on the executors until the package is written
+        try:
+            if engine == "spark":
+                trial, findings = spark.enter_context(read_with_spark(path, master, **options))
+            else:
+                trial, findings = read_fhir_trial(path, **options), None
+        except FhirRefused as refused:
+            _coverage(refused.coverage, report, source=source, version=refused.version, problems=refused.issues)
+            raise
+        _coverage(trial.coverage, report, source=source, version=trial.version)
+        write_sdtm_and_report(
+            trial.records, out, formats=formats, define=define, warnings=trial.warnings, findings=findings
+        )
 
 
 def _coverage(coverage: Any, report: str | None, *, source: str, version: str, problems: tuple[Any, ...] = ()) -> None:

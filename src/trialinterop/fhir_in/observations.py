@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from trialinterop.ct import cdisc_terms
@@ -184,10 +185,14 @@ def _number(quantity: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def with_observed_tests(definition: d.StudyDefinition, findings: list[m.Finding]) -> d.StudyDefinition:
-    """`definition` with an instrument per domain and specimen for the observed tests `findings` holds (in the
-    order of mappings/loinc.csv), or `definition` itself when there are none."""
-    seen = {(f.instrument, f.testcd) for f in findings if f.instrument.startswith(INSTRUMENT_PREFIX)}
+def with_observed_tests(
+    definition: d.StudyDefinition, findings: Iterable[m.Finding], more: Iterable[tuple[str, str]] = ()
+) -> d.StudyDefinition:
+    """`definition` with an instrument per domain and specimen for the observed tests `findings` holds and the
+    (instrument, test code) pairs `more` names (of findings held elsewhere), in the order of mappings/loinc.csv, or
+    `definition` itself when there are none."""
+    pairs = [*((f.instrument, f.testcd) for f in findings), *more]
+    seen = {(instrument, testcd) for instrument, testcd in pairs if instrument.startswith(INSTRUMENT_PREFIX)}
     if not seen:
         return definition
     added: dict[str, list[d.FindingTest]] = {}

@@ -151,7 +151,10 @@ def _read(
     site: str | None,
     terminology: Terminology,
     map_groups: MapGroups = map_here,
+    tests_elsewhere: Callable[[], Iterable[tuple[str, str]]] = tuple,
 ) -> FhirTrial:
+    """`tests_elsewhere`: after the mapping, the (instrument, test code) pairs of findings `map_groups` kept out of
+    the parts (Spark's executors keep the findings; trialinterop.spark.fhir_to_sdtm)."""
     context, warnings, problems_found = mapping_context(grouped, study=study, site=site, terminology=terminology)
     assembly = Assembly(context.definition)
     assembly.warnings.extend(warnings)
@@ -180,7 +183,7 @@ def _read(
             summary += f" ({unmapped.summary(given=given)})"
         raise FhirRefused(problems, summary=summary, coverage=coverage, version=grouped.version)
     warnings_found = [*assembly.all_warnings(), *unmapped.issues(given=given)]
-    assembly.definition = with_observed_tests(assembly.definition, assembly.parts.findings)
+    assembly.definition = with_observed_tests(assembly.definition, assembly.parts.findings, tests_elsewhere())
     return FhirTrial(assembly.records(), tuple(warnings_found), coverage, grouped.version)
 
 

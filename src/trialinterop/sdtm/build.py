@@ -7,8 +7,9 @@ builders had to decide about the data (e.g. AEs not coded to MedDRA) as Issues f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
+from typing import Protocol
 
 import pandas as pd
 
@@ -47,17 +48,33 @@ def build_sdtm(
     return dict(iter_sdtm(records, terminology, spec=spec))
 
 
+class FindingsElsewhere(Protocol):
+    """The findings of records that do not hold them (`records.findings` is empty): Spark's executors keep them and
+    build the findings datasets with the same builder (trialinterop.spark.fhir_to_sdtm)."""
+
+    def latest_dates(self) -> Mapping[str, str]:
+        """Subject id -> the latest complete date of its findings (a last contact: RFPENDTC)."""
+        ...
+
+    def build(self, ctx: SdtmContext, domain: str) -> pd.DataFrame:
+        """The findings dataset `domain`, as `build_findings_in_parts` builds it from the whole records."""
+        ...
+
+
 def iter_sdtm(
     records: TrialRecords,
     terminology: Terminology,
     *,
     spec: Spec | None = None,
+    findings: FindingsElsewhere | None = None,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """The datasets of `build_sdtm`, in its order, each built only when asked for: a caller that conforms or writes
     each one before asking for the next holds one built frame at a time (SUPPAE is built from the AE frame, which
-    is kept until then)."""
+    is kept until then). `findings`: where the findings are when `records` does not hold them."""
     spec = spec or load_spec(definition=records.definition)
-    ctx = build_context(records, terminology, spec=spec)  # the design comes from records.definition
+    contacts = findings.latest_dates() if findings is not None else None
+    ctx = build_context(records, terminology, spec=spec, contacts=contacts)  # the design from records.definition
+    build_domain = partial(build_findings_in_parts, records, ctx) if findings is None else partial(findings.build, ctx)
     domains = dict.fromkeys(i.domain for i in records.definition.instruments)
     ae = build_ae(records, ctx)
     builders: list[tuple[str, Callable[[], pd.DataFrame]]] = [
@@ -71,7 +88,7 @@ def iter_sdtm(
         *([("PR", lambda: build_pr(records, ctx))] if records.procedures else []),
         ("DS", lambda: build_ds(records, ctx)),
         ("IE", lambda: build_ie(records, ctx)),
-        *((domain, partial(build_findings_in_parts, records, ctx, domain)) for domain in domains),
+        *((domain, partial(build_domain, domain)) for domain in domains),
         ("TA", lambda: build_ta(records, ctx)),
         ("TE", lambda: build_te(records, ctx)),
         ("TV", lambda: build_tv(records, ctx)),

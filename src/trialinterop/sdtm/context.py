@@ -86,10 +86,17 @@ class SdtmContext:
         return self.visit_dates.get((usubjid, float(visit_num)))
 
 
-def build_context(records: TrialRecords, terminology: Terminology, *, spec: Spec | None = None) -> SdtmContext:
-    """`spec` defaults to the bundled specification for the records' definition."""
+def build_context(
+    records: TrialRecords,
+    terminology: Terminology,
+    *,
+    spec: Spec | None = None,
+    contacts: Mapping[str, str] | None = None,
+) -> SdtmContext:
+    """`spec` defaults to the bundled specification for the records' definition; `contacts`: further last-contact
+    dates per subject id (the findings' latest dates when the findings are not in `records`)."""
     design = trial_design(records.definition)
-    references = derive_reference_dates(records, design)
+    references = derive_reference_dates(records, design, contacts=contacts)
     usubjids = {r.subject_id: r.usubjid for r in references}
     study_id = records.study.study_id
     return SdtmContext(

@@ -30,9 +30,10 @@ from trialinterop.sdtm.subject_reference import SubjectElement, SubjectReference
 from trialinterop.source.models import Exposure, Subject, TrialRecords
 
 
-def compute_last_contacts(records: TrialRecords) -> dict[str, str | None]:
+def compute_last_contacts(records: TrialRecords, more: Mapping[str, str] | None = None) -> dict[str, str | None]:
     """RFPENDTC per subject: the latest complete date (date part) of any contact recorded for the subject; one pass
-    over all records, dates compared as day numbers."""
+    over all records, dates compared as day numbers. `more`: subject id -> a further contact date (the latest
+    findings date of each subject when the findings are not in `records`, e.g. left on Spark's executors)."""
     owners: list[str] = []
     texts: list[str | None] = []
 
@@ -49,7 +50,16 @@ def compute_last_contacts(records: TrialRecords) -> dict[str, str | None]:
     add(records.adverse_events, "start", "end")
     add(records.findings, "datetime")
     add(records.eligibility, "assessment_date")
-    subjects = {s.subject_id: i for i, s in enumerate(records.subjects)}
+    owners.extend((more or {}).keys())
+    texts.extend((more or {}).values())
+    return latest_complete_dates([s.subject_id for s in records.subjects], owners, texts)
+
+
+def latest_complete_dates(
+    subject_ids: Sequence[str], owners: Sequence[str], texts: Sequence[str | None]
+) -> dict[str, str | None]:
+    """Subject id -> the latest complete date (ISO 8601 date) among `texts`, each owned by the subject of `owners`."""
+    subjects = {subject_id: i for i, subject_id in enumerate(subject_ids)}
     dates = dtc_column(np.array(texts, dtype=object))
     index = np.array([subjects.get(o, -1) for o in owners], dtype=np.int64)
     counted = dates.complete_date & (index >= 0)
@@ -57,8 +67,8 @@ def compute_last_contacts(records: TrialRecords) -> dict[str, str | None]:
     latest = np.full(len(subjects), none)
     np.maximum.at(latest, index[counted], dates.day[counted])
     return {
-        s.subject_id: date.fromordinal(day + EPOCH_ORDINAL).isoformat() if day != none else None
-        for s, day in zip(records.subjects, latest.tolist(), strict=True)
+        subject_id: date.fromordinal(day + EPOCH_ORDINAL).isoformat() if day != none else None
+        for subject_id, day in zip(subject_ids, latest.tolist(), strict=True)
     }
 
 
@@ -129,14 +139,17 @@ def _by_subject(rows: Iterable, subjects: Iterable[Subject]) -> dict[str, list]:
     return grouped
 
 
-def derive_reference_dates(records: TrialRecords, design: TrialDesign) -> tuple[SubjectReference, ...]:
-    """One SubjectReference per subject, in the order of records.subjects."""
+def derive_reference_dates(
+    records: TrialRecords, design: TrialDesign, *, contacts: Mapping[str, str] | None = None
+) -> tuple[SubjectReference, ...]:
+    """One SubjectReference per subject, in the order of records.subjects; `contacts`: further last-contact dates
+    per subject (`compute_last_contacts`)."""
     definition = records.definition
     study_id, template = definition.study.id, definition.subjects.usubjid
     exposures = _by_subject(records.exposures, records.subjects)
     visits = _by_subject((v for v in records.visits if v.occurred == "Y" and v.visit_date), records.subjects)
     dispositions = _by_subject((d for d in records.dispositions if d.is_disposition), records.subjects)
-    last_contacts = compute_last_contacts(records)
+    last_contacts = compute_last_contacts(records, contacts)
     references = []
     for subject in records.subjects:
         given: list[Exposure] = exposures[subject.subject_id]

@@ -8,18 +8,19 @@ What runs where (docs/scale-out.md):
   then `fhir_in.pipeline.read_grouped`, which joins the parts (`Assembly`) as they stream back one partition at a
   time in the single-machine order, and refuses or returns the trial exactly as on one machine.
 
-What the driver collects: each subject's `SubjectPart` (its records, warnings, problems, coverage counts), so at the
-end the whole trial's records, as the single-machine path holds them; the SDTM package is then built and written
-by the same code as on one machine, which holds one built dataset at a time, builds the findings datasets a few
-hundred subjects at a time and writes Dataset-JSON in parts (docs/scale-out.md lists what is held at once). The
-grouped resources (the bulk of the input) never reach the driver, except when no --study is given: the definition is
-then rebuilt from the input, and `mapping_context` reads every group once, streamed from the executors partition by
-partition.
+Two entry points: `read_fhir_trial_spark` returns the whole records, as `read_fhir_trial` does (the driver then holds
+every record); `trial_on_executors` (what `fhir-to-sdtm --engine spark` runs) keeps the mapped subjects persisted on
+the executors and sends the driver their parts without the findings (about 90% of the records) plus the facts it
+needs about them; the findings datasets are then built there (spark.findings) while the driver builds, conforms and
+writes the rest with the single-machine code. The grouped resources (the bulk of the input) never reach the driver,
+except when no --study is given: the definition is then rebuilt from the input, and `mapping_context` reads every
+group once, streamed from the executors partition by partition.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from trialinterop.fhir_in.groups import GroupedInput
 from trialinterop.fhir_in.load import fail
 from trialinterop.fhir_in.pipeline import FhirTrial, StudyOption, read_grouped
 from trialinterop.fhir_in.subjects import MappingContext, SubjectPart, map_subject
+from trialinterop.spark.findings import ExecutorFindings, Facts, strip_findings
 from trialinterop.spark.grouping import SparkGrouped, group_in_spark
 from trialinterop.spark.ndjson import CHUNK_BYTES
 
@@ -77,3 +79,65 @@ def _map_in_executors(context: MappingContext, grouped: GroupedInput) -> Iterato
         yield from grouped.rdd.mapPartitions(map_partition).toLocalIterator()
     finally:
         shared.unpersist()
+
+
+@contextmanager
+def trial_on_executors(
+    session: Any,
+    source: str | Path,
+    *,
+    version: str = "auto",
+    study: StudyOption = None,
+    strict: bool = True,
+    site: str | None = None,
+    terminology: Terminology | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[tuple[FhirTrial, ExecutorFindings]]:
+    """`read_fhir_trial_spark` with the findings left on the executors (what `fhir-to-sdtm --engine spark` runs):
+    the trial's records without findings, and the `ExecutorFindings` that builds the findings datasets there (pass
+    it to `api.convert_to_sdtm` inside this block; the mapped subjects stay persisted until the block ends)."""
+    path = Path(source)
+    if not path.is_dir():
+        raise fail("--engine spark reads an NDJSON export folder; give a Bundle to the local engine", where=str(path))
+    from pyspark import StorageLevel
+
+    grouped = group_in_spark(session, path, version=version, chunk_bytes=chunk_bytes)
+    parts = None
+    facts = Facts()
+
+    def map_and_strip(context: MappingContext, grouped: GroupedInput) -> Iterator[SubjectPart]:
+        nonlocal parts
+        assert isinstance(grouped, SparkGrouped)
+        shared = grouped.rdd.context.broadcast(context)
+
+        def map_partition(pairs: Iterator[tuple[Any, Any]]) -> Iterator[SubjectPart]:
+            context = shared.value
+            for _, group in pairs:
+                yield map_subject(context, group)
+
+        parts = grouped.rdd.mapPartitions(map_partition).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            parts.count()  # every partition mapped at once (in parallel), kept on the executors
+            for kind, item in parts.mapPartitions(strip_findings).toLocalIterator():
+                if kind == "part":
+                    yield item
+                else:
+                    facts.merge(item)
+        finally:
+            shared.unpersist()
+
+    try:
+        trial = read_grouped(
+            grouped,
+            study=study,
+            strict=strict,
+            site=site,
+            terminology=terminology or load_terminology(),
+            map_groups=map_and_strip,
+            tests_elsewhere=lambda: facts.tests,
+        )
+        yield trial, ExecutorFindings(parts, facts, trial.records)
+    finally:
+        if parts is not None:
+            parts.unpersist()
+        grouped.close()

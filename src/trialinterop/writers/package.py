@@ -1,10 +1,12 @@
 """Write a whole SDTM package (XPT v5, optional Dataset-JSON, define.xml) of conformed datasets, or nothing at all.
 
 The caller conforms the frames (`trialinterop.sdtm.conform.conform`) and hands over what conform found; writers never
-run conform themselves. Order: check every XPORT limit for every dataset -> stop on any ERROR (conform's or a limit's,
-all listed together) -> write everything into a staged folder that replaces `out_dir` only when complete. A failure
-at any step leaves a previous `out_dir` exactly as it was. What the limit check computed (`CheckedXpt`, an immutable
-snapshot) is written, so no dataset is checked twice and what is written is what was checked.
+run conform themselves. Order: each dataset's XPORT limits are checked and, while nothing is an ERROR (conform's or a
+limit's), it is written into a staged folder that replaces `out_dir` only when complete; every dataset is checked,
+and any ERROR stops the run with all of them listed together, the staged folder removed. A failure at any step leaves
+a previous `out_dir` exactly as it was. What the limit check computed (`CheckedXpt`, an immutable snapshot) is
+written and let go before the next dataset is checked, so no dataset is checked twice, what is written is what was
+checked, and one snapshot is held at a time.
 
 Decision: datasets with no rows are not written (the FDA asks for no empty datasets); each is reported as a NOTICE.
 """
@@ -24,7 +26,7 @@ from trialinterop.errors import ConformanceError
 from trialinterop.issues import Issue, Severity
 from trialinterop.spec import Spec, with_data_terms
 from trialinterop.writers.dataset_json import write_dataset_json
-from trialinterop.writers.xpt import ENGINES, CheckedXpt, Engine, check_and_prepare, write_checked_xpt
+from trialinterop.writers.xpt import ENGINES, Engine, check_and_prepare, write_checked_xpt
 from trialinterop.writers.xpt_member import XptMember
 
 FORMATS = ("xpt", "json")
@@ -81,20 +83,26 @@ def write_package(
             written[name] = frame
         else:
             found.append(Issue("TI-PKG001", Severity.NOTICE, "dataset has no records and is not written", name))
-    checked: dict[str, CheckedXpt] = {}
-    if "xpt" in formats:
-        for name, frame in written.items():
-            checked[name] = check_and_prepare(frame, xpt_member(spec, name, frame, created=creation_datetime))
-            found.extend(checked[name].issues)
-    if any(issue.severity >= Severity.ERROR for issue in found):
-        raise ConformanceError(found, summary="SDTM package not written")
     files: list[str] = []
-    with staged_directory(out_dir) as staging:
+    with staged_directory(out_dir) as staging:  # removed, out_dir untouched, when anything below fails
+        refused = any(issue.severity >= Severity.ERROR for issue in found)
         for name, frame in written.items():
-            if "xpt" in formats:  # each snapshot let go once written
-                files.append(write_checked_xpt(checked.pop(name), staging, **engine_option).name)
+            # each dataset checked, then written (when nothing so far is an ERROR) and its snapshot let go before the
+            # next is checked: one XPT snapshot at a time; every dataset is still checked, so all issues are listed
+            checked = None
+            if "xpt" in formats:
+                checked = check_and_prepare(frame, xpt_member(spec, name, frame, created=creation_datetime))
+                found.extend(checked.issues)
+                refused = refused or any(issue.severity >= Severity.ERROR for issue in checked.issues)
+            if refused:
+                continue
+            if checked is not None:
+                files.append(write_checked_xpt(checked, staging, **engine_option).name)
+                del checked
             if "json" in formats:
                 files.append(write_dataset_json(frame, staging, name, spec, creation_datetime=creation_datetime).name)
+        if refused:
+            raise ConformanceError(found, summary="SDTM package not written")
         if define:
             extension = "xpt" if "xpt" in formats else "json"
             leaves = {name: f"{spec.dataset(name).file_name}.{extension}" for name in written}

@@ -29,7 +29,7 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any
@@ -52,7 +52,7 @@ from trialinterop.sdtm.domains.finding_totals import (
     is_done,
     result_numbers,
 )
-from trialinterop.source.models import TrialRecords
+from trialinterop.source.models import Finding, TrialRecords
 from trialinterop.spec import VariableSpec
 
 _TEST_KEY = "_test"  # the builder's own column: the index of the record's test among the domain's tests
@@ -136,39 +136,65 @@ def build_findings_in_parts(
     derivation is per subject (--SEQ, --LOBXFL, --DY, EPOCH, totals), so the parts are the whole dataset's rows; the
     Permissible variables left out are those the whole domain leaves unfilled. Rows come part by part (conform sorts
     them by the dataset's keys)."""
-    ids = [s.subject_id for s in records.subjects]
-    if len(ids) <= subjects:
+    if len(records.subjects) <= subjects:
         return build_findings(records, ctx, domain)
     instruments = records.definition.instruments_in(domain)
-    codes = {i.code for i in instruments}
-    part_of = {subject_id: n // subjects for n, subject_id in enumerate(ids)}
-    parts: list[list[Any]] = [[] for _ in range(len(ids) // subjects + 1)]
+    parts = findings_by_subjects(records, domain, subjects=subjects)
+    if not any(parts):
+        return build_findings(records, ctx, domain)
+    unused = unused_in_domain(domain, instruments, recorded_fields(f for part in parts for f in part))
+    variables = ctx.spec.variables(domain)
+    built = [
+        build_findings_part(replace(records, findings=tuple(part)), ctx, domain, variables=variables, unused=unused)
+        for part in parts
+        if part
+    ]
+    return join_findings_parts(built, variables, unused)
+
+
+def findings_by_subjects(records: TrialRecords, domain: str, *, subjects: int = CHUNK_SUBJECTS) -> list[list[Finding]]:
+    """The domain's findings of every `subjects` subjects (in the order of `records.subjects`), in record order."""
+    codes = {i.code for i in records.definition.instruments_in(domain)}
+    part_of = {s.subject_id: n // subjects for n, s in enumerate(records.subjects)}
+    parts: list[list[Finding]] = [[] for _ in range(len(records.subjects) // subjects + 1)]
     for finding in records.findings:
         if finding.instrument in codes:
             parts[part_of[finding.subject_id]].append(finding)
-    recorded = _RECORDED
-    if not any(parts):
-        return build_findings(records, ctx, domain)
-    fed = pd.DataFrame({name: [_filled_anywhere(parts, name)] for name in recorded})
-    unused = _unused_variables(domain, instruments, fed.where(fed))
-    variables = ctx.spec.variables(domain)
-    built = []
-    for part in parts:
-        if part:
-            part_records = replace(records, findings=tuple(part))
-            frame = build_findings(part_records, ctx, domain, variables=variables, unused=unused)
-            built.append(frame.apply(_compact))
-            del frame
+    return parts
+
+
+def recorded_fields(findings: Iterable[Finding]) -> frozenset[str]:
+    """The `_RECORDED` fields some of `findings` fill (a fact of the whole domain, reduced from its parts)."""
+    rows = list(findings)
+    return frozenset(name for name in _RECORDED if _filled_anywhere(rows, name))
+
+
+def unused_in_domain(domain: str, instruments: tuple[Instrument, ...], recorded: Collection[str]) -> set[str]:
+    """The Permissible variables the whole domain leaves out, given the `_RECORDED` fields its findings fill."""
+    fed = pd.DataFrame({name: [name in recorded] for name in _RECORDED})
+    return _unused_variables(domain, instruments, fed.where(fed))
+
+
+def build_findings_part(
+    records: TrialRecords, ctx: SdtmContext, domain: str, *, variables: Sequence[VariableSpec], unused: set[str]
+) -> pd.DataFrame:
+    """`build_findings` of some subjects' findings (all of theirs in the domain), the text columns categorical:
+    every derivation is per subject, so the parts are the whole dataset's rows (`join_findings_parts`)."""
+    return build_findings(records, ctx, domain, variables=variables, unused=unused).apply(_compact)
+
+
+def join_findings_parts(built: list[pd.DataFrame], variables: Sequence[VariableSpec], unused: set[str]) -> pd.DataFrame:
+    """The parts of `build_findings_part` as one dataset, part after part."""
     columns = [v.name for v in variables if not (v.core == "Perm" and v.name in unused)]
     return pd.DataFrame(
         {name: _join([frame[name] for frame in built]) for name in columns}, index=pd.RangeIndex(sum(map(len, built)))
     )
 
 
-def _filled_anywhere(parts: list[list[Any]], name: str) -> bool:
-    """Whether any record of `parts` has field `name` filled (not None, not NaN): pd.notna only on the values that
-    are not None (most records leave most of these fields empty, and pd.notna per value was a second of the build)."""
-    return any(value is not None and pd.notna(value) for part in parts for value in map(attrgetter(name), part))
+def _filled_anywhere(rows: list[Any], name: str) -> bool:
+    """Whether any of `rows` has field `name` filled (not None, not NaN): pd.notna only on the values that are not
+    None (most records leave most of these fields empty, and pd.notna per value was a second of the build)."""
+    return any(value is not None and pd.notna(value) for value in map(attrgetter(name), rows))
 
 
 def _compact(column: pd.Series) -> pd.Series:
