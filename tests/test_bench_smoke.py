@@ -60,6 +60,7 @@ def test_bench_runs_every_stage_for_20_subjects(tmp_path: Path) -> None:
         "fhir_speedup_vs_fhir_resources",
         "to_sdtm_end_to_end_vs_pyreadstat_alone",
         "fhir_to_sdtm_vs_to_fhir_wall",
+        "fhir_to_sdtm_vs_to_fhir_cpu",
     }
     assert set(entry["summary"]["targets"]) == {
         "fhir_at_least_10x",
@@ -68,6 +69,7 @@ def test_bench_runs_every_stage_for_20_subjects(tmp_path: Path) -> None:
         "validate_under_60s",
         "peak_memory_under_4GB",
         "fhir_to_sdtm_within_2x_to_fhir",
+        "fhir_to_sdtm_within_2x_to_fhir_cpu",
     }
     assert entry["stages"]["fhir_to_sdtm"]["rows"]["DM"] == 20
     assert "20 subjects" in completed.stdout
