@@ -19,7 +19,7 @@ group once, streamed from the executors partition by partition.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,10 +47,7 @@ def read_fhir_trial_spark(
 ) -> FhirTrial:
     """`fhir_in.read_fhir_trial` for an NDJSON folder, the reading and mapping run by Spark (same result);
     `chunk_bytes`: the byte ranges the files are read in."""
-    path = Path(source)
-    if not path.is_dir():
-        raise fail("--engine spark reads an NDJSON export folder; give a Bundle to the local engine", where=str(path))
-    grouped = group_in_spark(session, path, version=version, chunk_bytes=chunk_bytes)
+    grouped = group_in_spark(session, _export_folder(source), version=version, chunk_bytes=chunk_bytes)
     try:
         return read_grouped(
             grouped,
@@ -69,16 +66,28 @@ def _map_in_executors(context: MappingContext, grouped: GroupedInput) -> Iterato
     one partition at a time."""
     assert isinstance(grouped, SparkGrouped)
     shared = grouped.rdd.context.broadcast(context)
+    try:  # partitions come back in order, each in order (spark.grouping): the single-machine order of the groups
+        yield from grouped.rdd.mapPartitions(_mapper(shared)).toLocalIterator()
+    finally:
+        shared.unpersist()
+
+
+def _export_folder(source: str | Path) -> Path:
+    path = Path(source)
+    if not path.is_dir():
+        raise fail("--engine spark reads an NDJSON export folder; give a Bundle to the local engine", where=str(path))
+    return path
+
+
+def _mapper(shared: Any) -> Callable[[Iterator[tuple[Any, Any]]], Iterator[SubjectPart]]:
+    """A partition's groups mapped by `map_subject` with the broadcast mapping context `shared`."""
 
     def map_partition(pairs: Iterator[tuple[Any, Any]]) -> Iterator[SubjectPart]:
         context = shared.value
         for _, group in pairs:
             yield map_subject(context, group)
 
-    try:  # partitions come back in order, each in order (spark.grouping): the single-machine order of the groups
-        yield from grouped.rdd.mapPartitions(map_partition).toLocalIterator()
-    finally:
-        shared.unpersist()
+    return map_partition
 
 
 @contextmanager
@@ -96,9 +105,7 @@ def trial_on_executors(
     """`read_fhir_trial_spark` with the findings left on the executors (what `fhir-to-sdtm --engine spark` runs):
     the trial's records without findings, and the `ExecutorFindings` that builds the findings datasets there (pass
     it to `api.convert_to_sdtm` inside this block; the mapped subjects stay persisted until the block ends)."""
-    path = Path(source)
-    if not path.is_dir():
-        raise fail("--engine spark reads an NDJSON export folder; give a Bundle to the local engine", where=str(path))
+    path = _export_folder(source)
     from pyspark import StorageLevel
 
     grouped = group_in_spark(session, path, version=version, chunk_bytes=chunk_bytes)
@@ -109,13 +116,7 @@ def trial_on_executors(
         nonlocal parts
         assert isinstance(grouped, SparkGrouped)
         shared = grouped.rdd.context.broadcast(context)
-
-        def map_partition(pairs: Iterator[tuple[Any, Any]]) -> Iterator[SubjectPart]:
-            context = shared.value
-            for _, group in pairs:
-                yield map_subject(context, group)
-
-        parts = grouped.rdd.mapPartitions(map_partition).persist(StorageLevel.MEMORY_AND_DISK)
+        parts = grouped.rdd.mapPartitions(_mapper(shared)).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             parts.count()  # every partition mapped at once (in parallel), kept on the executors
             for kind, item in parts.mapPartitions(strip_findings).toLocalIterator():
