@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from trialinterop.fhir_in.load import READ_TYPES, Located, _read_bundle, fail, ndjson_line, ndjson_lines
+from trialinterop.fhir_in.load import READ_TYPES, Located, _read_bundle, fail, ndjson_lines, parsed_again
 from trialinterop.fhir_in.version import VersionDetector
 from trialinterop.source.models import Origin
 
@@ -221,7 +221,7 @@ def _place(key: str, item: Located, line: bytes, memory: dict[str, list[Located]
 class _Spill:
     """Subject groups spilled to bucket files: records (key, NDJSON line, file, line number) are pickled in small
     batches of `BATCH` per bucket (small, since every bucket's open batch stays in memory until written). The line is
-    kept as read, not the parsed resource: `groups()` parses each group's lines again (`load.ndjson_line`, which gives
+    kept as read, not the parsed resource: `groups()` parses each group's lines again (`load.parsed_again`, which gives
     the same resource and place) only when it yields that group, so one bucket's bytes and one group's resources are
     in memory at a time, and parsing a line again with orjson costs less than pickling and unpickling its parsed
     objects. The files are this process's own, in a temporary folder removed by `close`."""
@@ -273,15 +273,8 @@ class _Spill:
                         found.setdefault(key, []).append((line, file, row))
             for key in list(found):
                 lines = found.pop(key)
-                yield SubjectGroup(key, [_parsed(line, file, row) for line, file, row in lines])
+                yield SubjectGroup(key, [parsed_again(line, file, row) for line, file, row in lines])
 
     def close(self) -> None:
         self.finish()
         self.folder.cleanup()
-
-
-def _parsed(line: bytes, file: str, row: int) -> Located:
-    """A spilled line parsed again (it parsed when first read, so it gives the same resource and place)."""
-    item = ndjson_line(line, file, row)
-    assert item is not None  # blank lines are never spilled
-    return item

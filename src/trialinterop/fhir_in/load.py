@@ -384,6 +384,17 @@ def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
     return Located(resource, where, Origin(name, number))
 
 
+def parsed_again(line: bytes, name: str, number: int) -> Located:
+    """A line `ndjson_line` accepted before (the same bytes), parsed again without its checks: the grouping pass
+    keeps lines, not resources, and parses each a second time when its subject's group is mapped."""
+    resource = _fast_loads(line)
+    if resource is None:  # orjson missing, or a byte-order mark: the checked path, which gives the same resource
+        item = ndjson_line(line, name, number)
+        assert item is not None  # blank lines are never kept
+        return item
+    return Located(resource, f"{name}:{number} ({resource['resourceType']}/{resource['id']})", Origin(name, number))
+
+
 def _fast_loads(line: bytes) -> Any:
     """orjson's parse of a line (a project dependency, several times faster than `json` here); None when orjson is
     missing or refuses the line, so that `json` parses it again and reports the problem in its own words (byte and
@@ -443,9 +454,16 @@ def detect_version(resources: list[Located], requested: str = "auto") -> str:
     return version or "R4"
 
 
+_TELLING = {
+    kind: tuple((version, element) for version, table in VERSION_ONLY.items() for element in table.get(kind, ()))
+    for kind in {kind for table in VERSION_ONLY.values() for kind in table}
+}
+"""resourceType -> (release, element) for each element only one release has, R4's first (one lookup a resource)."""
+
+
 def _release_of(item: Located) -> tuple[str, str] | None:
-    for version, table in VERSION_ONLY.items():
-        for element in table.get(item.type, ()):
-            if element in item.resource:
-                return version, element
+    resource = item.resource
+    for version, element in _TELLING.get(resource["resourceType"], ()):
+        if element in resource:
+            return version, element
     return None

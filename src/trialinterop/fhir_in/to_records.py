@@ -442,13 +442,12 @@ class SubjectReader:
             values[sid]["attributes"] = tuple((name, given[name]) for name in order if name in given)
         return values
 
-    def _visit_num(self, item: Located) -> float:
-        """From the visit part of the sponsor identifier '<SUBJID>/<VISITNUM>/...', else the Encounter's visit code."""
-        value = identifier_value(item.resource, self.systems["observation"])
-        parts = value.split("/") if value else []
+    def _visit_num(self, item: Located, key: list[str]) -> float:
+        """From the visit part of the sponsor identifier '<SUBJID>/<VISITNUM>/...' (`key`: its parts after the subject
+        id, `findings.identifier_key`), else the Encounter's visit code."""
         try:
-            if len(parts) >= 3:
-                return _visit_float(parts[1])
+            if len(key) >= 2:
+                return _visit_float(key[0])
         except ValueError:
             pass
         encounter = item.resource.get("encounter")
@@ -467,7 +466,7 @@ class SubjectReader:
                 key = identifier_key(item.resource, self.systems["observation"], sid)
                 test = self.tests.match(item, key, self._candidates.get(id(item.resource)))
                 if test is not None:
-                    row = read_finding(item, test, sid, self._visit_num(item), key)
+                    row = read_finding(item, test, sid, self._visit_num(item, key), key)
                     rows.append(row)
                     self.fhir.map_to(item, domains.get(row.instrument, row.instrument))
                 else:
