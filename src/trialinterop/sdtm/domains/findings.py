@@ -192,9 +192,11 @@ def join_findings_parts(built: list[pd.DataFrame], variables: Sequence[VariableS
 
 
 def _filled_anywhere(rows: list[Any], name: str) -> bool:
-    """Whether any of `rows` has field `name` filled (not None, not NaN): pd.notna only on the values that are not
-    None (most records leave most of these fields empty, and pd.notna per value was a second of the build)."""
-    return any(value is not None and pd.notna(value) for value in map(attrgetter(name), rows))
+    """Whether any of `rows` has field `name` filled (not None, not NaN): pd.notna only on the distinct values (most
+    records leave most of these fields empty, and a test per value was a tenth of the findings build)."""
+    values = set(map(attrgetter(name), rows))
+    values.discard(None)
+    return any(pd.notna(value) for value in values)
 
 
 def _compact(column: pd.Series) -> pd.Series:
