@@ -266,6 +266,22 @@ def test_construct_all_makes_ordinary_frozen_instances() -> None:
         visit.occurred = "N"  # type: ignore[misc]
 
 
+def test_maker_makes_one_ordinary_frozen_instance() -> None:
+    make = construct.maker(m.Origin)
+    origin = make("Observation.ndjson", 7)
+    assert type(origin) is m.Origin and origin == m.Origin("Observation.ndjson", 7)
+    assert str(origin) == "Observation.ndjson:7"
+    visit = construct.maker(m.Visit)("01-001", 1.0, "Y", visit_date="2021-01-01", reason_not_done=None,
+                                     unplanned_description=None, origin=origin)  # fmt: skip
+    assert visit == m.Visit("01-001", 1.0, "Y", "2021-01-01", None, None, origin)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        visit.occurred = "N"  # type: ignore[misc]
+
+
+def test_maker_calls_models_it_cannot_twin() -> None:
+    assert construct.maker(_NoSlots) is _NoSlots
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Checked:
     value: int

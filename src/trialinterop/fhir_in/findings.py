@@ -31,6 +31,7 @@ from trialinterop.fhir.dates import ORIGINAL_TEXT
 from trialinterop.fhir_in.load import Located
 from trialinterop.fhir_in.values import codings, fields, original_dtc
 from trialinterop.source import models as m
+from trialinterop.source.construct import maker
 
 Resource = dict[str, Any]
 DERIVED_PREFIX = "Derived:"
@@ -141,7 +142,7 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
     if derived.get("standard_result") is True:
         standard, result, unit = result, None, None
     low, high = _normal_range(obs, found.test)
-    return m.Finding(
+    return _new_finding(
         subject_id=subject_id,
         instrument=found.instrument.code,
         testcd=found.test.testcd,
@@ -154,12 +155,18 @@ def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, 
         reason_not_done=(obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
         position=_position(obs),
         location=_location(obs),
+        range_indicator=None,
         reference_result=_reference_result(obs),
         normal_low=low,
         normal_high=high,
         derived="Y" if derived.get("derived") == "Y" else None,
         standard_result=standard,
+        origin=m.NO_ORIGIN,
     )
+
+
+_new_finding = maker(m.Finding)
+"""`m.Finding(...)` with every field given, for each of a trial's findings (source.construct.maker)."""
 
 
 def _interned(text: str | None) -> str | None:

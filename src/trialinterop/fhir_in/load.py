@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency; json is the fa
 
 from trialinterop.errors import InputError
 from trialinterop.issues import Issue, Severity
+from trialinterop.source.construct import maker
 from trialinterop.source.models import Origin
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
@@ -89,6 +90,10 @@ class Located:
 
     def fail(self, element: str, message: str) -> InputError:
         return fail(message, where=self.where, element=element)
+
+
+_new_located, _new_origin = maker(Located), maker(Origin)
+"""`Located(...)` and `Origin(...)` for every line of an NDJSON input (source.construct.maker: a third of the cost)."""
 
 
 @dataclass
@@ -381,7 +386,7 @@ def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
         raise fail(NESTED, where=place) from None
     _require_resource_shape(resource, place, need_id=True)
     where = f"{place} ({resource['resourceType']}/{resource['id']})"
-    return Located(resource, where, Origin(name, number))
+    return _new_located(resource, where, _new_origin(name, number))
 
 
 def parsed_again(line: bytes, name: str, number: int) -> Located:
@@ -392,7 +397,8 @@ def parsed_again(line: bytes, name: str, number: int) -> Located:
         item = ndjson_line(line, name, number)
         assert item is not None  # blank lines are never kept
         return item
-    return Located(resource, f"{name}:{number} ({resource['resourceType']}/{resource['id']})", Origin(name, number))
+    where = f"{name}:{number} ({resource['resourceType']}/{resource['id']})"
+    return _new_located(resource, where, _new_origin(name, number))
 
 
 def _fast_loads(line: bytes) -> Any:
