@@ -66,7 +66,7 @@ def check_visits_in_sv(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XD003",
-    split="package",
+    split="subject",
     severity=Severity.WARNING,
     scope="SV, TV",
     message="Planned visit (VISITNUM) is not in TV",
@@ -115,7 +115,7 @@ def check_visit_names(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-XD005",
-    split="package",
+    split="subject",
     severity=Severity.ERROR,
     scope="SUPP-- datasets",
     message="Supplemental qualifier does not point at a parent record",

@@ -48,7 +48,7 @@ def check_define_datasets(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF002",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Variable and define.xml disagree: variable not described, or described but absent",
@@ -68,7 +68,7 @@ def check_define_variables(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF003",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Variable type differs from its define.xml DataType",
@@ -88,7 +88,7 @@ def check_define_types(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF004",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Character values are longer than the define.xml Length",
@@ -109,7 +109,7 @@ def check_define_lengths(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF005",
-    split="package",
+    split="dataset",
     severity=Severity.WARNING,
     scope="define.xml",
     message="Variable label differs from its define.xml Description",
@@ -126,7 +126,7 @@ def check_define_labels(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-DF006",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="define.xml",
     message="Value is not in the variable's define.xml codelist",

@@ -77,7 +77,7 @@ def check_relrec_idvar(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-RL003",
-    split="package",
+    split="subject",
     severity=Severity.ERROR,
     scope="RELREC",
     message="RELREC record points at no record (RDOMAIN, USUBJID, IDVAR = IDVARVAL)",
@@ -138,7 +138,7 @@ def _existing_pairs(ctx: Context, domains: pd.Series, variables: pd.Series) -> s
 
 @rule(
     id="TI-RL004",
-    split="package",
+    split="subject",
     severity=Severity.ERROR,
     scope="RELREC",
     message="RELID links fewer than two records (within the subject)",

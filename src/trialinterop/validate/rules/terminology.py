@@ -132,7 +132,7 @@ def _ts_coded_rows(ctx: Context):
 
 @rule(
     id="TI-CT004",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TS",
     message="TSVALCD is not the NCI code of TSVAL",
@@ -152,7 +152,7 @@ def check_tsvalcd(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-CT005",
-    split="package",
+    split="dataset",
     severity=Severity.WARNING,
     scope="TS",
     message="TSVAL is not a term of the CDISC codelist for its parameter",

@@ -34,7 +34,7 @@ def _ts_params(ctx: Context):
 
 @rule(
     id="TI-TS001",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TS",
     message="Required trial summary parameter is missing",
@@ -52,7 +52,7 @@ def check_ts_required(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TS002",
-    split="package",
+    split="dataset",
     severity=Severity.REJECT,
     scope="TS",
     message="Study start date (TSPARMCD=SSTDTC) is missing",
@@ -67,7 +67,7 @@ def check_ts_sstdtc_present(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TS003",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TS",
     message="Study start date (SSTDTC) is not a complete ISO 8601 date",
@@ -83,7 +83,7 @@ def check_ts_sstdtc_format(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TS004",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TS",
     message="TSSEQ is not unique within TSPARMCD",
@@ -99,7 +99,7 @@ def check_tsseq_unique(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TS005",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TS",
     message="Interventional study lacks INTMODEL, INTTYPE or PCLAS",
@@ -117,7 +117,7 @@ def check_ts_interventional(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TS006",
-    split="package",
+    split="dataset",
     severity=Severity.WARNING,
     scope="TS",
     message="TSVAL is null and TSVALNF does not say why",
@@ -140,7 +140,7 @@ VERSIONED_DICTIONARIES = ("CDISC", "MEDDRA")
 
 @rule(
     id="TI-TS007",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TS",
     message="TSVAL and TSVALCD are not one to one",
@@ -174,7 +174,7 @@ def check_tsval_code_one_to_one(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TS008",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TS",
     message="TSVCDREF and TSVCDVER do not come as a pair",
@@ -202,7 +202,7 @@ def check_ts_reference_version(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TD001",
-    split="package",
+    split="subject",
     severity=Severity.ERROR,
     scope="IE, TI",
     message="IETESTCD is not a criterion in TI",
@@ -219,7 +219,7 @@ def check_ie_in_ti(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TD002",
-    split="package",
+    split="dataset",
     severity=Severity.ERROR,
     scope="TI",
     message="IETESTCD is not unique in TI (within TIVERS)",
@@ -236,7 +236,7 @@ def check_ti_unique(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TD003",
-    split="package",
+    split="subject",
     severity=Severity.ERROR,
     scope="IE",
     message="IEORRES does not fit IECAT (inclusion not met is N, exclusion met is Y)",
@@ -270,7 +270,7 @@ def check_ta_elements_in_te(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TD005",
-    split="package",
+    split="subject",
     severity=Severity.WARNING,
     scope="SE",
     message="Subject element does not end where the next one starts (SEENDTC ≠ next SESTDTC)",
@@ -295,7 +295,7 @@ def check_se_contiguous(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="TI-TD006",
-    split="package",
+    split="subject",
     severity=Severity.WARNING,
     scope="SE",
     message="SESEQ does not follow the chronological order of the subject's elements",
