@@ -137,7 +137,11 @@ def trial_on_executors(
             map_groups=map_and_strip,
             tests_elsewhere=lambda: facts.tests,
         )
-        yield trial, ExecutorFindings(parts, facts, trial.records)
+        findings = ExecutorFindings(parts, facts, trial.records)
+        try:
+            yield trial, findings
+        finally:
+            findings.close()
     finally:
         if parts is not None:
             parts.unpersist()
