@@ -142,11 +142,11 @@ RANGE_SUBJECTS = 250
 as XPT observations or Dataset-JSON text (about 8 MB for 250 subjects' QS rows)."""
 
 
-def subject_ranges(usubjids: Iterable[str], size: int = RANGE_SUBJECTS) -> list[str]:
-    """The first USUBJID of every range of `size` subjects but the first, in sorted order: subject u is in range
-    `bisect_right(boundaries, u)`."""
-    ordered = sorted(usubjids)
-    return ordered[size::size]
+def subject_ranges(usubjids: Iterable[str], size: int | None = None) -> list[str]:
+    """The first USUBJID of every range of `size` (default RANGE_SUBJECTS) subjects but the first, in sorted order:
+    subject u is in range `bisect_right(boundaries, u)`."""
+    step = size or RANGE_SUBJECTS
+    return sorted(usubjids)[step::step]
 
 
 def split_by_range(frame: pd.DataFrame, boundaries: Sequence[str]) -> Iterator[tuple[int, pd.DataFrame]]:
