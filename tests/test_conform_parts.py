@@ -35,10 +35,15 @@ STUDY = "NCT05016804"
 
 
 @pytest.fixture(scope="module")
-def qs() -> tuple[object, pd.DataFrame, list[str]]:
+def trial() -> tuple[object, object, object]:
     records = generate_records(bundled_definition(STUDY), subjects=7, seed=23)
     spec = load_spec(definition=records.definition)
-    ctx = build_context(records, load_terminology(), spec=spec)
+    return records, spec, build_context(records, load_terminology(), spec=spec)
+
+
+@pytest.fixture(scope="module")
+def qs(trial) -> tuple[object, pd.DataFrame, list[str]]:
+    records, spec, ctx = trial
     return spec, build_findings_in_parts(records, ctx, "QS", subjects=3), list(ctx.subjects)
 
 
@@ -62,17 +67,19 @@ def test_ranges_of_subjects_split_and_join_the_built_rows(qs) -> None:
         pd.testing.assert_frame_equal(_plain(piece), _plain(mine))
 
 
-def test_parts_conform_write_and_describe_as_the_whole(qs, tmp_path: Path) -> None:
-    spec, built, subjects = qs
-    whole, issues = conform_dataset(built, "QS", with_data_terms(spec, {"QS": built}))
+@pytest.mark.parametrize("domain", ["QS", "RE"])  # RE: measured results, nearly every value distinct
+def test_parts_conform_write_and_describe_as_the_whole(trial, domain: str, tmp_path: Path) -> None:
+    records, spec, ctx = trial
+    built, subjects = build_findings_in_parts(records, ctx, domain, subjects=3), list(ctx.subjects)
+    whole, issues = conform_dataset(built, domain, with_data_terms(spec, {domain: built}))
     pieces = [piece for _, piece in split_by_range(built, subject_ranges(subjects, 3))]
     columns = list(built.columns)
-    variables = [v for v in spec.variables("QS") if v.name in columns]
-    unused = {v.name for v in spec.variables("QS") if v.name not in columns}
+    variables = [v for v in spec.variables(domain) if v.name in columns]
+    unused = {v.name for v in spec.variables(domain) if v.name not in columns}
     # the pieces of a range come in any order: joined by their first USUBJID
     ranges = [join_range(list(reversed(pieces[:2])), variables, unused), join_range([pieces[2]], variables, unused)]
-    conformed = [conform_part(frame, "QS", spec) for frame in ranges]
-    merged = merge_facts([facts for _, facts in conformed], "QS", spec)
+    conformed = [conform_part(frame, domain, spec) for frame in ranges]
+    merged = merge_facts([facts for _, facts in conformed], domain, spec)
     assert merged is not None
     assert merged.rows == len(whole) == len(built)
     assert merged.columns == tuple(whole.columns)
@@ -81,21 +88,21 @@ def test_parts_conform_write_and_describe_as_the_whole(qs, tmp_path: Path) -> No
     parts = [frame[list(merged.columns)] for frame, _ in conformed]
     pd.testing.assert_frame_equal(_plain(concat_parts(parts)), _plain(whole))
 
-    member = xpt_member(spec, "QS", whole)
+    member = xpt_member(spec, domain, whole)
     write_xpt(whole, tmp_path / "whole", member)
-    write_dataset_json(whole, tmp_path / "whole", "QS", spec)
+    write_dataset_json(whole, tmp_path / "whole", domain, spec)
     assert write_xpt_parts(tmp_path / "parts", member, [encode_xpt_part(p, member, merged.lengths) for p in parts])
-    json_parts = [dataset_json_part(p, "QS", spec) for p in parts]
+    json_parts = [dataset_json_part(p, domain, spec) for p in parts]
     names = list(merged.columns)
     assert write_dataset_json_parts(
-        tmp_path / "parts", "QS", spec, names=names, lengths=merged.lengths, records=merged.rows, parts=json_parts
+        tmp_path / "parts", domain, spec, names=names, lengths=merged.lengths, records=merged.rows, parts=json_parts
     )
-    for name in ("qs.xpt", "qs.json"):
+    for name in (f"{domain.lower()}.xpt", f"{domain.lower()}.json"):
         assert (tmp_path / "parts" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
 
     assert merged.sample["USUBJID"].notna().sum() == 1  # a subject-level text: its longest value only
-    described = build_define(with_data_terms(spec, {"QS": merged.sample}), {"QS": merged.sample})
-    expected = build_define(with_data_terms(spec, {"QS": whole}), {"QS": whole})
+    described = build_define(with_data_terms(spec, {domain: merged.sample}), {domain: merged.sample})
+    expected = build_define(with_data_terms(spec, {domain: whole}), {domain: whole})
     assert etree.tostring(described) == etree.tostring(expected)
 
 
@@ -179,26 +186,31 @@ def test_permissible_drops_keep_a_study_day_beside_its_date() -> None:
     ]
 
 
-def test_define_sample_keeps_value_level_pairs_codes_and_the_longest_text(qs) -> None:
+def test_define_sample_keeps_value_level_rows_codes_and_the_longest_text(qs) -> None:
     spec = qs[0]
     frame = pd.DataFrame(
         {
-            "USUBJID": pd.Categorical(["S-1", "S-22", "S-1", None]),
-            "QSTESTCD": pd.Categorical(["A", "B", "A", "A"]),
-            "QSORRES": pd.Categorical(["1", "2", "1", "3"]),
-            "QSSEQ": [1.0, 1.0, 2.0, np.nan],
+            "USUBJID": pd.Categorical(["S-1", "S-22", "S-1", None, "S-1"]),
+            "QSTESTCD": pd.Categorical(["A", "B", "A", "A", "A"]),
+            "QSORRES": pd.Categorical(["1", "2", "3", "10", "2.5"]),
+            "QSSEQ": [1.0, 1.0, 2.0, np.nan, 3.0],
         }
     )
     sample = define_sample(frame, "QS", spec)
     rows = sample.astype(object).where(sample.notna(), None).values.tolist()
     assert rows == [
-        [None, "A", "1", None],  # (QSTESTCD, QSORRES): the where-variable and what it selects, distinct pairs
+        # (QSTESTCD, QSORRES) as in the data: per test code, the first row and the rows with the longest text, the
+        # most digits and the most decimals of QSORRES (A: "1" first, "10" the first with 2 digits, "2.5" the longest
+        # and the most decimals; "3" none of these; B: "2")
+        [None, "A", "1", None],
         [None, "B", "2", None],
-        [None, "A", "3", None],
+        [None, "A", "10", None],
+        [None, "A", "2.5", None],
         ["S-22", None, None, None],  # USUBJID: the longest value only
         [None, None, None, 1.0],  # QSSEQ: every distinct number, missing too
         [None, None, None, 2.0],
         [None, None, None, None],
+        [None, None, None, 3.0],
     ]
 
 

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from trialinterop.define.lengths import value_length
 from trialinterop.issues import Issue
 from trialinterop.sdtm.conform import conform_dataset, drop_notices, permissible_drops
-from trialinterop.spec import Spec, with_data_terms
+from trialinterop.spec import Spec, VariableSpec, with_data_terms
 from trialinterop.text_columns import is_categorical, text_codes, with_nulls
 from trialinterop.writers.lengths import char_length, max_bytes
 
@@ -125,15 +126,19 @@ def merge_facts(facts: Sequence[PartFacts], name: str, spec: Spec, *, drop_empty
 def define_sample(frame: pd.DataFrame, name: str, spec: Spec) -> pd.DataFrame:
     """A small frame with `frame`'s columns from which define.xml and `spec.with_data_terms` read what they read of
     the whole (both read sets of values: lengths and digits are maxima, has-no-data and the terms used are sets):
-    the distinct combinations of the value-level columns (each where-variable with the variables it selects), every
-    distinct value of the other columns that are numbers, coded or numbers as text, and the longest value (by
-    UTF-8 bytes) of each other text column; other cells null. A sample of samples is a sample of the whole."""
+    of the value-level columns (each where-variable with the variables it selects), whole rows: for each value of
+    each where-variable, the rows with the longest, the most digits and the most decimals of each selected variable
+    (`_value_level_rows`); every distinct value of the other columns that are numbers, coded or numbers as text, and
+    the longest value (by UTF-8 bytes) of each other text column; other cells null. A sample of samples is a sample
+    of the whole."""
     entries = spec.value_level(name)
     grouped = [c for c in frame.columns if c in {e.variable for e in entries} | {e.where_variable for e in entries}]
     variables = {v.name: v for v in spec.variables(name)}
     pieces: list[pd.DataFrame] = []
     if grouped:
-        pieces.append(pd.DataFrame({c: _plain(frame[c]) for c in grouped}).drop_duplicates(ignore_index=True))
+        wheres = [c for c in grouped if c in {e.where_variable for e in entries}]
+        rows = _value_level_rows(frame, grouped, wheres, variables)
+        pieces.append(pd.DataFrame({c: _plain(frame[c].take(rows)) for c in grouped}))
     for column in frame.columns:
         if column in grouped:
             continue
@@ -150,6 +155,51 @@ def define_sample(frame: pd.DataFrame, name: str, spec: Spec) -> pd.DataFrame:
         return frame.iloc[:0]
     sample = pd.concat(pieces, ignore_index=True)
     return sample[list(frame.columns)]
+
+
+def _value_level_rows(
+    frame: pd.DataFrame, grouped: list[str], wheres: list[str], variables: dict[str, VariableSpec]
+) -> np.ndarray:
+    """Positions of the rows of `frame` that keep, for every value (missing too) of each where-variable, the largest
+    of each measure define.xml takes of the other value-level columns (`define.lengths.value_length`: bytes as text,
+    digits, decimals), one row per value of each where-variable, and one row per value of a coded column."""
+    keep: set[int] = set()
+    for where in wheres or grouped[:1]:
+        groups = pd.Series(text_codes(frame[where])[0] if not _numeric(frame[where]) else pd.factorize(frame[where])[0])
+        keep.update(groups.drop_duplicates().index.tolist())  # every value of the where-variable occurs
+        for column in grouped:
+            if column == where:
+                continue
+            codes, values = _codes(frame[column])
+            if not len(values):
+                continue
+            for measure in _measures(values):
+                per_row = pd.Series(np.append(measure, -1)[codes])  # code -1 (missing) picks -1
+                keep.update(per_row.groupby(groups.to_numpy()).idxmax().tolist())
+            variable = variables.get(column)
+            if variable is not None and variable.codelist:  # the terms used: every value
+                keep.update(pd.Series(codes).drop_duplicates().index.tolist())
+    return np.array(sorted(keep), dtype=np.intp)
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """(code per row, -1 for missing; the distinct present values)."""
+    if _numeric(series):
+        codes, uniques = pd.factorize(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        return np.asarray(codes, dtype=np.intp), uniques.tolist()
+    codes, uniques = text_codes(series)
+    return np.asarray(codes, dtype=np.intp), uniques.tolist()
+
+
+def _measures(values: list[object]) -> list[np.ndarray]:
+    """Per distinct value: its length as text, its digits and its decimals, as `value_length` counts them."""
+    lengths = [value_length([v], "text")[0] for v in values]
+    digits = [value_length([v], "float") for v in values]
+    return [
+        np.array([n or 0 for n in lengths], dtype=np.int64),
+        np.array([d[0] or 0 for d in digits], dtype=np.int64),
+        np.array([d[1] or 0 for d in digits], dtype=np.int64),
+    ]
 
 
 def concat_parts(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
