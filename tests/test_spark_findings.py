@@ -130,6 +130,12 @@ def test_the_findings_stay_on_the_executors_and_come_back_built(
         assert isinstance(conformed, ConformedFindings)  # the ranges merged: the dataset stays on the executors
         assert len(conformed) == len(whole)
         pd.testing.assert_frame_equal(_plain(conformed.whole()), _plain(whole))
+        # ranges whose facts do not merge: the dataset is joined and conformed whole on the driver, same result
+        monkeypatch.setattr(spark_findings, "merge_facts", lambda *args, **kwargs: None)
+        fallback, fallback_issues = in_parts.conform(spec, drop_empty_perm=True)
+        assert isinstance(fallback, pd.DataFrame)
+        assert fallback_issues == expected_issues
+        pd.testing.assert_frame_equal(_plain(fallback), _plain(whole))  # categories may be in another order
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

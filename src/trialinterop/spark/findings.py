@@ -1,5 +1,5 @@
 """The findings records stay on Spark's executors: the driver gets the facts of the whole trial it needs about them,
-and each findings dataset built partition by partition by the single-machine builder.
+and each findings dataset is built, conformed and encoded there by the single-machine functions.
 
 The findings are most of a trial's records (QS alone: 84 records a subject, 90% of the rows), so leaving them on
 the executors is most of what the driver would otherwise hold. What the driver needs of them, reduced per partition
@@ -8,12 +8,16 @@ record fields each instrument's findings fill (a Permissible variable the whole 
 `unused_in_domain`), the latest complete findings date of each subject (a last contact: RFPENDTC) and the number of
 findings per instrument. Then, for each findings domain, every partition assembles its subjects' records as
 `fhir_in.assemble.Assembly` does on one machine, builds its context (every reference date is per subject) and
-builds its findings `CHUNK_SUBJECTS` subjects at a time with `sdtm.domains.findings.build_findings_part`; the
-driver joins the parts and puts the rows in subject order (`in_subject_order`), so the dataset is the one the
-single-machine `build_findings_in_parts` gives.
+builds its findings `CHUNK_SUBJECTS` subjects at a time with `sdtm.domains.findings.build_findings_part`; the rows
+are cut into ranges of `RANGE_SUBJECTS` subjects by USUBJID and shuffled so that a task holds one range, which it
+conforms (`sdtm.conform_parts.conform_part`) and keeps persisted; the driver merges the ranges' facts
+(`merge_facts`) and the writers take the ranges one at a time, encoded on the executors (`ConformedFindings`): the
+dataset never exists whole on the driver. When the facts do not merge exactly (an issue in a range, ranges out of
+key order), the driver joins the built parts in subject order (`ExecutorFindings.build_whole`, `in_subject_order`)
+and conforms the whole dataset as one machine does.
 
-Nothing is written to disk for this: the parts come back to the driver as compact frames (text columns
-categorical), which the driver holds only for the domain being built.
+Nothing is written to disk for this but Spark's own spill: the conformed ranges stay persisted (MEMORY_AND_DISK) on
+the executors until the package is written (`ExecutorFindings.close`).
 """
 
 from __future__ import annotations
