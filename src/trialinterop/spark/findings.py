@@ -143,7 +143,7 @@ def in_subject_order(frame: pd.DataFrame, usubjids: Iterable[str]) -> pd.DataFra
 
 RANGE_SUBJECTS = 250
 """Subjects per part of a findings dataset: a part (QS: 84 rows a subject) is what the driver holds of it at once,
-as XPT observations or Dataset-JSON text (about 8 MB for 250 subjects' QS rows)."""
+as XPT observations or Dataset-JSON text (QS: 21,000 rows, a few MB)."""
 
 
 def subject_ranges(usubjids: Iterable[str], size: int | None = None) -> list[str]:
