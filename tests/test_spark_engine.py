@@ -24,6 +24,7 @@ from trialinterop.fhir_in import read_fhir_trial
 from trialinterop.fhir_in.load import _read_ndjson_folder
 from trialinterop.fhir_in.pipeline import FhirRefused
 from trialinterop.source.generate import generate_records
+from trialinterop.spark import findings as spark_findings
 from trialinterop.spark import ndjson as ndjson_reader
 from trialinterop.spark import session as spark_session_module
 from trialinterop.spark.fhir_to_sdtm import read_fhir_trial_spark
@@ -227,7 +228,10 @@ def _both_engines(source: Path, out: Path, *extra: str) -> tuple[dict[str, bytes
     return files_of(out / "local"), files_of(out / "spark")
 
 
-def test_cli_writes_byte_identical_packages(spark: Any, small: Path, tmp_path: Path) -> None:
+def test_cli_writes_byte_identical_packages(
+    spark: Any, small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spark_findings, "RANGE_SUBJECTS", 5)  # the findings datasets in 3 ranges of subjects
     local, distributed = _both_engines(small, tmp_path)
     assert {"dm.xpt", "dm.json", "define.xml", "ae.xpt"} <= set(local)
     assert distributed == local

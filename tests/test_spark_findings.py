@@ -17,14 +17,22 @@ from trialinterop.fhir.emit import write_fhir
 from trialinterop.fhir_in import read_fhir_trial
 from trialinterop.fhir_in.subjects import SubjectPart
 from trialinterop.fhir_in.to_records import SubjectRecords
+from trialinterop.sdtm.conform import conform_dataset
 from trialinterop.sdtm.context import build_context
 from trialinterop.sdtm.domains.findings import build_findings_in_parts
 from trialinterop.source import models as m
 from trialinterop.source.generate import generate_records
+from trialinterop.spark import findings as spark_findings
 from trialinterop.spark.fhir_to_sdtm import trial_on_executors
-from trialinterop.spark.findings import Facts, in_subject_order, strip_findings
+from trialinterop.spark.findings import (
+    ConformedFindings,
+    Facts,
+    FindingsInParts,
+    in_subject_order,
+    strip_findings,
+)
 from trialinterop.spark.session import java_command, spark_session
-from trialinterop.spec import load_spec
+from trialinterop.spec import load_spec, with_data_terms
 
 STUDY = "NCT05016804"
 
@@ -93,7 +101,10 @@ def spark() -> Iterator[Any]:
         yield session
 
 
-def test_the_findings_stay_on_the_executors_and_come_back_built(spark: Any, tmp_path: Path) -> None:
+def test_the_findings_stay_on_the_executors_and_come_back_built(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spark_findings, "RANGE_SUBJECTS", 2)  # QS conformed in 3 ranges of subjects
     records = generate_records(bundled_definition(STUDY), subjects=6, seed=23)
     write_fhir(records, tmp_path / "nd", version="R4", form="ndjson")
     local = read_fhir_trial(tmp_path / "nd", study=STUDY).records
@@ -106,11 +117,25 @@ def test_the_findings_stay_on_the_executors_and_come_back_built(spark: Any, tmp_
         ctx = build_context(trial.records, load_terminology(), spec=spec, contacts=findings.latest_dates())
         local_ctx = build_context(local, load_terminology(), spec=spec)
         assert ctx.subjects == local_ctx.subjects  # RFPENDTC counts the findings' dates on both
-        built = findings.build(ctx, "QS")
+        in_parts = findings.build(ctx, "QS")
+        assert isinstance(in_parts, FindingsInParts)
         expected = build_findings_in_parts(local, local_ctx, "QS")
+        built = findings.build_whole(ctx, "QS", in_parts.unused)  # joined here: what a fallback conforms
         assert list(built.columns) == list(expected.columns)
         assert len(built) == len(expected)
         pd.testing.assert_frame_equal(_plain(built), _plain(expected))  # the same rows
+        conformed, issues = in_parts.conform(spec, drop_empty_perm=True)
+        whole, expected_issues = conform_dataset(expected, "QS", with_data_terms(spec, {"QS": expected}))
+        assert issues == expected_issues
+        assert isinstance(conformed, ConformedFindings)  # the ranges merged: the dataset stays on the executors
+        assert len(conformed) == len(whole)
+        pd.testing.assert_frame_equal(_plain(conformed.whole()), _plain(whole))
+        # ranges whose facts do not merge: the dataset is joined and conformed whole on the driver, same result
+        monkeypatch.setattr(spark_findings, "merge_facts", lambda *args, **kwargs: None)
+        fallback, fallback_issues = in_parts.conform(spec, drop_empty_perm=True)
+        assert isinstance(fallback, pd.DataFrame)
+        assert fallback_issues == expected_issues
+        pd.testing.assert_frame_equal(_plain(fallback), _plain(whole))  # categories may be in another order
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from trialinterop.ct import Terminology
 from trialinterop.issues import Issue
+from trialinterop.sdtm.conform import InParts
 from trialinterop.sdtm.context import SdtmContext, build_context
 from trialinterop.sdtm.domains.ae import build_ae, build_suppae, check_uncoded_events
 from trialinterop.sdtm.domains.base import empty_frame
@@ -45,7 +46,8 @@ def build_sdtm(
     one findings dataset per domain of the definition's instruments (QS, RE, VS, LB, FT, ...), TA, TE, TV, TI, TS,
     SUPP--); SUPP-- only when they have records. `spec` gives every dataset its variables and codelists (default:
     the bundled spec for the definition)."""
-    return dict(iter_sdtm(records, terminology, spec=spec))
+    built = iter_sdtm(records, terminology, spec=spec)  # without `findings=`, every dataset is a frame
+    return {name: frame for name, frame in built if isinstance(frame, pd.DataFrame)}
 
 
 class FindingsElsewhere(Protocol):
@@ -56,8 +58,9 @@ class FindingsElsewhere(Protocol):
         """Subject id -> the latest complete date of its findings (a last contact: RFPENDTC)."""
         ...
 
-    def build(self, ctx: SdtmContext, domain: str) -> pd.DataFrame:
-        """The findings dataset `domain`, as `build_findings_in_parts` builds it from the whole records."""
+    def build(self, ctx: SdtmContext, domain: str) -> pd.DataFrame | InParts:
+        """The findings dataset `domain`, as `build_findings_in_parts` builds it from the whole records, or left in
+        parts where the findings are (`sdtm.conform.InParts`: conformed there, same result)."""
         ...
 
 
@@ -67,7 +70,7 @@ def iter_sdtm(
     *,
     spec: Spec | None = None,
     findings: FindingsElsewhere | None = None,
-) -> Iterator[tuple[str, pd.DataFrame]]:
+) -> Iterator[tuple[str, pd.DataFrame | InParts]]:
     """The datasets of `build_sdtm`, in its order, each built only when asked for: a caller that conforms or writes
     each one before asking for the next holds one built frame at a time (SUPPAE is built from the AE frame, which
     is kept until then). `findings`: where the findings are when `records` does not hold them."""
@@ -77,7 +80,7 @@ def iter_sdtm(
     build_domain = partial(build_findings_in_parts, records, ctx) if findings is None else partial(findings.build, ctx)
     domains = dict.fromkeys(i.domain for i in records.definition.instruments)
     ae = build_ae(records, ctx)
-    builders: list[tuple[str, Callable[[], pd.DataFrame]]] = [
+    builders: list[tuple[str, Callable[[], pd.DataFrame | InParts]]] = [
         ("DM", lambda: build_dm(records, ctx)),
         ("SE", lambda: build_se(records, ctx)),
         ("SV", lambda: build_sv(records, ctx)),
@@ -110,7 +113,7 @@ def iter_sdtm(
     ]
     for name, build in builders:
         frame = build()
-        if not (name.startswith("SUPP") and frame.empty):
+        if not (name.startswith("SUPP") and isinstance(frame, pd.DataFrame) and frame.empty):
             yield name, frame
         del frame
 

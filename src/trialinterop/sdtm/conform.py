@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -92,23 +92,34 @@ def conform(
     return result, issues
 
 
+class InParts(Protocol):
+    """A built dataset held in parts elsewhere (Spark's executors, `spark.findings`), conformed where it is: the
+    conformed dataset (still in parts when they merge exactly, `sdtm.conform_parts`) and the issues, as
+    `conform_dataset` gives them for the whole frame."""
+
+    def conform(self, spec: Spec, *, drop_empty_perm: bool) -> tuple[Any, list[Issue]]: ...
+
+
 def conform_each(
-    frames: Iterable[tuple[str, pd.DataFrame]], spec: Spec, *, drop_empty_perm: bool = True
-) -> tuple[dict[str, pd.DataFrame], list[Issue]]:
+    frames: Iterable[tuple[str, pd.DataFrame | InParts]], spec: Spec, *, drop_empty_perm: bool = True
+) -> tuple[dict[str, Any], list[Issue]]:
     """`conform` of (name, frame) pairs taken one at a time (e.g. `sdtm.build.iter_sdtm`), so that the caller never
     holds more than one unconformed frame: each is conformed as it comes and let go. Same datasets, same order, same
     issues as `conform`; the CDISC terms a dataset's codelists gain (`spec.with_data_terms`) are those its own data
     use, which is all a dataset's checks read."""
     issues: list[Issue] = []
-    found: dict[str, tuple[pd.DataFrame, list[Issue]]] = {}
+    found: dict[str, tuple[Any, list[Issue]]] = {}
     for name, frame in frames:
         if name not in spec.dataset_names:
             issues.append(Issue("TI-CF001", Severity.ERROR, RULES["TI-CF001"], name))
             continue
+        if not isinstance(frame, pd.DataFrame):  # held in parts elsewhere (Spark's executors): conformed there
+            found[name] = frame.conform(spec, drop_empty_perm=drop_empty_perm)
+            continue
         own = with_data_terms(spec, {name: frame})
         found[name] = conform_dataset(frame, name, own, drop_empty_perm=drop_empty_perm)
         del frame
-    result: dict[str, pd.DataFrame] = {}
+    result: dict[str, Any] = {}
     for name in spec.dataset_names:
         if name in found:
             result[name], dataset_issues = found.pop(name)
@@ -235,18 +246,46 @@ def check_supp_labels(dataset: Conforming) -> None:
 def drop_empty_permissible(dataset: Conforming) -> None:
     """Drop each Permissible variable that has no data and is not a collected item, with a TI-CF012 NOTICE; a study
     day stays beside its date (`_has_dated_partner`)."""
-    for variable in dataset.variables:
-        if variable.core != "Perm" or variable.origin == "Collected":
+
+    def is_empty(name: str) -> bool:
+        distinct = _typed(dataset, name)
+        return distinct is not None and len(distinct.missing_rows()) == len(dataset.frame)
+
+    for name in permissible_drops(dataset.variables, [v.name for v in dataset.present()], is_empty):
+        dataset.dropped.add(name)
+        del dataset.columns[name], dataset.distincts[name]
+        add_drop_notice(dataset.out, name)
+
+
+def permissible_drops(
+    variables: Iterable[VariableSpec], present: Collection[str], is_empty: Callable[[str], bool]
+) -> list[str]:
+    """The variables `drop_empty_permissible` drops, in order: Permissible, not Collected, among `present` (the
+    dataset's columns), with no data (`is_empty`), and not a study day beside a submitted date. The dataset may be
+    whole or in parts (`sdtm.conform_parts`: then empty in every part)."""
+    dropped: list[str] = []
+    for variable in variables:
+        if variable.core != "Perm" or variable.origin == "Collected" or variable.name not in present:
             continue
-        distinct = _typed(dataset, variable.name)
-        if distinct is None or len(distinct.missing_rows()) != len(dataset.frame):
+        if not is_empty(variable.name):
             continue
-        if _has_dated_partner(variable.name, {v.name for v in dataset.present()}):
+        if _has_dated_partner(variable.name, [name for name in present if name not in dropped]):
             continue
-        dataset.dropped.add(variable.name)
-        del dataset.columns[variable.name], dataset.distincts[variable.name]
-        message = f"Perm variable {variable.name} has no data and was dropped"
-        dataset.out.add("TI-CF012", Severity.NOTICE, message, var=variable.name)
+        dropped.append(variable.name)
+    return dropped
+
+
+def add_drop_notice(out: _Collector, name: str) -> None:
+    """TI-CF012: Permissible variable `name` had no data and was dropped."""
+    out.add("TI-CF012", Severity.NOTICE, f"Perm variable {name} has no data and was dropped", var=name)
+
+
+def drop_notices(dataset: str, names: Iterable[str]) -> list[Issue]:
+    """The issues `drop_empty_permissible` reports for dropping `names` from `dataset` (and nothing else)."""
+    out = _Collector(dataset)
+    for name in names:
+        add_drop_notice(out, name)
+    return out.finish()
 
 
 def select_and_order(dataset: Conforming) -> pd.DataFrame:

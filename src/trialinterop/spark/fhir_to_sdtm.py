@@ -11,10 +11,10 @@ What runs where (docs/scale-out.md):
 Two entry points: `read_fhir_trial_spark` returns the whole records, as `read_fhir_trial` does (the driver then holds
 every record); `trial_on_executors` (what `fhir-to-sdtm --engine spark` runs) keeps the mapped subjects persisted on
 the executors and sends the driver their parts without the findings (about 90% of the records) plus the facts it
-needs about them; the findings datasets are then built there (spark.findings) while the driver builds, conforms and
-writes the rest with the single-machine code. The grouped resources (the bulk of the input) never reach the driver,
-except when no --study is given: the definition is then rebuilt from the input, and `mapping_context` reads every
-group once, streamed from the executors partition by partition.
+needs about them; the findings datasets are then built, conformed and encoded there (spark.findings) while the
+driver builds, conforms and writes the rest with the single-machine code. The grouped resources (the bulk of the
+input) never reach the driver, except when no --study is given: the definition is then rebuilt from the input, and
+`mapping_context` reads every group once, streamed from the executors partition by partition.
 """
 
 from __future__ import annotations
@@ -137,7 +137,11 @@ def trial_on_executors(
             map_groups=map_and_strip,
             tests_elsewhere=lambda: facts.tests,
         )
-        yield trial, ExecutorFindings(parts, facts, trial.records)
+        findings = ExecutorFindings(parts, facts, trial.records)
+        try:
+            yield trial, findings
+        finally:
+            findings.close()
     finally:
         if parts is not None:
             parts.unpersist()

@@ -11,9 +11,10 @@ reject a list as a row (`check_dataset_json`); the bytes written are the same.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -59,15 +60,36 @@ def _document(
     frame: pd.DataFrame, dataset: str, spec: Spec, *, creation_datetime: str | None = None
 ) -> tuple[dict[str, Any], _Cells]:
     """The document without its rows (key `rows` is last) and how to make each column's cells."""
-    settings = spec.study
-    ds = spec.dataset(dataset)
-    keys = {name: position for position, name in enumerate(ds.keys, start=1)}
-    columns: list[dict[str, Any]] = []
     cells: _Cells = []
+    lengths: dict[str, int] = {}
     for index, column in enumerate(frame.columns):
         variable = spec.variable(dataset, str(column))
         series = frame.iloc[:, index]
         distinct = _distinct_objects(series)
+        if not variable.is_numeric:
+            lengths[variable.name] = char_length(series, distinct)
+        cells.append((variable.data_type == "integer", distinct))
+    columns = [str(c) for c in frame.columns]
+    return _head(columns, lengths, len(frame), dataset, spec, creation_datetime=creation_datetime), cells
+
+
+def _head(
+    names: list[str],
+    lengths: Mapping[str, int],
+    records: int,
+    dataset: str,
+    spec: Spec,
+    *,
+    creation_datetime: str | None = None,
+) -> dict[str, Any]:
+    """The document without its rows, for a dataset of `records` rows with columns `names` (spec variables) whose
+    text columns are `lengths` long (`writers.lengths.char_length`)."""
+    settings = spec.study
+    ds = spec.dataset(dataset)
+    keys = {name: position for position, name in enumerate(ds.keys, start=1)}
+    columns: list[dict[str, Any]] = []
+    for name in names:
+        variable = spec.variable(dataset, name)
         entry: dict[str, Any] = {
             "itemOID": oids.item_oid(dataset, variable.name),
             "name": variable.name,
@@ -75,13 +97,12 @@ def _document(
             "dataType": _JSON_TYPES.get(variable.data_type, "string"),
         }
         if not variable.is_numeric:
-            entry["length"] = char_length(series, distinct)
+            entry["length"] = lengths[variable.name]
         if variable.name in keys:
             entry["keySequence"] = keys[variable.name]
         columns.append(entry)
-        cells.append((variable.data_type == "integer", distinct))
     created = creation_datetime or settings.json_creation_datetime
-    document = {
+    return {
         "datasetJSONCreationDateTime": created,
         "datasetJSONVersion": DATASET_JSON_VERSION,
         "fileOID": f"{settings.define_file_oid}/{ds.file_name}",
@@ -92,12 +113,11 @@ def _document(
         "metaDataVersionOID": settings.metadata_version_oid,
         "metaDataRef": "define.xml",
         "itemGroupOID": oids.itemgroup_oid(dataset),
-        "records": len(frame),
+        "records": records,
         "name": dataset,
         "label": ds.label,
         "columns": columns,
     }
-    return document, cells
 
 
 def _row_parts(frame: pd.DataFrame, cells: _Cells, size: int) -> Iterator[list[list[Any]]]:
@@ -231,17 +251,66 @@ def write_dataset_json(
             handle.write("\n")
         return destination
     document, cells = _document(frame, dataset, spec, creation_datetime=creation_datetime)
-    _check({**document, "rows": next(_row_parts(frame.iloc[:1], cells, 1), [])}, dataset)
+    first = next(_row_parts(frame.iloc[:1], cells, 1), [])
+    texts = (", ".join(_dumps(row) for row in part) for part in _row_parts(frame, cells, ROWS_PER_PART))
+    _write_streamed(destination, document, first, texts, dataset)
+    return destination
+
+
+def _write_streamed(
+    destination: Path, document: dict[str, Any], first: list[list[Any]], texts: Iterable[str], dataset: str
+) -> None:
+    """Check `document` (no rows) with its `first` row, then write it with the rows' texts (each some rows as
+    `json.dumps` writes them in a list, ", " between rows), in order."""
+    _check({**document, "rows": first}, dataset)
     head = _dumps({**document, "rows": []})
     assert head.endswith('"rows": []}')
     with staged_file(destination) as temp, open(temp, "w", encoding="utf-8") as handle:
         handle.write(head[: -len("]}")])
         separator = ""
-        for part in _row_parts(frame, cells, ROWS_PER_PART):
+        for text in texts:
+            if not text:
+                continue
             handle.write(separator)
-            handle.write(", ".join(_dumps(row) for row in part))
+            handle.write(text)
             separator = ", "
         handle.write("]}\n")
+
+
+def dataset_json_part(frame: pd.DataFrame, dataset: str, spec: Spec) -> tuple[str, list[list[Any]]]:
+    """A part of a conformed dataset (its rows in the dataset's order) as Dataset-JSON: (its rows' text, as
+    `write_dataset_json` writes them, ", " between rows; its first row, for the schema check). The parts' texts in
+    order make the rows of the whole dataset's file (`write_dataset_json_parts`)."""
+    _, cells = _document(frame, dataset, spec)
+    text = ", ".join(_dumps(row) for part in _row_parts(frame, cells, ROWS_PER_PART) for row in part)
+    return text, next(_row_parts(frame.iloc[:1], cells, 1), [])
+
+
+def write_dataset_json_parts(
+    out_dir: str | Path,
+    dataset: str,
+    spec: Spec,
+    *,
+    names: list[str],
+    lengths: Mapping[str, int],
+    records: int,
+    parts: Iterable[tuple[str, list[list[Any]]]],
+    creation_datetime: str | None = None,
+) -> Path | None:
+    """`write_dataset_json` of a dataset given in parts (`dataset_json_part`, in order), its `records` rows with
+    columns `names` whose text columns are `lengths` long (maxima over the parts): the same bytes. None (nothing
+    written) when the schema constrains rows beyond being arrays (then the whole document is checked: the caller
+    writes the whole dataset) or there are no parts."""
+    if not _rows_are_typed_only_as_arrays(dataset_json_schema()):
+        return None
+    destination = Path(out_dir) / f"{spec.dataset(dataset).file_name}.json"
+    document = _head(names, lengths, records, dataset, spec, creation_datetime=creation_datetime)
+    given = iter(parts)
+    first = next(given, None)
+    if first is None:
+        return None
+    texts = itertools.chain([first[0]], (text for text, _ in given))
+    _write_streamed(destination, document, first[1], texts, dataset)
     return destination
 
 

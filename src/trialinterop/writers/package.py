@@ -8,6 +8,11 @@ a previous `out_dir` exactly as it was. What the limit check computed (`CheckedX
 written and let go before the next dataset is checked, so no dataset is checked twice, what is written is what was
 checked, and one snapshot is held at a time.
 
+A dataset may come in parts held elsewhere (`DatasetParts`: Spark's executors keep the findings datasets): its
+parts are checked, encoded and read back where they are and concatenated here into the same files; define.xml reads
+its `sample`. When a part breaks an XPORT limit, the dataset is taken whole and checked here, so that its issues
+are those of the whole dataset.
+
 Decision: datasets with no rows are not written (the FDA asks for no empty datasets); each is reported as a NOTICE.
 """
 
@@ -17,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -32,12 +38,36 @@ from trialinterop.writers.xpt_member import XptMember
 FORMATS = ("xpt", "json")
 
 
+class DatasetParts(Protocol):
+    """A conformed dataset held in parts elsewhere, in the dataset's row order (`spark.findings`)."""
+
+    sample: pd.DataFrame
+    """The dataset's columns, with the values define.xml reads (`sdtm.conform_parts.define_sample`)."""
+
+    def __len__(self) -> int: ...
+
+    def write_xpt(self, out_dir: Path, member: XptMember) -> Path | None:
+        """The XPT file from the parts (`writers.xpt.write_xpt_parts`); None (no file) when a part breaks a limit."""
+        ...
+
+    def write_json(self, out_dir: Path, spec: Spec, creation_datetime: str | None) -> Path | None:
+        """The Dataset-JSON file from the parts (`writers.dataset_json.write_dataset_json_parts`), or None."""
+        ...
+
+    def whole(self) -> pd.DataFrame:
+        """The parts as one frame."""
+        ...
+
+
+Conformed = pd.DataFrame | DatasetParts
+
+
 @dataclass(frozen=True)
 class PackageResult:
     out_dir: Path
     files: tuple[str, ...]
     issues: tuple[Issue, ...]
-    frames: Mapping[str, pd.DataFrame]
+    frames: Mapping[str, Conformed]
 
 
 def xpt_member(spec: Spec, dataset: str, frame: pd.DataFrame, *, created: str | None = None) -> XptMember:
@@ -48,7 +78,7 @@ def xpt_member(spec: Spec, dataset: str, frame: pd.DataFrame, *, created: str | 
 
 
 def write_package(
-    conformed: Mapping[str, pd.DataFrame],
+    conformed: Mapping[str, Conformed],
     out_dir: str | Path,
     *,
     spec: Spec,
@@ -75,9 +105,10 @@ def write_package(
     unknown_datasets = [name for name in conformed if name not in spec.dataset_names]
     if unknown_datasets:
         raise ValueError(f"not conformed: datasets {unknown_datasets} are not in the specification")
-    spec = with_data_terms(spec, conformed)  # define.xml lists the CDISC CT terms the data use
+    samples = {name: _sample(frame) for name, frame in conformed.items()}
+    spec = with_data_terms(spec, samples)  # define.xml lists the CDISC CT terms the data use
     found = list(issues)
-    written: dict[str, pd.DataFrame] = {}
+    written: dict[str, Conformed] = {}
     for name, frame in conformed.items():
         if len(frame):
             written[name] = frame
@@ -86,7 +117,12 @@ def write_package(
     files: list[str] = []
     with staged_directory(out_dir) as staging:  # removed, out_dir untouched, when anything below fails
         refused = any(issue.severity >= Severity.ERROR for issue in found)
-        for name, frame in written.items():
+        for name, held in written.items():
+            if not isinstance(held, pd.DataFrame):
+                if not refused and _write_parts(held, name, staging, spec, formats, creation_datetime, files):
+                    continue
+                held = held.whole()  # a part breaks a limit (or the run is refused): checked whole, as on one machine
+            frame = held
             # each dataset checked, then written (when nothing so far is an ERROR) and its snapshot let go before the
             # next is checked: one XPT snapshot at a time; every dataset is still checked, so all issues are listed
             checked = None
@@ -106,8 +142,38 @@ def write_package(
         if define:
             extension = "xpt" if "xpt" in formats else "json"
             leaves = {name: f"{spec.dataset(name).file_name}.{extension}" for name in written}
-            define_path = write_define(spec, written, staging, files=leaves)
+            define_path = write_define(spec, {name: samples[name] for name in written}, staging, files=leaves)
             files.append(define_path.name)
             if define_html:
                 files.append(write_define_html(define_path).name)
     return PackageResult(Path(out_dir), tuple(files), tuple(found), written)
+
+
+def _sample(frame: Conformed) -> pd.DataFrame:
+    return frame if isinstance(frame, pd.DataFrame) else frame.sample
+
+
+def _write_parts(
+    parts: DatasetParts,
+    name: str,
+    staging: Path,
+    spec: Spec,
+    formats: tuple[str, ...],
+    creation_datetime: str | None,
+    files: list[str],
+) -> bool:
+    """Write a dataset held in parts in each format; False (the caller then writes it whole) when a format cannot be
+    written from parts."""
+    written = []
+    if "xpt" in formats:
+        path = parts.write_xpt(staging, xpt_member(spec, name, parts.sample, created=creation_datetime))
+        if path is None:
+            return False
+        written.append(path.name)
+    if "json" in formats:
+        path = parts.write_json(staging, spec, creation_datetime)
+        if path is None:
+            return False
+        written.append(path.name)
+    files.extend(written)
+    return True

@@ -18,8 +18,10 @@ value again.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Hashable, Sequence
+import tempfile
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +37,7 @@ from trialinterop.issues import Issue, Severity
 from trialinterop.spec.tables import NAME_PATTERN
 from trialinterop.text_columns import is_categorical, text_codes
 from trialinterop.writers.xpt_member import XptMember  # re-exported here for older imports
-from trialinterop.writers.xpt_native import write_xport_native
+from trialinterop.writers.xpt_native import encode_xport_part, write_xport_native, write_xport_parts
 from trialinterop.writers.xpt_readback import read_back_issues
 
 Engine = Literal["native", "pyreadstat"]
@@ -275,6 +277,74 @@ def _write(checked: CheckedXpt, out_dir: str | Path, *, engine: Engine, meant: p
         if mismatches:
             raise ConformanceError(mismatches, summary=f"{member.dataset}: XPORT read-back failed")
     return destination
+
+
+@dataclass(frozen=True)
+class XptPart:
+    """A part of a dataset encoded for XPORT (`encode_xpt_part`): the limit issues of its rows, else the member's
+    headers and its observations."""
+
+    issues: tuple[Issue, ...]
+    header: bytes = b""
+    observations: bytes = b""
+
+
+def encode_xpt_part(frame: pd.DataFrame, member: XptMember, widths: Mapping[str, int]) -> XptPart:
+    """A part of a dataset (its rows in the dataset's order) checked against the XPORT limits as `write_xpt` checks a
+    whole frame (row numbers in issues are the part's own), encoded with the whole dataset's text `widths` by the
+    native encoder and read back; the parts' observations, concatenated in order after one header, are the file
+    `write_xpt` writes for the whole frame (`write_xpt_parts`)."""
+    checked = check_and_prepare(frame, member)
+    if checked.issues or checked.prepared is None:
+        return XptPart(checked.issues)
+    header, observations = encode_xport_part(
+        checked.prepared,
+        dataset=member.dataset,
+        label=member.label,
+        column_labels=member.column_labels,
+        created=member.created or DEFAULT_CREATED,
+        widths=widths,
+    )
+    with tempfile.TemporaryDirectory() as folder:  # read back as a file of its own (the decoder reads files)
+        path = Path(folder) / member.file_name
+        with open(path, "wb") as handle:
+            write_xport_parts(handle, header, [observations])
+        mismatches = read_back_issues(path, checked.prepared, member)
+    if mismatches:
+        raise ConformanceError(mismatches, summary=f"{member.dataset}: XPORT read-back failed")
+    return XptPart((), header, observations)
+
+
+def write_xpt_parts(out_dir: str | Path, member: XptMember, parts: Iterable[XptPart]) -> Path | None:
+    """Write `<out_dir>/<dataset lower>.xpt` from the parts of `encode_xpt_part`, in order (every part carries the
+    same header: the whole dataset's widths, which is checked). None, and no file, when a part breaks an XPORT limit
+    (the caller then checks the whole dataset, whose issues number the rows of the whole) or there are no parts."""
+    destination = Path(out_dir) / member.file_name
+    headers: list[bytes] = []
+
+    def observations() -> Iterator[bytes]:
+        for part in parts:
+            if part.issues:
+                raise _PartNotClean
+            if headers and part.header != headers[0]:
+                raise ValueError(f"{member.dataset}: the parts' XPORT headers differ")
+            headers.append(part.header)
+            yield part.observations
+
+    blocks = observations()
+    try:
+        first = next(blocks, None)
+        if first is None:
+            return None
+        with staged_file(destination) as temp, open(temp, "wb") as handle:
+            write_xport_parts(handle, headers[0], itertools.chain([first], blocks))
+    except _PartNotClean:
+        return None
+    return destination
+
+
+class _PartNotClean(Exception):
+    """A part breaks an XPORT limit: the file is not written from parts."""
 
 
 def member_for(dataset: str, label: str, frame: pd.DataFrame, labels: Sequence[tuple[str, str]]) -> XptMember:

@@ -21,8 +21,9 @@ IBM range, infinities, non-ASCII text and NUL characters raise ValueError: calle
 
 from __future__ import annotations
 
+import io
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -158,7 +159,7 @@ class _Column:
 
     __slots__ = ("label", "name", "numeric", "table", "values", "width")
 
-    def __init__(self, name: str, label: str, series: pd.Series) -> None:
+    def __init__(self, name: str, label: str, series: pd.Series, width: int | None = None) -> None:
         self.name = name
         self.label = label
         self.numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
@@ -168,6 +169,10 @@ class _Column:
         else:
             self.values, texts = _distinct_texts(series)
             self.width = max(1, max(map(len, texts)))
+            if width is not None:  # a part of a dataset: the whole dataset's width (at least this part's)
+                if width < self.width:
+                    raise ValueError(f"{name}: width {width} is less than the longest value ({self.width})")
+                self.width = width
             self.table = char_block(texts, self.width)  # each distinct text encoded once
 
     def fill(self, start: int, stop: int, out: np.ndarray) -> None:
@@ -233,15 +238,56 @@ def write_xport_native(
 
     Numeric columns become 8-byte IBM floats, every other column text of width = longest value (at least 1).
     """
-    if len(column_labels) != len(frame.columns):
-        raise ValueError(f"{len(frame.columns)} columns but {len(column_labels)} labels")
-    if len(frame.columns) > 9999:
-        raise ValueError("XPORT v5 holds at most 9999 variables")
-    columns = [_Column(str(c), lab, frame[c]) for c, lab in zip(frame.columns, column_labels, strict=True)]
+    columns = _columns(frame, column_labels)
     if isinstance(handle_or_path, str | Path):
         with open(handle_or_path, "wb") as handle:
             return _write(handle, dataset, label, columns, len(frame), created, chunk_bytes)
     return _write(handle_or_path, dataset, label, columns, len(frame), created, chunk_bytes)
+
+
+def encode_xport_part(
+    frame: pd.DataFrame,
+    *,
+    dataset: str,
+    label: str,
+    column_labels: Sequence[str],
+    created: datetime,
+    widths: Mapping[str, int],
+    chunk_bytes: int = CHUNK_BYTES,
+) -> tuple[bytes, bytes]:
+    """(member headers, observations) of `frame` as a part of a larger dataset: each text column `widths[name]`
+    wide (the whole dataset's longest value), so the headers are the whole dataset's and the observations, 80-byte
+    records without padding, concatenate with the other parts' (`write_xport_parts`)."""
+    columns = _columns(frame, column_labels, widths)
+    buffer = io.BytesIO()
+    _write_rows(buffer, columns, len(frame), chunk_bytes)
+    return _headers(dataset, label, columns, created), buffer.getvalue()
+
+
+def write_xport_parts(handle: BinaryIO, header: bytes, observations: Iterable[bytes]) -> int:
+    """Write one XPORT member from its headers and its parts' observations (`encode_xport_part`), in order: the bytes
+    `write_xport_native` writes for the parts' rows as one frame. Returns the bytes written."""
+    handle.write(header)
+    data_bytes = 0
+    for block in observations:
+        handle.write(block)
+        data_bytes += len(block)
+    padding = -data_bytes % RECORD
+    handle.write(b" " * padding)
+    return len(header) + data_bytes + padding
+
+
+def _columns(
+    frame: pd.DataFrame, column_labels: Sequence[str], widths: Mapping[str, int] | None = None
+) -> list[_Column]:
+    if len(column_labels) != len(frame.columns):
+        raise ValueError(f"{len(frame.columns)} columns but {len(column_labels)} labels")
+    if len(frame.columns) > 9999:
+        raise ValueError("XPORT v5 holds at most 9999 variables")
+    return [
+        _Column(str(c), lab, frame[c], None if widths is None else widths.get(str(c)))
+        for c, lab in zip(frame.columns, column_labels, strict=True)
+    ]
 
 
 def _write(
@@ -255,6 +301,14 @@ def _write(
 ) -> int:
     header = _headers(dataset, label, columns, created)
     handle.write(header)
+    data_bytes = _write_rows(handle, columns, rows, chunk_bytes)
+    padding = -data_bytes % RECORD
+    handle.write(b" " * padding)
+    return len(header) + data_bytes + padding
+
+
+def _write_rows(handle: BinaryIO, columns: Sequence[_Column], rows: int, chunk_bytes: int) -> int:
+    """The observations, `chunk_bytes` at a time; returns their bytes (no padding)."""
     record_length = sum(c.width for c in columns)
     step = max(1, min(rows, chunk_bytes // max(1, record_length)))
     buffer = np.empty((step, record_length), dtype=np.uint8)  # reused: the chunk stays in the CPU cache
@@ -268,6 +322,4 @@ def _write(
             offset += column.width
         handle.write(block.data)
         data_bytes += block.size
-    padding = -data_bytes % RECORD
-    handle.write(b" " * padding)
-    return len(header) + data_bytes + padding
+    return data_bytes
