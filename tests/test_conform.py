@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -145,13 +146,18 @@ def test_value_level_codelist_and_range(spec) -> None:
     assert ("TI-CF010", "QSSTRESN", "52") in found
 
 
-def test_value_level_codelist_depends_on_the_where_clause(spec) -> None:
+@pytest.mark.parametrize(
+    ("usubjid", "dsseq"),
+    [([S1] * 2, [1, 2]), (pd.Categorical([S1, S1]), np.array([1.0, 2.0]))],
+    ids=["text-and-integers", "categorical-subject-and-float-sequence"],  # the second: row keys from the codes
+)
+def test_value_level_codelist_depends_on_the_where_clause(spec, usubjid, dsseq) -> None:
     ds = pd.DataFrame(
         {
             "STUDYID": ["NCT05016804"] * 2,
             "DOMAIN": ["DS"] * 2,
-            "USUBJID": [S1] * 2,
-            "DSSEQ": [1, 2],
+            "USUBJID": usubjid,
+            "DSSEQ": dsseq,
             "DSTERM": ["Informed consent obtained", "Completed"],
             "DSDECOD": ["INFORMED CONSENT OBTAINED", "INFORMED CONSENT OBTAINED"],
             "DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT"],

@@ -1,6 +1,7 @@
-"""The memory- and CPU-saving paths of fhir-to-sdtm give what the plain paths gave: row keys of issue messages read
-from categorical and float columns, Arrow-backed text encoded natively, an XPT file still read back after its
-mapped pages are let go, and the test index memoised by codings (a malformed coding still maps to nothing)."""
+"""The memory- and CPU-saving paths of fhir-to-sdtm give what the plain paths gave (row keys of issue messages read
+from categorical and float columns: tests/test_conform.py): Arrow-backed text encoded natively, an XPT file still
+read back after its mapped pages are let go, and the test index memoised by codings (a malformed coding still maps to
+nothing)."""
 
 from __future__ import annotations
 
@@ -9,41 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from test_spec_sample_frames import S1
 from trialinterop.definition import bundled_definition
 from trialinterop.fhir_in import findings
-from trialinterop.issues import Severity
-from trialinterop.sdtm.conform import conform_dataset
-from trialinterop.spec import load_spec
 from trialinterop.text_columns import text_codes
 from trialinterop.writers.xpt_decode import read_xport
 from trialinterop.writers.xpt_native import write_xport_native
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec(definition=bundled_definition("NCT05016804"))
-
-
-def test_row_keys_from_categorical_subject_and_float_sequence(spec) -> None:
-    ds = pd.DataFrame(
-        {
-            "STUDYID": ["NCT05016804"] * 2,
-            "DOMAIN": ["DS"] * 2,
-            "USUBJID": pd.Categorical([S1, S1]),
-            "DSSEQ": np.array([1.0, 2.0]),
-            "DSTERM": ["Informed consent obtained", "Completed"],
-            "DSDECOD": ["INFORMED CONSENT OBTAINED", "INFORMED CONSENT OBTAINED"],
-            "DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT"],
-            "DSSTDTC": ["2022-02-10", "2026-03-01"],
-            "DSSTDY": [-19, 1462],
-        }
-    )
-    _, issues = conform_dataset(ds, "DS", spec)
-    flagged = [(i.rule, i.field, i.key) for i in issues if i.severity >= Severity.WARNING]
-    assert flagged == [("TI-CF009", "DSDECOD", f"row 2, USUBJID={S1}, DSSEQ=2")]
 
 
 def test_arrow_text_codes_in_order_of_first_appearance_with_nulls() -> None:
