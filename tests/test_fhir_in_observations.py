@@ -37,6 +37,13 @@ def _source(tmp_path: Path, *observations: dict[str, Any]) -> Path:
     return path
 
 
+def _convert(tmp_path: Path, *observations: dict[str, Any], options: tuple[str, ...] = ()) -> tuple[Any, Path]:
+    """`fhir-to-sdtm` of the bundled trial's Bundle with `observations` added, under NCT05016804: (result, out)."""
+    out = tmp_path / "out"
+    args = ["fhir-to-sdtm", str(_source(tmp_path, *observations)), "-o", str(out), "--study", "nct05016804", *options]
+    return CliRunner().invoke(main, args), out
+
+
 ALT = _observation(
     "alt",
     "laboratory",
@@ -75,10 +82,8 @@ BMI = _observation("bmi", "vital-signs", "39156-5", valueQuantity={"value": 24.2
 
 
 def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path) -> None:
-    out, report = tmp_path / "out", tmp_path / "coverage.json"
-    source = _source(tmp_path, ALT, WEIGHT, TEMP, GLUCOSE)
-    args = ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804", "--report", str(report)]
-    result = CliRunner().invoke(main, args)
+    report = tmp_path / "coverage.json"
+    result, out = _convert(tmp_path, ALT, WEIGHT, TEMP, GLUCOSE, options=("--report", str(report)))
     assert result.exit_code == 0, result.output
     lb, _ = pyreadstat.read_xport(str(out / "lb.xpt"))
     columns = ["USUBJID", "LBTESTCD", "LBTEST", "LBORRES", "LBORRESU", "LBORNRLO", "LBORNRHI", "LBNRIND", "LBSPEC",
@@ -141,9 +146,8 @@ BLOOD_PRESSURE = _observation(
 
 
 def test_a_blood_pressure_panel_gives_one_record_per_component(tmp_path: Path) -> None:
-    out, report = tmp_path / "out", tmp_path / "coverage.json"
-    args = ["fhir-to-sdtm", str(_source(tmp_path, BLOOD_PRESSURE)), "-o", str(out), "--study", "nct05016804"]
-    result = CliRunner().invoke(main, [*args, "--no-define", "--report", str(report)])
+    report = tmp_path / "coverage.json"
+    result, out = _convert(tmp_path, BLOOD_PRESSURE, options=("--no-define", "--report", str(report)))
     assert result.exit_code == 0, result.output
     vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
     assert vs[["VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSDTC"]].to_dict("records") == [
@@ -173,9 +177,7 @@ def test_per_minute_rates_take_the_unit_of_their_test(tmp_path: Path) -> None:
                          valueQuantity={"value": 44, "unit": "beats/minute", **per_minute})  # fmt: skip
     breath = _observation("rr", "vital-signs", "9279-1", effectiveDateTime="2021-03-04",
                           valueQuantity={"value": 16, "unit": "breaths/minute", **per_minute})  # fmt: skip
-    out = tmp_path / "out"
-    args = ["fhir-to-sdtm", str(_source(tmp_path, heart, breath)), "-o", str(out), "--study", "nct05016804"]
-    result = CliRunner().invoke(main, [*args, "--no-define"])
+    result, out = _convert(tmp_path, heart, breath, options=("--no-define",))
     assert result.exit_code == 0, result.output
     vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
     assert vs[["VSTESTCD", "VSTEST", "VSORRES", "VSORRESU", "VSSTRESU"]].to_dict("records") == [
