@@ -116,8 +116,7 @@ def conform_each(
         if not isinstance(frame, pd.DataFrame):  # held in parts elsewhere (Spark's executors): conformed there
             found[name] = frame.conform(spec, drop_empty_perm=drop_empty_perm)
             continue
-        own = with_data_terms(spec, {name: frame})
-        found[name] = conform_dataset(frame, name, own, drop_empty_perm=drop_empty_perm)
+        found[name] = conform_own(frame, name, spec, drop_empty_perm=drop_empty_perm)
         del frame
     result: dict[str, Any] = {}
     for name in spec.dataset_names:
@@ -125,6 +124,15 @@ def conform_each(
             result[name], dataset_issues = found.pop(name)
             issues.extend(dataset_issues)
     return result, issues
+
+
+def conform_own(
+    frame: pd.DataFrame, name: str, spec: Spec, *, drop_empty_perm: bool = True
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """`conform_dataset` under `spec` whose codelists gain the CDISC terms this dataset's own data use (a check reads
+    one value at a time, so the result is the same for the dataset whole or in parts)."""
+    own = with_data_terms(spec, {name: frame})
+    return conform_dataset(frame, name, own, drop_empty_perm=drop_empty_perm)
 
 
 def conform_dataset(

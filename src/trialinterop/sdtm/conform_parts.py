@@ -26,8 +26,8 @@ from pandas.api.types import union_categoricals
 
 from trialinterop.define.lengths import value_length
 from trialinterop.issues import Issue
-from trialinterop.sdtm.conform import conform_dataset, drop_notices, permissible_drops
-from trialinterop.spec import Spec, VariableSpec, with_data_terms
+from trialinterop.sdtm.conform import conform_own, drop_notices, permissible_drops
+from trialinterop.spec import Spec, VariableSpec
 from trialinterop.text_columns import is_categorical, text_codes, with_nulls
 from trialinterop.writers.lengths import char_length, max_bytes
 
@@ -69,8 +69,7 @@ def conform_part(frame: pd.DataFrame, name: str, spec: Spec) -> tuple[pd.DataFra
     """A part of dataset `name` conformed as `conform_each` conforms a frame (the CDISC terms its own data use join
     the codelists: a check reads one value at a time, so a value gives the same result in any part), without
     dropping empty Permissible variables, and its facts."""
-    own = with_data_terms(spec, {name: frame})
-    conformed, issues = conform_dataset(frame, name, own, drop_empty_perm=False)
+    conformed, issues = conform_own(frame, name, spec, drop_empty_perm=False)
     return conformed, part_facts(conformed, issues, name, spec)
 
 

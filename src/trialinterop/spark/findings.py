@@ -37,7 +37,7 @@ from trialinterop.definition import StudyDefinition
 from trialinterop.fhir_in.assemble import Assembly
 from trialinterop.fhir_in.subjects import SubjectPart
 from trialinterop.issues import Issue
-from trialinterop.sdtm.conform import conform_dataset
+from trialinterop.sdtm.conform import conform_own
 from trialinterop.sdtm.conform_parts import Merged, PartFacts, concat_parts, conform_part, merge_facts
 from trialinterop.sdtm.context import SdtmContext, build_context
 from trialinterop.sdtm.domains.findings import (
@@ -50,7 +50,7 @@ from trialinterop.sdtm.domains.findings import (
 )
 from trialinterop.sdtm.reference_dates import latest_complete_dates
 from trialinterop.source import models as m
-from trialinterop.spec import Spec, VariableSpec, with_data_terms
+from trialinterop.spec import Spec, VariableSpec
 from trialinterop.text_columns import text_codes, with_nulls
 from trialinterop.writers.dataset_json import dataset_json_part, write_dataset_json_parts
 from trialinterop.writers.xpt import XptPart, encode_xpt_part, write_xpt_parts
@@ -264,8 +264,7 @@ class FindingsInParts:
         if merged is None:  # the parts' issues or order do not make the whole dataset's: conform it whole here
             conformed.unpersist()
             frame = self.owner.build_whole(self.ctx, domain, unused)
-            own = with_data_terms(spec, {domain: frame})
-            return conform_dataset(frame, domain, own, drop_empty_perm=drop_empty_perm)
+            return conform_own(frame, domain, spec, drop_empty_perm=drop_empty_perm)
         self.owner.held.append(conformed)
         return ConformedFindings(conformed, merged, domain), list(merged.issues)
 
