@@ -385,8 +385,7 @@ def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
     except RecursionError:
         raise fail(NESTED, where=place) from None
     _require_resource_shape(resource, place, need_id=True)
-    where = f"{place} ({resource['resourceType']}/{resource['id']})"
-    return _new_located(resource, where, _new_origin(name, number))
+    return _line_resource(resource, name, number)
 
 
 def parsed_again(line: bytes, name: str, number: int) -> Located:
@@ -397,6 +396,11 @@ def parsed_again(line: bytes, name: str, number: int) -> Located:
         item = ndjson_line(line, name, number)
         assert item is not None  # blank lines are never kept
         return item
+    return _line_resource(resource, name, number)
+
+
+def _line_resource(resource: dict[str, Any], name: str, number: int) -> Located:
+    """Line `number` of NDJSON file `name`, parsed: placed as `Observation.ndjson:7 (Observation/abc)`."""
     where = f"{name}:{number} ({resource['resourceType']}/{resource['id']})"
     return _new_located(resource, where, _new_origin(name, number))
 
