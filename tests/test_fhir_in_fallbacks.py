@@ -253,6 +253,40 @@ def test_administration_of_something_else_is_a_concomitant_medication(tmp_path: 
     assert trial.coverage.mapped["MedicationAdministration"] == {"EX": 24, "CM": 1}
 
 
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_orders_and_statements_of_the_study_treatment_are_no_concomitant_medication(
+    tmp_path: Path, bundles: dict, version: str
+) -> None:
+    bundle = copy.deepcopy(bundles[version])
+    given = next(
+        g
+        for g in _resources(bundle, "MedicationAdministration")
+        if g["identifier"][0]["value"].split("/")[1] == "ALLORX"
+    )
+    medication = given["medicationReference"] if version == "R4" else given["medication"]["reference"]
+    request: dict[str, Any] = {"resourceType": "MedicationRequest", "id": "allorx-order", "status": "stopped",
+                               "intent": "order", "subject": given["subject"]}  # fmt: skip
+    statement: dict[str, Any] = {"resourceType": "MedicationStatement", "id": "allorx-report", "status": "completed",
+                                 "subject": given["subject"]}  # fmt: skip
+    if version == "R4":
+        request["medicationReference"] = medication
+        statement["medicationCodeableConcept"] = {"text": "AlloRx"}
+    else:
+        request["medication"] = {"reference": medication}
+        statement["medication"] = {"concept": {"text": "AlloRx"}}
+    for number, added in enumerate((request, statement)):
+        bundle["entry"].append({"fullUrl": f"urn:uuid:00000000-0000-4000-8000-00000000000{number}", "resource": added,
+                                "request": {"method": "POST", "url": added["resourceType"]}})  # fmt: skip
+    trial = read_fhir_trial(_write(tmp_path, bundle), study=STUDY)
+    assert len(trial.records.medications) == 21  # the fixtures' own, none added
+    assert len(trial.records.exposures) == 25
+    reason = "names a study intervention: an order or a report of the study treatment is no concomitant medication"
+    reason += " (CM), and EX is read from MedicationAdministrations"
+    assert trial.coverage.not_mapped["MedicationRequest"] == {reason: 1}
+    assert trial.coverage.not_mapped["MedicationStatement"] == {reason: 1}
+    assert trial.coverage.mapped["MedicationStatement"] == {"CM": 21}
+
+
 # --- disposition ------------------------------------------------------------------------------------------------------
 def test_r4_disposition_without_reason_is_assumed_from_the_state_with_a_warning(tmp_path: Path, bundles: dict) -> None:
     source = _write(tmp_path, _without(bundles["R4"], sponsor.DISPOSITION))

@@ -19,7 +19,9 @@ Both: VISITNUM from the referenced visit Encounter (R4 MedicationStatement / Med
 identifier in the study's cmspid / mhspid system (`fhir_in.collected`).
 
 CMSPID / MHSPID: the number ending the identifier; a resource without one is numbered after the subject's highest,
-with a warning. One naming no term, or entered in error, is listed as not mapped (fhir_in.unmapped).
+with a warning. One naming no term, or entered in error, is listed as not mapped (fhir_in.unmapped). A
+MedicationStatement or MedicationRequest of a study intervention is no concomitant medication: it is left out of CM and
+counted as not mapped (STUDY_TREATMENT; EX is read from MedicationAdministrations).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from trialinterop.definition import model as d
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.collected import sponsor_id, visit_number
+from trialinterop.fhir_in.interventions import names_intervention
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.supplemental import QVAL_LIMIT
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
@@ -47,6 +51,10 @@ ONGOING_CLINICAL = {"active": "Y", "recurrence": "Y", "relapse": "Y", "inactive"
 ONGOING_ADHERENCE = {"taking": "Y", "on": "Y", "not": "N", "stopped": "N"}
 """First word of an R5 MedicationStatement.adherence code (taking-as-directed, on-hold, not-taking...) -> ongoing."""
 ERROR = "entered-in-error"
+STUDY_TREATMENT = (
+    "names a study intervention: an order or a report of the study treatment is no concomitant medication (CM), and "
+    "EX is read from MedicationAdministrations"
+)
 
 
 def _name(concept: Any) -> str | None:
@@ -101,8 +109,11 @@ class HistoryReader:
         unmapped: Unmapped,
         *,
         visit_system: str | None = None,
+        interventions: tuple[d.Intervention, ...] = (),
     ) -> None:
         self.fhir, self.subject_of, self.systems, self.unmapped = fhir, subject_of, systems, unmapped
+        self.interventions = interventions
+        """The study's interventions: statements and requests of them are not CM."""
         self.visit_system = visit_system
         """The study's visit CodeSystem (VISITNUM from a referenced Encounter's type)."""
         self.is_r4 = fhir.version == "R4"
@@ -149,6 +160,9 @@ class HistoryReader:
         concept = self._medication_concept(item)
         if item.resource.get("status") == ERROR or not _name(concept):
             self.unmapped.add(item, concept, "medication")
+            return False
+        if item.type != "MedicationAdministration" and names_intervention(self.fhir, item, self.interventions):
+            self.fhir.ignore(item, STUDY_TREATMENT)
             return False
         return True
 

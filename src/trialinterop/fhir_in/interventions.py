@@ -7,7 +7,9 @@ element for (type, treatment name, planned dose, route, frequency, population, r
 sponsor intervention extension (any field named as in the definition); without it the treatment name (EXTRT) is the
 name in upper case and the rest unknown, with a warning. MedicationAdministration.medication[x] (a CodeableConcept, or
 the referenced Medication's identifier and code) is matched against the interventions' codes, names and treatment names;
-an administration of anything else is a concomitant medication (CM, fhir_in.history).
+an administration of anything else is a concomitant medication (CM, fhir_in.history). A MedicationStatement or
+MedicationRequest naming a study intervention (an order or a report of the study treatment, not an exposure) is left
+out of CM, as not mapped (`names_intervention`).
 """
 
 from __future__ import annotations
@@ -110,23 +112,30 @@ def administered(fhir: FhirInput, item: Located, definition: d.StudyDefinition) 
 
 
 def _given(fhir: FhirInput, item: Located) -> tuple[list[str], str | None, str]:
-    """(names of what was given, lot, element) of a MedicationAdministration's medication[x]."""
+    """(names of what was given, lot, element) of the medication[x] of a MedicationAdministration (or of a
+    MedicationStatement or MedicationRequest: the same element in both releases)."""
     given = item.resource
     r4 = fhir.version == "R4"
     medication = given.get("medication") or {}
     reference = given.get("medicationReference") if r4 else medication.get("reference")
     if reference is not None:
-        element = "MedicationAdministration.medicationReference" if r4 else "MedicationAdministration.medication"
+        element = f"{item.type}.medicationReference" if r4 else f"{item.type}.medication"
         target = fhir.resolve(reference, item, element, "Medication").resource
         names = [*_identifiers(target), *_concept_names(target.get("code"))]
         lot = (target.get("batch") or {}).get("lotNumber")
     else:
         concept = given.get("medicationCodeableConcept") if r4 else medication.get("concept")
-        element = "MedicationAdministration.medicationCodeableConcept" if r4 else "MedicationAdministration.medication"
+        element = f"{item.type}.medicationCodeableConcept" if r4 else f"{item.type}.medication"
         names, lot = list(_concept_names(concept)), None
     if not names:
         raise item.fail(element, "required: the treatment given (EXTRT), as a code, display or text")
     return names, lot, element
+
+
+def names_intervention(fhir: FhirInput, item: Located, interventions: tuple[d.Intervention, ...]) -> bool:
+    """Whether a MedicationStatement or MedicationRequest (one that names a medication) is about a study
+    intervention, by the rule administrations are matched by."""
+    return match_intervention(interventions, _given(fhir, item)[0]) is not None
 
 
 def with_preceding_procedures(fhir: FhirInput, interventions: tuple[d.Intervention, ...]) -> tuple[d.Intervention, ...]:

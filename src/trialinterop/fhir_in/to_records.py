@@ -149,7 +149,14 @@ class SubjectReader:
         out.findings = [*self._findings(observations), *self.observed]
         out.visits = self._visits()
         out.eligibility = self._eligibility(observations)
-        history = HistoryReader(self.fhir, self.subject_of, self.systems, self.unmapped, visit_system=self.visit_system)
+        history = HistoryReader(
+            self.fhir,
+            self.subject_of,
+            self.systems,
+            self.unmapped,
+            visit_system=self.visit_system,
+            interventions=self.definition.interventions,
+        )
         out.medications = history.medications(self.other_medications)
         out.supplemental += [*self.exposure_routes, *history.supplemental]
         out.medical_history = history.medical_history()
