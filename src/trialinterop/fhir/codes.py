@@ -4,12 +4,30 @@ Sources: FHIR R4/R5 core code systems (terminology.hl7.org, hl7.org/fhir), the H
 IG 1.0.1 and its R4 backport (seriousness criteria, outcomes, causality and grades as NCI Thesaurus codes), LOINC
 (age, sex, consent), SNOMED CT (condition), CDC race & ethnicity (US Core extensions), UCUM units. CDISC terms keep
 their NCI codes from `mappings/codelists.csv` (via `ct.Terminology`) so FHIR and SDTM share one terminology. Everything
-trial-specific (sponsor base URI, test codes, site offsets) comes from the study definition, never from here.
+trial-specific (sponsor base URI, test codes, site offsets) comes from the study definition, never from here. The
+code equivalences `fhir-to-sdtm` also reads back (administrative gender, US Core race and ethnicity, AE severity,
+seriousness criteria and outcome) are data, `mappings/fhir-terms.csv`, each row with its source.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+
 from trialinterop.ct import NCI_SYSTEM
+from trialinterop.resources import mappings_dir
+
+
+@functools.cache
+def _term_rows() -> tuple[dict[str, str], ...]:
+    with (mappings_dir() / "fhir-terms.csv").open(newline="", encoding="utf-8") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+def _terms(table: str) -> dict[str, tuple[str, str, str]]:
+    """key -> (system, code, display) of one table of `mappings/fhir-terms.csv` (each row names its source)."""
+    return {row["key"]: (row["system"], row["code"], row["display"]) for row in _term_rows() if row["table"] == table}
+
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -142,25 +160,13 @@ SUBJECT_STATE_SYSTEM = "http://terminology.hl7.org/CodeSystem/research-subject-s
 SUBJECT_STATE_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/research-subject-state-type"
 
 # --- Patient -------------------------------------------------------------------------------------------------------
-GENDER = {"F": "female", "M": "male", "U": "unknown", "INTERSEX": "other"}
+GENDER = {key: code for key, (_, code, _) in _terms("gender").items()}
+"""CDISC SEX -> administrative gender."""
 US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
-RACE_OMB: dict[str, tuple[str, str, str]] = {
-    "AMERICAN INDIAN OR ALASKA NATIVE": (CDC_RACE, "1002-5", "American Indian or Alaska Native"),
-    "ASIAN": (CDC_RACE, "2028-9", "Asian"),
-    "BLACK OR AFRICAN AMERICAN": (CDC_RACE, "2054-5", "Black or African American"),
-    "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER": (CDC_RACE, "2076-8", "Native Hawaiian or Other Pacific Islander"),
-    "WHITE": (CDC_RACE, "2106-3", "White"),
-    "UNKNOWN": (NULL_FLAVOR, "UNK", "Unknown"),
-    "NOT REPORTED": (NULL_FLAVOR, "ASKU", "Asked but no answer"),
-}
+RACE_OMB: dict[str, tuple[str, str, str]] = _terms("race")
 """CDISC RACE -> OMB category. CDISC 'OTHER' has no OMB category: it is kept in the extension's text only."""
-ETHNICITY_OMB: dict[str, tuple[str, str, str]] = {
-    "HISPANIC OR LATINO": (CDC_RACE, "2135-2", "Hispanic or Latino"),
-    "NOT HISPANIC OR LATINO": (CDC_RACE, "2186-5", "Not Hispanic or Latino"),
-    "UNKNOWN": (NULL_FLAVOR, "UNK", "Unknown"),
-    "NOT REPORTED": (NULL_FLAVOR, "ASKU", "Asked but no answer"),
-}
+ETHNICITY_OMB: dict[str, tuple[str, str, str]] = _terms("ethnicity")
 
 # --- Observation ---------------------------------------------------------------------------------------------------
 OBS_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -173,15 +179,8 @@ LOINC_PATIENT_CONSENT = ("59284-0", "Patient Consent")
 # --- AdverseEvent (HL7 AE Clinical Research IG 1.0.1 and its R4 backport) ------------------------------------------
 SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
-SEVERITY = {"MILD": ("mild", "Mild"), "MODERATE": ("moderate", "Moderate"), "SEVERE": ("severe", "Severe")}
-SERIOUSNESS_CRITERIA: dict[str, tuple[str, str]] = {
-    "death": ("C48275", "Results in Death"),
-    "life_threatening": ("C84266", "Is Life Threatening"),
-    "hospitalization": ("C83052", "Requires Inpatient Hospitalization"),
-    "disability": ("C11338", "Results in Persistent or Significant Disability"),
-    "congenital_anomaly": ("C83117", "Congenital Anomaly or Birth Defect"),
-    "medically_important": ("C82521", "Other Medically Important Condition"),
-}
+SEVERITY = {key: (code, display) for key, (_, code, display) in _terms("ae-severity").items()}
+SERIOUSNESS_CRITERIA = {key: (code, display) for key, (_, code, display) in _terms("ae-seriousness-criterion").items()}
 """Record field -> NCI Thesaurus code used by the IG (AESDTH, AESLIFE, AESHOSP, AESDISAB, AESCONG, AESMIE)."""
 CTCAE_GRADE: dict[int, tuple[str, str]] = {
     1: ("C41338", "Grade 1 Mild Adverse Event"),
@@ -191,14 +190,7 @@ CTCAE_GRADE: dict[int, tuple[str, str]] = {
     5: ("C48275", "Grade 5 Death Related to Adverse Event"),
 }
 R4_AE_OUTCOME_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
-R4_AE_OUTCOME = {
-    "RECOVERED/RESOLVED": "resolved",
-    "RECOVERING/RESOLVING": "recovering",
-    "NOT RECOVERED/NOT RESOLVED": "ongoing",
-    "RECOVERED/RESOLVED WITH SEQUELAE": "resolvedWithSequelae",
-    "FATAL": "fatal",
-    "UNKNOWN": "unknown",
-}
+R4_AE_OUTCOME = {key: code for key, (_, code, _) in _terms("ae-outcome").items()}
 """R4 core binds AdverseEvent.outcome (required) to this system; the NCI code of the CDISC term is added beside it."""
 AE_STATUS_COMPLETED, AE_STATUS_IN_PROGRESS = "completed", "in-progress"
 
