@@ -78,7 +78,7 @@ GLUCOSE = _observation(
     interpretation=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
                                  "code": "L"}]}],
 )  # fmt: skip
-BMI = _observation("bmi", "vital-signs", "39156-5", valueQuantity={"value": 24.2, "code": "kg/m2"})
+GCS = _observation("gcs", "vital-signs", "9269-2", valueQuantity={"value": 15, "code": "{score}"})  # not in loinc.csv
 
 
 def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path) -> None:
@@ -117,18 +117,41 @@ def test_vital_signs_and_laboratory_observations_become_vs_and_lb(tmp_path: Path
 
 
 def test_an_unknown_loinc_code_is_listed_and_refused_in_strict_mode(tmp_path: Path) -> None:
-    source = _source(tmp_path, WEIGHT, BMI)
+    source = _source(tmp_path, WEIGHT, GCS)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804"])
     assert result.exit_code == 2, result.output
     assert "FHIR input refused (1 Observation(s) not mapped" in result.output
-    assert "Observation.code: 1 Observation(s) coded http://loinc.org|39156-5: not mapped" in result.output
+    assert "Observation.code: 1 Observation(s) coded http://loinc.org|9269-2: not mapped" in result.output
     assert not out.exists()
     loose = CliRunner().invoke(main, ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804",
                                       "--no-strict", "--no-define"])  # fmt: skip
     assert loose.exit_code == 0, loose.output
     vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
     assert vs["VSTESTCD"].tolist() == ["WEIGHT"]
+
+
+def _quantity(value: float, code: str) -> dict[str, Any]:
+    return {"valueQuantity": {"value": value, "system": "http://unitsofmeasure.org", "code": code}}
+
+
+def test_the_rest_of_the_fhir_vital_signs_value_set_becomes_vs(tmp_path: Path) -> None:
+    """BMI, mean blood pressure, head circumference and oxygen saturation (FHIR R4 observation-vitalsignresult)."""
+    observations = [
+        _observation("bmi", "vital-signs", "39156-5", effectiveDateTime="2021-03-04", **_quantity(24.2, "kg/m2")),
+        _observation("map", "vital-signs", "8478-0", effectiveDateTime="2021-03-04", **_quantity(92, "mm[Hg]")),
+        _observation("head", "vital-signs", "9843-4", effectiveDateTime="2021-03-04", **_quantity(56.5, "cm")),
+        _observation("spo2", "vital-signs", "2708-6", effectiveDateTime="2021-03-04", **_quantity(97, "%")),
+    ]
+    result, out = _convert(tmp_path, *observations)
+    assert result.exit_code == 0, result.output
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
+    assert vs[["VSTESTCD", "VSORRES", "VSORRESU"]].to_dict("records") == [
+        {"VSTESTCD": "BMI", "VSORRES": "24.2", "VSORRESU": "kg/m2"},
+        {"VSTESTCD": "HDCIRC", "VSORRES": "56.5", "VSORRESU": "cm"},
+        {"VSTESTCD": "MAP", "VSORRES": "92", "VSORRESU": "mmHg"},
+        {"VSTESTCD": "OXYSAT", "VSORRES": "97", "VSORRESU": "%"},
+    ]
 
 
 BLOOD_PRESSURE = _observation(
@@ -161,7 +184,7 @@ def test_a_blood_pressure_panel_gives_one_record_per_component(tmp_path: Path) -
 
 def test_a_panel_with_a_component_nothing_maps_is_listed_whole(tmp_path: Path) -> None:
     panel = json.loads(json.dumps(BLOOD_PRESSURE))
-    panel["component"][1]["code"]["coding"][0]["code"] = "8478-0"  # mean blood pressure: not in mappings/loinc.csv
+    panel["component"][1]["code"]["coding"][0]["code"] = "8459-0"  # systolic BP sitting: not in mappings/loinc.csv
     result = CliRunner().invoke(
         main, ["fhir-to-sdtm", str(_source(tmp_path, panel)), "-o", str(tmp_path / "o"), "--study", "nct05016804"]
     )

@@ -62,7 +62,7 @@ def test_a_route_nothing_maps_goes_to_supp_and_its_variable_stays_blank(tmp_path
     )
     assert "route by catheter has no CDISC ROUTE term (mappings/fhir-in/route.csv): --ROUTE left blank, kept in " \
            "SUPPEX EXSRCRT" in result.output  # fmt: skip
-    assert "unit 'puffs' (UCUM '{puff}') has no CDISC UNIT term: kept as given" in result.output
+    assert "unit 'puffs' (http://unitsofmeasure.org|{puff}) has no CDISC UNIT term: kept as given" in result.output
     cm, _ = pyreadstat.read_xport(str(out / "cm.xpt"))
     row = cm[(cm["USUBJID"] == "NCT05016804-01-001") & (cm["CMSPID"] == "1")]  # CMSEQ 2: after Ibuprofen (CMTRT)
     assert row[["CMTRT", "CMDOSE", "CMDOSU", "CMROUTE", "CMSEQ"]].to_dict("records") == [

@@ -12,7 +12,8 @@ MH: every Condition that no AdverseEvent names as the condition it resulted in (
 MHTERM = code text, else the first coding display; MHDECOD = the MedDRA coding's display; MHCAT = the text of a
 category that has no HL7 condition-category coding; ongoing from clinicalStatus; start and end from onset and
 abatement dateTime (or Period); the body system from the sponsor medical-history extension; MHLLT/MHHLT/MHHLGT from
-the sponsor meddra-hierarchy extension; MHSEV from severity (text, else a coding display); MHDTC from recordedDate.
+the sponsor meddra-hierarchy extension; MHSEV = the AESEV term of severity (NCI or SNOMED CT code, or a text equal to
+a term; another severity: MHSEV blank, the severity as given in SUPPMH MHSRCSEV); MHDTC from recordedDate.
 
 Both: VISITNUM from the referenced visit Encounter (R4 MedicationStatement / MedicationAdministration.context, else
 .encounter); --SPID from the
@@ -33,10 +34,10 @@ from typing import Any
 from trialinterop.definition import model as d
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.collected import sponsor_id, visit_number
-from trialinterop.fhir_in.interventions import names_intervention
+from trialinterop.fhir_in.interventions import medication_of, names_intervention
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.supplemental import QVAL_LIMIT
-from trialinterop.fhir_in.terms import cdisc_route, cdisc_unit
+from trialinterop.fhir_in.terms import cdisc_route, cdisc_severity, cdisc_unit
 from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import code_in, codings, fields, original_dtc, record_number
 from trialinterop.source import models as m
@@ -51,6 +52,7 @@ ONGOING_CLINICAL = {"active": "Y", "recurrence": "Y", "relapse": "Y", "inactive"
 ONGOING_ADHERENCE = {"taking": "Y", "on": "Y", "not": "N", "stopped": "N"}
 """First word of an R5 MedicationStatement.adherence code (taking-as-directed, on-hold, not-taking...) -> ongoing."""
 ERROR = "entered-in-error"
+ENTERED_IN_ERROR = "entered-in-error (recorded by mistake: no event to map)"
 STUDY_TREATMENT = (
     "names a study intervention: an order or a report of the study treatment is no concomitant medication (CM), and "
     "EX is read from MedicationAdministrations"
@@ -120,7 +122,8 @@ class HistoryReader:
         self.resulting: set[int] = set()
         """id() of the Conditions that AdverseEvents resulted in."""
         self.supplemental: list[m.SupplementalValue] = []
-        """SUPPCM values: a route no CDISC ROUTE term maps, as given (CMSRCRT)."""
+        """SUPPCM and SUPPMH values: a route no CDISC ROUTE term maps (CMSRCRT), a severity no AESEV term maps
+        (MHSRCSEV), as given."""
 
     def _found(
         self, items: list[Located], what: str, keep: Callable[[Located], bool]
@@ -146,19 +149,15 @@ class HistoryReader:
         return rows
 
     def _medication_concept(self, item: Located) -> Any:
-        """The medication as a CodeableConcept: given inline, or the code of the referenced Medication."""
-        statement = item.resource
-        medication = statement.get("medication") or {}
-        concept = statement.get("medicationCodeableConcept") if self.is_r4 else medication.get("concept")
-        reference = statement.get("medicationReference") if self.is_r4 else medication.get("reference")
-        if concept is None and reference is not None:
-            element = f"{item.type}.medication" + ("Reference" if self.is_r4 else "")
-            concept = self.fhir.resolve(reference, item, element, "Medication").resource.get("code")
-        return concept
+        """The medication as a CodeableConcept (interventions.medication_of)."""
+        return medication_of(self.fhir, item)[0]
 
     def _mappable_statement(self, item: Located) -> bool:
         concept = self._medication_concept(item)
-        if item.resource.get("status") == ERROR or not _name(concept):
+        if item.resource.get("status") == ERROR:
+            self.unmapped.add_reason(item, ENTERED_IN_ERROR, "status")
+            return False
+        if not _name(concept):
             self.unmapped.add(item, concept, "medication")
             return False
         if item.type != "MedicationAdministration" and names_intervention(self.fhir, item, self.interventions):
@@ -245,7 +244,10 @@ class HistoryReader:
             return False
         concept = item.resource.get("code")
         verification = code_in(item.resource.get("verificationStatus"), codes.CONDITION_VERIFICATION_SYSTEM)
-        if verification == ERROR or not _name(concept):
+        if verification == ERROR:
+            self.unmapped.add_reason(item, ENTERED_IN_ERROR, "verificationStatus")
+            return False
+        if not _name(concept):
             self.unmapped.add(item, concept)
             return False
         return True
@@ -272,9 +274,19 @@ class HistoryReader:
             llt=levels.get("llt"),
             hlt=levels.get("hlt"),
             hlgt=levels.get("hlgt"),
-            severity=_name(condition.get("severity")),
+            severity=self._severity(item, sid, number),
             origin=item.origin,
         )
+
+    def _severity(self, item: Located, sid: str, number: int) -> str | None:
+        """MHSEV: the AESEV term of Condition.severity (fhir_in.terms.cdisc_severity); one no term maps is kept as
+        given in SUPPMH MHSRCSEV."""
+        term, given = cdisc_severity(self.fhir, item, "Condition.severity", item.resource.get("severity"),
+                                     "SUPPMH MHSRCSEV")  # fmt: skip
+        if given is not None:
+            self.supplemental.append(m.SupplementalValue("MH", sid, number, "MHSRCSEV", given[:QVAL_LIMIT],
+                                                         origin=item.origin))  # fmt: skip
+        return term
 
     def _collected(self, item: Located, domain: str, visit: str, date: str) -> dict[str, Any]:
         """VISITNUM (the `visit` Encounter reference), --DTC (dateTime `date`) and --SPID of a CM / MH resource."""

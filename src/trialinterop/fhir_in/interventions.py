@@ -6,8 +6,9 @@ display), codes = its codings of a system the definition format names (UNII, RxN
 element for (type, treatment name, planned dose, route, frequency, population, role, preceded_by...) come from the
 sponsor intervention extension (any field named as in the definition); without it the treatment name (EXTRT) is the
 name in upper case and the rest unknown, with a warning. MedicationAdministration.medication[x] (a CodeableConcept, or
-the referenced Medication's identifier and code) is matched against the interventions' codes, names and treatment names;
-an administration of anything else is a concomitant medication (CM, fhir_in.history). A MedicationStatement or
+the referenced Medication's identifier and code, or the Reference's display when that Medication has no code) is
+matched against the interventions' codes, names and treatment names; an administration of anything else, or of a
+medication named nowhere, is a concomitant medication (CM, fhir_in.history). A MedicationStatement or
 MedicationRequest naming a study intervention (an order or a report of the study treatment, not an exposure) is left
 out of CM, as not mapped (`names_intervention`).
 """
@@ -103,33 +104,43 @@ def _coded(concept: Any) -> tuple[d.CodedValue, ...]:
 
 def administered(fhir: FhirInput, item: Located, definition: d.StudyDefinition) -> tuple[str, str | None] | None:
     """(treatment name, lot) of a MedicationAdministration: the study intervention its medication[x] names; None
-    when it names none of them (a concomitant medication)."""
-    names, lot, _ = _given(fhir, item)
-    intervention = match_intervention(definition.interventions, names)
+    when it names none of them, or names nothing at all (then CM reads it, and counts it as not mapped)."""
+    names, lot = _given(fhir, item)
+    intervention = match_intervention(definition.interventions, names) if names else None
     if intervention is None:
         return None
     return intervention.treatment, lot
 
 
-def _given(fhir: FhirInput, item: Located) -> tuple[list[str], str | None, str]:
-    """(names of what was given, lot, element) of the medication[x] of a MedicationAdministration (or of a
-    MedicationStatement or MedicationRequest: the same element in both releases)."""
+def medication_of(fhir: FhirInput, item: Located) -> tuple[Any, Located | None, str]:
+    """(concept, referenced Medication or None, element) of the medication[x] of a MedicationAdministration,
+    MedicationStatement or MedicationRequest (the same element in each): the CodeableConcept given inline, else the
+    code of the Medication it references; when that Medication has no code (a mixture named by its ingredients), the
+    Reference's display as the concept's text, the sender's own name for it."""
     given = item.resource
     r4 = fhir.version == "R4"
     medication = given.get("medication") or {}
     reference = given.get("medicationReference") if r4 else medication.get("reference")
-    if reference is not None:
-        element = f"{item.type}.medicationReference" if r4 else f"{item.type}.medication"
-        target = fhir.resolve(reference, item, element, "Medication").resource
-        names = [*_identifiers(target), *_concept_names(target.get("code"))]
-        lot = (target.get("batch") or {}).get("lotNumber")
-    else:
+    if reference is None:
         concept = given.get("medicationCodeableConcept") if r4 else medication.get("concept")
-        element = f"{item.type}.medicationCodeableConcept" if r4 else f"{item.type}.medication"
-        names, lot = list(_concept_names(concept)), None
-    if not names:
-        raise item.fail(element, "required: the treatment given (EXTRT), as a code, display or text")
-    return names, lot, element
+        return concept, None, f"{item.type}.medicationCodeableConcept" if r4 else f"{item.type}.medication"
+    element = f"{item.type}.medicationReference" if r4 else f"{item.type}.medication"
+    target = fhir.resolve(reference, item, element, "Medication")
+    concept = target.resource.get("code")
+    if concept is None and isinstance(reference.get("display"), str) and reference["display"].strip():
+        concept = {"text": reference["display"]}
+    return concept, target, element
+
+
+def _given(fhir: FhirInput, item: Located) -> tuple[list[str], str | None]:
+    """(names of what was given, lot) of a medication[x] (`medication_of`): the referenced Medication's identifiers,
+    then the concept's text, codes and displays; no names when the medication is not named at all."""
+    concept, target, _ = medication_of(fhir, item)
+    if target is None:
+        return list(_concept_names(concept)), None
+    return [*_identifiers(target.resource), *_concept_names(concept)], (target.resource.get("batch") or {}).get(
+        "lotNumber"
+    )
 
 
 def names_intervention(fhir: FhirInput, item: Located, interventions: tuple[d.Intervention, ...]) -> bool:

@@ -2,18 +2,21 @@
 
 - route (`route.csv`): SNOMED CT route codes (the FHIR R4 route-codes value set) and HL7 v3 RouteOfAdministration
   codes -> CDISC ROUTE; also an NCI Thesaurus code of a ROUTE term, or a text/display equal to a ROUTE submission
-  value (with or without a trailing ' route');
+  value (with or without a trailing ' route', or a SNOMED CT semantic tag such as ' (qualifier value)');
+- severity (`severity.csv`): SNOMED CT condition-severity codes -> CDISC AESEV (Condition.severity -> MHSEV), or an
+  NCI code or text as for routes;
 - units (`ucum-unit.csv`): a Quantity's unit -> CDISC UNIT: first a row for its UCUM code and the result's test (LOINC:
   `/min` is beats/min for a heart rate, breaths/min for a respiratory rate; VSRESU has no `/min`), else its `unit`
   text when that is a UNIT submission value (so this tool's own output comes back unchanged), else its UCUM code
   when that is one, else a row for any test (mm[Hg] -> mmHg, Cel -> C, a -> YEARS...), else UCUM `10*n` written as
   CDISC `10^n`.
 
-A route nothing maps leaves --ROUTE blank and is kept as given in SUPP-- (`system|code (display)`; the caller writes
-the qualifier, CMSRCRT / EXSRCRT), with a warning naming the element. A unit nothing maps is kept as given in its
-variable (--DOSU, --ORRESU; UNIT is extensible): a dose or a result without its unit could not be read
-(docs/fhir-in.md, "Unmapped codes"). Administrative gender, US Core race/ethnicity and the AE severity, seriousness
-and outcome codes are read with the tables of fhir.codes (the ones to-fhir writes with), in reverse.
+A route (or a severity) nothing maps leaves --ROUTE (--SEV) blank and is kept as given in SUPP-- (`system|code
+(display)`; the caller writes the qualifier, CMSRCRT / EXSRCRT / MHSRCSEV), with a warning naming the element. A unit
+nothing maps is kept as given in its variable (--DOSU, --ORRESU; UNIT is extensible): a dose or a result without its
+unit could not be read (docs/fhir-in.md, "Unmapped codes"). Administrative gender, US Core race/ethnicity and the AE
+severity, seriousness and outcome codes are read with the tables of fhir.codes (the ones to-fhir writes with, data in
+`mappings/fhir-terms.csv`), in reverse.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from trialinterop.fhir_in.values import codings
 from trialinterop.resources import mappings_dir
 
 _POWER = re.compile(r"10\*(\d+)")
+_SEMANTIC_TAG = re.compile(r" \((QUALIFIER VALUE|PRODUCT|FINDING|DISORDER|SEVERITY MODIFIER)\)$")
+"""A SNOMED CT fully specified name's semantic tag, as FHIR examples carry it in a display."""
 
 
 @functools.cache
@@ -42,6 +47,12 @@ def _table(name: str) -> list[dict[str, str]]:
 def route_codes() -> dict[tuple[str, str], str]:
     """(system, code) -> CDISC ROUTE."""
     return {(row["system"], row["code"]): row["route"] for row in _table("route.csv")}
+
+
+@functools.cache
+def severity_codes() -> dict[tuple[str, str], str]:
+    """(system, code) -> CDISC AESEV."""
+    return {(row["system"], row["code"]): row["severity"] for row in _table("severity.csv")}
 
 
 @functools.cache
@@ -61,26 +72,52 @@ def cdisc_route(
 ) -> tuple[str | None, str | None]:
     """(the CDISC ROUTE a route CodeableConcept means, None) (see the module docstring); (None, the route as given)
     when no term maps it (a warning says it is `kept_in`, e.g. 'SUPPCM CMSRCRT'); (None, None) when it is absent."""
+    return _coded(fhir, item, element, concept, ("ROUTE", "--ROUTE", "route.csv"), route_codes(), kept_in)
+
+
+def cdisc_severity(
+    fhir: FhirInput, item: Located, element: str, concept: Any, kept_in: str
+) -> tuple[str | None, str | None]:
+    """`cdisc_route` for a severity CodeableConcept and CDISC AESEV (SNOMED CT condition-severity codes by
+    `severity.csv`), e.g. Condition.severity -> MHSEV; SNOMED's 'Mild to moderate' has no AESEV term."""
+    return _coded(fhir, item, element, concept, ("AESEV", "--SEV", "severity.csv"), severity_codes(), kept_in)
+
+
+def _coded(
+    fhir: FhirInput,
+    item: Located,
+    element: str,
+    concept: Any,
+    read: tuple[str, str, str],
+    table: dict[tuple[str, str], str],
+    kept_in: str,
+) -> tuple[str | None, str | None]:
+    """The term of a codelist a CodeableConcept means (`read`: the codelist, the variable left blank, the table's
+    file): an NCI Thesaurus code of one, a (system, code) row of `table`, else a text or display equal to a
+    submission value once upper-cased (without a trailing ' route' or a SNOMED CT semantic tag such as ' (qualifier
+    value)'); else a warning and the concept as given."""
     if not isinstance(concept, dict) or not (concept.get("text") or codings(concept)):
         return None, None
-    terms = cdisc_terms("ROUTE")
+    codelist, variable, source = read
+    terms = cdisc_terms(codelist)
     by_code = {code: value for value, code in terms.items()}
     for coding in codings(concept):
         system, code = coding.get("system") or "", coding.get("code") or ""
         if system == codes.NCI and code in by_code:
             return by_code[code], None
-        if (system, code) in route_codes():
-            return route_codes()[(system, code)], None
+        if (system, code) in table:
+            return table[(system, code)], None
     texts = [concept.get("text"), *(c.get("display") for c in codings(concept))]
     for text in texts:
         if isinstance(text, str):
-            folded = text.strip().upper()
+            folded = _SEMANTIC_TAG.sub("", text.strip().upper())
             for candidate in (folded, folded.removesuffix(" ROUTE")):
                 if candidate in terms:
                     return candidate, None
     given = as_given(concept)
-    fhir.warn(item, element, f"route {given} has no CDISC ROUTE term (mappings/fhir-in/route.csv): --ROUTE left "
-              f"blank, kept in {kept_in}")  # fmt: skip
+    what = "route" if codelist == "ROUTE" else "severity"
+    fhir.warn(item, element, f"{what} {given} has no CDISC {codelist} term (mappings/fhir-in/{source}): {variable} "
+              f"left blank, kept in {kept_in}")  # fmt: skip
     return None, given
 
 
@@ -116,5 +153,7 @@ def cdisc_unit(fhir: FhirInput, item: Located, element: str, quantity: Any, test
     given = text if isinstance(text, str) and text else code if isinstance(code, str) and code else None
     if given is None:
         return None
-    fhir.warn(item, element, f"unit {given!r} (UCUM {code!r}) has no CDISC UNIT term: kept as given")
+    system = quantity.get("system")
+    named = f"{system}|{code}" if isinstance(system, str) and system else f"code {code!r}"
+    fhir.warn(item, element, f"unit {given!r} ({named}) has no CDISC UNIT term: kept as given")
     return given

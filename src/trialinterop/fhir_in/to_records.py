@@ -158,8 +158,8 @@ class SubjectReader:
             interventions=self.definition.interventions,
         )
         out.medications = history.medications(self.other_medications)
-        out.supplemental += [*self.exposure_routes, *history.supplemental]
         out.medical_history = history.medical_history()
+        out.supplemental += [*self.exposure_routes, *history.supplemental]
         out.procedures = read_procedures(self.fhir, self.subject_of, self._study_visit, self.unmapped, self.preceding)
         return out
 

@@ -110,6 +110,7 @@ def iter_sdtm(
         ),
         *([("SUPPCM", lambda: _suppcm(records, ctx))] if has_supplemental_values(records, "CM") else []),
         *([("SUPPEX", lambda: _suppex(records, ctx))] if has_supplemental_values(records, "EX") else []),
+        *([("SUPPMH", lambda: _suppmh(records, ctx))] if has_supplemental_values(records, "MH") else []),
     ]
     for name, build in builders:
         frame = build()
@@ -121,8 +122,16 @@ def iter_sdtm(
 def _suppcm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     """SUPPCM: the records' supplemental values of CM (a route as given, from FHIR); CM is built again to find each
     parent's CMSEQ (only when there are such values)."""
-    seqs = seqs_by_spid(build_cm(records, ctx), "CM", _cm_spids(records), ctx)
+    spids = _spids([(c.subject_id, c.cm_id, c.sponsor_id) for c in records.medications])
+    seqs = seqs_by_spid(build_cm(records, ctx), "CM", spids, ctx)
     return with_supplemental_values(empty_frame(ctx.variable_names("SUPPCM")), records, ctx, domain="CM", seqs=seqs)
+
+
+def _suppmh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
+    """SUPPMH: the records' supplemental values of MH (a severity as given, from FHIR), as SUPPCM."""
+    spids = _spids([(h.subject_id, h.mh_id, h.sponsor_id) for h in records.medical_history])
+    seqs = seqs_by_spid(build_mh(records, ctx), "MH", spids, ctx)
+    return with_supplemental_values(empty_frame(ctx.variable_names("SUPPMH")), records, ctx, domain="MH", seqs=seqs)
 
 
 def _suppex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
@@ -131,16 +140,16 @@ def _suppex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     return with_supplemental_values(empty_frame(ctx.variable_names("SUPPEX")), records, ctx, domain="EX", seqs=seqs)
 
 
-def _cm_spids(records: TrialRecords) -> dict[tuple[str, int], str]:
-    """(subject id, CM number) -> CMSPID as build_cm writes it (the sponsor ids when any medication has one)."""
-    given = any(c.sponsor_id for c in records.medications)
-    return {(c.subject_id, c.cm_id): (c.sponsor_id or "") if given else str(c.cm_id) for c in records.medications}
-
-
 def _ae_spids(records: TrialRecords) -> dict[tuple[str, int], str]:
-    """(subject id, AE number) -> AESPID as build_ae writes it (the sponsor ids when any AE has one)."""
-    given = any(a.sponsor_id for a in records.adverse_events)
-    return {(a.subject_id, a.ae_id): (a.sponsor_id or "") if given else str(a.ae_id) for a in records.adverse_events}
+    """(subject id, AE number) -> AESPID as build_ae writes it."""
+    return _spids([(a.subject_id, a.ae_id, a.sponsor_id) for a in records.adverse_events])
+
+
+def _spids(rows: list[tuple[str, int, str | None]]) -> dict[tuple[str, int], str]:
+    """(subject id, record number) -> --SPID as the CM, MH and AE builders write it from (subject id, record number,
+    sponsor id) rows: the sponsor ids when any record has one, else the numbers."""
+    given = any(spid for _, _, spid in rows)
+    return {(sid, number): (spid or "") if given else str(number) for sid, number, spid in rows}
 
 
 def check_build(records: TrialRecords) -> list[Issue]:

@@ -6,9 +6,10 @@ codelist lists the terms a dataset uses, so each value of a collected or protoco
 definition's TS parameters) that is a submission value of the variable's CDISC codelist joins the study's codelist,
 with its NCI code. A value that is no term of that CDISC codelist is left out, so conform and the validator still
 report it; so is any value of a derived or assigned variable (an EPOCH the study does not have is an error of the
-study, not a new term); sponsor-defined codelists and external dictionaries are never extended, except by a value
-SDTMIG reserves in them (`RESERVED_TERMS`: SE's ETCD UNPLAN for an unplanned element), which joins only a package whose
-data use it.
+study, not a new term), except RDOMAIN, whose value joins when it names a dataset of the package (SUPPMH's parent MH
+where the study planned no MH); sponsor-defined codelists and external dictionaries are never extended, except by a
+value SDTMIG reserves in them (`RESERVED_TERMS`: SE's ETCD UNPLAN for an unplanned element), which joins only a
+package whose data use it.
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ def with_data_terms(spec: Spec, frames: Mapping[str, pd.DataFrame]) -> Spec:
             term = RESERVED_TERMS.get(codelist.name)
             if term and term[0] not in codelist.values and (frame[variable.name] == term[0]).any():
                 reserved.add(codelist.name)
-            if variable.origin not in OPEN_ORIGINS:
+            parents = variable.name == "RDOMAIN"
+            if variable.origin not in OPEN_ORIGINS and not parents:
                 continue
             standard = cdisc_terms(codelist.name)
             if not standard:
                 continue
             values = frame[variable.name].dropna().astype(str).unique()
             for value in sorted(set(values) - codelist.values):
-                if value in standard:
+                if value in standard and (not parents or value in frames):
                     found.setdefault(codelist.name, {})[value] = standard[value]
     if not found and not reserved:
         return spec
