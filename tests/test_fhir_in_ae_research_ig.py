@@ -75,7 +75,7 @@ def test_use_case_7_enrolled_maps_the_event_and_keeps_what_ae_cannot_hold(tmp_pa
                                                                  "not_mapped": {detected: 1}}  # fmt: skip
     # given as a Reference: AEACN is blank, so the element counts as not mapped although its row has a target
     assert resources["AdverseEvent"]["elements"]["mitigatingAction"] == {
-        "count": 1, "mapped_to": "AE.AEACN",
+        "count": 1, "mapped_to": "AE.AEACN;SUPPAE.AESRCACN",
         "not_mapped": {"given as a Reference, not an AEACN term: AEACN blank": 1},
     }  # fmt: skip
     # 11 = AdverseEvent detected, mitigatingAction, recorder, status; MedicationRequest authoredOn, contained,

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyreadstat
 import pytest
 from click.testing import CliRunner
 
@@ -128,12 +129,38 @@ def test_research_subject_without_patient(tmp_path: Path, out: Path, records: Tr
     _assert_refused(_run(source, out), out, f"entry[{subject}]", "ResearchSubject.individual", "required: the Patient")
 
 
-def test_adverse_event_with_unknown_outcome_code(tmp_path: Path, out: Path, records: TrialRecords) -> None:
+def test_adverse_event_codes_no_cdisc_term_maps_go_to_suppae(tmp_path: Path, out: Path, records: TrialRecords) -> None:
+    """The issue's rule for an unmapped code: a warning, the variable blank, the code as given in SUPP-- (this was
+    an error refusing the run for an unknown outcome)."""
     bundle = _bundle(records, tmp_path)
     event = _index(bundle, "AdverseEvent")
-    bundle["entry"][event]["resource"]["outcome"] = {"coding": [{"system": "http://example.org", "code": "x"}]}
-    source = _write(tmp_path, bundle)
-    _assert_refused(_run(source, out), out, f"entry[{event}]", "AdverseEvent.outcome", "no OUT term")
+    resource = bundle["entry"][event]["resource"]
+    resource["outcome"] = {"coding": [{"system": "http://example.org", "code": "x"}]}
+    resource["severity"] = {"coding": [{"system": "http://snomed.info/sct", "code": "371923003",
+                                        "display": "Mild to moderate"}]}  # fmt: skip
+    resource["seriousness"] = {"text": "perhaps"}
+    result = _run(_write(tmp_path, bundle), out)
+    assert result.exit_code == 0, result.output
+    for line in (
+        "AdverseEvent.outcome: http://example.org|x has no CDISC OUT term: AEOUT left blank, kept in SUPPAE AESRCOUT",
+        "AdverseEvent.severity: http://snomed.info/sct|371923003 (Mild to moderate) has no CDISC AESEV term: AESEV "
+        "left blank, kept in SUPPAE AESRCSEV",
+        "AdverseEvent.seriousness: perhaps has no CDISC NY term: AESER left blank, kept in SUPPAE AESRCSER",
+    ):
+        assert line in result.output
+    suppae, _ = pyreadstat.read_xport(str(out / "suppae.xpt"))
+    kept = suppae[suppae["QNAM"].str.startswith("AESRC")]
+    assert sorted(zip(kept["QNAM"], kept["QVAL"], strict=True)) == [
+        ("AESRCOUT", "http://example.org|x"),
+        ("AESRCSER", "perhaps"),
+        ("AESRCSEV", "http://snomed.info/sct|371923003 (Mild to moderate)"),
+    ]
+    ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
+    (seq,) = set(kept["IDVARVAL"])
+    row = ae[ae["AESEQ"] == float(seq)]
+    assert row[["USUBJID", "AEOUT", "AESEV", "AESER"]].to_dict("records") == [
+        {"USUBJID": kept["USUBJID"].iloc[0], "AEOUT": "", "AESEV": "", "AESER": ""}
+    ]
 
 
 def test_bad_ndjson_line(tmp_path: Path, out: Path, records: TrialRecords) -> None:

@@ -76,7 +76,7 @@ def test_every_problem_of_a_run_is_listed(tmp_path: Path, written: dict[str, Pat
     broken = copy.deepcopy(bundle)
     events = [e["resource"] for e in broken["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
     for event in events:
-        event["seriousness"] = {"coding": [{"system": "http://example.org", "code": "odd"}]}
+        event["event"] = {"coding": [{"system": "http://example.org", "code": "odd"}]}  # no text or display
     visits = [e["resource"] for e in broken["entry"] if e["resource"]["resourceType"] == "MedicationAdministration"]
     visits[0]["dosage"]["dose"] = {"value": "lots"}
     source = tmp_path / "broken.json"
@@ -86,8 +86,8 @@ def test_every_problem_of_a_run_is_listed(tmp_path: Path, written: dict[str, Pat
     rendered = [i.render() for i in refused.value.issues]
     count = len(events)
     assert count > 5
-    assert len(rendered) == 5 + 1 + 1  # five seriousness problems, the rest counted, the dose
-    assert sum("is not a seriousness code" in r for r in rendered) == 5
+    assert len(rendered) == 5 + 1 + 1  # five reported-term problems, the rest counted, the dose
+    assert sum("AdverseEvent.event.text: required: the reported term (AETERM)" in r for r in rendered) == 5
     assert sum(f"{count - 5} more like the 5 above ({count} of this kind in all)" in r for r in rendered) == 1
     assert sum("MedicationAdministration.dosage.dose.value: a number expected, got 'lots'" in r for r in rendered) == 1
     assert refused.value.coverage.not_mapped["AdverseEvent"] == {"a problem stopped it (see the errors)": count}

@@ -102,9 +102,11 @@ def test_value_level_for_qs_re_from_the_definition_and_supp(spec, study_spec) ->
     for found in (spec, study_spec):
         assert {e.where_values[0] for e in found.value_level("SUPPAE")} == {
             "AETRTEM", "AESOSP", "AESRCCD", "AESRCCAT", "AESUSPCT",
+            "AESRCSEV", "AESRCSER", "AESRCREL", "AESRCACN", "AESRCOUT",  # AE codes no CDISC term maps (FHIR)
         }  # fmt: skip
         assert found.value_level("SUPPDM")[0].codelist == "RACE"
         assert [e.where_values for e in found.value_level("SUPPCM")] == [("CMSRCRT",)]  # routes as given (FHIR)
+        assert [e.where_values for e in found.value_level("SUPPMH")] == [("MHSRCSEV",)]  # severities as given
         assert [e.where_values for e in found.value_level("SUPPEX")] == [("EXSRCRT",)]
 
 

@@ -7,20 +7,25 @@ IG's causality or R4 core suspectEntity.causality (assessment, productRelatednes
 AEDTC from recordedDate; AESPID text from the identifier in the study's aespid system; AESCAN/AESOD from the sponsor
 seriousness-answers extension.
 
-An element that is absent stays None (an AE incomplete at a data cut); an element that is present but not
-understood is an error naming it. AESPID is the number at the end of the identifier; without one the caller numbers
-the subject's events (with a warning).
+An element that is absent stays None (an AE incomplete at a data cut). A coded qualifier (severity, seriousness,
+causality, action, outcome) whose code no CDISC term maps leaves its variable blank and is kept as given in SUPPAE
+(`UNMAPPED`: AESRCSEV...), with a warning: the issue's "unmapped code -> a warning, and the raw value in SUPP--". The
+reported term (AETERM) and the dates are required: a present element not understood there is an error naming it.
+AESPID is the number at the end of the identifier; without one the caller numbers the subject's events (with a
+warning).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from trialinterop.ct import Terminology
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.collected import sponsor_id
-from trialinterop.fhir_in.load import FhirInput, Located
+from trialinterop.fhir_in.load import FhirInput, InputError, Located
+from trialinterop.fhir_in.supplemental import QVAL_LIMIT
+from trialinterop.fhir_in.terms import as_given
 from trialinterop.fhir_in.values import (
     cdisc_term,
     code_in,
@@ -38,6 +43,9 @@ from trialinterop.source.models import SERIOUSNESS_CRITERIA
 
 Resource = dict[str, Any]
 SUSPECT = "AdverseEvent.suspectEntity.causality"
+UNMAPPED = {"AESEV": ("AESEV", "AESRCSEV"), "NY": ("AESER", "AESRCSER"), "AEREL": ("AEREL", "AESRCREL"),
+            "ACN": ("AEACN", "AESRCACN"), "OUT": ("AEOUT", "AESRCOUT")}  # fmt: skip
+"""Codelist -> (the AE variable left blank, the SUPPAE QNAM of the code as given) when no term maps a code."""
 XVER = "http://hl7.org/fhir/5.0/StructureDefinition/extension-AdverseEvent."
 R4_OCCURRENCE_EXTENSION = XVER + "occurrence"
 R4_MITIGATING_ACTION_EXTENSION = XVER + "mitigatingAction"
@@ -64,12 +72,15 @@ class AdverseEventReader:
     terms: Terminology
     spid_system: str | None = None
     """Identifier system of the study's AESPID (`fhir_in.collected.sponsor_id`)."""
+    pending: list[tuple[str, str]] = field(default_factory=list)
+    """(QNAM, code as given) of the AE being read: coded qualifiers no CDISC term maps (`supplemental_values`)."""
 
     @property
     def r4(self) -> bool:
         return self.fhir.version == "R4"
 
     def read(self, item: Located, subject_id: str, ae_id: int) -> m.AdverseEvent:
+        self.pending.clear()
         ae = item.resource
         r4 = self.r4
         event_element = "AdverseEvent.event" if r4 else "AdverseEvent.code"
@@ -211,12 +222,8 @@ class AdverseEventReader:
             folded = text.strip().casefold()
             if folded in ("serious", "non-serious"):
                 return ("Y" if folded == "serious" else "N"), None
-        shown = [f"{c.get('system')}|{c.get('code')}" for c in codings(concept)] or [str(concept)]
-        raise item.fail(
-            "AdverseEvent.seriousness",
-            f"{', '.join(shown)} is not a seriousness code (serious, non-serious, or an R4 code such as "
-            "SeriousResultsInDeath)",
-        )
+        self._keep(item, "AdverseEvent.seriousness", concept, "NY")  # not serious, non-serious nor an R4 code
+        return None, None
 
     def _causality(self, ae: Resource, base: str) -> Any:
         """The first causality assessment: the IG's (R4 suspect-entity extension, R5 entityRelatedness), else R4
@@ -233,12 +240,12 @@ class AdverseEventReader:
             return (suspect.get("causality") or {}).get("entityRelatedness")
         return None
 
-    def _outcome(self, item: Located, concept: Any) -> str:
-        """AEOUT from the NCI code of the CDISC term, else from the R4 core outcome code."""
+    def _outcome(self, item: Located, concept: Any) -> str | None:
+        """AEOUT from the NCI code of the CDISC term, else from the R4 core outcome code (None: no term maps it)."""
         core = reverse(codes.R4_AE_OUTCOME, code_in(concept, codes.R4_AE_OUTCOME_SYSTEM))
         if core is not None and not code_in(concept, codes.NCI):
             return core
-        return cdisc_term(item, "AdverseEvent.outcome", concept, "OUT", self.terms)
+        return self._term(item, "AdverseEvent.outcome", concept, "OUT")
 
     def _criteria(self, ae: Resource, base: str) -> tuple[dict[str, str], str | None]:
         answers, specify = {}, None
@@ -254,8 +261,27 @@ class AdverseEventReader:
         return answers, specify
 
     def _term(self, item: Located, element: str, concept: Any, codelist: str) -> str | None:
-        """`cdisc_term` of an element an incomplete AE may lack: absent stays None (never a default term)."""
-        return None if concept is None else cdisc_term(item, element, concept, codelist, self.terms)
+        """`cdisc_term` of an element an incomplete AE may lack: absent stays None (never a default term); a code no
+        term maps: None, and the code as given is kept for SUPPAE (`UNMAPPED`)."""
+        if concept is None:
+            return None
+        try:
+            return cdisc_term(item, element, concept, codelist, self.terms)
+        except InputError:
+            self._keep(item, element, concept, codelist)
+            return None
+
+    def _keep(self, item: Located, element: str, concept: Any, codelist: str) -> None:
+        variable, qnam = UNMAPPED[codelist]
+        given = (as_given(concept) if isinstance(concept, dict) else "") or str(concept)
+        self.fhir.warn(item, element, f"{given} has no CDISC {codelist} term: {variable} left blank, kept in SUPPAE "
+                       f"{qnam}")  # fmt: skip
+        self.pending.append((qnam, given))
+
+    def supplemental_values(self, item: Located, subject_id: str, ae_id: int) -> list[m.SupplementalValue]:
+        """The SUPPAE values of the codes `read` could not map, for the AE it returned."""
+        return [m.SupplementalValue("AE", subject_id, ae_id, qnam, given[:QVAL_LIMIT], origin=item.origin)
+                for qnam, given in self.pending]  # fmt: skip
 
 
 def _first(element: Any, url: str) -> Resource | None:

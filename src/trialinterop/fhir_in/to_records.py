@@ -611,6 +611,7 @@ class SubjectReader:
                     self.fhir.warn(item, "AdverseEvent.identifier", message)
                 event = reader.read(item, sid, number)
                 events.append(event)
+                supplemental += reader.supplemental_values(item, sid, number)
                 supplemental += unread_ae_values(self.fhir, item, sid, number, resulting_concept(self.fhir, item))
                 self.fhir.map_to(item, "AE")
                 if event.pt_code is not None and not extensions(item.resource, sponsor.MEDDRA_HIERARCHY):
