@@ -302,3 +302,21 @@ def test_version_is_told_by_shape() -> None:
     assert detect_version([patient], "r5") == "R5"
     with pytest.raises(InputError, match=r"AdverseEvent.occurrencePeriod: R5 element in R4 input"):
         detect_version([r4_subject, r5_event])
+
+
+def test_r4_backport_severity_or_grade_extension_gives_aesev(tmp_path: Path, out: Path, records: TrialRecords) -> None:
+    """The AE Clinical Research IG's R4 backport carries severity in its `severity-or-grade` extension."""
+    bundle = _bundle(records, tmp_path)
+    url = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/severity-or-grade"
+    events = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
+    for resource in events:  # every event: severe, given only in the extension
+        resource.pop("severity", None)
+        severe = {"system": "http://terminology.hl7.org/CodeSystem/adverse-event-severity", "code": "severe"}
+        resource.setdefault("extension", []).append({"url": url, "valueCodeableConcept": {"coding": [severe]}})
+    report = tmp_path / "coverage.json"
+    result = _run(_write(tmp_path, bundle), out, "--report", str(report))
+    assert result.exit_code == 0, result.output
+    ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
+    assert len(ae) == len(events) > 1 and set(ae["AESEV"]) == {"SEVERE"}
+    elements = json.loads(report.read_text(encoding="utf-8"))["resources"]["AdverseEvent"]["elements"]
+    assert elements[f"extension({url})"] == {"count": len(events), "mapped_to": "AE.AESEV;SUPPAE.AESRCSEV"}

@@ -1,11 +1,11 @@
-"""AdverseEvent -> AE record, as the HL7 AE Clinical Research IG (and its R4 backport) writes it and as the
-FHIR-to-CDISC Joint Mapping IG reads R4 core: AETERM/MedDRA from event (R5 code) or resultingCondition ->
-Condition.code; AESTDTC from date (R5 occurrence); AEENDTC from the IG's resolve-date or the R5 occurrence
-cross-version extension; AESEV from severity; AESER (and, for R4 codes such as SeriousResultsInDeath, the criterion)
-from seriousness; AEOUT from outcome (AESDTH = Y for a fatal serious event that states no criteria); AEREL from the
-IG's causality or R4 core suspectEntity.causality (assessment, productRelatedness); AEACN from the mitigating action;
-AEDTC from recordedDate; AESPID text from the identifier in the study's aespid system; AESCAN/AESOD from the sponsor
-seriousness-answers extension.
+"""AdverseEvent -> AE record, as the HL7 AE Clinical Research IG (and its R4 backport) writes it and as the FHIR-to-
+CDISC Joint Mapping IG reads R4 core: AETERM/MedDRA from event (R5 code) or resultingCondition -> Condition.code;
+AESTDTC from date (R5 occurrence); AEENDTC from the IG's resolve-date or the R5 occurrence cross-version extension;
+AESEV from severity (R4: else the backport's severity-or-grade extension); AESER (and, for R4 codes such as
+SeriousResultsInDeath, the criterion) from seriousness; AEOUT from outcome (AESDTH = Y for a fatal serious event that
+states no criteria); AEREL from the IG's causality or R4 core suspectEntity.causality (assessment,
+productRelatedness); AEACN from the mitigating action; AEDTC from recordedDate; AESPID text from the identifier in
+the study's aespid system; AESCAN/AESOD from the sponsor seriousness-answers extension.
 
 An element that is absent stays None (an AE incomplete at a data cut). A coded qualifier (severity, seriousness,
 causality, action, outcome) whose code no CDISC term maps leaves its variable blank and is kept as given in SUPPAE
@@ -101,7 +101,7 @@ class AdverseEventReader:
             end = fields(ae, sponsor.AE_END).get("end") or record_dtc(extension_value(ae, base + "/resolve-date"))
             occurrence = extension_value(ae, R4_OCCURRENCE_EXTENSION)  # the Joint Mapping IG's AEENDTC
             end = end or record_dtc((occurrence or {}).get("end") if isinstance(occurrence, dict) else None)
-            severity = ae.get("severity")
+            severity = ae.get("severity") or extension_value(ae, base + "/severity-or-grade")  # the backport's
             url = base + "/mitigating-action"
             action = extension_value(_first(ae, url), "item")
             if action is None:
