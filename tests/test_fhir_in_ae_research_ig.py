@@ -101,3 +101,67 @@ def test_use_case_7_enrolled_maps_the_event_and_keeps_what_ae_cannot_hold(tmp_pa
     assert cm[["CMTRT", "CMINDC", "CMROUTE"]].to_dict("records") == [
         {"CMTRT": "Study Medication for psoriasis", "CMINDC": "Psoriasis", "CMROUTE": "INTRAVENOUS"}
     ]
+
+
+# --- use case 6B, R4 (the IG's R4 backport) --------------------------------------------------------------------------
+
+EXAMPLE_R4 = EXAMPLE.with_name("use-case-6b-r4.json")
+JOINT_MAPPING_R4 = Path(__file__).resolve().parent / "data" / "fhir" / "joint-mapping-ig-r4.json"
+
+
+def test_use_case_6b_as_published_is_refused_and_fully_accounted_for(tmp_path: Path) -> None:
+    out, report = tmp_path / "out", tmp_path / "coverage.json"
+    args = ["fhir-to-sdtm", str(EXAMPLE_R4), "-o", str(out), "--study", "nct05016804", "--report", str(report)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "FHIR input refused: 1 problem(s)" in result.output
+    assert "the input's study (NCT01234567) is not the study of --study nct05016804" in result.output
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["fhir_version"] == "R4" and document["totals"]["resources"] == 14
+    resources = document["resources"]
+    assert resources["Provenance"]["not_mapped"] == {"a resource type fhir-to-sdtm does not read": 2}
+    assert resources["MedicationStatement"]["not_mapped"] == {OUTSIDE: 3}
+    assert resources["AdverseEvent"]["not_mapped"] == {OUTSIDE: 1}
+
+
+def test_use_case_6b_enrolled_maps_event_vital_signs_and_medications(tmp_path: Path) -> None:
+    """Janet (the IG's Patient) enrolled at the Joint Mapping IG bundle's site 01 by a ResearchSubject this test adds:
+    the backport AE reads its resultingEffect extension's Condition with the event, its causality (NCI C53258) and
+    outcome (NCI C49498), and its six seriousness criteria, all false; the Observations' encounter given only by
+    display leaves VISITNUM blank with a warning (it refused the run before)."""
+    bundle = json.loads(JOINT_MAPPING_R4.read_text(encoding="utf-8"))
+    bundle["entry"] += json.loads(EXAMPLE_R4.read_text(encoding="utf-8"))["entry"]
+    subject = {"resourceType": "ResearchSubject", "id": "rs-janet", "status": "on-study",
+               "identifier": [{"system": "https://hospital.example.org/research-subjects", "value": "01-106"}],
+               "period": {"start": "2023-03-01"}, "study": {"reference": "ResearchStudy/site-01"},
+               "individual": {"reference": "Patient/JanetPatient"}}  # fmt: skip
+    bundle["entry"].append({"fullUrl": "https://x.org/ResearchSubject/rs-janet", "resource": subject})
+    source, out, report = tmp_path / "enrolled.json", tmp_path / "out", tmp_path / "coverage.json"
+    source.write_text(json.dumps(bundle), encoding="utf-8")
+    args = ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804", "--report", str(report)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "Observation.encounter: Reference with only a display ('GP Visit') does not resolve to any resource of " \
+           "the input: VISITNUM left blank" in result.output  # fmt: skip
+    resources = json.loads(report.read_text(encoding="utf-8"))["resources"]
+    assert resources["Condition"]["mapped"] == {"AE": 3}  # the bundle's two, and Janet's through resultingEffect
+    assert resources["MedicationStatement"]["mapped"] == {"CM": 3}
+    janet = "NCT05016804-01-106"
+    ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
+    columns = ["AETERM", "AEDECOD", "AESER", "AEREL", "AEOUT", "AESTDTC", "AESDTH", "AESHOSP", "AESDISAB", "AESMIE"]
+    assert ae[ae["USUBJID"] == janet][columns].to_dict("records") == [
+        {"AETERM": "Serious reportable event associated with product or device", "AEDECOD": "UNCODED", "AESER": "Y",
+         "AEREL": "POSSIBLY RELATED", "AEOUT": "RECOVERED/RESOLVED", "AESTDTC": "2023-04-10", "AESDTH": "N",
+         "AESHOSP": "N", "AESDISAB": "N", "AESMIE": "N"}
+    ]  # fmt: skip
+    vs, _ = pyreadstat.read_xport(str(out / "vs.xpt"))
+    assert vs[vs["USUBJID"] == janet][["VSTESTCD", "VSORRES", "VSORRESU"]].to_dict("records") == [
+        {"VSTESTCD": "DIABP", "VSORRES": "44", "VSORRESU": "mmHg"},
+        {"VSTESTCD": "SYSBP", "VSORRES": "109", "VSORRESU": "mmHg"},
+        {"VSTESTCD": "WEIGHT", "VSORRES": "20.09414", "VSORRESU": "kg"},
+    ]
+    cm, _ = pyreadstat.read_xport(str(out / "cm.xpt"))
+    pill = cm[(cm["USUBJID"] == janet) & (cm["CMTRT"] == "Little Pink Pill for water retention")]
+    assert pill[["CMDOSE", "CMDOSU", "CMROUTE", "CMSTDTC"]].to_dict("records") == [
+        {"CMDOSE": 1.0, "CMDOSU": "TABLET", "CMROUTE": "ORAL", "CMSTDTC": "2023-02-01"}
+    ]

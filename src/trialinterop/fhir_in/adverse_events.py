@@ -36,6 +36,7 @@ from trialinterop.fhir_in.values import (
     original_dtc,
     record_dtc,
     record_number,
+    resulting_references,
     reverse,
 )
 from trialinterop.source import models as m
@@ -201,10 +202,8 @@ class AdverseEventReader:
     def _resulting_condition(self, item: Located) -> Resource | None:
         """The code of the Condition the event resulted in (the Joint Mapping IG's AETERM/MedDRA source) when the event
         itself carries no code."""
-        element = "resultingCondition" if self.r4 else "resultingEffect"
-        for ref in item.resource.get(element) or []:
-            condition = self.fhir.resolve(ref, item, f"AdverseEvent.{element}", "Condition").resource
-            return condition.get("code")
+        for ref, element in resulting_references(item.resource, r4=self.r4):
+            return self.fhir.resolve(ref, item, element, "Condition").resource.get("code")
         return None
 
     def _seriousness(self, item: Located, concept: Any) -> tuple[str | None, str | None]:

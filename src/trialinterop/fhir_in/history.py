@@ -39,7 +39,7 @@ from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.supplemental import QVAL_LIMIT
 from trialinterop.fhir_in.terms import cdisc_route, cdisc_severity, cdisc_unit
 from trialinterop.fhir_in.unmapped import Unmapped
-from trialinterop.fhir_in.values import code_in, codings, fields, original_dtc, record_number
+from trialinterop.fhir_in.values import code_in, codings, fields, original_dtc, record_number, resulting_references
 from trialinterop.source import models as m
 
 Resource = dict[str, Any]
@@ -228,12 +228,11 @@ class HistoryReader:
 
     def _resulting_conditions(self) -> set[int]:
         """id() of the Conditions that AdverseEvents resulted in (read as part of the event)."""
-        element = "resultingCondition" if self.is_r4 else "resultingEffect"
         found = set()
         for item in self.fhir.of_type("AdverseEvent"):
-            for ref in item.resource.get(element) or []:
+            for ref, element in resulting_references(item.resource, r4=self.is_r4):
                 with self.fhir.attempt(item):
-                    target = self.fhir.resolve(ref, item, f"AdverseEvent.{element}")
+                    target = self.fhir.resolve(ref, item, element)
                     found.add(id(target.resource))
                     self.fhir.map_to(target, "AE")
         return found

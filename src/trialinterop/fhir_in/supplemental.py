@@ -19,7 +19,7 @@ from typing import Any
 
 from trialinterop.fhir import codes
 from trialinterop.fhir_in.load import FhirInput, Located
-from trialinterop.fhir_in.values import codings
+from trialinterop.fhir_in.values import codings, resulting_references
 from trialinterop.source import models as m
 
 QVAL_LIMIT = 200
@@ -62,8 +62,7 @@ def resulting_concept(fhir: FhirInput, item: Located) -> Any:
     concept = event.get("event" if fhir.version == "R4" else "code")
     if concept:
         return concept
-    element = "resultingCondition" if fhir.version == "R4" else "resultingEffect"
-    for ref in event.get(element) or []:
+    for ref, _ in resulting_references(event, r4=fhir.version == "R4"):
         text = ref.get("reference") if isinstance(ref, dict) else None
         target = fhir.find(text) if isinstance(text, str) else None
         if target is not None:

@@ -30,7 +30,7 @@ from trialinterop.errors import InputError
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.adverse_events import AdverseEventReader, ae_number
 from trialinterop.fhir_in.arms import subject_arms
-from trialinterop.fhir_in.collected import study_visit_number, visit_number
+from trialinterop.fhir_in.collected import visit_number
 from trialinterop.fhir_in.dispositions import read_dispositions, read_unplanned_elements
 from trialinterop.fhir_in.findings import TestIndex, identifier_key, is_derived, read_finding
 from trialinterop.fhir_in.history import HistoryReader
@@ -414,12 +414,9 @@ class SubjectReader:
         self.fhir.map_to(item, rows[0].instrument.split("-")[1])
 
     def _study_visit(self, item: Located) -> float | None:
-        """VISITNUM of the resource's `encounter` when that is a study visit, else None."""
-        encounter = item.resource.get("encounter")
-        if not encounter:
-            return None
-        found = self.fhir.resolve(encounter, item, f"{item.type}.encounter", "Encounter")
-        return study_visit_number(self.fhir, item, f"{item.type}.encounter", found, self.visit_system)
+        """VISITNUM of the resource's `encounter` when that is a study visit, else None (one that resolves to nothing,
+        such as a Reference with only a display: VISITNUM blank, with a warning; `collected.visit_number`)."""
+        return visit_number(self.fhir, item, "encounter", self.visit_system)
 
     @property
     def attribute_names(self) -> dict[str, str]:

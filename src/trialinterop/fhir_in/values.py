@@ -83,6 +83,21 @@ def extension_value(element: Any, url: str) -> Any:
     return None
 
 
+R4_RESULTING_EFFECT = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/resultingEffect"
+"""The AE Clinical Research IG R4 backport's extension for R5 AdverseEvent.resultingEffect."""
+
+
+def resulting_references(event: Resource, *, r4: bool) -> list[tuple[Any, str]]:
+    """(Reference, element) of each Condition an AdverseEvent resulted in: R5 `resultingEffect`; R4
+    `resultingCondition`, then the backport's `resultingEffect` extension (R4 core has no resultingEffect)."""
+    if not r4:
+        return [(ref, "AdverseEvent.resultingEffect") for ref in event.get("resultingEffect") or []]
+    found = [(ref, "AdverseEvent.resultingCondition") for ref in event.get("resultingCondition") or []]
+    element = f"AdverseEvent.extension({R4_RESULTING_EFFECT})"
+    found += [(e.get("valueReference"), element) for e in extensions(event, R4_RESULTING_EFFECT)]
+    return found
+
+
 def fields(element: Any, url: str) -> dict[str, Any]:
     """Single-valued fields of a sponsor extension (see fhir.sponsor); {} when absent."""
     found = extensions(element, url)
