@@ -146,6 +146,11 @@ def test_use_case_6b_enrolled_maps_event_vital_signs_and_medications(tmp_path: P
     resources = json.loads(report.read_text(encoding="utf-8"))["resources"]
     assert resources["Condition"]["mapped"] == {"AE": 3}  # the bundle's two, and Janet's through resultingEffect
     assert resources["MedicationStatement"]["mapped"] == {"CM": 3}
+    # example001 doses 1 to 2 tablets (doseRange): no CM variable holds a range here, so it is listed, not dropped
+    range_left = (
+        "a dose range (doseRange): CMDOSE holds one number and this package has no CMDOSTXT, so CMDOSE is blank"
+    )
+    assert resources["MedicationStatement"]["elements"]["dosage"]["not_mapped"] == {range_left: 1}
     janet = "NCT05016804-01-106"
     ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
     columns = ["AETERM", "AEDECOD", "AESER", "AEREL", "AEOUT", "AESTDTC", "AESDTH", "AESHOSP", "AESDISAB", "AESMIE"]

@@ -53,6 +53,7 @@ ONGOING_ADHERENCE = {"taking": "Y", "on": "Y", "not": "N", "stopped": "N"}
 """First word of an R5 MedicationStatement.adherence code (taking-as-directed, on-hold, not-taking...) -> ongoing."""
 ERROR = "entered-in-error"
 ENTERED_IN_ERROR = "entered-in-error (recorded by mistake: no event to map)"
+DOSE_RANGE = "a dose range (doseRange): CMDOSE holds one number and this package has no CMDOSTXT, so CMDOSE is blank"
 STUDY_TREATMENT = (
     "names a study intervention: an order or a report of the study treatment is no concomitant medication (CM), and "
     "EX is read from MedicationAdministrations"
@@ -187,7 +188,12 @@ class HistoryReader:
         else:
             dosages = statement.get("dosageInstruction" if kind == "MedicationRequest" else "dosage")
             dosage = (dosages or [{}])[0]
-            quantity = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity") or {}
+            rate = (dosage.get("doseAndRate") or [{}])[0]
+            quantity = rate.get("doseQuantity") or {}
+            if not quantity and rate.get("doseRange"):
+                element = f"{kind}.dosage" + ("Instruction" if kind == "MedicationRequest" else "")
+                self.fhir.warn(item, element + ".doseAndRate.doseRange", DOSE_RANGE)
+                self.fhir.leave_out(item, element, DOSE_RANGE)
             bounds = ((dosage.get("timing") or {}).get("repeat") or {}).get("boundsPeriod")
             start, end = _start_end(statement, "effective")
             if kind == "MedicationRequest" and isinstance(bounds, dict):
