@@ -1,9 +1,10 @@
-"""Seven more FHIR R4 core examples (npm package hl7.fhir.r4.examples 4.0.1, CC0;
+"""Eight more FHIR R4 core examples (npm package hl7.fhir.r4.examples 4.0.1, CC0;
 tests/data/third_party/fhir-r4-examples-more), given to the Joint Mapping IG bundle's subject 01-101: medication
 orders whose contained Medication has no code (one named by the Reference's display, one by nothing), an
 administration of such a Medication, a SNOMED CT route given as a qualifier value, dose units of HL7's
 orderableDrugForm, a statement entered in error and a Condition whose severity (SNOMED CT "Mild to moderate") has no
-AESEV term. Each is mapped, or listed as not mapped with its reason, and the package passes the validator."""
+AESEV term, and a hemoglobin result with no category. Each is mapped, or listed as not mapped with its reason, and
+the package passes the validator."""
 
 from __future__ import annotations
 
@@ -100,3 +101,15 @@ def test_the_package_passes_the_validator(converted: tuple[Path, dict, str]) -> 
     result = CliRunner().invoke(main, ["validate", str(out), "--fail-on", "error"])
     assert result.exit_code == 0, result.output
     assert "RDOMAIN" not in result.output  # SUPPMH's parent MH joins the DOMAIN codelist (spec.data_terms)
+
+
+def test_a_laboratory_result_without_category_is_read_by_its_loinc_code(converted: tuple[Path, dict, str]) -> None:
+    """Observation f005 (hemoglobin, LOINC 718-7) has no category (R4 makes it optional): mappings/loinc.csv places
+    718-7 in LB (HGB, blood)."""
+    out, document, _ = converted
+    assert document["resources"]["Observation"]["mapped"] == {"LB": 1}
+    (row,) = _read(out, "lb")
+    columns = ["LBTESTCD", "LBORRES", "LBORRESU", "LBORNRLO", "LBORNRHI", "LBNRIND", "LBSPEC", "LBDTC"]
+    assert {c: row[c] for c in columns} == {"LBTESTCD": "HGB", "LBORRES": "7.2", "LBORRESU": "g/dL", "LBORNRLO": "7.5",
+                                            "LBORNRHI": "10", "LBNRIND": "LOW", "LBSPEC": "BLOOD",
+                                            "LBDTC": "2013-04-05T10:30:10"}  # fmt: skip

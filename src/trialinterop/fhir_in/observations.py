@@ -16,7 +16,8 @@ breaths/min); `referenceRange[0]` low/high -> --ORNRLO/--ORNRHI;
 effective[x] -> --DTC; the visit from the Encounter when it is a study visit, else none (VISITNUM empty). A panel
 the table does not map whose components it all maps (the blood pressure panel 85354-9: systolic 8480-6, diastolic
 8462-4) gives one record per component.
-An Observation of these categories whose LOINC code the table lacks is listed as not mapped, per code.
+An Observation with no category is read by its LOINC code's domain in the table (`observation_domain`). An
+Observation of these categories whose LOINC code the table lacks is listed as not mapped, per code.
 """
 
 from __future__ import annotations
@@ -50,11 +51,21 @@ NRIND = {"H": "HIGH", "HH": "HIGH", "HU": "HIGH", "L": "LOW", "LL": "LOW", "LU":
 
 
 def observation_domain(observation: dict[str, Any]) -> str | None:
-    """VS or LB from the Observation's category (observation-category code system), else None."""
-    for concept in observation.get("category") or []:
+    """VS or LB from the Observation's category (observation-category code system); an Observation with no category
+    at all (R4 makes it optional; the FHIR core laboratory examples have none) is of the domain the LOINC table gives
+    its code (else of the first of its components' codes the table knows); else None."""
+    categories = observation.get("category") or []
+    for concept in categories:
         code = code_in(concept, CATEGORY_SYSTEM)
         if code in DOMAIN_OF_CATEGORY:
             return DOMAIN_OF_CATEGORY[code]
+    if categories:
+        return None
+    parts = [observation, *(c for c in observation.get("component") or [] if isinstance(c, dict))]
+    for part in parts:
+        found = _tests_by_loinc().get(code_in(part.get("code"), codes.LOINC) or "")
+        if found is not None:
+            return found[0]
     return None
 
 
