@@ -320,3 +320,23 @@ def test_r4_backport_severity_or_grade_extension_gives_aesev(tmp_path: Path, out
     assert len(ae) == len(events) > 1 and set(ae["AESEV"]) == {"SEVERE"}
     elements = json.loads(report.read_text(encoding="utf-8"))["resources"]["AdverseEvent"]["elements"]
     assert elements[f"extension({url})"] == {"count": len(events), "mapped_to": "AE.AESEV;SUPPAE.AESRCSEV"}
+
+
+def test_resources_entered_in_error_are_left_out_and_listed(tmp_path: Path, out: Path, records: TrialRecords) -> None:
+    """FHIR's status `entered-in-error` (a modifier) marks no valid record: an AdverseEvent so marked by the AE IG
+    backport's status modifier extension, and an Observation by its status, are listed, not mapped."""
+    bundle = _bundle(records, tmp_path)
+    events = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
+    events[0]["modifierExtension"] = [{"url": "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/status",
+                                       "valueCode": "entered-in-error"}]  # fmt: skip
+    observation = bundle["entry"][_index(bundle, "Observation")]["resource"]
+    observation["status"] = "entered-in-error"
+    report = tmp_path / "coverage.json"
+    result = _run(_write(tmp_path, bundle), out, "--no-strict", "--report", str(report))
+    assert result.exit_code == 0, result.output
+    ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
+    assert len(ae) == len(events) - 1
+    resources = json.loads(report.read_text(encoding="utf-8"))["resources"]
+    in_error = "entered-in-error (recorded by mistake: no event to map)"
+    assert resources["AdverseEvent"]["not_mapped"] == {in_error: 1}
+    assert resources["Observation"]["not_mapped"][in_error] == 1  # beside the derived totals SDTM derives again

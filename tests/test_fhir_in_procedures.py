@@ -70,6 +70,8 @@ def test_procedures_entered_in_error_or_not_done_are_listed(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["fhir-to-sdtm", str(source), "-o", str(out), "--study", "nct05016804"])
     assert result.exit_code == 2, result.output
     assert "FHIR input refused (2 Procedure(s) not mapped" in result.output
-    assert "Procedure.status: 1 Procedure(s) not mapped: a Procedure entered in error" in result.output
+    assert "Procedure.status: 1 Procedure(s) not mapped: entered-in-error (recorded by mistake: no event to map)" in (
+        result.output
+    )
     not_done = "a Procedure not done (PR holds procedures that took place)"
     assert f"Procedure.status: 1 Procedure(s) not mapped: {not_done}" in result.output

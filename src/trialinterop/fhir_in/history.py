@@ -51,8 +51,6 @@ ONGOING_CLINICAL = {"active": "Y", "recurrence": "Y", "relapse": "Y", "inactive"
 """Condition.clinicalStatus -> the ongoing answer (unknown: none)."""
 ONGOING_ADHERENCE = {"taking": "Y", "on": "Y", "not": "N", "stopped": "N"}
 """First word of an R5 MedicationStatement.adherence code (taking-as-directed, on-hold, not-taking...) -> ongoing."""
-ERROR = "entered-in-error"
-ENTERED_IN_ERROR = "entered-in-error (recorded by mistake: no event to map)"
 DOSE_RANGE = "a dose range (doseRange): CMDOSE holds one number and this package has no CMDOSTXT, so CMDOSE is blank"
 STUDY_TREATMENT = (
     "names a study intervention: an order or a report of the study treatment is no concomitant medication (CM), and "
@@ -155,9 +153,6 @@ class HistoryReader:
 
     def _mappable_statement(self, item: Located) -> bool:
         concept = self._medication_concept(item)
-        if item.resource.get("status") == ERROR:
-            self.unmapped.add_reason(item, ENTERED_IN_ERROR, "status")
-            return False
         if not _name(concept):
             self.unmapped.add(item, concept, "medication")
             return False
@@ -248,10 +243,6 @@ class HistoryReader:
         if id(item.resource) in self.resulting:
             return False
         concept = item.resource.get("code")
-        verification = code_in(item.resource.get("verificationStatus"), codes.CONDITION_VERIFICATION_SYSTEM)
-        if verification == ERROR:
-            self.unmapped.add_reason(item, ENTERED_IN_ERROR, "verificationStatus")
-            return False
         if not _name(concept):
             self.unmapped.add(item, concept)
             return False

@@ -19,7 +19,8 @@ from trialinterop.fhir_in.unmapped import Unmapped
 from trialinterop.fhir_in.values import codings, original_dtc
 from trialinterop.source import models as m
 
-NOT_TAKEN = {"entered-in-error": "entered in error", "not-done": "not done (PR holds procedures that took place)"}
+NOT_TAKEN = {"not-done": "not done (PR holds procedures that took place)"}
+"""Procedure.status -> why it is no PR record (entered in error: every resource alike, fhir_in.subjects)."""
 
 
 def _name(concept: Any) -> str | None:

@@ -5,7 +5,9 @@ of the `context` (the study definition, terminology, the shared resources' index
 records, the warnings, the problems (each resource that could not be mapped, with its place), what mapped to nothing
 and the coverage of every resource of the group. It reads nothing else and changes nothing it is given, so groups
 can be mapped in any order, in any process (the single-machine path maps them one after another; a Spark job can
-map each partition's groups with the same function and join the parts with fhir_in.assemble).
+map each partition's groups with the same function and join the parts with fhir_in.assemble). A resource entered in
+error (`status`, a Condition's `verificationStatus`, the AE backport's status modifier: fhir_in.values.entered_in_error)
+is no valid record: it is left out of the mapping and listed as not mapped with that reason.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from trialinterop.fhir_in.groups import SubjectGroup
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.to_records import NOT_IN_STUDY, SubjectReader, SubjectRecords
 from trialinterop.fhir_in.unmapped import Unmapped
+from trialinterop.fhir_in.values import ENTERED_IN_ERROR, entered_in_error
 from trialinterop.issues import Issue
 
 SUBJECT_FAILED = "its subject could not be mapped (see the errors of its ResearchSubject)"
@@ -73,7 +76,12 @@ def map_subject(context: MappingContext, group: SubjectGroup) -> SubjectPart:
         if item not in in_study:
             fhir.ignore(item, "a ResearchSubject of another study")
     if in_study:
-        fhir.resources = [r for r in group.resources if r.type != "ResearchSubject" or r in in_study]
+        erroneous = {id(item.resource): element for item in group.resources if (element := entered_in_error(item))}
+        for item in group.resources:
+            if id(item.resource) in erroneous:
+                reader.unmapped.add_reason(item, ENTERED_IN_ERROR, erroneous[id(item.resource)])
+        kept = [r for r in group.resources if r.type != "ResearchSubject" or r in in_study]
+        fhir.resources = [r for r in kept if id(r.resource) not in erroneous]
         records = reader.records()
         if not records.subjects:
             fhir.mapped.clear()

@@ -83,6 +83,30 @@ def extension_value(element: Any, url: str) -> Any:
     return None
 
 
+ENTERED_IN_ERROR = "entered-in-error (recorded by mistake: no event to map)"
+R4_AE_STATUS = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/status"
+"""The AE Clinical Research IG R4 backport's modifier extension for R5 AdverseEvent.status."""
+
+
+def entered_in_error(item: Located) -> str | None:
+    """The element that marks a resource entered in error (FHIR's modifier: the record is no valid data), else None:
+    `status`, a Condition's `verificationStatus`, or the AE backport's status modifier extension."""
+    resource = item.resource
+    if resource.get("status") == "entered-in-error":
+        return "status"
+    if item.type == "Condition" and code_in(
+        resource.get("verificationStatus"), codes.CONDITION_VERIFICATION_SYSTEM
+    ) == ("entered-in-error"):
+        return "verificationStatus"
+    for extension in resource.get("modifierExtension") or []:
+        if isinstance(extension, dict) and (extension.get("url"), extension.get("valueCode")) == (
+            R4_AE_STATUS,
+            "entered-in-error",
+        ):
+            return f"modifierExtension({R4_AE_STATUS})"
+    return None
+
+
 R4_RESULTING_EFFECT = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/resultingEffect"
 """The AE Clinical Research IG R4 backport's extension for R5 AdverseEvent.resultingEffect."""
 
