@@ -23,16 +23,16 @@ from typing import Any
 from trialinterop.ct import Terminology
 from trialinterop.fhir import codes, sponsor
 from trialinterop.fhir_in.collected import sponsor_id
-from trialinterop.fhir_in.load import FhirInput, InputError, Located
+from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.supplemental import QVAL_LIMIT
 from trialinterop.fhir_in.terms import as_given
 from trialinterop.fhir_in.values import (
-    cdisc_term,
     code_in,
     codings,
     extension_value,
     extensions,
     fields,
+    matching_term,
     original_dtc,
     record_dtc,
     record_number,
@@ -260,15 +260,14 @@ class AdverseEventReader:
         return answers, specify
 
     def _term(self, item: Located, element: str, concept: Any, codelist: str) -> str | None:
-        """`cdisc_term` of an element an incomplete AE may lack: absent stays None (never a default term); a code no
-        term maps: None, and the code as given is kept for SUPPAE (`UNMAPPED`)."""
+        """`matching_term` of an element an incomplete AE may lack: absent stays None (never a default term); a code
+        no term maps: None, and the code as given is kept for SUPPAE (`UNMAPPED`)."""
         if concept is None:
             return None
-        try:
-            return cdisc_term(item, element, concept, codelist, self.terms)
-        except InputError:
+        term = matching_term(concept, codelist, self.terms)
+        if term is None:
             self._keep(item, element, concept, codelist)
-            return None
+        return term
 
     def _keep(self, item: Located, element: str, concept: Any, codelist: str) -> None:
         variable, qnam = UNMAPPED[codelist]

@@ -181,22 +181,19 @@ class HistoryReader:
             quantity = dosage.get("dose") or {}
             start, end = _start_end(statement, "effective" if self.is_r4 else "occurence")
         else:
-            dosages = statement.get("dosageInstruction" if kind == "MedicationRequest" else "dosage")
-            dosage = (dosages or [{}])[0]
+            name = "dosageInstruction" if kind == "MedicationRequest" else "dosage"
+            dosage = (statement.get(name) or [{}])[0]
             rate = (dosage.get("doseAndRate") or [{}])[0]
             quantity = rate.get("doseQuantity") or {}
             if not quantity and rate.get("doseRange"):
-                element = f"{kind}.dosage" + ("Instruction" if kind == "MedicationRequest" else "")
-                self.fhir.warn(item, element + ".doseAndRate.doseRange", DOSE_RANGE)
-                self.fhir.leave_out(item, element, DOSE_RANGE)
+                self.fhir.warn(item, f"{kind}.{name}.doseAndRate.doseRange", DOSE_RANGE)
+                self.fhir.leave_out(item, f"{kind}.{name}", DOSE_RANGE)
             bounds = ((dosage.get("timing") or {}).get("repeat") or {}).get("boundsPeriod")
             start, end = _start_end(statement, "effective")
             if kind == "MedicationRequest" and isinstance(bounds, dict):
                 start, end = original_dtc(bounds, "start"), original_dtc(bounds, "end")
         route, given = cdisc_route(self.fhir, item, f"{kind}.dosage.route", dosage.get("route"), "SUPPCM CMSRCRT")
-        if given is not None:
-            self.supplemental.append(m.SupplementalValue("CM", sid, number, "CMSRCRT", given[:QVAL_LIMIT],
-                                                         origin=item.origin))  # fmt: skip
+        self._keep_given(item, "CM", sid, number, "CMSRCRT", given)
         return m.ConcomitantMedication(
             subject_id=sid,
             cm_id=number,
@@ -279,10 +276,15 @@ class HistoryReader:
         given in SUPPMH MHSRCSEV."""
         term, given = cdisc_severity(self.fhir, item, "Condition.severity", item.resource.get("severity"),
                                      "SUPPMH MHSRCSEV")  # fmt: skip
-        if given is not None:
-            self.supplemental.append(m.SupplementalValue("MH", sid, number, "MHSRCSEV", given[:QVAL_LIMIT],
-                                                         origin=item.origin))  # fmt: skip
+        self._keep_given(item, "MH", sid, number, "MHSRCSEV", given)
         return term
+
+    def _keep_given(self, item: Located, domain: str, sid: str, number: int, qnam: str, given: str | None) -> None:
+        """A code no CDISC term maps, as given, for SUPP`domain` (nothing when it mapped or was absent)."""
+        if given is not None:
+            self.supplemental.append(
+                m.SupplementalValue(domain, sid, number, qnam, given[:QVAL_LIMIT], origin=item.origin)
+            )
 
     def _collected(self, item: Located, domain: str, visit: str, date: str) -> dict[str, Any]:
         """VISITNUM (the `visit` Encounter reference), --DTC (dateTime `date`) and --SPID of a CM / MH resource."""

@@ -106,14 +106,14 @@ def administered(fhir: FhirInput, item: Located, definition: d.StudyDefinition) 
     """(treatment name, lot) of a MedicationAdministration: the study intervention its medication[x] names; None
     when it names none of them, or names nothing at all (then CM reads it, and counts it as not mapped)."""
     names, lot = _given(fhir, item)
-    intervention = match_intervention(definition.interventions, names) if names else None
+    intervention = match_intervention(definition.interventions, names)
     if intervention is None:
         return None
     return intervention.treatment, lot
 
 
-def medication_of(fhir: FhirInput, item: Located) -> tuple[Any, Located | None, str]:
-    """(concept, referenced Medication or None, element) of the medication[x] of a MedicationAdministration,
+def medication_of(fhir: FhirInput, item: Located) -> tuple[Any, Located | None]:
+    """(concept, referenced Medication or None) of the medication[x] of a MedicationAdministration,
     MedicationStatement or MedicationRequest (the same element in each): the CodeableConcept given inline, else the
     code of the Medication it references; when that Medication has no code (a mixture named by its ingredients), the
     Reference's display as the concept's text, the sender's own name for it."""
@@ -122,20 +122,19 @@ def medication_of(fhir: FhirInput, item: Located) -> tuple[Any, Located | None, 
     medication = given.get("medication") or {}
     reference = given.get("medicationReference") if r4 else medication.get("reference")
     if reference is None:
-        concept = given.get("medicationCodeableConcept") if r4 else medication.get("concept")
-        return concept, None, f"{item.type}.medicationCodeableConcept" if r4 else f"{item.type}.medication"
+        return (given.get("medicationCodeableConcept") if r4 else medication.get("concept")), None
     element = f"{item.type}.medicationReference" if r4 else f"{item.type}.medication"
     target = fhir.resolve(reference, item, element, "Medication")
     concept = target.resource.get("code")
     if concept is None and isinstance(reference.get("display"), str) and reference["display"].strip():
         concept = {"text": reference["display"]}
-    return concept, target, element
+    return concept, target
 
 
 def _given(fhir: FhirInput, item: Located) -> tuple[list[str], str | None]:
     """(names of what was given, lot) of a medication[x] (`medication_of`): the referenced Medication's identifiers,
     then the concept's text, codes and displays; no names when the medication is not named at all."""
-    concept, target, _ = medication_of(fhir, item)
+    concept, target = medication_of(fhir, item)
     if target is None:
         return list(_concept_names(concept)), None
     return [*_identifiers(target.resource), *_concept_names(concept)], (target.resource.get("batch") or {}).get(

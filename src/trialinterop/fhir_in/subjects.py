@@ -76,12 +76,14 @@ def map_subject(context: MappingContext, group: SubjectGroup) -> SubjectPart:
         if item not in in_study:
             fhir.ignore(item, "a ResearchSubject of another study")
     if in_study:
-        erroneous = {id(item.resource): element for item in group.resources if (element := entered_in_error(item))}
+        kept = []
         for item in group.resources:
-            if id(item.resource) in erroneous:
-                reader.unmapped.add_reason(item, ENTERED_IN_ERROR, erroneous[id(item.resource)])
-        kept = [r for r in group.resources if r.type != "ResearchSubject" or r in in_study]
-        fhir.resources = [r for r in kept if id(r.resource) not in erroneous]
+            element = entered_in_error(item)
+            if element is not None:
+                reader.unmapped.add_reason(item, ENTERED_IN_ERROR, element)
+            elif item.type != "ResearchSubject" or item in in_study:
+                kept.append(item)
+        fhir.resources = kept
         records = reader.records()
         if not records.subjects:
             fhir.mapped.clear()

@@ -24,7 +24,8 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from trialinterop.ct import cdisc_terms
 from trialinterop.fhir import codes
@@ -35,6 +36,17 @@ from trialinterop.resources import mappings_dir
 _POWER = re.compile(r"10\*(\d+)")
 _SEMANTIC_TAG = re.compile(r" \((QUALIFIER VALUE|PRODUCT|FINDING|DISORDER|SEVERITY MODIFIER)\)$")
 """A SNOMED CT fully specified name's semantic tag, as FHIR examples carry it in a display."""
+
+
+class _Reading(NamedTuple):
+    """What `_coded` reads a concept as: the noun of its warning, the codelist, the variable left blank, the table's
+    file and its (system, code) -> term rows."""
+
+    noun: str
+    codelist: str
+    variable: str
+    source: str
+    table: Callable[[], dict[tuple[str, str], str]]
 
 
 @functools.cache
@@ -67,12 +79,16 @@ def ucum_units_of_tests() -> dict[tuple[str, str], str]:
     return {(row["ucum"], row["loinc"]): row["unit"] for row in _table("ucum-unit.csv") if row["loinc"]}
 
 
+_ROUTE = _Reading("route", "ROUTE", "--ROUTE", "route.csv", route_codes)
+_SEVERITY = _Reading("severity", "AESEV", "--SEV", "severity.csv", severity_codes)
+
+
 def cdisc_route(
     fhir: FhirInput, item: Located, element: str, concept: Any, kept_in: str = "SUPP--"
 ) -> tuple[str | None, str | None]:
     """(the CDISC ROUTE a route CodeableConcept means, None) (see the module docstring); (None, the route as given)
     when no term maps it (a warning says it is `kept_in`, e.g. 'SUPPCM CMSRCRT'); (None, None) when it is absent."""
-    return _coded(fhir, item, element, concept, ("ROUTE", "--ROUTE", "route.csv"), route_codes(), kept_in)
+    return _coded(fhir, item, element, concept, _ROUTE, kept_in)
 
 
 def cdisc_severity(
@@ -80,7 +96,7 @@ def cdisc_severity(
 ) -> tuple[str | None, str | None]:
     """`cdisc_route` for a severity CodeableConcept and CDISC AESEV (SNOMED CT condition-severity codes by
     `severity.csv`), e.g. Condition.severity -> MHSEV; SNOMED's 'Mild to moderate' has no AESEV term."""
-    return _coded(fhir, item, element, concept, ("AESEV", "--SEV", "severity.csv"), severity_codes(), kept_in)
+    return _coded(fhir, item, element, concept, _SEVERITY, kept_in)
 
 
 def _coded(
@@ -88,19 +104,17 @@ def _coded(
     item: Located,
     element: str,
     concept: Any,
-    read: tuple[str, str, str],
-    table: dict[tuple[str, str], str],
+    read: _Reading,
     kept_in: str,
 ) -> tuple[str | None, str | None]:
-    """The term of a codelist a CodeableConcept means (`read`: the codelist, the variable left blank, the table's
-    file): an NCI Thesaurus code of one, a (system, code) row of `table`, else a text or display equal to a
-    submission value once upper-cased (without a trailing ' route' or a SNOMED CT semantic tag such as ' (qualifier
-    value)'); else a warning and the concept as given."""
+    """The term of `read`'s codelist a CodeableConcept means: an NCI Thesaurus code of one, a (system, code) row of
+    its table, else a text or display equal to a submission value once upper-cased (without a trailing ' route' or a
+    SNOMED CT semantic tag such as ' (qualifier value)'); else a warning and the concept as given."""
     if not isinstance(concept, dict) or not (concept.get("text") or codings(concept)):
         return None, None
-    codelist, variable, source = read
-    terms = cdisc_terms(codelist)
+    terms = cdisc_terms(read.codelist)
     by_code = {code: value for value, code in terms.items()}
+    table = read.table()
     for coding in codings(concept):
         system, code = coding.get("system") or "", coding.get("code") or ""
         if system == codes.NCI and code in by_code:
@@ -115,9 +129,8 @@ def _coded(
                 if candidate in terms:
                     return candidate, None
     given = as_given(concept)
-    what = "route" if codelist == "ROUTE" else "severity"
-    fhir.warn(item, element, f"{what} {given} has no CDISC {codelist} term (mappings/fhir-in/{source}): {variable} "
-              f"left blank, kept in {kept_in}")  # fmt: skip
+    fhir.warn(item, element, f"{read.noun} {given} has no CDISC {read.codelist} term (mappings/fhir-in/{read.source}): "
+              f"{read.variable} left blank, kept in {kept_in}")  # fmt: skip
     return None, given
 
 

@@ -83,6 +83,7 @@ def extension_value(element: Any, url: str) -> Any:
     return None
 
 
+ERROR_CODE = "entered-in-error"
 ENTERED_IN_ERROR = "entered-in-error (recorded by mistake: no event to map)"
 R4_AE_STATUS = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/status"
 """The AE Clinical Research IG R4 backport's modifier extension for R5 AdverseEvent.status."""
@@ -92,16 +93,15 @@ def entered_in_error(item: Located) -> str | None:
     """The element that marks a resource entered in error (FHIR's modifier: the record is no valid data), else None:
     `status`, a Condition's `verificationStatus`, or the AE backport's status modifier extension."""
     resource = item.resource
-    if resource.get("status") == "entered-in-error":
+    if resource.get("status") == ERROR_CODE:
         return "status"
-    if item.type == "Condition" and code_in(
-        resource.get("verificationStatus"), codes.CONDITION_VERIFICATION_SYSTEM
-    ) == ("entered-in-error"):
+    verification = resource.get("verificationStatus") if item.type == "Condition" else None
+    if code_in(verification, codes.CONDITION_VERIFICATION_SYSTEM) == ERROR_CODE:
         return "verificationStatus"
     for extension in resource.get("modifierExtension") or []:
         if isinstance(extension, dict) and (extension.get("url"), extension.get("valueCode")) == (
             R4_AE_STATUS,
-            "entered-in-error",
+            ERROR_CODE,
         ):
             return f"modifierExtension({R4_AE_STATUS})"
     return None
@@ -129,8 +129,19 @@ def fields(element: Any, url: str) -> dict[str, Any]:
 
 
 def cdisc_term(item: Located, element: str, concept: Any, codelist: str, terminology: Terminology) -> str:
+    """`matching_term`; an error naming the element when no term matches."""
+    term = matching_term(concept, codelist, terminology)
+    if term is not None:
+        return term
+    shown = [f"{c.get('system')}|{c.get('code')}" for c in codings(concept)] or [str(concept)]
+    raise item.fail(
+        element, f"no {codelist} term for {', '.join(shown)} (expected an NCI Thesaurus code of {codelist})"
+    )
+
+
+def matching_term(concept: Any, codelist: str, terminology: Terminology) -> str | None:
     """The CDISC submission value of `codelist` that a CodeableConcept means: by its NCI Thesaurus code, else by a
-    display or text equal to a submission value. An error naming the element when neither matches."""
+    display or text equal to a submission value; None when neither matches."""
     terms = terminology.codelist(codelist).terms
     for coding in codings(concept):
         if coding.get("system") == codes.NCI:
@@ -143,10 +154,7 @@ def cdisc_term(item: Located, element: str, concept: Any, codelist: str, termino
     for text in candidates:
         if isinstance(text, str) and terminology.has(codelist, text.upper()):
             return text.upper()
-    shown = [f"{c.get('system')}|{c.get('code')}" for c in codings(concept)] or [str(concept)]
-    raise item.fail(
-        element, f"no {codelist} term for {', '.join(shown)} (expected an NCI Thesaurus code of {codelist})"
-    )
+    return None
 
 
 def reverse(table: Mapping[K, Any], code: Any, *, index: int | None = None) -> K | None:

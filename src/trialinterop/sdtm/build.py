@@ -120,18 +120,26 @@ def iter_sdtm(
 
 
 def _suppcm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    """SUPPCM: the records' supplemental values of CM (a route as given, from FHIR); CM is built again to find each
-    parent's CMSEQ (only when there are such values)."""
-    spids = _spids([(c.subject_id, c.cm_id, c.sponsor_id) for c in records.medications])
-    seqs = seqs_by_spid(build_cm(records, ctx), "CM", spids, ctx)
-    return with_supplemental_values(empty_frame(ctx.variable_names("SUPPCM")), records, ctx, domain="CM", seqs=seqs)
+    """SUPPCM: the records' supplemental values of CM (a route as given, from FHIR)."""
+    rows = [(c.subject_id, c.cm_id, c.sponsor_id) for c in records.medications]
+    return _supp_by_spid(records, ctx, "CM", build_cm(records, ctx), rows)
 
 
 def _suppmh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    """SUPPMH: the records' supplemental values of MH (a severity as given, from FHIR), as SUPPCM."""
-    spids = _spids([(h.subject_id, h.mh_id, h.sponsor_id) for h in records.medical_history])
-    seqs = seqs_by_spid(build_mh(records, ctx), "MH", spids, ctx)
-    return with_supplemental_values(empty_frame(ctx.variable_names("SUPPMH")), records, ctx, domain="MH", seqs=seqs)
+    """SUPPMH: the records' supplemental values of MH (a severity as given, from FHIR)."""
+    rows = [(h.subject_id, h.mh_id, h.sponsor_id) for h in records.medical_history]
+    return _supp_by_spid(records, ctx, "MH", build_mh(records, ctx), rows)
+
+
+def _supp_by_spid(
+    records: TrialRecords, ctx: SdtmContext, domain: str, parent: pd.DataFrame, rows: list[tuple[str, int, str | None]]
+) -> pd.DataFrame:
+    """SUPP`domain`: the records' supplemental values of `domain`, each naming its parent's --SEQ through the --SPID
+    `parent` (the domain built again, only when there are such values) gives its record (`rows`: `_spids`)."""
+    seqs = seqs_by_spid(parent, domain, _spids(rows), ctx)
+    return with_supplemental_values(
+        empty_frame(ctx.variable_names(f"SUPP{domain}")), records, ctx, domain=domain, seqs=seqs
+    )
 
 
 def _suppex(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
