@@ -24,7 +24,8 @@ from trialinterop.sdtm.conform_parts import PartFacts, concat_parts, conform_par
 from trialinterop.sdtm.context import build_context
 from trialinterop.sdtm.domains.findings import build_findings_in_parts
 from trialinterop.source.generate import generate_records
-from trialinterop.spark.findings import join_range, split_by_range, subject_ranges
+from trialinterop.spark.findings import join_range
+from trialinterop.spark.ranges import split_by_range, subject_ranges
 from trialinterop.spec import load_spec, with_data_terms
 from trialinterop.writers.dataset_json import dataset_json_part, write_dataset_json, write_dataset_json_parts
 from trialinterop.writers.package import xpt_member

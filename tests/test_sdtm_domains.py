@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from test_sdtm_factory import context, records, rows
+from trialinterop.ct import load_terminology
+from trialinterop.sdtm.context import build_context
 from trialinterop.sdtm.domains.ae import build_ae, build_suppae, check_uncoded_events
 from trialinterop.sdtm.domains.dm import build_dm, build_suppdm
 from trialinterop.sdtm.domains.ds import build_ds
@@ -181,3 +183,16 @@ def test_ie_criterion_not_met() -> None:
         ie, ["USUBJID", "IESEQ", "IETESTCD", "IETEST", "IECAT", "IEORRES", "IESTRESC", "VISITNUM", "VISIT"]
     ) == [(S2, 1, "EXCL001", "Active infection", "EXCLUSION", "Y", "Y", 1.0, "SCREENING")]
     assert rows(ie, ["EPOCH", "IEDTC", "IEDY"]) == [("SCREENING", "2022-02-01", None)]
+
+
+def test_spid_follows_the_whole_trial_when_the_records_are_some_of_its_subjects() -> None:
+    """Spark builds AE per range of subjects: a range whose AEs have no sponsor id writes them empty (not numbered)
+    when another range's AEs have one, as the whole trial's AE does."""
+    trial = records()
+    assert all(a.sponsor_id is None for a in trial.adverse_events)
+    alone = build_ae(trial, context(trial))
+    assert alone["AESPID"].tolist() == ["1", "2", "2", "1"]  # the AE numbers (per subject)
+    whole = build_context(trial, load_terminology(), spid_domains=frozenset({"AE", "CM"}))
+    assert rows(build_ae(trial, whole), ["AESPID"]) == [(None,)] * 4
+    none = build_context(trial, load_terminology(), spid_domains=frozenset())
+    assert build_ae(trial, none)["AESPID"].tolist() == ["1", "2", "2", "1"]

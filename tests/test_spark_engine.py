@@ -25,8 +25,8 @@ from trialinterop.fhir_in import read_fhir_trial
 from trialinterop.fhir_in.load import _read_ndjson_folder
 from trialinterop.fhir_in.pipeline import FhirRefused
 from trialinterop.source.generate import generate_records
-from trialinterop.spark import findings as spark_findings
 from trialinterop.spark import ndjson as ndjson_reader
+from trialinterop.spark import ranges as spark_ranges
 from trialinterop.spark import session as spark_session_module
 from trialinterop.spark.fhir_to_sdtm import read_fhir_trial_spark
 from trialinterop.spark.session import java_command, spark_session
@@ -232,7 +232,8 @@ def _both_engines(source: Path, out: Path, *extra: str) -> tuple[dict[str, bytes
 def test_cli_writes_byte_identical_packages(
     spark: Any, small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(spark_findings, "RANGE_SUBJECTS", 5)  # the findings datasets in 3 ranges of subjects
+    monkeypatch.setattr(spark_ranges, "RANGE_SUBJECTS", 5)  # every per-subject dataset in 3 ranges of subjects
+    monkeypatch.setattr(spark_ranges, "RANGE_ROWS", 1)  # each range by a task of its own
     local, distributed = _both_engines(small, tmp_path)
     assert {"dm.xpt", "dm.json", "define.xml", "ae.xpt"} <= set(local)
     assert distributed == local

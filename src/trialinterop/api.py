@@ -14,7 +14,7 @@ from pathlib import Path
 from trialinterop.ct import load_terminology
 from trialinterop.issues import Issue
 from trialinterop.progress import progress_task
-from trialinterop.sdtm.build import FindingsElsewhere, check_build, iter_sdtm
+from trialinterop.sdtm.build import RecordsElsewhere, check_build, iter_sdtm
 from trialinterop.sdtm.conform import conform_each
 from trialinterop.source.models import TrialRecords
 from trialinterop.source.reader import read_records
@@ -38,13 +38,13 @@ def convert_to_sdtm(
     formats: Iterable[str] = ("xpt",),
     define: bool = True,
     xpt_engine: Engine = "native",
-    findings: FindingsElsewhere | None = None,
+    elsewhere: RecordsElsewhere | None = None,
 ) -> SdtmResult:
     """Build every dataset from `records` (or a records folder), conform and write them atomically to `out_dir`.
 
     With `define`, define.xml and its human-readable rendering define.html are written beside the datasets.
     `xpt_engine="pyreadstat"` writes the XPT files with pyreadstat instead of the native encoder (same content).
-    `findings`: where the findings are when `records` does not hold them (Spark's executors).
+    `elsewhere`: where the subjects' records are when `records` holds the definition only (Spark's executors).
     """
     with progress_task(4, "SDTM package") as task:
         if not isinstance(records, TrialRecords):
@@ -52,10 +52,10 @@ def convert_to_sdtm(
         task.advance()
         terminology = load_terminology()
         spec = load_spec(definition=records.definition)
-        noted = check_build(records)
+        noted = check_build(records) if elsewhere is None else elsewhere.notes()
         # each dataset is conformed as soon as it is built and its built frame let go (writers take conformed
         # datasets, which are typed and categorical: a fraction of the built frames' memory)
-        conformed, conform_issues = conform_each(iter_sdtm(records, terminology, spec=spec, findings=findings), spec)
+        conformed, conform_issues = conform_each(iter_sdtm(records, terminology, spec=spec, elsewhere=elsewhere), spec)
         task.advance()
         package = write_package(
             conformed,

@@ -31,8 +31,8 @@ def check_master(engine: str, master: str | None) -> None:
 
 @contextmanager
 def read_with_spark(path: Path, master: str | None, **options: Any) -> Iterator[tuple[Any, Any]]:
-    """fhir_in.read_fhir_trial run by Spark, the findings left on the executors: (the trial without its findings,
-    where the findings are for `api.convert_to_sdtm`); the session is stopped when the block ends."""
+    """fhir_in.read_fhir_trial run by Spark, the subjects' records left on the executors: (the trial without them,
+    where they are for `api.convert_to_sdtm`); the session is stopped when the block ends."""
     from trialinterop.spark.fhir_to_sdtm import trial_on_executors
     from trialinterop.spark.session import spark_session
 

@@ -90,18 +90,18 @@ def command(
     if path.is_dir() and not any(path.glob("*.ndjson")):
         raise click.BadParameter(f"{source}: a folder must hold *.ndjson files (a FHIR export)", param_hint="SOURCE")
     options: dict[str, Any] = {"version": fhir_version, "study": study, "strict": strict, "site": site}
-    with ExitStack() as spark:  # with --engine spark the findings stay on the executors until the package is written
+    with ExitStack() as spark:  # --engine spark: the records stay on the executors until the package is written
         try:
             if engine == "spark":
-                trial, findings = spark.enter_context(read_with_spark(path, master, **options))
+                trial, elsewhere = spark.enter_context(read_with_spark(path, master, **options))
             else:
-                trial, findings = read_fhir_trial(path, **options), None
+                trial, elsewhere = read_fhir_trial(path, **options), None
         except FhirRefused as refused:
             _coverage(refused.coverage, report, source=source, version=refused.version, problems=refused.issues)
             raise
         _coverage(trial.coverage, report, source=source, version=trial.version)
         write_sdtm_and_report(
-            trial.records, out, formats=formats, define=define, warnings=trial.warnings, findings=findings
+            trial.records, out, formats=formats, define=define, warnings=trial.warnings, elsewhere=elsewhere
         )
 
 

@@ -9,7 +9,7 @@ import click
 from trialinterop.commands.common import EXIT_FINDINGS
 from trialinterop.errors import ConformanceError
 from trialinterop.issues import Issue, Severity
-from trialinterop.sdtm.build import FindingsElsewhere
+from trialinterop.sdtm.build import RecordsElsewhere
 from trialinterop.source.models import TrialRecords
 
 FORMATS = ("xpt", "json")
@@ -39,16 +39,16 @@ def write_sdtm_and_report(
     formats: tuple[str, ...],
     define: bool,
     warnings: tuple[Issue, ...] = (),
-    findings: FindingsElsewhere | None = None,
+    elsewhere: RecordsElsewhere | None = None,
 ) -> None:
     """Write the package; print warnings and a summary. Exit 1 (nothing written) when the spec is broken.
-    `findings`: where the findings are when `records` does not hold them (--engine spark)."""
+    `elsewhere`: where the subjects' records are when `records` holds the definition only (--engine spark)."""
     from trialinterop.api import convert_to_sdtm
 
     for warning in warnings:
         click.echo(warning.render(), err=True)
     try:
-        result = convert_to_sdtm(records, out, formats=formats, define=define, findings=findings)
+        result = convert_to_sdtm(records, out, formats=formats, define=define, elsewhere=elsewhere)
     except ConformanceError as exc:
         errors = [i for i in exc.issues if i.severity >= Severity.ERROR]
         click.echo(f"error: SDTM package not written: {len(errors)} error(s) against the specification", err=True)

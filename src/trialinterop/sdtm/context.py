@@ -36,6 +36,10 @@ class SdtmContext:
     table: SubjectTable  # the same reference dates and elements as arrays, for the column derivations
     definition: StudyDefinition | None = None  # always set by build_context; tests may build a context without
     usubjids: Mapping[str, str] = field(default_factory=dict)  # SUBJID -> USUBJID of every subject of the records
+    spid_domains: frozenset[str] | None = None
+    """The domains (AE, CM, MH) in which a record of the whole trial has a sponsor id, when the records are some
+    subjects of a trial (Spark's executors build the datasets in ranges of subjects); None: the records are the
+    whole trial, and say it themselves."""
 
     @property
     def study_id(self) -> str:
@@ -45,6 +49,11 @@ class SdtmContext:
         """USUBJID of a subject (the definition's template; STUDYID-SUBJID for an id the records do not list)."""
         found = self.usubjids.get(subject_id)
         return found if found is not None else derive_usubjid(self.study.study_id, subject_id)
+
+    def sponsor_ids_given(self, domain: str, here: bool) -> bool:
+        """Whether --SPID holds the records' sponsor ids in `domain` (else the record numbers): `here`, whether some
+        of these records have one, unless the context knows it of the whole trial (`spid_domains`)."""
+        return here if self.spid_domains is None else domain in self.spid_domains
 
     def require_definition(self) -> StudyDefinition:
         if self.definition is None:
@@ -92,9 +101,11 @@ def build_context(
     *,
     spec: Spec | None = None,
     contacts: Mapping[str, str] | None = None,
+    spid_domains: frozenset[str] | None = None,
 ) -> SdtmContext:
     """`spec` defaults to the bundled specification for the records' definition; `contacts`: further last-contact
-    dates per subject id (the findings' latest dates when the findings are not in `records`)."""
+    dates per subject id (the findings' latest dates when the findings are not in `records`); `spid_domains`: see
+    `SdtmContext.spid_domains`."""
     design = trial_design(records.definition)
     references = derive_reference_dates(records, design, contacts=contacts)
     usubjids = {r.subject_id: r.usubjid for r in references}
@@ -107,6 +118,7 @@ def build_context(
         design=design,
         subjects=MappingProxyType({r.usubjid: r for r in references}),
         usubjids=MappingProxyType(usubjids),
+        spid_domains=spid_domains,
         table=build_subject_table(references),
         visit_dates=MappingProxyType(
             {

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from trialinterop.definition.model import StudyDefinition
 from trialinterop.iso8601 import compare_dtc, to_date
 from trialinterop.sdtm.design import Element, TrialDesign
 from trialinterop.sdtm.dtc_columns import EPOCH_ORDINAL, dtc_column
@@ -139,13 +140,18 @@ def _by_subject(rows: Iterable, subjects: Iterable[Subject]) -> dict[str, list]:
     return grouped
 
 
+def subject_usubjid(definition: StudyDefinition, subject: Subject) -> str:
+    """The subject's USUBJID under the definition's template."""
+    template = definition.subjects.usubjid
+    return derive_usubjid(definition.study.id, subject.subject_id, site_id=subject.site_id, template=template)
+
+
 def derive_reference_dates(
     records: TrialRecords, design: TrialDesign, *, contacts: Mapping[str, str] | None = None
 ) -> tuple[SubjectReference, ...]:
     """One SubjectReference per subject, in the order of records.subjects; `contacts`: further last-contact dates
     per subject (`compute_last_contacts`)."""
     definition = records.definition
-    study_id, template = definition.study.id, definition.subjects.usubjid
     exposures = _by_subject(records.exposures, records.subjects)
     visits = _by_subject((v for v in records.visits if v.occurred == "Y" and v.visit_date), records.subjects)
     dispositions = _by_subject((d for d in records.dispositions if d.is_disposition), records.subjects)
@@ -167,7 +173,7 @@ def derive_reference_dates(
         }
         references.append(
             SubjectReference(
-                usubjid=derive_usubjid(study_id, subject.subject_id, site_id=subject.site_id, template=template),
+                usubjid=subject_usubjid(definition, subject),
                 subject_id=subject.subject_id,
                 enrolled=subject.enrolled == "Y",
                 arm_code=arms.armcd,

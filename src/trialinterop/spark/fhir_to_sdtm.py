@@ -10,11 +10,12 @@ What runs where (docs/scale-out.md):
 
 Two entry points: `read_fhir_trial_spark` returns the whole records, as `read_fhir_trial` does (the driver then holds
 every record); `trial_on_executors` (what `fhir-to-sdtm --engine spark` runs) keeps the mapped subjects persisted on
-the executors and sends the driver their parts without the findings (about 90% of the records) plus the facts it
-needs about them; the findings datasets are then built, conformed and encoded there (spark.findings) while the
-driver builds, conforms and writes the rest with the single-machine code. The grouped resources (the bulk of the
-input) never reach the driver, except when no --study is given: the definition is then rebuilt from the input, and
-`mapping_context` reads every group once, streamed from the executors partition by partition.
+the executors and sends the driver their parts without records (warnings, problems, coverage) plus the facts it
+needs about the records (spark.elsewhere); every per-subject dataset (DM, AE, ..., the findings) is then built,
+conformed and encoded there in ranges of subjects, while the driver builds the trial design datasets and define.xml
+and writes the files. The grouped resources (the bulk of the input) never reach the driver, except when no --study
+is given: the definition is then rebuilt from the input, and `mapping_context` reads every group once, streamed from
+the executors partition by partition.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from trialinterop.fhir_in.groups import GroupedInput
 from trialinterop.fhir_in.load import fail
 from trialinterop.fhir_in.pipeline import FhirTrial, StudyOption, read_grouped
 from trialinterop.fhir_in.subjects import MappingContext, SubjectPart, map_subject
-from trialinterop.spark.findings import ExecutorFindings, Facts, strip_findings
+from trialinterop.spark.elsewhere import ExecutorRecords, SubjectFacts, strip_records
 from trialinterop.spark.grouping import SparkGrouped, group_in_spark
 from trialinterop.spark.ndjson import CHUNK_BYTES
 
@@ -101,25 +102,30 @@ def trial_on_executors(
     site: str | None = None,
     terminology: Terminology | None = None,
     chunk_bytes: int = CHUNK_BYTES,
-) -> Iterator[tuple[FhirTrial, ExecutorFindings]]:
-    """`read_fhir_trial_spark` with the findings left on the executors (what `fhir-to-sdtm --engine spark` runs):
-    the trial's records without findings, and the `ExecutorFindings` that builds the findings datasets there (pass
-    it to `api.convert_to_sdtm` inside this block; the mapped subjects stay persisted until the block ends)."""
+) -> Iterator[tuple[FhirTrial, ExecutorRecords]]:
+    """`read_fhir_trial_spark` with the subjects' records left on the executors (what `fhir-to-sdtm --engine spark`
+    runs): the trial with its definition but no records, and the `ExecutorRecords` that builds the datasets there
+    (pass it to `api.convert_to_sdtm` inside this block; the mapped subjects stay persisted until the block ends)."""
     path = _export_folder(source)
     from pyspark import StorageLevel
 
     grouped = group_in_spark(session, path, version=version, chunk_bytes=chunk_bytes)
     parts = None
-    facts = Facts()
+    facts = SubjectFacts()
 
     def map_and_strip(context: MappingContext, grouped: GroupedInput) -> Iterator[SubjectPart]:
         nonlocal parts
         assert isinstance(grouped, SparkGrouped)
         shared = grouped.rdd.context.broadcast(context)
         parts = grouped.rdd.mapPartitions(_mapper(shared)).persist(StorageLevel.MEMORY_AND_DISK)
+        definition = context.definition
+
+        def strip(parts: Iterator[SubjectPart]) -> Iterator[tuple[str, Any]]:
+            return strip_records(parts, definition)
+
         try:
             parts.count()  # every partition mapped at once (in parallel), kept on the executors
-            for kind, item in parts.mapPartitions(strip_findings).toLocalIterator():
+            for kind, item in parts.mapPartitions(strip).toLocalIterator():
                 if kind == "part":
                     yield item
                 else:
@@ -135,13 +141,13 @@ def trial_on_executors(
             site=site,
             terminology=terminology or load_terminology(),
             map_groups=map_and_strip,
-            tests_elsewhere=lambda: facts.tests,
+            tests_elsewhere=lambda: facts.findings.tests,
         )
-        findings = ExecutorFindings(parts, facts, trial.records)
+        elsewhere = ExecutorRecords(parts, facts, trial.records)
         try:
-            yield trial, findings
+            yield trial, elsewhere
         finally:
-            findings.close()
+            elsewhere.close()
     finally:
         if parts is not None:
             parts.unpersist()

@@ -75,7 +75,7 @@ def build_ae(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         frame = assign_coded(frame, target, source, ctx=ctx, domain="AE")
     for code in _CODES:
         frame[code] = pd.array(frame[code].tolist(), dtype="Int64")
-    frame["AESPID"] = sponsor_ids(frame, "ae_id")
+    frame["AESPID"] = sponsor_ids(frame, "ae_id", ctx, "AE")
     frame = assign_coded(frame, "AESCAN", "cancer", ctx=ctx, domain="AE")
     frame = assign_coded(frame, "AESOD", "overdose", ctx=ctx, domain="AE")
     frame["AETOXGR"] = frame["ctcae_grade"].map(lambda v: None if v is None or pd.isna(v) else str(int(v)))
@@ -97,7 +97,7 @@ def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -
     RFXSTDTC; N for every AE of an untreated subject."""
     if ae.empty:
         return empty_frame(ctx.variable_names("SUPPAE"))
-    texts_given = any(a.sponsor_id for a in records.adverse_events)
+    texts_given = ctx.sponsor_ids_given("AE", any(a.sponsor_id for a in records.adverse_events))
     specify = {
         (ctx.usubjid(a.subject_id), a.sponsor_id if texts_given else str(a.ae_id)): a.serious_specify
         for a in records.adverse_events
@@ -130,15 +130,24 @@ def build_suppae(records: TrialRecords, ctx: SdtmContext, *, ae: pd.DataFrame) -
 
 def check_uncoded_events(records: TrialRecords) -> list[Issue]:
     """One WARNING per AE without a MedDRA preferred term (AEDECOD set to UNCODED)."""
+    return [issue for _, issue in uncoded_event_issues(records)]
+
+
+def uncoded_event_issues(records: TrialRecords) -> list[tuple[tuple[str, int], Issue]]:
+    """`check_uncoded_events` with the (subject id, AE number) of each, the order of the records' AEs (the issues
+    of parts of a trial, sorted by it, are the whole trial's)."""
     return [
-        Issue(
-            "TI-BLD-AEUNCODED",
-            Severity.WARNING,
-            f"adverse event is not coded to MedDRA; AEDECOD set to {UNCODED}",
-            where="AE",
-            key=f"{derive_usubjid(records.study.study_id, a.subject_id)} AESPID {a.ae_id} ({a.origin})",
-            field="AEDECOD",
-            value=a.term,
+        (
+            (a.subject_id, a.ae_id),
+            Issue(
+                "TI-BLD-AEUNCODED",
+                Severity.WARNING,
+                f"adverse event is not coded to MedDRA; AEDECOD set to {UNCODED}",
+                where="AE",
+                key=f"{derive_usubjid(records.study.study_id, a.subject_id)} AESPID {a.ae_id} ({a.origin})",
+                field="AEDECOD",
+                value=a.term,
+            ),
         )
         for a in records.adverse_events
         if not a.is_coded

@@ -106,11 +106,11 @@ def filled_variables(
     return [v for v in variables if v not in filled_only or (v in frame.columns and frame[v].notna().any())]
 
 
-def sponsor_ids(frame: pd.DataFrame, number: str) -> pd.Series:
-    """--SPID: the records' `sponsor_id` texts when any record has one (an empty one stays empty), else the record
-    number as text."""
+def sponsor_ids(frame: pd.DataFrame, number: str, ctx: SdtmContext, domain: str) -> pd.Series:
+    """--SPID: the records' `sponsor_id` texts when any record of the trial has one (an empty one stays empty: the
+    context may know it of the whole trial, `SdtmContext.sponsor_ids_given`), else the record number as text."""
     given = frame["sponsor_id"]
-    if given.notna().any():
+    if ctx.sponsor_ids_given(domain, bool(given.notna().any())):
         return given.astype(object)
     return frame[number].map(str).astype(object)
 

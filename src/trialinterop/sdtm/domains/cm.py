@@ -51,7 +51,7 @@ def build_cm(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
         .pipe(hardcode_coded, "CMENRTPT", "BEFORE", ctx=ctx, domain="CM", where=ended)
         .pipe(hardcode, "CMENTPT", END_OF_STUDY, where=ongoing | ended)
     )
-    frame["CMSPID"] = sponsor_ids(frame, "cm_id")
+    frame["CMSPID"] = sponsor_ids(frame, "cm_id", ctx, "CM")
     frame["CMDOSE"] = pd.to_numeric(frame["dose"]).astype("Float64")
     frame = (
         frame.pipe(derive_epoch, dtc="CMSTDTC", ctx=ctx)

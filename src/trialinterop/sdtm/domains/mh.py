@@ -50,7 +50,7 @@ def build_mh(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
     )
     consent = pd.Series(map_distinct(lambda u: _consent(ctx, u), frame["USUBJID"]), index=frame.index, dtype=object)
     frame["MHENTPT"] = consent.where(ongoing | ended, None)
-    frame["MHSPID"] = sponsor_ids(frame, "mh_id")
+    frame["MHSPID"] = sponsor_ids(frame, "mh_id", ctx, "MH")
     frame = (
         frame.pipe(assign, "MHLLT", "llt")
         .pipe(assign, "MHHLT", "hlt")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -26,13 +27,36 @@ CDISC_CT = "CDISC CT"
 UNKNOWN = "UNK"
 
 
-def _record_values(records: TrialRecords, ctx: SdtmContext) -> dict[str, Callable[[], list[TsValue]]]:
+@dataclass(frozen=True)
+class TrialCounts:
+    """What TS takes of the records: the earliest consent of an enrolled subject, the number enrolled and the last
+    subject's last contact (RFPENDTC). Counts of parts of a trial `merge` into the whole trial's."""
+
+    first_consent: str | None = None
+    enrolled: int = 0
+    last_contact: str | None = None
+
+    def merge(self, other: TrialCounts) -> TrialCounts:
+        return TrialCounts(
+            min(filter(None, (self.first_consent, other.first_consent)), default=None),
+            self.enrolled + other.enrolled,
+            max(filter(None, (self.last_contact, other.last_contact)), default=None),
+        )
+
+
+def trial_counts(records: TrialRecords, ctx: SdtmContext) -> TrialCounts:
+    """The records' `TrialCounts` (RFPENDTC from the context's reference dates)."""
     enrolled = [s for s in records.subjects if s.enrolled == "Y"]
     consents = [s.consent_date for s in enrolled if s.consent_date]
+    contacts = [r.rfpendtc for r in ctx.subjects.values() if r.rfpendtc]
+    return TrialCounts(min(consents, default=None), len(enrolled), max(contacts, default=None))
+
+
+def _record_values(records: TrialRecords, counts: TrialCounts) -> dict[str, Callable[[], list[TsValue]]]:
     return {
-        "study_start": lambda: [_value_or_unknown(min(consents, default=None))],
-        "study_end": lambda: _study_end(records, ctx),
-        "enrolled_subjects": lambda: [TsValue(val=str(len(enrolled)))],
+        "study_start": lambda: [_value_or_unknown(counts.first_consent)],
+        "study_end": lambda: _study_end(records, counts),
+        "enrolled_subjects": lambda: [TsValue(val=str(counts.enrolled))],
     }
 
 
@@ -40,17 +64,16 @@ def _value_or_unknown(value: str | None) -> TsValue:
     return TsValue(val=value) if value else TsValue(valnf=UNKNOWN)
 
 
-def _study_end(records: TrialRecords, ctx: SdtmContext) -> list[TsValue]:
+def _study_end(records: TrialRecords, counts: TrialCounts) -> list[TsValue]:
     """Last subject's last contact once the study is over; a null flavor while it is ongoing."""
-    if records.definition.study.status in ("COMPLETED", "TERMINATED"):
-        dates = [r.rfpendtc for r in ctx.subjects.values() if r.rfpendtc]
-        if dates:
-            return [TsValue(val=max(dates))]
+    if records.definition.study.status in ("COMPLETED", "TERMINATED") and counts.last_contact:
+        return [TsValue(val=counts.last_contact)]
     return [TsValue(valnf=UNKNOWN)]
 
 
-def build_ts(records: TrialRecords, ctx: SdtmContext) -> pd.DataFrame:
-    derivations = _record_values(records, ctx)
+def build_ts(records: TrialRecords, ctx: SdtmContext, *, counts: TrialCounts | None = None) -> pd.DataFrame:
+    """`counts`: the trial's `TrialCounts` when `records` does not hold its subjects (default: counted here)."""
+    derivations = _record_values(records, counts if counts is not None else trial_counts(records, ctx))
     continuations = [v for v in ctx.variable_names("TS") if re.fullmatch(r"TSVAL\d+", v)]  # TSVAL1..n
     rows = []
     for parameter in ctx.design.ts:
