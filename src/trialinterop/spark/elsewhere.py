@@ -71,18 +71,21 @@ class SubjectFacts:
 
 def partition_records(
     parts: Iterable[SubjectPart], definition: StudyDefinition
-) -> tuple[m.TrialRecords, Facts, dict[str, str]]:
-    """Some subjects' records without their findings, as `Assembly` sorts them, the facts of their findings, and each
-    subject's latest complete findings date (a last contact: RFPENDTC)."""
+) -> tuple[m.TrialRecords, list[m.Finding]]:
+    """Some subjects' records without their findings, as `Assembly` sorts them, and their findings."""
     assembly = Assembly(definition)
     findings: list[m.Finding] = []
     for part in parts:
         findings.extend(part.records.findings)
         assembly.add(replace(part, records=replace(part.records, findings=[])))
+    return assembly.records(), findings
+
+
+def latest_contacts(findings: Sequence[m.Finding]) -> dict[str, str]:
+    """Each subject's latest complete findings date: a last contact (RFPENDTC) the records without findings miss."""
     owners = [f.subject_id for f in findings]
     latest = latest_complete_dates(list(dict.fromkeys(owners)), owners, [f.datetime for f in findings])
-    contacts = {subject: day for subject, day in latest.items() if day is not None}
-    return assembly.records(), findings_facts(findings), contacts
+    return {subject: day for subject, day in latest.items() if day is not None}
 
 
 def strip_records(parts: Iterable[SubjectPart], definition: StudyDefinition) -> Iterator[tuple[str, Any]]:
@@ -92,7 +95,7 @@ def strip_records(parts: Iterable[SubjectPart], definition: StudyDefinition) -> 
     for part in parts:
         held.append(part)
         yield "part", replace(part, records=SubjectRecords(bare_meddra=part.records.bare_meddra))
-    records, findings, _ = partition_records(held, definition)
+    records, findings = partition_records(held, definition)
     spids: dict[str, tuple[Any, ...]] = {
         "AE": records.adverse_events,
         "CM": records.medications,
@@ -104,7 +107,7 @@ def strip_records(parts: Iterable[SubjectPart], definition: StudyDefinition) -> 
             subjects=[(s.subject_id, subject_usubjid(definition, s)) for s in records.subjects],
             datasets=set(subject_datasets(records)),
             spid_domains={domain for domain, rows in spids.items() if any(r.sponsor_id for r in rows)},
-            findings=findings,
+            findings=findings_facts(findings),
         ),
     )
 
@@ -119,9 +122,10 @@ def build_subject_partition(
 ) -> Iterator[tuple[tuple[str, int], Any]]:
     """Executor side of the per-subject datasets: ((dataset, range), the rows of one range of subjects) for each of
     `names` this partition's subjects make, then ((_FACTS, -1), (their TS counts, their keyed build notes))."""
-    records, _, contacts = partition_records(parts, definition)
+    records, findings = partition_records(parts, definition)
     if not records.subjects:  # e.g. patients outside the study only
         return
+    contacts = latest_contacts(findings)
     ctx = build_context(records, load_terminology(), spec=spec, contacts=contacts, spid_domains=spid_domains)
     ae = build_subject_dataset(records, ctx, "AE")
     for name in names:
