@@ -87,33 +87,45 @@ class Coverage:
         """Account for `resources` as mapping them left `fhir` (marks, ignores, references) and `unmapped`."""
         labels = {id(i.resource): _label(key) for key, items in unmapped.found.items() for i in items}
         failed = {issue.where for issue in fhir.errors} if errors else set()
+        # counted locally first, then added in first-seen order (the order the report lists them): this runs once
+        # per input resource
+        read: Counter[str] = Counter()
+        mapped: Counter[tuple[str, str]] = Counter()
+        shapes: Counter[tuple[str, tuple[str, ...]]] = Counter()
+        marks, ignored, referenced, left_out = fhir.mapped, fhir.ignored, fhir.referenced, fhir.left_out
         for item in resources:
-            kind, key = item.type, id(item.resource)
-            self.read[kind] += 1
-            if key in fhir.mapped:
-                for dataset in sorted(fhir.mapped[key]):
-                    self.mapped[kind][dataset] += 1
+            resource = item.resource
+            kind, key = resource["resourceType"], id(resource)
+            read[kind] += 1
+            datasets = marks.get(key)
+            if datasets is not None:
+                for dataset in sorted(datasets) if len(datasets) > 1 else datasets:
+                    mapped[(kind, dataset)] += 1
             elif key in labels:
                 self.not_mapped[kind][labels[key]] += 1
                 continue
             elif item.where in failed:
                 self.not_mapped[kind]["a problem stopped it (see the errors)"] += 1
                 continue
-            elif key in fhir.ignored:
-                self.not_mapped[kind][fhir.ignored[key]] += 1
+            elif key in ignored:
+                self.not_mapped[kind][ignored[key]] += 1
                 continue
-            elif key in fhir.referenced:
-                self.mapped[kind][VIA_REFERENCE] += 1
+            elif key in referenced:
+                mapped[(kind, VIA_REFERENCE)] += 1
             else:
                 self.not_mapped[kind][NOTHING_READS] += 1
                 continue
-            resource = item.resource
-            for name, reason in fhir.left_out.get(key, {}).items():
-                self.left_out[kind][(name, reason)] += 1
+            if key in left_out:
+                for name, reason in left_out[key].items():
+                    self.left_out[kind][(name, reason)] += 1
             if "extension" in resource or "modifierExtension" in resource:
                 self.elements[kind].update(element_names(resource))
             else:
-                self.shapes[(kind, tuple(resource))] += 1
+                shapes[(kind, tuple(resource))] += 1
+        self.read.update(read)
+        for (kind, dataset), number in mapped.items():
+            self.mapped[kind][dataset] += number
+        self.shapes.update(shapes)
 
     def add(self, other: Coverage) -> None:
         self.read.update(other.read)

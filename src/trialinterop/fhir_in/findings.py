@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,22 +61,23 @@ class TestIndex:
                         self.by_code.setdefault((system, value.code), []).append(found)
                 self.by_testcd.setdefault((instrument.domain.lower(), test.testcd), []).append(found)
         self._domains: dict[str, str | None] = {}
-        self._by_pairs: dict[tuple[tuple[Any, Any], ...], list[Test]] = {}
+        self._by_pairs: dict[tuple[tuple[Any, Any], ...], tuple[Test, ...]] = {}
         self.testcd_system = re.compile(
             r"/CodeSystem/" + re.escape(definition.study.id.lower()) + r"-([a-z0-9]+)testcd$"
         )
 
-    def candidates(self, concept: Any) -> list[Test]:
+    def candidates(self, concept: Any) -> tuple[Test, ...]:
         """The tests a CodeableConcept's codings name (memoised by its (system, code) pairs: a trial repeats a few
-        hundred concepts over hundreds of thousands of Observations)."""
-        pairs = tuple((coding.get("system"), coding.get("code")) for coding in codings(concept))
+        hundred concepts over hundreds of thousands of Observations; a tuple, so the memo cannot be changed)."""
+        coding = concept.get("coding") if isinstance(concept, dict) else None
+        pairs = tuple((c.get("system"), c.get("code")) for c in coding if isinstance(c, dict)) if coding else ()
         try:
             found = self._by_pairs.get(pairs)
         except TypeError:  # a malformed coding (an object as its system or code): not memoised
-            return self._candidates(pairs)
+            return tuple(self._candidates(pairs))
         if found is None:
-            found = self._by_pairs[pairs] = self._candidates(pairs)
-        return list(found)
+            found = self._by_pairs[pairs] = tuple(self._candidates(pairs))
+        return found
 
     def _candidates(self, pairs: tuple[tuple[Any, Any], ...]) -> list[Test]:
         found: list[Test] = []
@@ -97,7 +99,7 @@ class TestIndex:
             self._domains[system] = match.group(1) if match is not None else None
         return self._domains[system]
 
-    def match(self, item: Located, key: list[str], candidates: list[Test] | None = None) -> Test | None:
+    def match(self, item: Located, key: list[str], candidates: Sequence[Test] | None = None) -> Test | None:
         """The test of Observation `item` (`key`: its identifier parts after the subject id), None when none;
         `candidates`: its `candidates`, when the caller has them already."""
         found = candidates if candidates is not None else self.candidates(item.resource.get("code"))
@@ -135,33 +137,38 @@ def is_derived(observation: Resource) -> bool:
 def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, key: list[str]) -> m.Finding:
     """The `Finding` row of Observation `item` (a finding of `found`)."""
     obs = item.resource
-    not_done = obs.get("status") == "cancelled"
+    get = obs.get
+    not_done = get("status") == "cancelled"
     result, unit = (None, None) if not_done else _result(obs)
     derived = fields(obs, sponsor.DERIVED_FINDING) if "extension" in obs else {}
     standard = None
     if derived.get("standard_result") is True:
         standard, result, unit = result, None, None
-    low, high = _normal_range(obs, found.test)
+    low, high = _normal_range(obs, found.test) if "referenceRange" in obs else (None, None)
+    intern = sys.intern
+    when = original_dtc(obs, "effectiveDateTime")
+    timepoint = timepoint_of(key, found)
+    # every field of m.Finding by position, in its order (a hot loop: a call by name costs a third more)
     return _new_finding(
-        subject_id=subject_id,
-        instrument=found.instrument.code,
-        testcd=found.test.testcd,
-        visit_num=visit_num,
-        timepoint=_interned(timepoint_of(key, found)),
-        datetime=_interned(original_dtc(obs, "effectiveDateTime")),
-        result=_interned(result),
-        unit=_interned(unit),
-        status="NOT DONE" if not_done else None,
-        reason_not_done=(obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
-        position=_position(obs),
-        location=_location(obs),
-        range_indicator=None,
-        reference_result=_reference_result(obs),
-        normal_low=low,
-        normal_high=high,
-        derived="Y" if derived.get("derived") == "Y" else None,
-        standard_result=standard,
-        origin=m.NO_ORIGIN,
+        subject_id,
+        found.instrument.code,
+        found.test.testcd,
+        visit_num,
+        None if timepoint is None else intern(timepoint),
+        None if when is None else intern(when),
+        None if result is None else intern(result),
+        None if unit is None else intern(unit),
+        "NOT DONE" if not_done else None,
+        (get("dataAbsentReason") or {}).get("text") if not_done else None,
+        _position(obs) if "component" in obs else None,
+        _reference_result(obs) if "referenceRange" in obs else None,
+        low,
+        high,
+        _location(obs) if "bodySite" in obs else None,
+        None,
+        "Y" if derived.get("derived") == "Y" else None,
+        standard,
+        m.NO_ORIGIN,
     )
 
 

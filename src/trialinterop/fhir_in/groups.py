@@ -30,9 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from trialinterop.fhir_in.load import READ_TYPES, Located, _read_bundle, fail, ndjson_lines, parsed_again
+from trialinterop.fhir_in.load import (
+    READ_TYPES,
+    Located,
+    _read_bundle,
+    fail,
+    line_resource,
+    ndjson_entries,
+    parsed_again,
+    release_shown,
+)
 from trialinterop.fhir_in.version import VersionDetector
-from trialinterop.source.models import Origin
 
 SUBJECT_ELEMENTS: dict[str, tuple[str, ...]] = {
     "ResearchSubject": ("individual", "subject"),
@@ -146,60 +154,74 @@ def group_input(source: str | Path, *, version: str = "auto") -> GroupedInput:
         size = sum(p.stat().st_size for p in path.glob("*.ndjson"))
         spill = _Spill(max(1, min(512, size // BUCKET_BYTES + 1)))
         try:
-            grouped = _group(path, ndjson_lines(path), detector, spill)
+            grouped = _group(path, _lines(ndjson_entries(path)), detector, spill)
         except BaseException:
             spill.close()
             raise
         return grouped
-    return _group(path, ((item, b"") for item in _read_bundle(path)), detector, None)
+    entries = ((e.resource, e.origin.file, e.origin.row, b"", e) for e in _read_bundle(path))
+    return _group(path, entries, detector, None)
 
 
-def _group(
-    path: Path, located: Iterator[tuple[Located, bytes]], detector: VersionDetector, spill: _Spill | None
-) -> GroupedInput:
+_Entry = tuple[dict[str, Any], str, int, bytes, "Located | None"]
+"""(resource, file, row, NDJSON line, its Located if made): what `_group` reads. A bundle entry comes located (its
+place is an entry number and it has a fullUrl); an NDJSON line is located only when it is kept parsed (shared,
+orphan, Patient) or named in an error: most lines are spilled as they were read."""
+
+
+def _lines(entries: Iterator[tuple[dict[str, Any], str, int, bytes]]) -> Iterator[_Entry]:
+    return ((resource, name, number, line, None) for resource, name, number, line in entries)
+
+
+def _group(path: Path, entries: Iterator[_Entry], detector: VersionDetector, spill: _Spill | None) -> GroupedInput:
     shared: list[Located] = []
     orphans: list[Located] = []
     skipped: Counter[str] = Counter()
-    seen: dict[str, Origin] = {}
-    """`Type/id` -> where it was read (an Origin, not the longer `where` text: one per resource of the input)."""
+    seen: dict[str, tuple[str, int]] = {}
+    """`Type/id` -> (file, row) where it was read (not the longer `where` text: one per resource of the input)."""
     aliases: dict[str, str] = {}
     memory: dict[str, list[Located]] = {}
-    pending: list[tuple[str, Located, bytes]] = []
+    pending: list[tuple[str, Located | None, _Entry]] = []
     total = 0
-    for item, line in located:
+    for entry in entries:
+        resource, file, row, _, item = entry
         total += 1
-        detector.see(item)
-        kind = item.type
+        kind = resource["resourceType"]
+        if release_shown(resource) is not None:
+            detector.see(item or line_resource(resource, file, row))
         if kind not in READ_TYPES:
             skipped[kind] += 1
             continue
-        rid = item.resource.get("id")
+        rid = resource.get("id")
         if rid is not None:
             key = f"{kind}/{rid}"
-            if key in seen:
-                first = seen[key]
-                place = f"{first.file}:{first.row}" if spill is not None else f"{first.file} entry[{first.row - 1}]"
-                raise item.fail("id", f"duplicate resource {key} (also at {place})")
-            seen[key] = item.origin
+            first = seen.get(key)
+            if first is not None:
+                place = f"{first[0]}:{first[1]}" if spill is not None else f"{first[0]} entry[{first[1] - 1}]"
+                raise (item or line_resource(resource, file, row)).fail(
+                    "id", f"duplicate resource {key} (also at {place})"
+                )
+            seen[key] = (file, row)
         if kind == "Patient":
+            item = item or line_resource(resource, file, row)
             keys = patient_aliases(item) or [item.where]
             for alias in keys[1:]:
                 aliases.setdefault(alias, keys[0])
-            _place(keys[0], item, line, memory, spill)
+            _place(keys[0], entry, item, memory, spill)
             continue
-        reference = subject_reference(item.resource)
+        reference = subject_reference(resource)
         if reference is None:
-            (orphans if kind in SUBJECT_ELEMENTS else shared).append(item)
+            (orphans if kind in SUBJECT_ELEMENTS else shared).append(item or line_resource(resource, file, row))
             continue
         subject = reference_key(reference)
         if subject is None:
-            orphans.append(item)
+            orphans.append(item or line_resource(resource, file, row))
         elif subject.startswith("Patient/"):
-            _place(subject, item, line, memory, spill)
+            _place(subject, entry, item, memory, spill)
         else:
-            pending.append((subject, item, line))  # an alias: placed once every Patient is known
-    for subject, item, line in pending:
-        _place(aliases.get(subject, subject), item, line, memory, spill)
+            pending.append((subject, item, entry))  # an alias: placed once every Patient is known
+    for subject, item, entry in pending:
+        _place(aliases.get(subject, subject), entry, item, memory, spill)
     if total == 0:
         raise fail("no FHIR resources found", where=str(path))
     grouped = GroupedInput(path, detector.version, shared, orphans, skipped, total)
@@ -211,38 +233,45 @@ def _group(
     return grouped
 
 
-def _place(key: str, item: Located, line: bytes, memory: dict[str, list[Located]], spill: _Spill | None) -> None:
+def _place(
+    key: str, entry: _Entry, item: Located | None, memory: dict[str, list[Located]], spill: _Spill | None
+) -> None:
+    resource, file, row, line, _ = entry
     if spill is None:
-        memory.setdefault(key, []).append(item)
+        memory.setdefault(key, []).append(item or line_resource(resource, file, row))
     else:
-        spill.add(key, item, line)
+        spill.add(key, line, file, row)
 
 
 class _Spill:
-    """Subject groups spilled to bucket files: records (key, NDJSON line, file, line number) are pickled in small
-    batches of `BATCH` per bucket (small, since every bucket's open batch stays in memory until written). The line is
-    kept as read, not the parsed resource: `groups()` parses each group's lines again (`load.parsed_again`, which gives
-    the same resource and place) only when it yields that group, so one bucket's bytes and one group's resources are
-    in memory at a time, and parsing a line again with orjson costs less than pickling and unpickling its parsed
-    objects. The files are this process's own, in a temporary folder removed by `close`."""
+    """Subject groups spilled to bucket files: records (key, NDJSON line, file, line number) are pickled in batches of
+    about `BATCH_BYTES` per bucket (small, since every bucket's open batch stays in memory until written). The line
+    is kept as read, not the parsed resource: `groups()` parses each group's lines again (`load.parsed_again`, which
+    gives the same resource and place) only when it yields that group, so one bucket's bytes and one group's
+    resources are in memory at a time, and parsing a line again with orjson costs less than pickling and unpickling
+    its parsed objects. The files are this process's own, in a temporary folder removed by `close`."""
 
-    BATCH = 16
+    BATCH_BYTES = 32 * 1024
+    """A bucket's open batch is written once its lines reach this size (a few writes of this size cost less than
+    many small ones; every bucket holds at most this much unwritten)."""
 
     def __init__(self, buckets: int) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="trialinterop-fhir-")
         self.count = buckets
         self.handles: list[BinaryIO] | None = [(Path(self.folder.name) / f"{n}.bin").open("wb") for n in range(buckets)]
         self.pending: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets)]
+        self.pending_bytes = [0] * buckets
         self.buckets: dict[str, int] = {}
         """Subject key -> its bucket (a stable hash of the key, computed once per subject)."""
 
-    def add(self, key: str, item: Located, line: bytes) -> None:
+    def add(self, key: str, line: bytes, file: str, row: int) -> None:
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = zlib.crc32(key.encode()) % self.count
         batch = self.pending[bucket]
-        batch.append((key, line, item.origin.file, item.origin.row))
-        if len(batch) >= self.BATCH:
+        batch.append((key, line, file, row))
+        self.pending_bytes[bucket] += len(line)
+        if self.pending_bytes[bucket] >= self.BATCH_BYTES:
             self._flush(bucket)
 
     def _flush(self, bucket: int) -> None:
@@ -250,6 +279,7 @@ class _Spill:
         if self.pending[bucket]:
             pickle.dump(self.pending[bucket], self.handles[bucket], protocol=pickle.HIGHEST_PROTOCOL)
             self.pending[bucket] = []
+            self.pending_bytes[bucket] = 0
 
     def finish(self) -> None:
         if self.handles is None:

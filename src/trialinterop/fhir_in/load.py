@@ -130,7 +130,11 @@ class FhirInput:
         self.warnings.append(Issue("FHIR-IN", Severity.WARNING, message, where=item.where, field=element))
 
     def map_to(self, item: Located, dataset: str) -> None:
-        self.mapped.setdefault(id(item.resource), set()).add(dataset)
+        marks = self.mapped.get(id(item.resource))
+        if marks is None:  # not setdefault: this runs once per mapped resource, mostly its first mark
+            self.mapped[id(item.resource)] = {dataset}
+        else:
+            marks.add(dataset)
 
     def ignore(self, item: Located, reason: str) -> None:
         self.ignored.setdefault(id(item.resource), reason)
@@ -144,6 +148,19 @@ class FhirInput:
         """Map one resource: an InputError (or a malformed element) is recorded in `errors` and the resource left
         out, so the run goes on and reports every problem at once."""
         return _Attempt(self, item)
+
+    def recorded(self, item: Located, exc: BaseException) -> bool:
+        """Record what stopped `item` from mapping (True), as `attempt` does; False for an exception that is no
+        input problem (the caller re-raises it). For hot loops, where a `try` costs less than a `with`."""
+        if isinstance(exc, InputError):
+            self.errors.extend(exc.issues)
+            return True
+        if isinstance(exc, AttributeError | TypeError | ValueError | KeyError | IndexError):
+            detail = f"{type(exc).__name__}: {exc}"
+            message = f"malformed resource: an element has the wrong JSON type or shape ({detail})"
+            self.errors.append(Issue("FHIR-IN", Severity.ERROR, message, where=item.where))
+            return True
+        return False
 
     def of_type(self, resource_type: str) -> list[Located]:
         """The resources of a type, in input order, from an index by type built once per `resources` list (mapping
@@ -232,17 +249,7 @@ class _Attempt:
         self.fhir.current = self.item
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, trace: object) -> bool:
-        if exc is None:
-            return False
-        if isinstance(exc, InputError):
-            self.fhir.errors.extend(exc.issues)
-            return True
-        if isinstance(exc, AttributeError | TypeError | ValueError | KeyError | IndexError):
-            detail = f"{type(exc).__name__}: {exc}"
-            message = f"malformed resource: an element has the wrong JSON type or shape ({detail})"
-            self.fhir.errors.append(Issue("FHIR-IN", Severity.ERROR, message, where=self.item.where))
-            return True
-        return False
+        return exc is not None and self.fhir.recorded(self.item, exc)
 
 
 def _contained(source: Located, text: str) -> Located | None:
@@ -349,11 +356,12 @@ def _read_bundle(path: Path) -> Iterator[Located]:
 
 
 def _read_ndjson_folder(folder: Path) -> Iterator[Located]:
-    return (item for item, _ in ndjson_lines(folder))
+    return (line_resource(resource, name, number) for resource, name, number, _ in ndjson_entries(folder))
 
 
-def ndjson_lines(folder: Path) -> Iterator[tuple[Located, bytes]]:
-    """Each resource of an NDJSON folder (files in name order, blank lines skipped) with its line as read."""
+def ndjson_entries(folder: Path) -> Iterator[tuple[dict[str, Any], str, int, bytes]]:
+    """Each resource of an NDJSON folder as (resource, file name, line number, line), checked as `ndjson_line` checks
+    it but without its `Located` (the grouping pass keeps most lines, not resources, and places few by themselves)."""
     files = sorted(folder.glob("*.ndjson"))
     if not files:
         raise fail("folder holds no *.ndjson files (expected a FHIR NDJSON export)", where=str(folder))
@@ -361,17 +369,22 @@ def ndjson_lines(folder: Path) -> Iterator[tuple[Located, bytes]]:
         name = sys.intern(path.name)  # one string for the origin of every record read from the file
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
-                item = ndjson_line(line, name, number)
-                if item is not None:
-                    yield item, line
+                resource = checked_resource(line, name, number)
+                if resource is not None:
+                    yield resource, name, number, line
 
 
 def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
     """The resource on line `number` of the NDJSON file `name` (None for a blank line); InputError naming the line.
     Shared by this reader and the Spark engine's partition reader (trialinterop.spark.ndjson)."""
-    place = f"{name}:{number}"
+    resource = checked_resource(line, name, number)
+    return None if resource is None else line_resource(resource, name, number)
+
+
+def checked_resource(line: bytes, name: str, number: int) -> dict[str, Any] | None:
+    """The parsed resource of `ndjson_line`, without its `Located`."""
     if len(line) > MAX_NDJSON_LINE_BYTES:
-        raise fail(f"line longer than {MAX_NDJSON_LINE_BYTES} bytes", where=place)
+        raise fail(f"line longer than {MAX_NDJSON_LINE_BYTES} bytes", where=f"{name}:{number}")
     if not line.strip():
         return None
     try:
@@ -379,13 +392,18 @@ def ndjson_line(line: bytes, name: str, number: int) -> Located | None:
         if resource is None:
             resource = json.loads(line.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise fail(f"not UTF-8 text (byte {exc.start})", where=place) from None
+        raise fail(f"not UTF-8 text (byte {exc.start})", where=f"{name}:{number}") from None
     except json.JSONDecodeError as exc:
-        raise fail(f"not valid JSON: {exc.msg} at column {exc.colno}", where=place) from None
+        raise fail(f"not valid JSON: {exc.msg} at column {exc.colno}", where=f"{name}:{number}") from None
     except RecursionError:
-        raise fail(NESTED, where=place) from None
-    _require_resource_shape(resource, place, need_id=True)
-    return _line_resource(resource, name, number)
+        raise fail(NESTED, where=f"{name}:{number}") from None
+    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    rid = resource.get("id") if kind is not None else None
+    if (
+        not isinstance(kind, str) or kind not in READ_TYPES or not isinstance(rid, str) or not rid
+    ):  # the full check, with its messages
+        _require_resource_shape(resource, f"{name}:{number}", need_id=True)
+    return resource
 
 
 def parsed_again(line: bytes, name: str, number: int) -> Located:
@@ -396,10 +414,10 @@ def parsed_again(line: bytes, name: str, number: int) -> Located:
         item = ndjson_line(line, name, number)
         assert item is not None  # blank lines are never kept
         return item
-    return _line_resource(resource, name, number)
+    return line_resource(resource, name, number)
 
 
-def _line_resource(resource: dict[str, Any], name: str, number: int) -> Located:
+def line_resource(resource: dict[str, Any], name: str, number: int) -> Located:
     """Line `number` of NDJSON file `name`, parsed: placed as `Observation.ndjson:7 (Observation/abc)`."""
     where = f"{name}:{number} ({resource['resourceType']}/{resource['id']})"
     return _new_located(resource, where, _new_origin(name, number))
@@ -472,7 +490,11 @@ _TELLING = {
 
 
 def _release_of(item: Located) -> tuple[str, str] | None:
-    resource = item.resource
+    return release_shown(item.resource)
+
+
+def release_shown(resource: dict[str, Any]) -> tuple[str, str] | None:
+    """(release, element) when the resource has an element of only one release, else None."""
     for version, element in _TELLING.get(resource["resourceType"], ()):
         if element in resource:
             return version, element

@@ -352,14 +352,14 @@ class SubjectReader:
         raise item.fail(element, "required: the informed consent date (RFICDTC), here or as the Consent's date")
 
     def subject_of(self, item: Located, element: str = "subject") -> str:
-        path = f"{item.type}.{element}"
         ref = item.resource.get(element)
-        if not ref:
-            raise item.fail(path, "required: the Patient")
         text = ref.get("reference") if isinstance(ref, dict) else None
         cached = self._subject_by_reference.get(text) if isinstance(text, str) else None
         if cached is not None:
             return cached
+        path = f"{item.type}.{element}"
+        if not ref:
+            raise item.fail(path, "required: the Patient")
         patient = self.fhir.resolve(ref, item, path, "Patient")
         found = self.patient_subject.get(id(patient.resource))
         if found is not None and isinstance(text, str) and not text.startswith("#"):
@@ -376,20 +376,21 @@ class SubjectReader:
         definition = self.definition
         sid, base = definition.study.id, definition.code_system_base
         self.tests = self.test_index or TestIndex(definition)
-        self._candidates: dict[int, list[Any]] = {}
+        self._candidates: dict[int, tuple[Any, ...]] = {}
         characteristic = codes.sponsor_code_system(base, sid, "subject-characteristic")
         criteria = codes.sponsor_code_system(base, sid, "criteria")
         found: dict[str, list[tuple[str, Located]]] = defaultdict(list)
-        for item in self.fhir.each("Observation"):
-            with self.fhir.attempt(item):
+        fhir, tests, known = self.fhir, self.tests, self._candidates
+        for item in fhir.each("Observation"):
+            try:  # FhirInput.attempt, as a try: this loop runs once per Observation
                 concept = item.resource.get("code")
                 subject_id = self.subject_of(item)
-                candidates = self.tests.candidates(concept)
+                candidates = tests.candidates(concept)
                 if candidates:
-                    self._candidates[id(item.resource)] = candidates
+                    known[id(item.resource)] = candidates
                     kind: str | None = None if is_derived(item.resource) else "FINDING"
                     if kind is None:
-                        self.fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
+                        fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
                         continue
                 elif code_in(concept, codes.LOINC) == codes.LOINC_AGE[0]:
                     kind = "AGE"
@@ -401,6 +402,9 @@ class SubjectReader:
                     self._observed(item, subject_id, concept)
                     continue
                 found[kind].append((subject_id, item))
+            except Exception as exc:
+                if not fhir.recorded(item, exc):
+                    raise
         return found
 
     def _observed(self, item: Located, subject_id: str, concept: Any) -> None:
@@ -465,16 +469,21 @@ class SubjectReader:
     def _findings(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.Finding]:
         rows = []
         domains = {i.code: i.domain for i in self.definition.instruments}
+        fhir, system, candidates, match = self.fhir, self.systems["observation"], self._candidates, self.tests.match
         for sid, item in found.get("FINDING", []):
-            with self.fhir.attempt(item):
-                key = identifier_key(item.resource, self.systems["observation"], sid)
-                test = self.tests.match(item, key, self._candidates.get(id(item.resource)))
+            fhir.current = item
+            try:  # FhirInput.attempt, as a try: this loop runs once per finding
+                key = identifier_key(item.resource, system, sid)
+                test = match(item, key, candidates.get(id(item.resource)))
                 if test is not None:
                     row = read_finding(item, test, sid, self._visit_num(item, key), key)
                     rows.append(row)
-                    self.fhir.map_to(item, domains.get(row.instrument, row.instrument))
+                    fhir.map_to(item, domains.get(row.instrument, row.instrument))
                 else:
-                    self.fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
+                    fhir.ignore(item, "a derived total of a study test (SDTM derives it again)")
+            except Exception as exc:
+                if not fhir.recorded(item, exc):
+                    raise
         return rows
 
     def _eligibility(self, found: dict[str, list[tuple[str, Located]]]) -> list[m.EligibilityException]:

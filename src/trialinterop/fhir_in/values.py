@@ -95,10 +95,11 @@ def entered_in_error(item: Located) -> str | None:
     resource = item.resource
     if resource.get("status") == ERROR_CODE:
         return "status"
-    verification = resource.get("verificationStatus") if item.type == "Condition" else None
-    if code_in(verification, codes.CONDITION_VERIFICATION_SYSTEM) == ERROR_CODE:
-        return "verificationStatus"
-    for extension in resource.get("modifierExtension") or []:
+    if resource["resourceType"] == "Condition":
+        verification = resource.get("verificationStatus")
+        if code_in(verification, codes.CONDITION_VERIFICATION_SYSTEM) == ERROR_CODE:
+            return "verificationStatus"
+    for extension in resource.get("modifierExtension") or ():
         if isinstance(extension, dict) and (extension.get("url"), extension.get("valueCode")) == (
             R4_AE_STATUS,
             ERROR_CODE,
