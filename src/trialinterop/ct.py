@@ -120,3 +120,10 @@ def cdisc_terms(codelist: str) -> dict[str, str]:
     """Submission value -> NCI code of a bundled CDISC CT codelist by its short name (UNIT, ROUTE, ...); {} if the
     codelist is not bundled."""
     return _standard_terms_by_name().get(codelist, {})
+
+
+@cache
+def cdisc_values_by_code(codelist: str) -> dict[str, str]:
+    """NCI code -> submission value of `cdisc_terms(codelist)` (the last value where a code repeats), built once per
+    codelist: readers look codes up once per resource. Shared: not to be changed."""
+    return {code: value for value, code in cdisc_terms(codelist).items()}

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from trialinterop.ct import cdisc_terms
+from trialinterop.ct import cdisc_terms, cdisc_values_by_code
 from trialinterop.fhir import codes
 from trialinterop.fhir_in.load import FhirInput, Located
 from trialinterop.fhir_in.values import codings
@@ -113,7 +113,7 @@ def _coded(
     if not isinstance(concept, dict) or not (concept.get("text") or codings(concept)):
         return None, None
     terms = cdisc_terms(read.codelist)
-    by_code = {code: value for value, code in terms.items()}
+    by_code = cdisc_values_by_code(read.codelist)
     table = read.table()
     for coding in codings(concept):
         system, code = coding.get("system") or "", coding.get("code") or ""

@@ -69,12 +69,12 @@ def record_number(item: Located, system: str, what: str) -> int | None:
 def extensions(element: Any, url: str) -> list[Resource]:
     """Extensions of `element` with `url`, or, for a sponsor extension name (see fhir.sponsor), whose URL is that
     sponsor extension under any base URI."""
-    if not isinstance(element, dict):
+    listed = element.get("extension") if isinstance(element, dict) else None
+    if not listed:
         return []
-    found = [e for e in element.get("extension") or [] if isinstance(e, dict)]
     if url in SPONSOR_NAMES:
-        return [e for e in found if is_extension(e.get("url"), url)]
-    return [e for e in found if e.get("url") == url]
+        return [e for e in listed if isinstance(e, dict) and is_extension(e.get("url"), url)]
+    return [e for e in listed if isinstance(e, dict) and e.get("url") == url]
 
 
 def extension_value(element: Any, url: str) -> Any:
