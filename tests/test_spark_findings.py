@@ -25,6 +25,7 @@ from trialinterop.sdtm.domains.findings import build_findings_in_parts
 from trialinterop.sdtm.domains.ts import TrialCounts, trial_counts
 from trialinterop.source import models as m
 from trialinterop.source.generate import generate_records
+from trialinterop.spark import grouping as spark_grouping
 from trialinterop.spark import ranges as spark_ranges
 from trialinterop.spark.elsewhere import SubjectFacts, strip_records
 from trialinterop.spark.fhir_to_sdtm import trial_on_executors
@@ -201,6 +202,25 @@ def test_every_per_subject_dataset_is_built_and_conformed_in_ranges_on_the_execu
         assert isinstance(fallback, pd.DataFrame)  # joined and conformed whole here
         whole, _ = conform_dataset(built["AE"], "AE", with_data_terms(spec, {"AE": built["AE"]}))
         pd.testing.assert_frame_equal(_rows(fallback), _rows(whole))
+
+
+def test_the_mapped_subjects_move_so_that_a_partition_holds_consecutive_ranges(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spark_ranges, "RANGE_SUBJECTS", 2)  # 12 subjects: 6 ranges
+    records = generate_records(bundled_definition(STUDY), subjects=12, seed=31)
+    write_fhir(records, tmp_path / "nd", version="R4", form="ndjson")
+    size = sum(path.stat().st_size for path in (tmp_path / "nd").glob("*.ndjson"))
+    monkeypatch.setattr(spark_grouping, "GROUP_BYTES", size // 4)  # mapped in 5 partitions, by subject key hash
+    with trial_on_executors(spark, tmp_path / "nd", study=STUDY) as (_, elsewhere):
+        usubjid = dict(elsewhere.facts.subjects)
+        held = elsewhere.parts.glom().map(lambda parts: [p.records.subjects[0].subject_id for p in parts]).collect()
+        assert len(held) == 3  # 6 ranges, 2 a partition
+        in_order = [usubjid[subject] for subjects in held for subject in subjects]
+        assert in_order == sorted(usubjid.values())  # partitions in order, each in USUBJID order
+        assert [len(subjects) for subjects in held] == [4, 4, 4]
+        dm = elsewhere._build().pieces.filter(lambda pair: pair[0][0] == "DM").map(lambda pair: pair[0][1]).collect()
+        assert sorted(dm) == [0, 1, 2, 3, 4, 5]  # one piece a range (as mapped: pieces of a range from every partition)
 
 
 def _rows(frame: pd.DataFrame) -> pd.DataFrame:

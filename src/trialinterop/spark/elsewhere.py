@@ -21,6 +21,7 @@ and conformed whole, as on one machine.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -151,13 +152,13 @@ class ExecutorRecords:
     """`sdtm.build.RecordsElsewhere` for the subjects kept in `parts` (an RDD of `SubjectPart`, persisted)."""
 
     def __init__(self, parts: Any, facts: SubjectFacts, records: m.TrialRecords) -> None:
-        self.parts = parts
         self.facts = facts
         self.records = records  # the trial's definition, without records
         self.order = [usubjid for _, usubjid in sorted(facts.subjects)]  # the records' order: by subject id
         self.boundaries = subject_ranges(self.order)
-        self.held: list[Any] = []  # the persisted RDDs kept until the package is written
-        self.findings = ExecutorFindings(parts, facts.findings, records, self.order, self.held)
+        self.held: list[Any] = []  # the persisted RDDs (and broadcasts) kept until the package is written
+        self.parts = by_subject_range(parts, records.definition, self.boundaries, self.held)
+        self.findings = ExecutorFindings(self.parts, facts.findings, records, self.order, self.held)
         self._built: _Built | None = None
 
     def subject_datasets(self) -> list[str]:
@@ -218,6 +219,34 @@ class ExecutorRecords:
         for rdd in self.held:
             rdd.unpersist()
         self.held.clear()
+
+
+def by_subject_range(parts: Any, definition: StudyDefinition, boundaries: Sequence[str], held: list[Any]) -> Any:
+    """`parts` moved (one shuffle) so that each partition holds the subjects of consecutive ranges, in USUBJID order,
+    persisted (it and its broadcast appended to `held`). As mapped, every partition holds subjects of every range, so
+    cutting its datasets by range made partitions x ranges pieces: a number that grows with the square of the
+    subjects (100,000 subjects: about 140 x 400 pieces a dataset). Now a partition's rows fall in a few ranges."""
+    from pyspark import StorageLevel
+
+    ranges = len(boundaries) + 1
+    step = -(-ranges // max(1, parts.getNumPartitions()))
+    shared = parts.context.broadcast((definition, boundaries))
+    held.append(shared)
+
+    def key(part: SubjectPart) -> tuple[int, str]:
+        definition, boundaries = shared.value
+        subjects = part.records.subjects
+        usubjid = subject_usubjid(definition, subjects[0]) if subjects else ""
+        return bisect_right(boundaries, usubjid), usubjid
+
+    def in_order(pairs: Iterator[tuple[tuple[int, str], SubjectPart]]) -> Iterator[SubjectPart]:
+        for _, part in sorted(pairs, key=lambda pair: pair[0]):
+            yield part
+
+    moved = parts.keyBy(key).partitionBy(-(-ranges // step), lambda found: found[0] // step)
+    moved = moved.mapPartitions(in_order).persist(StorageLevel.MEMORY_AND_DISK)
+    held.append(moved)
+    return moved
 
 
 def _describe(pair: tuple[tuple[str, int], Any]) -> tuple[tuple[str, int], Any]:
