@@ -69,8 +69,7 @@ class TestIndex:
     def candidates(self, concept: Any) -> tuple[Test, ...]:
         """The tests a CodeableConcept's codings name (memoised by its (system, code) pairs: a trial repeats a few
         hundred concepts over hundreds of thousands of Observations; a tuple, so the memo cannot be changed)."""
-        coding = concept.get("coding") if isinstance(concept, dict) else None
-        pairs = tuple((c.get("system"), c.get("code")) for c in coding if isinstance(c, dict)) if coding else ()
+        pairs = tuple((coding.get("system"), coding.get("code")) for coding in codings(concept))
         try:
             found = self._by_pairs.get(pairs)
         except TypeError:  # a malformed coding (an object as its system or code): not memoised
@@ -137,29 +136,25 @@ def is_derived(observation: Resource) -> bool:
 def read_finding(item: Located, found: Test, subject_id: str, visit_num: float, key: list[str]) -> m.Finding:
     """The `Finding` row of Observation `item` (a finding of `found`)."""
     obs = item.resource
-    get = obs.get
-    not_done = get("status") == "cancelled"
+    not_done = obs.get("status") == "cancelled"
     result, unit = (None, None) if not_done else _result(obs)
     derived = fields(obs, sponsor.DERIVED_FINDING) if "extension" in obs else {}
     standard = None
     if derived.get("standard_result") is True:
         standard, result, unit = result, None, None
     low, high = _normal_range(obs, found.test) if "referenceRange" in obs else (None, None)
-    intern = sys.intern
-    when = original_dtc(obs, "effectiveDateTime")
-    timepoint = timepoint_of(key, found)
     # every field of m.Finding by position, in its order (a hot loop: a call by name costs a third more)
     return _new_finding(
         subject_id,
         found.instrument.code,
         found.test.testcd,
         visit_num,
-        None if timepoint is None else intern(timepoint),
-        None if when is None else intern(when),
-        None if result is None else intern(result),
-        None if unit is None else intern(unit),
+        _interned(timepoint_of(key, found)),
+        _interned(original_dtc(obs, "effectiveDateTime")),
+        _interned(result),
+        _interned(unit),
         "NOT DONE" if not_done else None,
-        (get("dataAbsentReason") or {}).get("text") if not_done else None,
+        (obs.get("dataAbsentReason") or {}).get("text") if not_done else None,
         _position(obs) if "component" in obs else None,
         _reference_result(obs) if "referenceRange" in obs else None,
         low,

@@ -181,14 +181,14 @@ def _group(path: Path, entries: Iterator[_Entry], detector: VersionDetector, spi
     """`Type/id` -> (file, row) where it was read (not the longer `where` text: one per resource of the input)."""
     aliases: dict[str, str] = {}
     memory: dict[str, list[Located]] = {}
-    pending: list[tuple[str, Located | None, _Entry]] = []
+    pending: list[tuple[str, _Entry]] = []
     total = 0
     for entry in entries:
-        resource, file, row, _, item = entry
+        resource, file, row = entry[:3]
         total += 1
         kind = resource["resourceType"]
         if release_shown(resource) is not None:
-            detector.see(item or line_resource(resource, file, row))
+            detector.see(_located(entry))
         if kind not in READ_TYPES:
             skipped[kind] += 1
             continue
@@ -198,30 +198,28 @@ def _group(path: Path, entries: Iterator[_Entry], detector: VersionDetector, spi
             first = seen.get(key)
             if first is not None:
                 place = f"{first[0]}:{first[1]}" if spill is not None else f"{first[0]} entry[{first[1] - 1}]"
-                raise (item or line_resource(resource, file, row)).fail(
-                    "id", f"duplicate resource {key} (also at {place})"
-                )
+                raise _located(entry).fail("id", f"duplicate resource {key} (also at {place})")
             seen[key] = (file, row)
         if kind == "Patient":
-            item = item or line_resource(resource, file, row)
+            item = _located(entry)
             keys = patient_aliases(item) or [item.where]
             for alias in keys[1:]:
                 aliases.setdefault(alias, keys[0])
-            _place(keys[0], entry, item, memory, spill)
+            _place(keys[0], entry, memory, spill)
             continue
         reference = subject_reference(resource)
         if reference is None:
-            (orphans if kind in SUBJECT_ELEMENTS else shared).append(item or line_resource(resource, file, row))
+            (orphans if kind in SUBJECT_ELEMENTS else shared).append(_located(entry))
             continue
         subject = reference_key(reference)
         if subject is None:
-            orphans.append(item or line_resource(resource, file, row))
+            orphans.append(_located(entry))
         elif subject.startswith("Patient/"):
-            _place(subject, entry, item, memory, spill)
+            _place(subject, entry, memory, spill)
         else:
-            pending.append((subject, item, entry))  # an alias: placed once every Patient is known
-    for subject, item, entry in pending:
-        _place(aliases.get(subject, subject), entry, item, memory, spill)
+            pending.append((subject, entry))  # an alias: placed once every Patient is known
+    for subject, entry in pending:
+        _place(aliases.get(subject, subject), entry, memory, spill)
     if total == 0:
         raise fail("no FHIR resources found", where=str(path))
     grouped = GroupedInput(path, detector.version, shared, orphans, skipped, total)
@@ -233,13 +231,17 @@ def _group(path: Path, entries: Iterator[_Entry], detector: VersionDetector, spi
     return grouped
 
 
-def _place(
-    key: str, entry: _Entry, item: Located | None, memory: dict[str, list[Located]], spill: _Spill | None
-) -> None:
-    resource, file, row, line, _ = entry
+def _located(entry: _Entry) -> Located:
+    """The entry's Located: a bundle entry's own, else made for its NDJSON line."""
+    resource, file, row, _, item = entry
+    return item or line_resource(resource, file, row)
+
+
+def _place(key: str, entry: _Entry, memory: dict[str, list[Located]], spill: _Spill | None) -> None:
     if spill is None:
-        memory.setdefault(key, []).append(item or line_resource(resource, file, row))
+        memory.setdefault(key, []).append(_located(entry))
     else:
+        _, file, row, line, _ = entry
         spill.add(key, line, file, row)
 
 

@@ -398,10 +398,8 @@ def checked_resource(line: bytes, name: str, number: int) -> dict[str, Any] | No
     except RecursionError:
         raise fail(NESTED, where=f"{name}:{number}") from None
     kind = resource.get("resourceType") if isinstance(resource, dict) else None
-    rid = resource.get("id") if kind is not None else None
-    if (
-        not isinstance(kind, str) or kind not in READ_TYPES or not isinstance(rid, str) or not rid
-    ):  # the full check, with its messages
+    common = isinstance(kind, str) and kind in READ_TYPES and isinstance(resource.get("id"), str) and resource["id"]
+    if not common:  # anything else takes the full check, with its messages
         _require_resource_shape(resource, f"{name}:{number}", need_id=True)
     return resource
 
